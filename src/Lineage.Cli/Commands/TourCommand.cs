@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Globalization;
+using Lineage.Data.Catalog;
+using Lineage.Experiments;
+using Lineage.Experiments.Results;
+using Spectre.Console;
+
+namespace Lineage.Cli.Commands;
+
+/// <summary><c>lineage tour</c>: the main job.</summary>
+internal static class TourCommand
+{
+    public static Command Create()
+    {
+        var only = new Option<string?>("--only") { Description = "Run one experiment by id, or every experiment under a prefix (see --list)." };
+        var quick = new Option<bool>("--quick") { Description = "Tiny sizes for a smoke test (minutes); results are marked quick." };
+        var retrain = new Option<bool>("--retrain") { Description = "Train even when the model cache has a model for the same data, settings and code." };
+        var list = new Option<bool>("--list") { Description = "List the experiments and their time budgets, and run nothing." };
+        var command = new Command("tour", "Run every experiment of the lineage on real data and write out/tour/index.html and results.json.")
+        {
+            only, quick, retrain, list,
+        };
+        command.SetAction((parse, cancellation) =>
+        {
+            if (parse.GetValue(list)) return Task.FromResult(List());
+            var options = new TourOptions(
+                OutputDirectory: Path.Combine(parse.GetValue(GlobalOptions.Out)!, "tour"),
+                DataRoot: DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)),
+                Seed: parse.GetValue(GlobalOptions.Seed),
+                Threads: parse.GetValue(GlobalOptions.Threads),
+                Quick: parse.GetValue(quick),
+                Only: parse.GetValue(only),
+                Retrain: parse.GetValue(retrain));
+            return Task.FromResult(Run(options, parse.GetValue(GlobalOptions.Quiet), cancellation));
+        });
+        return command;
+    }
+
+    private static int Run(TourOptions options, bool quiet, CancellationToken cancellation)
+    {
+        TourResults results;
+        try
+        {
+            if (quiet || !AnsiConsole.Profile.Capabilities.Interactive)
+            {
+                results = TourRunner.Run(options, new LogOnlyProgress(quiet), cancellation);
+            }
+            else
+            {
+                results = AnsiConsole.Progress()
+                    .AutoClear(false)
+                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(ctx => TourRunner.Run(options, new SpectreProgress(ctx), cancellation));
+            }
+        }
+        catch (ArgumentException e)
+        {
+            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
+            return 2;
+        }
+        catch (InvalidOperationException e)
+        {
+            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
+            return 1;
+        }
+
+        var table = new Table().AddColumns("experiment", "status", "claims", "seconds", "model");
+        foreach (var r in results.Experiments)
+        {
+            var colour = r.Status switch { ExperimentStatus.Passed => "green", ExperimentStatus.Failed => "red", _ => "yellow" };
+            table.AddRow(Markup.Escape(r.Id), $"[{colour}]{r.Status.ToString().ToLowerInvariant()}[/]",
+                $"{r.Claims.Count(c => c.Passed)}/{r.Claims.Count}", r.WallSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Model);
+        }
+        AnsiConsole.Write(table);
+        var s = results.Summary;
+        AnsiConsole.MarkupLine("{0} of {1} claims passed{2}. Report: [link]{3}[/]", s.ClaimsPassed, s.Claims,
+            results.Quick ? " (quick mode: smoke test only)" : "", Markup.Escape(Path.GetFullPath(Path.Combine(options.OutputDirectory, "index.html"))));
+        if (cancellation.IsCancellationRequested) return 130;
+        return s.Failed + s.Errors == 0 ? 0 : 1;
+    }
+
+    private static int List()
+    {
+        var table = new Table().AddColumns("id", "family", "title", "budget (min)", "quick (min)");
+        foreach (var e in ExperimentRegistry.All)
+        {
+            var i = e.Info;
+            table.AddRow(Markup.Escape(i.Id), Families.Of(i.Family).Slug, Markup.Escape(i.Title),
+                i.Budget.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture), i.QuickBudget.TotalMinutes.ToString("0.#", CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("Total budget: {0:0.#} min (quick: {1:0.#} min).",
+            ExperimentRegistry.All.Sum(e => e.Info.Budget.TotalMinutes), ExperimentRegistry.All.Sum(e => e.Info.QuickBudget.TotalMinutes));
+        return 0;
+    }
+}

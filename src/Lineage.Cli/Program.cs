@@ -1,0 +1,12 @@
+using System.CommandLine;
+using Lineage.Cli;
+using Lineage.Cli.Commands;
+
+// lineage: representation learning from one-hot vectors to FlashAttention, each claim checked on real data.
+// Thin layer: parse → options record → library call → render with Spectre.Console.
+var root = new RootCommand("Lineage: representation-learning models from one-hot vectors to FlashAttention, each trained on real data with its claims checked.");
+foreach (var option in GlobalOptions.All) root.Options.Add(option);
+root.Subcommands.Add(TourCommand.Create());
+root.Subcommands.Add(DataCommand.Create());
+var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
+return await root.Parse(args).InvokeAsync(configuration);

@@ -1,0 +1,52 @@
+using ScottPlot;
+
+namespace Lineage.Experiments.Report;
+
+/// <summary>A named line of a chart.</summary>
+/// <param name="Name">Legend text.</param>
+/// <param name="X">X values.</param>
+/// <param name="Y">Y values, as many as <paramref name="X"/>.</param>
+public sealed record Series(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y);
+
+/// <summary>Plots for the report (ScottPlot, PNG).</summary>
+public static class Plots
+{
+    /// <summary>Default size of a report plot, in pixels.</summary>
+    public const int Width = 720, Height = 400;
+
+    /// <summary>Writes a line chart to <paramref name="path"/> (PNG).</summary>
+    /// <exception cref="ArgumentException">A series has X and Y of different lengths or no points.</exception>
+    public static void Lines(string path, string title, string xLabel, string yLabel, params Series[] series)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        var plot = new Plot();
+        foreach (var s in series)
+        {
+            if (s.X.Count != s.Y.Count || s.X.Count == 0)
+                throw new ArgumentException($"Series '{s.Name}' has {s.X.Count} x and {s.Y.Count} y values.", nameof(series));
+            var line = plot.Add.Scatter(s.X.ToArray(), s.Y.ToArray());
+            line.LegendText = s.Name;
+            line.MarkerSize = s.X.Count > 50 ? 0 : 5;
+        }
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        if (series.Length > 1) plot.ShowLegend();
+        Lineage.Data.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+    }
+
+    /// <summary>Moving average over a window (for noisy per-step losses).</summary>
+    public static double[] Smooth(IReadOnlyList<double> values, int window)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var result = new double[values.Count];
+        double sum = 0;
+        for (int i = 0; i < values.Count; i++)
+        {
+            sum += values[i];
+            if (i >= window) sum -= values[i - window];
+            result[i] = sum / Math.Min(i + 1, window);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Lineage.Data;
+using Lineage.Data.Catalog;
+using Lineage.Experiments.Report;
+using Lineage.Experiments.Results;
+using Lineage.Neural.Core;
+
+namespace Lineage.Experiments;
+
+/// <summary>Settings of a tour.</summary>
+/// <param name="OutputDirectory">Where index.html, results.json and the plots go (<c>out/tour</c>).</param>
+/// <param name="DataRoot">The data cache.</param>
+/// <param name="Seed">Global seed.</param>
+/// <param name="Threads">libtorch threads; 0 keeps its default (the number of cores).</param>
+/// <param name="Quick">Tiny sizes for a smoke test.</param>
+/// <param name="Only">Run only this experiment id, or the ids under this prefix ("foundations").</param>
+/// <param name="Retrain">Train even when the model cache has a matching model.</param>
+public sealed record TourOptions(string OutputDirectory, string DataRoot, int Seed = 1337, int Threads = 0,
+    bool Quick = false, string? Only = null, bool Retrain = false);
+
+/// <summary>
+/// Runs the registered experiments in lineage order, each within its time budget, and writes results.json
+/// and index.html after every experiment, so an interrupted tour still leaves a valid report of what ran.
+/// </summary>
+public static class TourRunner
+{
+    /// <summary>An experiment is stopped once it has run this many times its budget.</summary>
+    public const double HardLimitFactor = 2.0;
+
+    /// <summary>Runs the tour.</summary>
+    /// <returns>What was written to results.json.</returns>
+    public static TourResults Run(TourOptions options, ITourProgress progress, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(progress);
+        TorchRuntime.Initialize(options.Threads);
+        var experiments = options.Only is null ? ExperimentRegistry.All : ExperimentRegistry.Select(options.Only);
+        var data = new DataStore(options.DataRoot);
+        var models = new ModelCache(Path.Combine(data.Root, "models"), reuse: !options.Retrain);
+        var outDir = Path.GetFullPath(options.OutputDirectory);
+        Directory.CreateDirectory(outDir);
+        var resultsPath = Path.Combine(outDir, "results.json");
+        var kept = options.Only is null ? [] : PreviousRecords(resultsPath, options.Quick);
+        var started = DateTime.UtcNow;
+        var records = new List<ExperimentRecord>();
+        TourResults results = Save(options, started, kept, records, outDir);
+
+        foreach (var experiment in experiments)
+        {
+            var info = experiment.Info;
+            var budget = options.Quick ? info.QuickBudget : info.Budget;
+            using var limit = new CancellationTokenSource(budget * HardLimitFactor);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, limit.Token);
+            var context = new ExperimentContext(info, options.Seed, options.Quick, data, models, outDir, progress, linked.Token);
+            progress.Log($"{info.Id}: {info.Title} (budget {budget.TotalMinutes:0.#} min)");
+            var clock = Stopwatch.StartNew();
+            ExperimentRecord record;
+            try
+            {
+                var result = experiment.Run(context);
+                record = Record(info, budget, clock.Elapsed, result, result.Claims.All(c => c.Passed) ? ExperimentStatus.Passed : ExperimentStatus.Failed, null);
+            }
+            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            {
+                record = Record(info, budget, clock.Elapsed, null, ExperimentStatus.Cancelled, "stopped by the user");
+            }
+            catch (OperationCanceledException) when (limit.IsCancellationRequested)
+            {
+                record = Record(info, budget, clock.Elapsed, null, ExperimentStatus.Cancelled,
+                    $"stopped at its time limit ({HardLimitFactor} × its {budget.TotalMinutes:0.#}-minute budget)");
+            }
+#pragma warning disable CA1031 // one failing experiment must not stop the tour; the error is recorded
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                AtomicFile.WriteAllText(context.OutputFile("error.txt"), e.ToString());
+                record = Record(info, budget, clock.Elapsed, null, ExperimentStatus.Error, $"{e.GetType().Name}: {e.Message}");
+            }
+            records.Add(record);
+            results = Save(options, started, kept, records, outDir);
+            progress.Log($"{info.Id}: {record.Status.ToString().ToLowerInvariant()} in {record.WallSeconds:0.0} s" +
+                         (record.Error is null ? "" : $" — {record.Error}"));
+            if (cancellation.IsCancellationRequested) break;
+        }
+        return results;
+    }
+
+    private static TourResults Save(TourOptions options, DateTime started, IReadOnlyList<ExperimentRecord> kept,
+        IReadOnlyList<ExperimentRecord> records, string outDir)
+    {
+        var ran = records.Select(r => r.Id).ToHashSet();
+        var order = ExperimentRegistry.All.Select((e, i) => (e.Info.Id, i)).ToDictionary(p => p.Id, p => p.i);
+        var all = kept.Where(r => !ran.Contains(r.Id)).Concat(records)
+            .OrderBy(r => order.GetValueOrDefault(r.Id, int.MaxValue)).ToList();
+        var machine = new MachineInfo(RuntimeInformation.OSDescription, Environment.ProcessorCount,
+            RuntimeInformation.FrameworkDescription, TorchRuntime.Threads);
+        var results = new TourResults(TourResults.CurrentSchema, typeof(TourRunner).Assembly.GetName().Version?.ToString(3) ?? "0.0.0",
+            started, DateTime.UtcNow, options.Quick, options.Seed, machine, all, TourResults.Summarise(all));
+        results.Write(Path.Combine(outDir, "results.json"));
+        HtmlReport.Write(results, outDir);
+        return results;
+    }
+
+    private static IReadOnlyList<ExperimentRecord> PreviousRecords(string path, bool quick)
+    {
+        try
+        {
+            return TourResults.TryRead(path) is { } previous && previous.Quick == quick ? previous.Experiments : [];
+        }
+        catch (InvalidDataException)
+        {
+            return [];   // an unreadable or older results.json is replaced, not merged
+        }
+    }
+
+    private static ExperimentRecord Record(ExperimentInfo info, TimeSpan budget, TimeSpan wall, ExperimentResult? result,
+        ExperimentStatus status, string? error)
+    {
+        result ??= new ExperimentResult();
+        return new ExperimentRecord(info.Id, Families.Of(info.Family).Slug, info.Title, info.Paper.ToString(), info.Paper.Url, status,
+            Math.Round(wall.TotalSeconds, 2), budget.TotalSeconds, wall > budget, result.Model.ToString().ToLowerInvariant(),
+            result.Metrics, result.Claims, result.Plots, result.Tables, result.Notes, error);
+    }
+}
