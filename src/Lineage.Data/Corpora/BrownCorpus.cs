@@ -150,7 +150,7 @@ public sealed class BrownCorpus
     /// <summary>Parses one Brown sample file.</summary>
     /// <param name="path">The file; its name becomes the document id.</param>
     /// <param name="genre">The genre to record (from <c>cats.txt</c>).</param>
-    /// <returns>The document; blank lines separate nothing but are skipped, every other line is one sentence.</returns>
+    /// <returns>The document: every non-blank line is one sentence, blank lines are skipped.</returns>
     /// <exception cref="FileNotFoundException">The file is missing.</exception>
     /// <exception cref="InvalidDataException">
     /// The file is not UTF-8, or a token is not <c>word/tag</c> (no slash, empty word or empty tag); the message is

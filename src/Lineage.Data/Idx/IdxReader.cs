@@ -109,7 +109,7 @@ public static class IdxReader
 
         if (n < 4)
         {
-            throw new InvalidDataException($"{path}: truncated: {input.DataName} ends after {n} bytes, inside the 4-byte IDX magic number");
+            throw new InvalidDataException($"{path}: truncated: {input.DataName} ends after {Bytes(n)}, inside the 4-byte IDX magic number");
         }
 
         var actual = BinaryPrimitives.ReadInt32BigEndian(header);
@@ -147,6 +147,8 @@ public static class IdxReader
         }
     }
 
+    private static string Bytes(long n) => n == 1 ? "1 byte" : $"{n} bytes";
+
     private static byte[] ReadBody(IdxInput input, int headerLength, int size, string shape, string unit)
     {
         var path = input.Path;
@@ -175,7 +177,7 @@ public static class IdxReader
         if (extra > 0)
         {
             throw new InvalidDataException(
-                $"{path}: trailing data after the {shape} the header announces ({extra} more {(extra == 1 ? "byte" : "bytes")})");
+                $"{path}: trailing data after the {shape} the header announces ({Bytes(extra)} more)");
         }
 
         return data;

@@ -22,7 +22,7 @@ public sealed class SpamAssassinReaderTests : IDisposable
 
     private static byte[] Email(string subject, string body, string newline = "\n") =>
         Encoding.UTF8.GetBytes(
-            $"From someone@example.com  Thu Aug 22 12:36:23 2002{newline}Subject: {subject}{newline}X-Spam-Status: telling{newline}{newline}{body}"
+            $"From someone@example.com  Thu Aug 22 12:36:23 2002\nSubject: {subject}\nX-Spam-Status: telling\n\n{body}"
                 .Replace("\n", newline, StringComparison.Ordinal));
 
     private void WriteTinyCorpus()
