@@ -92,28 +92,31 @@ public sealed class CountVectorizer
         var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore);
 
         // Merge the chunks' vocabularies: global id in order of first appearance.
-        var global = new Dictionary<string, int>(StringComparer.Ordinal);
+        var merged = new TermTable();
         var maps = new int[chunks.Length][];
         foreach (var (c, chunk) in chunks.Index())
         {
-            maps[c] = new int[chunk.Terms!.Count];
-            for (int local = 0; local < chunk.Terms.Count; local++)
+            var table = chunk.Terms!;
+            if (chunks.Length == 1)
             {
-                string term = chunk.Terms[local];
-                if (!global.TryGetValue(term, out int id)) global.Add(term, id = global.Count);
-                maps[c][local] = id;
+                maps[c] = Enumerable.Range(0, table.Count).ToArray();
+                merged = table;
+                continue;
             }
+
+            maps[c] = new int[table.Count];
+            for (int local = 0; local < table.Count; local++) maps[c][local] = merged.GetOrAdd(table.Term(local));
         }
 
         int n = documents.Count;
-        if (global.Count == 0)
+        if (merged.Count == 0)
         {
             throw new ArgumentException($"Empty vocabulary: none of the {n:N0} documents has a term for the analyzer ({Options.Analyzer}); " +
                                         "perhaps they contain only stop words, or no token matches the pattern.", nameof(documents));
         }
 
-        var df = new int[global.Count];
-        var tf = new long[global.Count];
+        var df = new int[merged.Count];
+        var tf = new long[merged.Count];
         foreach (var (c, chunk) in chunks.Index())
         {
             for (int k = 0; k < chunk.Nnz; k++)
@@ -125,8 +128,8 @@ public sealed class CountVectorizer
         }
 
         // Column order: terms sorted by code point; then min_df / max_df / max_features.
-        var terms = new string[global.Count];
-        foreach (var (term, id) in global) terms[id] = term;
+        var terms = new string[merged.Count];
+        for (int id = 0; id < terms.Length; id++) terms[id] = merged.TermString(id);
         var byName = Enumerable.Range(0, terms.Length).ToArray();
         Array.Sort(byName, (a, b) => CodePointComparer.Instance.Compare(terms[a], terms[b]));
 
@@ -147,12 +150,17 @@ public sealed class CountVectorizer
                                         "Try a lower min_df or a higher max_df.", nameof(documents));
         }
 
-        var column = new int[global.Count];
+        var column = new int[merged.Count];
         Array.Fill(column, -1);
         for (int i = 0; i < kept.Count; i++) column[kept[i]] = i;
-        PrunedTerms = global.Count - kept.Count;
+        PrunedTerms = merged.Count - kept.Count;
         _vocabulary = new Vocabulary(kept.Select(id => terms[id]));
-        return Assemble(chunks, n, kept.Count, (c, local) => column[maps[c][local]]);
+        for (int c = 0; c < maps.Length; c++)
+        {
+            for (int local = 0; local < maps[c].Length; local++) maps[c][local] = column[maps[c][local]];
+        }
+
+        return Assemble(chunks, n, kept.Count, maps);
     }
 
     /// <summary>The document-term count matrix over the fitted vocabulary; unknown terms are skipped (or rejected, by option).</summary>
@@ -166,7 +174,7 @@ public sealed class CountVectorizer
         var vocabulary = Vocabulary;
         var chunks = Count(documents, threads, vocabulary, Options.Unknown);
         unknownTerms = chunks.Sum(c => c.Unknown);
-        return Assemble(chunks, documents.Count, vocabulary.Count, (_, col) => col);
+        return Assemble(chunks, documents.Count, vocabulary.Count, null);
     }
 
     private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown)
@@ -192,33 +200,64 @@ public sealed class CountVectorizer
         return chunks;
     }
 
-    // Concatenates the chunks' rows, maps each local column to its final one (-1: dropped) and sorts each row.
-    private CsrMatrix<double> Assemble(TermCounter[] chunks, int rows, int columns, Func<int, int, int> map)
+    // Concatenates the chunks' rows, maps each chunk's local column to its final one (-1: dropped; no map: already
+    // final) and sorts each row by column.
+    private CsrMatrix<double> Assemble(TermCounter[] chunks, int rows, int columns, int[][]? maps)
     {
         var pointers = new int[rows + 1];
-        var cols = new List<int>(chunks.Sum(c => c.Nnz));
-        var vals = new List<double>(cols.Capacity);
-        int row = 0;
-        foreach (var (c, chunk) in chunks.Index())
+        int total = chunks.Sum(c => c.Nnz);
+        var cols = new int[total];
+        var vals = new double[total];
+        int row = 0, w = 0;
+        var packed = new long[256];
+        for (int c = 0; c < chunks.Length; c++)
         {
+            var chunk = chunks[c];
+            var map = maps?[c];
+            var rp = chunk.RowPointers;
+            var chunkCols = chunk.Columns;
+            var chunkCounts = chunk.Counts;
             for (int r = 0; r < chunk.Rows; r++, row++)
             {
-                int start = cols.Count;
-                for (int k = chunk.RowPointers[r]; k < chunk.RowPointers[r + 1]; k++)
+                if (map is null)
                 {
-                    int col = map(c, chunk.Columns[k]);
-                    if (col < 0) continue;
-                    cols.Add(col);
-                    vals.Add(Options.Binary ? 1 : chunk.Counts[k]);
+                    // Columns already final and sorted.
+                    for (int k = rp[r]; k < rp[r + 1]; k++, w++)
+                    {
+                        cols[w] = chunkCols[k];
+                        vals[w] = Options.Binary ? 1 : chunkCounts[k];
+                    }
+                }
+                else
+                {
+                    // Map, drop pruned terms, and sort by column: (column, count) packed in one long, one sort.
+                    int n = 0;
+                    if (packed.Length < rp[r + 1] - rp[r]) packed = new long[Math.Max(packed.Length * 2, rp[r + 1] - rp[r])];
+                    for (int k = rp[r]; k < rp[r + 1]; k++)
+                    {
+                        int col = map[chunkCols[k]];
+                        if (col >= 0) packed[n++] = ((long)col << 32) | (uint)chunkCounts[k];
+                    }
+
+                    packed.AsSpan(0, n).Sort();
+                    for (int k = 0; k < n; k++, w++)
+                    {
+                        cols[w] = (int)(packed[k] >> 32);
+                        vals[w] = Options.Binary ? 1 : (int)packed[k];
+                    }
                 }
 
-                var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(cols)[start..];
-                span.Sort(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(vals)[start..]);
-                pointers[row + 1] = cols.Count;
+                pointers[row + 1] = w;
             }
         }
 
-        return new CsrMatrix<double>(rows, columns, pointers, [.. cols], [.. vals], trusted: true);
+        if (w < total)
+        {
+            Array.Resize(ref cols, w);
+            Array.Resize(ref vals, w);
+        }
+
+        return new CsrMatrix<double>(rows, columns, pointers, cols, vals, trusted: true);
     }
 
     private readonly struct CounterSink(TermCounter counter) : ITermSink
@@ -231,35 +270,35 @@ public sealed class CountVectorizer
     {
         private readonly Vocabulary? _fixed;
         private readonly UnknownTerms _unknown;
-        private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+        private readonly TermTable? _ids;
         private int[] _count = new int[1024];
         private int[] _touched = new int[256];
         private int _touchedCount;
         private int[] _columns = new int[4096];
         private int[] _counts = new int[4096];
-        private readonly List<int> _rowPointers = [0];
+        private int[] _rowPointers = new int[256];
+        private int _rows;
 
         public TermCounter(Vocabulary? fixedVocabulary, UnknownTerms unknown, int firstDocument)
         {
             _fixed = fixedVocabulary;
             _unknown = unknown;
-            _lookup = _ids.GetAlternateLookup<ReadOnlySpan<char>>();
             Document = firstDocument;
             if (_fixed is not null) _count = new int[Math.Max(1, _fixed.Count)];
+            else _ids = new TermTable();
         }
 
         public int Document { get; set; }
 
         public long Unknown { get; private set; }
 
-        public List<string>? Terms { get; } = [];
+        public TermTable? Terms => _ids;
 
-        public int Nnz => _rowPointers[^1];
+        public int Nnz => _rowPointers[_rows];
 
-        public int Rows => _rowPointers.Count - 1;
+        public int Rows => _rows;
 
-        public List<int> RowPointers => _rowPointers;
+        public int[] RowPointers => _rowPointers;
 
         public int[] Columns => _columns;
 
@@ -282,12 +321,9 @@ public sealed class CountVectorizer
                     return;
                 }
             }
-            else if (!_lookup.TryGetValue(term, out id))
+            else
             {
-                id = _ids.Count;
-                string s = term.ToString();
-                _ids.Add(s, id);
-                Terms!.Add(s);
+                id = _ids!.GetOrAdd(term);
                 if (id == _count.Length) Array.Resize(ref _count, _count.Length * 2);
             }
 
@@ -308,6 +344,8 @@ public sealed class CountVectorizer
                 Array.Resize(ref _counts, size);
             }
 
+            // Vocabulary columns: sorted here, so the row needs no sorting later. Fit-mode ids are sorted after mapping.
+            if (_fixed is not null) _touched.AsSpan(0, _touchedCount).Sort();
             for (int t = 0; t < _touchedCount; t++)
             {
                 int id = _touched[t];
@@ -316,7 +354,8 @@ public sealed class CountVectorizer
                 _count[id] = 0;
             }
 
-            _rowPointers.Add(nnz + _touchedCount);
+            if (_rows + 2 > _rowPointers.Length) Array.Resize(ref _rowPointers, _rowPointers.Length * 2);
+            _rowPointers[++_rows] = nnz + _touchedCount;
             _touchedCount = 0;
         }
     }

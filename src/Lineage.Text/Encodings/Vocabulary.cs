@@ -10,8 +10,7 @@ namespace Lineage.Text.Encodings;
 public sealed class Vocabulary
 {
     private readonly string[] _terms;
-    private readonly Dictionary<string, int> _index;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+    private readonly TermTable _table;
 
     /// <summary>A vocabulary from its terms in column order.</summary>
     /// <exception cref="ArgumentException">A term occurs twice.</exception>
@@ -19,17 +18,15 @@ public sealed class Vocabulary
     {
         ArgumentNullException.ThrowIfNull(terms);
         _terms = [.. terms];
-        _index = new Dictionary<string, int>(_terms.Length, StringComparer.Ordinal);
+        _table = new TermTable(_terms.Length);
         for (int i = 0; i < _terms.Length; i++)
         {
             ArgumentNullException.ThrowIfNull(_terms[i], nameof(terms));
-            if (!_index.TryAdd(_terms[i], i))
+            if (_table.GetOrAdd(_terms[i]) != i)
             {
-                throw new ArgumentException($"Term '{_terms[i]}' occurs twice in the vocabulary (columns {_index[_terms[i]]} and {i}).", nameof(terms));
+                throw new ArgumentException($"Term '{_terms[i]}' occurs twice in the vocabulary (columns {_table.Find(_terms[i])} and {i}).", nameof(terms));
             }
         }
-
-        _lookup = _index.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>Number of terms (columns).</summary>
@@ -42,13 +39,13 @@ public sealed class Vocabulary
     public string this[int column] => _terms[column];
 
     /// <summary>The column of <paramref name="term"/>, or -1 when it is not in the vocabulary.</summary>
-    public int IndexOf(ReadOnlySpan<char> term) => _lookup.TryGetValue(term, out int i) ? i : -1;
+    public int IndexOf(ReadOnlySpan<char> term) => _table.Find(term);
 
     /// <summary>The column of <paramref name="term"/>, or -1 when it is not in the vocabulary.</summary>
     public int IndexOf(string term)
     {
         ArgumentNullException.ThrowIfNull(term);
-        return _index.TryGetValue(term, out int i) ? i : -1;
+        return _table.Find(term);
     }
 
     /// <summary>Whether <paramref name="term"/> has a column.</summary>

@@ -58,8 +58,10 @@ public static class PythonText
         // Lower-casing never more than doubles the length (İ → i + U+0307 is the only expansion).
         if (into.Length < text.Length * 2) into = new char[Math.Max(16, text.Length * 2)];
         var dest = into.AsSpan();
-        int w = 0;
-        int i = 0;
+        // Vectorised for the ASCII prefix (often the whole text); the rest character by character.
+        var status = System.Text.Ascii.ToLower(text, dest, out int w);
+        if (status == System.Buffers.OperationStatus.Done) return w;
+        int i = w;
         while (i < text.Length)
         {
             char c = text[i];

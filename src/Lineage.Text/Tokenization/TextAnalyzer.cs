@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -197,57 +199,59 @@ public sealed record TextAnalyzer
         }
     }
 
-    // (?u)\b\w\w+\b: every maximal run of word characters at least two code points long.
+    // ASCII characters that are not \w; everything else is a word character or needs a closer look (non-ASCII).
+    private static readonly SearchValues<char> AsciiNonWord = SearchValues.Create(
+        Enumerable.Range(0, 128).Select(c => (char)c).Where(c => !(char.IsAsciiLetterOrDigit(c) || c == '_')).ToArray());
+    private static readonly SearchValues<char> AsciiWord = SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");
+
+    // (?u)\b\w\w+\b: every maximal run of word characters at least two code points long. Vectorised skips over ASCII
+    // runs; a non-ASCII character is classified by Python's \w.
     private static void ScanDefault(ReadOnlySpan<char> text, AnalyzerBuffers b)
     {
         int i = 0;
         while (i < text.Length)
         {
-            char c = text[i];
-            int used = 1;
-            bool word;
-            if (c < 0x80)
+            int s = text[i..].IndexOfAnyExcept(AsciiNonWord);
+            if (s < 0) return;
+            s += i;
+            if (text[s] >= 0x80 && !IsWordAt(text, s, out int skip))
             {
-                word = (uint)(c - 'a') <= 'z' - 'a' || (uint)(c - '0') <= 9 || (uint)(c - 'A') <= 'Z' - 'A' || c == '_';
-            }
-            else if (Rune.DecodeFromUtf16(text[i..], out var r, out used) == System.Buffers.OperationStatus.Done)
-            {
-                word = PythonText.IsWordChar(r);
-            }
-            else
-            {
-                word = false;
-                used = 1;
-            }
-
-            if (!word)
-            {
-                i += used;
+                i = s + skip;
                 continue;
             }
 
-            int start = i;
-            int codePoints = 1;
-            i += used;
-            while (i < text.Length)
+            int e = s, codePoints = 0;
+            while (true)
             {
-                c = text[i];
-                if (c < 0x80)
+                int run = text[e..].IndexOfAnyExcept(AsciiWord);
+                run = run < 0 ? text.Length - e : run;
+                e += run;
+                codePoints += run;
+                if (e < text.Length && text[e] >= 0x80 && IsWordAt(text, e, out int used))
                 {
-                    if (!((uint)(c - 'a') <= 'z' - 'a' || (uint)(c - '0') <= 9 || (uint)(c - 'A') <= 'Z' - 'A' || c == '_')) break;
-                    i++;
-                }
-                else
-                {
-                    if (Rune.DecodeFromUtf16(text[i..], out var r2, out int u2) != System.Buffers.OperationStatus.Done || !PythonText.IsWordChar(r2)) break;
-                    i += u2;
+                    e += used;
+                    codePoints++;
+                    continue;
                 }
 
-                codePoints++;
+                break;
             }
 
-            if (codePoints >= 2) b.AddToken(start, i - start);
+            if (codePoints >= 2) b.AddToken(s, e - s);
+            i = e;
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool IsWordAt(ReadOnlySpan<char> text, int at, out int used)
+    {
+        if (Rune.DecodeFromUtf16(text[at..], out var r, out used) != OperationStatus.Done)
+        {
+            used = 1;
+            return false;
+        }
+
+        return PythonText.IsWordChar(r);
     }
 
     private void ScanRegex(ReadOnlySpan<char> text, AnalyzerBuffers b)
@@ -264,7 +268,7 @@ public sealed record TextAnalyzer
             for (int i = 0; i < text.Length; w++)
             {
                 offsets[w] = i;
-                if (Rune.DecodeFromUtf16(text[i..], out var r, out int used) == System.Buffers.OperationStatus.Done && used == 2)
+                if (Rune.DecodeFromUtf16(text[i..], out var r, out int used) == OperationStatus.Done && used == 2)
                 {
                     copy[w] = PythonText.IsWordChar(r) ? '\u00AA' : '\uFFFC';
                     i += 2;
