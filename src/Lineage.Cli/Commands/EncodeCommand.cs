@@ -68,19 +68,19 @@ internal static class EncodeCommand
                     var tfidf = new TfidfVectorizer(options, new TfidfOptions(
                         parse.GetValue(Norm) switch { "l1" => RowNorm.L1, "none" => RowNorm.None, "l2" => RowNorm.L2, var n => throw new ArgumentException($"--norm must be l2, l1 or none, not '{n}'.") },
                         UseIdf: true, SmoothIdf: !parse.GetValue(NoSmooth), SublinearTf: parse.GetValue(Sublinear)));
-                    matrix = tfidf.FitTransform(docs.Texts, threads);
+                    matrix = tfidf.FitTransform(docs.Texts, threads, cancellation);
                     (vocabulary, idf, counts) = (tfidf.Vocabulary, [.. tfidf.Weights.Idf], tfidf.Counts);
                     if (parse.GetValue(Save) is { } tf) VectorizerFile.Save(tf, tfidf);
                     break;
                 default:
                     counts = new CountVectorizer(options);
-                    matrix = counts.FitTransform(docs.Texts, threads);
+                    matrix = counts.FitTransform(docs.Texts, threads, cancellation);
                     vocabulary = counts.Vocabulary;
                     if (parse.GetValue(Save) is { } cf) VectorizerFile.Save(cf, counts);
                     break;
             }
 
-            var corpusCounts = kind == "bow" ? matrix : new CountVectorizer(options, vocabulary).Transform(docs.Texts, threads);
+            var corpusCounts = kind == "bow" ? matrix : new CountVectorizer(options, vocabulary).Transform(docs.Texts, threads, cancellation);
             if (kind == "onehot")
             {
                 var tokens = new List<string>();

@@ -28,7 +28,7 @@ public sealed class BagOfWordsExperiment : IExperiment
     public ExperimentResult Run(ExperimentContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var data = SpamSplit.Load(context);
+        var data = SpamSplit.Load(context, quickSubset: true);
         var result = context.Result();
         // The sentences join the real training e-mails, so that their words and bigrams have columns.
         var corpus = data.TrainTexts.Append(DogBitesMan).Append(ManBitesDog).ToList();
@@ -39,7 +39,7 @@ public sealed class BagOfWordsExperiment : IExperiment
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var v = new CountVectorizer(new CountVectorizerOptions { Analyzer = new TextAnalyzer(maxN: maxN) });
-            var x = v.FitTransform(corpus, Environment.ProcessorCount);
+            var x = v.FitTransform(corpus, Environment.ProcessorCount, context.Cancellation);
             var pair = v.Transform([DogBitesMan, ManBitesDog]);
             double cos = pair.Row(0).Cosine(pair.Row(1));
             if (maxN == 1)

@@ -31,7 +31,15 @@ public sealed class OneHotExperiment : IExperiment
         var data = SpamSplit.Load(context);
         var result = context.Result();
         var counts = new CountVectorizer();
-        counts.Fit(data.TrainTexts);
+        counts.Fit(data.TrainTexts, Environment.ProcessorCount, context.Cancellation);
+        var missing = Words.Where(w => !counts.Vocabulary.Contains(w)).ToList();
+        if (missing.Count > 0)
+        {
+            // Orthogonality holds for any vocabulary; give the missing words a column so that the claim can name them.
+            counts.Fit([.. data.TrainTexts, string.Join(' ', missing)], Environment.ProcessorCount, context.Cancellation);
+            result.Note($"Not in the training e-mails, added as one extra document: {string.Join(", ", missing)}.");
+        }
+
         var vocabulary = counts.Vocabulary;
         context.Cancellation.ThrowIfCancellationRequested();
 

@@ -13,12 +13,14 @@ internal sealed record SpamSplit(IReadOnlyList<string> TrainTexts, IReadOnlyList
     /// <summary>Share of the e-mails held out.</summary>
     public const double TestFraction = 0.2;
 
-    /// <summary>Reads the corpus (bodies only, so no header can give the label away) and splits it; quick keeps every fifth e-mail.</summary>
-    public static SpamSplit Load(ExperimentContext context)
+    /// <summary>Reads the corpus (bodies only, so no header can give the label away) and splits it.</summary>
+    /// <param name="context">The experiment's context.</param>
+    /// <param name="quickSubset">With <c>--quick</c>, keep every fifth e-mail (for experiments whose cost grows fast with the data).</param>
+    public static SpamSplit Load(ExperimentContext context, bool quickSubset = false)
     {
         var set = SpamAssassinReader.Read(context.Require(DataCatalog.SpamAssassin), bodyOnly: true);
         var (train, test) = set.Split(TestFraction);
-        IEnumerable<LabelledDocument> Pick(LabelledTextSet s) => context.Quick ? s.Documents.Where((_, i) => i % 5 == 0) : s.Documents;
+        IEnumerable<LabelledDocument> Pick(LabelledTextSet s) => context.Quick && quickSubset ? s.Documents.Where((_, i) => i % 5 == 0) : s.Documents;
         var tr = Pick(train).ToList();
         var te = Pick(test).ToList();
         return new SpamSplit([.. tr.Select(d => d.Text)], [.. tr.Select(d => d.Label == "spam")], [.. te.Select(d => d.Text)], [.. te.Select(d => d.Label == "spam")]);

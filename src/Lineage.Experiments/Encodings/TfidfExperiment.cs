@@ -32,7 +32,7 @@ public sealed class TfidfExperiment : IExperiment
         var result = context.Result();
         int threads = Environment.ProcessorCount;
         var tfidf = new TfidfVectorizer();
-        var trainWeights = tfidf.FitTransform(data.TrainTexts, threads);
+        var trainWeights = tfidf.FitTransform(data.TrainTexts, threads, context.Cancellation);
         var counts = tfidf.Counts.Transform(data.TrainTexts, threads);
         var vocabulary = tfidf.Vocabulary;
         var idf = tfidf.Weights.Idf;

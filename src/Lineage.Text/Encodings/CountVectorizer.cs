@@ -75,9 +75,9 @@ public sealed class CountVectorizer
     public int PrunedTerms { get; private set; }
 
     /// <summary>Learns the vocabulary.</summary>
-    public CountVectorizer Fit(IReadOnlyList<string> documents, int threads = 1)
+    public CountVectorizer Fit(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
     {
-        FitTransform(documents, threads);
+        FitTransform(documents, threads, cancellation);
         return this;
     }
 
@@ -85,11 +85,12 @@ public sealed class CountVectorizer
     /// <param name="documents">The documents (empty ones give empty rows).</param>
     /// <param name="threads">Threads to count with.</param>
     /// <exception cref="ArgumentException">No documents, an empty vocabulary, or nothing left after pruning.</exception>
-    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1)
+    /// <param name="cancellation">Checked every 256 documents.</param>
+    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(documents);
         if (documents.Count == 0) throw new ArgumentException("No documents to fit: the corpus is empty.", nameof(documents));
-        var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore);
+        var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, cancellation);
 
         // Merge the chunks' vocabularies: global id in order of first appearance.
         var merged = new TermTable();
@@ -164,39 +165,49 @@ public sealed class CountVectorizer
     }
 
     /// <summary>The document-term count matrix over the fitted vocabulary; unknown terms are skipped (or rejected, by option).</summary>
-    public CsrMatrix<double> Transform(IReadOnlyList<string> documents, int threads = 1) => Transform(documents, out _, threads);
+    public CsrMatrix<double> Transform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default) => Transform(documents, out _, threads, cancellation);
 
-    /// <summary>As <see cref="Transform(IReadOnlyList{string}, int)"/>, also counting the term occurrences that had no column.</summary>
+    /// <summary>As <see cref="Transform(IReadOnlyList{string}, int, CancellationToken)"/>, also counting the term occurrences that had no column.</summary>
     /// <exception cref="InvalidDataException">An unknown term with <see cref="UnknownTerms.Error"/>.</exception>
-    public CsrMatrix<double> Transform(IReadOnlyList<string> documents, out long unknownTerms, int threads = 1)
+    public CsrMatrix<double> Transform(IReadOnlyList<string> documents, out long unknownTerms, int threads = 1, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(documents);
         var vocabulary = Vocabulary;
-        var chunks = Count(documents, threads, vocabulary, Options.Unknown);
+        var chunks = Count(documents, threads, vocabulary, Options.Unknown, cancellation);
         unknownTerms = chunks.Sum(c => c.Unknown);
         return Assemble(chunks, documents.Count, vocabulary.Count, null);
     }
 
-    private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown)
+    private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown, CancellationToken cancellation)
     {
         int parts = Math.Clamp(threads, 1, Math.Max(1, documents.Count / 64));
         var chunks = new TermCounter[parts];
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        try
         {
-            int from = (int)((long)documents.Count * p / parts), to = (int)((long)documents.Count * (p + 1) / parts);
-            var counter = new TermCounter(fixedVocabulary, unknown, from);
-            var sink = new CounterSink(counter);
-            var buffers = new AnalyzerBuffers();
-            for (int d = from; d < to; d++)
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
             {
-                var doc = documents[d] ?? throw new ArgumentException($"Document {d} is null.", nameof(documents));
-                counter.Document = d;
-                Options.Analyzer.Analyze(doc, buffers, ref sink);
-                counter.EndDocument();
-            }
+                int from = (int)((long)documents.Count * p / parts), to = (int)((long)documents.Count * (p + 1) / parts);
+                var counter = new TermCounter(fixedVocabulary, unknown, from);
+                var sink = new CounterSink(counter);
+                var buffers = new AnalyzerBuffers();
+                for (int d = from; d < to; d++)
+                {
+                    if ((d & 255) == 0) cancellation.ThrowIfCancellationRequested();
+                    var doc = documents[d] ?? throw new ArgumentException($"Document {d} is null.", nameof(documents));
+                    counter.Document = d;
+                    Options.Analyzer.Analyze(doc, buffers, ref sink);
+                    counter.EndDocument();
+                }
 
-            chunks[p] = counter;
-        });
+                chunks[p] = counter;
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+        {
+            // The first error of the first failing chunk, as a single-threaded run would throw it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+
         return chunks;
     }
 

@@ -108,15 +108,17 @@ public sealed class TfidfVectorizer
     public Vocabulary Vocabulary => Counts.Vocabulary;
 
     /// <summary>Learns vocabulary and idf.</summary>
-    public TfidfVectorizer Fit(IReadOnlyList<string> documents, int threads = 1)
+    public TfidfVectorizer Fit(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
     {
-        FitTransform(documents, threads);
+        FitTransform(documents, threads, cancellation);
         return this;
     }
 
     /// <summary>Learns vocabulary and idf and returns the weighted document-term matrix.</summary>
-    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1) => Weights.FitTransform(Counts.FitTransform(documents, threads));
+    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default) =>
+        Weights.FitTransform(Counts.FitTransform(documents, threads, cancellation));
 
     /// <summary>The weighted document-term matrix over the fitted vocabulary.</summary>
-    public CsrMatrix<double> Transform(IReadOnlyList<string> documents, int threads = 1) => Weights.Transform(Counts.Transform(documents, threads));
+    public CsrMatrix<double> Transform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default) =>
+        Weights.Transform(Counts.Transform(documents, threads, cancellation));
 }
