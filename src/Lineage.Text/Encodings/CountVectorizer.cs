@@ -132,7 +132,10 @@ public sealed class CountVectorizer
         var terms = new string[merged.Count];
         for (int id = 0; id < terms.Length; id++) terms[id] = merged.TermString(id);
         var byName = Enumerable.Range(0, terms.Length).ToArray();
-        Array.Sort(byName, (a, b) => CodePointComparer.Instance.Compare(terms[a], terms[b]));
+        var keys = (string[])terms.Clone();
+        // Ordinal (UTF-16) order is code-point order unless a term has a surrogate pair: then the slower comparer.
+        bool astral = keys.Any(t => t.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0);
+        Array.Sort(keys, byName, astral ? CodePointComparer.Instance : StringComparer.Ordinal);
 
         double high = Options.MaxDf.For(n), low = Options.MinDf.For(n);
         if (high < low) throw new ArgumentException($"max_df ({Options.MaxDf}) corresponds to fewer documents ({high}) than min_df ({Options.MinDf}, {low}).", nameof(documents));
@@ -212,15 +215,17 @@ public sealed class CountVectorizer
     }
 
     // Concatenates the chunks' rows, maps each chunk's local column to its final one (-1: dropped; no map: already
-    // final) and sorts each row by column.
+    // final), then orders each row by column. Instead of sorting every row, the matrix is transposed twice by counting
+    // sort (to columns, and back to rows): two linear passes over the values, and the columns come out ascending.
     private CsrMatrix<double> Assemble(TermCounter[] chunks, int rows, int columns, int[][]? maps)
     {
-        var pointers = new int[rows + 1];
         int total = chunks.Sum(c => c.Nnz);
-        var cols = new int[total];
-        var vals = new double[total];
+        var rowOf = new int[total];
+        var colOf = new int[total];
+        var countOf = new int[total];
+        var perColumn = new int[columns + 1];
+        var rowPointers = new int[rows + 1];
         int row = 0, w = 0;
-        var packed = new long[256];
         for (int c = 0; c < chunks.Length; c++)
         {
             var chunk = chunks[c];
@@ -230,45 +235,47 @@ public sealed class CountVectorizer
             var chunkCounts = chunk.Counts;
             for (int r = 0; r < chunk.Rows; r++, row++)
             {
-                if (map is null)
+                for (int k = rp[r]; k < rp[r + 1]; k++)
                 {
-                    // Columns already final and sorted.
-                    for (int k = rp[r]; k < rp[r + 1]; k++, w++)
-                    {
-                        cols[w] = chunkCols[k];
-                        vals[w] = Options.Binary ? 1 : chunkCounts[k];
-                    }
-                }
-                else
-                {
-                    // Map, drop pruned terms, and sort by column: (column, count) packed in one long, one sort.
-                    int n = 0;
-                    if (packed.Length < rp[r + 1] - rp[r]) packed = new long[Math.Max(packed.Length * 2, rp[r + 1] - rp[r])];
-                    for (int k = rp[r]; k < rp[r + 1]; k++)
-                    {
-                        int col = map[chunkCols[k]];
-                        if (col >= 0) packed[n++] = ((long)col << 32) | (uint)chunkCounts[k];
-                    }
-
-                    packed.AsSpan(0, n).Sort();
-                    for (int k = 0; k < n; k++, w++)
-                    {
-                        cols[w] = (int)(packed[k] >> 32);
-                        vals[w] = Options.Binary ? 1 : (int)packed[k];
-                    }
+                    int col = map is null ? chunkCols[k] : map[chunkCols[k]];
+                    if (col < 0) continue;
+                    rowOf[w] = row;
+                    colOf[w] = col;
+                    countOf[w++] = chunkCounts[k];
+                    perColumn[col + 1]++;
                 }
 
-                pointers[row + 1] = w;
+                rowPointers[row + 1] = w;
             }
         }
 
-        if (w < total)
+        // Rows → columns: entries of each column in row order.
+        for (int j = 0; j < columns; j++) perColumn[j + 1] += perColumn[j];
+        var byColumnRow = new int[w];
+        var byColumnCount = new int[w];
+        var next = perColumn.AsSpan(0, columns).ToArray();
+        for (int k = 0; k < w; k++)
         {
-            Array.Resize(ref cols, w);
-            Array.Resize(ref vals, w);
+            int at = next[colOf[k]]++;
+            byColumnRow[at] = rowOf[k];
+            byColumnCount[at] = countOf[k];
         }
 
-        return new CsrMatrix<double>(rows, columns, pointers, cols, vals, trusted: true);
+        // Columns → rows: within each row the columns now come in ascending order.
+        var cols = new int[w];
+        var vals = new double[w];
+        var rowNext = rowPointers.AsSpan(0, rows).ToArray();
+        for (int j = 0; j < columns; j++)
+        {
+            for (int k = perColumn[j]; k < perColumn[j + 1]; k++)
+            {
+                int at = rowNext[byColumnRow[k]]++;
+                cols[at] = j;
+                vals[at] = Options.Binary ? 1 : byColumnCount[k];
+            }
+        }
+
+        return new CsrMatrix<double>(rows, columns, rowPointers, cols, vals, trusted: true);
     }
 
     private readonly struct CounterSink(TermCounter counter) : ITermSink
@@ -355,8 +362,6 @@ public sealed class CountVectorizer
                 Array.Resize(ref _counts, size);
             }
 
-            // Vocabulary columns: sorted here, so the row needs no sorting later. Fit-mode ids are sorted after mapping.
-            if (_fixed is not null) _touched.AsSpan(0, _touchedCount).Sort();
             for (int t = 0; t < _touchedCount; t++)
             {
                 int id = _touched[t];
