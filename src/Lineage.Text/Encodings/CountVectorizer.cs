@@ -131,11 +131,7 @@ public sealed class CountVectorizer
         // Column order: terms sorted by code point; then min_df / max_df / max_features.
         var terms = new string[merged.Count];
         for (int id = 0; id < terms.Length; id++) terms[id] = merged.TermString(id);
-        var byName = Enumerable.Range(0, terms.Length).ToArray();
-        var keys = (string[])terms.Clone();
-        // Ordinal (UTF-16) order is code-point order unless a term has a surrogate pair: then the slower comparer.
-        bool astral = keys.Any(t => t.AsSpan().IndexOfAnyInRange('\uD800', '\uDFFF') >= 0);
-        Array.Sort(keys, byName, astral ? CodePointComparer.Instance : StringComparer.Ordinal);
+        var byName = SortByCodePoint(terms);
 
         double high = Options.MaxDf.For(n), low = Options.MinDf.For(n);
         if (high < low) throw new ArgumentException($"max_df ({Options.MaxDf}) corresponds to fewer documents ({high}) than min_df ({Options.MinDf}, {low}).", nameof(documents));
@@ -165,6 +161,43 @@ public sealed class CountVectorizer
         }
 
         return Assemble(chunks, n, kept.Count, maps);
+    }
+
+    /// <summary>
+    /// The ids of <paramref name="terms"/> in code-point order of the terms. Sorts 64-bit keys made of each term's first
+    /// four UTF-16 units (+1, so that 0 means "ended"), then orders each run of equal keys by full comparison: far fewer
+    /// string comparisons than sorting the strings. Terms with units at or above U+D800 (surrogates, private use and
+    /// the rest, rare) would not fit the scheme; then every term is sorted by <see cref="CodePointComparer"/>.
+    /// </summary>
+    internal static int[] SortByCodePoint(string[] terms)
+    {
+        var ids = Enumerable.Range(0, terms.Length).ToArray();
+        var byCodePoint = Comparer<int>.Create((a, b) => CodePointComparer.Instance.Compare(terms[a], terms[b]));
+        if (terms.Any(t => t.AsSpan().IndexOfAnyInRange('\uD800', '\uFFFF') >= 0))
+        {
+            Array.Sort(ids, byCodePoint);
+            return ids;
+        }
+
+        var keys = new ulong[terms.Length];
+        for (int i = 0; i < terms.Length; i++)
+        {
+            var t = terms[i];
+            ulong key = 0;
+            for (int k = 0; k < 4; k++) key = (key << 16) | (k < t.Length ? (ulong)t[k] + 1 : 0);
+            keys[i] = key;
+        }
+
+        Array.Sort(keys, ids);
+        for (int start = 0; start < ids.Length;)
+        {
+            int end = start + 1;
+            while (end < ids.Length && keys[end] == keys[start]) end++;
+            if (end - start > 1) Array.Sort(ids, start, end - start, byCodePoint);
+            start = end;
+        }
+
+        return ids;
     }
 
     /// <summary>The document-term count matrix over the fitted vocabulary; unknown terms are skipped (or rejected, by option).</summary>

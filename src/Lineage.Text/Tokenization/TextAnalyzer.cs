@@ -199,48 +199,62 @@ public sealed record TextAnalyzer
         }
     }
 
-    // ASCII characters that are not \w; everything else is a word character or needs a closer look (non-ASCII).
-    private static readonly SearchValues<char> AsciiNonWord = SearchValues.Create(
-        Enumerable.Range(0, 128).Select(c => (char)c).Where(c => !(char.IsAsciiLetterOrDigit(c) || c == '_')).ToArray());
-    private static readonly SearchValues<char> AsciiWord = SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");
-
-    // (?u)\b\w\w+\b: every maximal run of word characters at least two code points long. Vectorised skips over ASCII
-    // runs; a non-ASCII character is classified by Python's \w.
+    // (?u)\b\w\w+\b: every maximal run of word characters at least two code points long. A table for ASCII (most
+    // characters, and runs are short, so a scalar loop beats vectorised searches); Python's \w for the rest.
     private static void ScanDefault(ReadOnlySpan<char> text, AnalyzerBuffers b)
     {
-        int i = 0;
-        while (i < text.Length)
+        ReadOnlySpan<bool> ascii = AsciiWordTable;
+        int i = 0, n = text.Length;
+        while (i < n)
         {
-            int s = text[i..].IndexOfAnyExcept(AsciiNonWord);
-            if (s < 0) return;
-            s += i;
-            if (text[s] >= 0x80 && !IsWordAt(text, s, out int skip))
+            char c = text[i];
+            if (c < 0x80)
             {
-                i = s + skip;
+                if (!ascii[c])
+                {
+                    i++;
+                    continue;
+                }
+            }
+            else if (!IsWordAt(text, i, out int skip))
+            {
+                i += skip;
                 continue;
             }
 
-            int e = s, codePoints = 0;
-            while (true)
+            int s = i, codePoints = 0;
+            while (i < n)
             {
-                int run = text[e..].IndexOfAnyExcept(AsciiWord);
-                run = run < 0 ? text.Length - e : run;
-                e += run;
-                codePoints += run;
-                if (e < text.Length && text[e] >= 0x80 && IsWordAt(text, e, out int used))
+                c = text[i];
+                if (c < 0x80)
                 {
-                    e += used;
-                    codePoints++;
-                    continue;
+                    if (!ascii[c]) break;
+                    i++;
+                }
+                else
+                {
+                    if (!IsWordAt(text, i, out int used)) break;
+                    i += used;
                 }
 
-                break;
+                codePoints++;
             }
 
-            if (codePoints >= 2) b.AddToken(s, e - s);
-            i = e;
+            if (codePoints >= 2) b.AddToken(s, i - s);
         }
     }
+
+    private static ReadOnlySpan<bool> AsciiWordTable =>
+    [
+        false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false,
+        false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false,
+        false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false,
+        true, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false,
+        false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true,
+        true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, true,
+        false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true,
+        true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, false,
+    ];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWordAt(ReadOnlySpan<char> text, int at, out int used)

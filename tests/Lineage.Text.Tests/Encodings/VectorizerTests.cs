@@ -147,3 +147,15 @@ public class VectorizerTests
         Assert.Throws<ArgumentException>(() => OneHotEncoder.Words(vocab, ["pear"]));
     }
 }
+
+public class VocabularyOrderTests
+{
+    [Fact]
+    public void SortByCodePoint_AgreesWithPythonsOrder_ForPrefixesAndAstralCharacters()
+    {
+        string[] bmp = ["b", "ab", "abcde", "abcdd", "abcd", "a", "z", "é", "abcdef", "zz"];
+        Assert.Equal(bmp.Order(StringComparer.Ordinal), CountVectorizer.SortByCodePoint(bmp).Select(i => bmp[i]));
+        string[] astral = ["\uFFFD", "𝐁", "a", "\uE000x"];                     // U+1D401 sorts after U+FFFD in Python
+        Assert.Equal(["a", "\uE000x", "\uFFFD", "𝐁"], CountVectorizer.SortByCodePoint(astral).Select(i => astral[i]));
+    }
+}
