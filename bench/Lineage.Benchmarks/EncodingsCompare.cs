@@ -8,9 +8,10 @@ using Microsoft.ML.Transforms.Text;
 namespace Lineage.Benchmarks;
 
 /// <summary>
-/// <c>encodings-compare DIR [REPEATS]</c>: fit-transform and transform throughput of Lineage's TF-IDF vectorizer
-/// (1 thread and all cores) and of ML.NET's text featurizer on the same documents, in one process, best of
-/// REPEATS runs each. bench/encodings/compare.sh runs it beside scikit-learn and prints the ratios.
+/// <c>encodings-compare DIR [REPEATS] [lineage|mlnet|all]</c>: fit-transform and transform throughput of Lineage's
+/// TF-IDF vectorizer (1 thread and all cores) and of ML.NET's text featurizer on the same documents, best of REPEATS
+/// runs each (wall and CPU seconds). bench/encodings/compare.sh runs each system in its own process (for its peak
+/// memory) beside scikit-learn and prints the ratios. PROFILE=1 adds a per-phase breakdown of Lineage's time.
 /// </summary>
 internal static class EncodingsCompare
 {
@@ -18,6 +19,7 @@ internal static class EncodingsCompare
     {
         var dir = args.Length > 1 ? args[1] : "data/spamassassin";
         int repeats = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 5;
+        string which = args.Length > 3 ? args[3] : "all";
         var docs = DocumentReader.Read(dir).Texts;
         double mb = docs.Sum(d => (double)System.Text.Encoding.UTF8.GetByteCount(d)) / 1e6;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"documents {docs.Count} MB {mb:0.00}"));
@@ -83,12 +85,23 @@ internal static class EncodingsCompare
             Report("tfidf weighting only", () => tt.Transform(counts));
         }
 
+        if (which is "lineage" or "all") Lineage(docs, Report);
+        if (which is "mlnet" or "all") MlNet(docs, Report);
+        return 0;
+    }
+
+    private static void Lineage(IReadOnlyList<string> docs, Action<string, Func<object>> Report)
+    {
         var fitted = new TfidfVectorizer();
         fitted.Fit(docs);
         Report("lineage fit_transform threads=1", () => new TfidfVectorizer().FitTransform(docs, 1));
         Report("lineage transform threads=1", () => fitted.Transform(docs, 1));
         Report($"lineage fit_transform threads={Environment.ProcessorCount}", () => new TfidfVectorizer().FitTransform(docs, Environment.ProcessorCount));
         Report($"lineage transform threads={Environment.ProcessorCount}", () => fitted.Transform(docs, Environment.ProcessorCount));
+    }
+
+    private static void MlNet(IReadOnlyList<string> docs, Action<string, Func<object>> Report)
+    {
 
         // ML.NET: word unigrams, TF-IDF weighting, L2 norm, no char n-grams: the closest to scikit-learn's defaults.
         var ml = new MLContext(seed: 1);
@@ -111,7 +124,6 @@ internal static class EncodingsCompare
         });
         var mlModel = pipeline.Fit(data);
         Report("mlnet transform", () => Consume(mlModel.Transform(data)));
-        return 0;
     }
 
     private static string Describe(object? o) => o switch

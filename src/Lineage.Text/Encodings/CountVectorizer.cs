@@ -252,17 +252,41 @@ public sealed class CountVectorizer
     // sort (to columns, and back to rows): two linear passes over the values, and the columns come out ascending.
     private CsrMatrix<double> Assemble(TermCounter[] chunks, int rows, int columns, int[][]? maps)
     {
-        int total = chunks.Sum(c => c.Nnz);
-        var rowOf = new int[total];
-        var colOf = new int[total];
-        var countOf = new int[total];
-        var perColumn = new int[columns + 1];
+        // Final columns, in place in the chunks' arrays (-1: dropped); entries per row and per column.
         var rowPointers = new int[rows + 1];
-        int row = 0, w = 0;
+        var perColumn = new int[columns + 1];
+        int row = 0;
         for (int c = 0; c < chunks.Length; c++)
         {
             var chunk = chunks[c];
             var map = maps?[c];
+            var rp = chunk.RowPointers;
+            var chunkCols = chunk.Columns;
+            for (int r = 0; r < chunk.Rows; r++, row++)
+            {
+                int kept = 0;
+                for (int k = rp[r]; k < rp[r + 1]; k++)
+                {
+                    int col = map is null ? chunkCols[k] : map[chunkCols[k]];
+                    chunkCols[k] = col;
+                    if (col < 0) continue;
+                    kept++;
+                    perColumn[col + 1]++;
+                }
+
+                rowPointers[row + 1] = rowPointers[row] + kept;
+            }
+        }
+
+        // Rows → columns: the entries of each column, in row order.
+        int nnz = rowPointers[rows];
+        for (int j = 0; j < columns; j++) perColumn[j + 1] += perColumn[j];
+        var byColumnRow = new int[nnz];
+        var byColumnCount = new int[nnz];
+        var next = perColumn.AsSpan(0, columns).ToArray();
+        row = 0;
+        foreach (var chunk in chunks)
+        {
             var rp = chunk.RowPointers;
             var chunkCols = chunk.Columns;
             var chunkCounts = chunk.Counts;
@@ -270,33 +294,18 @@ public sealed class CountVectorizer
             {
                 for (int k = rp[r]; k < rp[r + 1]; k++)
                 {
-                    int col = map is null ? chunkCols[k] : map[chunkCols[k]];
+                    int col = chunkCols[k];
                     if (col < 0) continue;
-                    rowOf[w] = row;
-                    colOf[w] = col;
-                    countOf[w++] = chunkCounts[k];
-                    perColumn[col + 1]++;
+                    int at = next[col]++;
+                    byColumnRow[at] = row;
+                    byColumnCount[at] = chunkCounts[k];
                 }
-
-                rowPointers[row + 1] = w;
             }
         }
 
-        // Rows → columns: entries of each column in row order.
-        for (int j = 0; j < columns; j++) perColumn[j + 1] += perColumn[j];
-        var byColumnRow = new int[w];
-        var byColumnCount = new int[w];
-        var next = perColumn.AsSpan(0, columns).ToArray();
-        for (int k = 0; k < w; k++)
-        {
-            int at = next[colOf[k]]++;
-            byColumnRow[at] = rowOf[k];
-            byColumnCount[at] = countOf[k];
-        }
-
         // Columns → rows: within each row the columns now come in ascending order.
-        var cols = new int[w];
-        var vals = new double[w];
+        var cols = new int[nnz];
+        var vals = new double[nnz];
         var rowNext = rowPointers.AsSpan(0, rows).ToArray();
         for (int j = 0; j < columns; j++)
         {

@@ -197,21 +197,29 @@ public sealed class CsrMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
     public CsrMatrix<T> NormalizeRows(RowNorm norm)
     {
         var values = (T[])_values.Clone();
-        if (norm != RowNorm.None)
-        {
-            for (int r = 0; r < Rows; r++)
-            {
-                int start = _rowPointers[r], end = _rowPointers[r + 1];
-                T sum = T.Zero;
-                for (int k = start; k < end; k++) sum += norm == RowNorm.L2 ? values[k] * values[k] : T.Abs(values[k]);
-                if (sum == T.Zero) continue;
-                if (norm == RowNorm.L2) sum = T.Sqrt(sum);
-                for (int k = start; k < end; k++) values[k] /= sum;
-            }
-        }
-
+        NormalizeInPlace(_rowPointers, values, norm);
         return new CsrMatrix<T>(Rows, Columns, _rowPointers, _columns, values, trusted: true);
     }
+
+    /// <summary>The row normalisation of <see cref="NormalizeRows"/>, on a values array this library owns.</summary>
+    internal static void NormalizeInPlace(int[] rowPointers, T[] values, RowNorm norm)
+    {
+        if (norm == RowNorm.None) return;
+        for (int r = 0; r + 1 < rowPointers.Length; r++)
+        {
+            int start = rowPointers[r], end = rowPointers[r + 1];
+            T sum = T.Zero;
+            for (int k = start; k < end; k++) sum += norm == RowNorm.L2 ? values[k] * values[k] : T.Abs(values[k]);
+            if (sum == T.Zero) continue;
+            if (norm == RowNorm.L2) sum = T.Sqrt(sum);
+            for (int k = start; k < end; k++) values[k] /= sum;
+        }
+    }
+
+    // The arrays themselves, for this library's own derived matrices (they are never written to).
+    internal int[] RowPointerArray => _rowPointers;
+
+    internal int[] ColumnArray => _columns;
 
     /// <summary>The same matrix with another element type.</summary>
     public CsrMatrix<TOther> Cast<TOther>() where TOther : unmanaged, IFloatingPointIeee754<TOther>

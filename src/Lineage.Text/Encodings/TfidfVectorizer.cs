@@ -70,8 +70,9 @@ public sealed class TfidfTransformer
             values[k] = Options.UseIdf ? tf * idf[cols[k]] : tf;
         }
 
-        var weighted = new CsrMatrix<double>(counts.Rows, counts.Columns, counts.RowPointers.ToArray(), cols.ToArray(), values, trusted: true);
-        return Options.Norm == RowNorm.None ? weighted : weighted.NormalizeRows(Options.Norm);
+        // The structure is shared with the count matrix (CSR matrices are immutable); only the values are new.
+        CsrMatrix<double>.NormalizeInPlace(counts.RowPointerArray, values, Options.Norm);
+        return new CsrMatrix<double>(counts.Rows, counts.Columns, counts.RowPointerArray, counts.ColumnArray, values, trusted: true);
     }
 
     /// <summary>Fit, then transform.</summary>
