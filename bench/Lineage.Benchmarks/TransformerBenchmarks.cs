@@ -11,7 +11,7 @@ namespace Lineage.Benchmarks;
 /// re-reading the whole sequence each step (the baseline); and one forward pass of 256 tokens with written-out against
 /// fused attention.
 /// </summary>
-public sealed class TransformerBenchmarks : IDisposable
+public class TransformerBenchmarks
 {
     private Gpt? _gpt;
     private Tensor? _batch;
@@ -46,7 +46,8 @@ public sealed class TransformerBenchmarks : IDisposable
         return _gpt.forward(_batch!).sum().item<float>();
     }
 
-    public void Dispose()
+    [GlobalCleanup]
+    public void Cleanup()
     {
         _gpt?.Dispose();
         _batch?.Dispose();
