@@ -1,0 +1,266 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Lineage.Text.IO;
+
+namespace Lineage.Text.Tokenization;
+
+/// <summary>
+/// Byte-level byte-pair encoding as GPT-2 and RoBERTa use it (Sennrich et al. 2016; Radford et al. 2019): text is split by
+/// GPT-2's pattern, each piece becomes its UTF-8 bytes written as printable characters (so no text is ever unknown), and
+/// merges learned from pair frequencies join symbols into longer tokens. Files are GPT-2's <c>vocab.json</c> and
+/// <c>merges.txt</c>, which Microsoft.ML.Tokenizers (and Hugging Face) load.
+/// </summary>
+public sealed partial class ByteLevelBpe
+{
+    /// <summary>GPT-2's pre-tokenisation pattern: contractions, letters, numbers, other symbols, each with one leading space.</summary>
+    public const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    [GeneratedRegex(Gpt2Pattern, RegexOptions.CultureInvariant)]
+    private static partial Regex Gpt2();
+
+    private static readonly char[] ByteToChar = BuildByteToChar();
+    private readonly Dictionary<(string, string), int> _rank;
+    private readonly Dictionary<string, int> _vocab;
+    private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+
+    private ByteLevelBpe(IReadOnlyList<(string Left, string Right)> merges)
+    {
+        Merges = merges;
+        _rank = new Dictionary<(string, string), int>(merges.Count);
+        for (int i = 0; i < merges.Count; i++) _rank.TryAdd(merges[i], i);
+        _vocab = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int b = 0; b < 256; b++) _vocab[ByteToChar[b].ToString()] = b;
+        foreach (var (l, r) in merges) _vocab.TryAdd(l + r, _vocab.Count);
+        EndOfText = _vocab.Count;
+        _vocab[EndOfTextToken] = EndOfText;
+        Tokens = [.. _vocab.OrderBy(p => p.Value).Select(p => p.Key)];
+    }
+
+    /// <summary>GPT-2's document separator, the last token of the vocabulary; never produced from text.</summary>
+    public const string EndOfTextToken = "<|endoftext|>";
+
+    /// <summary>The id of <see cref="EndOfTextToken"/>.</summary>
+    public int EndOfText { get; }
+
+    /// <summary>The merges in the order they were learned.</summary>
+    public IReadOnlyList<(string Left, string Right)> Merges { get; }
+
+    /// <summary>Every token (in byte-level characters) by id: the 256 bytes, one per merge, then <see cref="EndOfTextToken"/>.</summary>
+    public IReadOnlyList<string> Tokens { get; }
+
+    /// <summary>Vocabulary size.</summary>
+    public int VocabSize => Tokens.Count;
+
+    /// <summary>
+    /// Learns <paramref name="vocabSize"/> − 257 merges (the 256 bytes and the end-of-text token make up the rest) from <paramref name="texts"/>: count each pre-token, then repeatedly
+    /// merge the most frequent adjacent pair (ties: the pair first in ordinal order), updating only the words that hold it.
+    /// </summary>
+    /// <exception cref="ArgumentException">A vocabulary under 256, or no text.</exception>
+    public static ByteLevelBpe Train(IEnumerable<string> texts, int vocabSize, int minPairCount = 2, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (vocabSize < 257) throw new ArgumentException($"A byte-level vocabulary has at least the 256 bytes and the end-of-text token; asked for {vocabSize}.", nameof(vocabSize));
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var text in texts)
+        {
+            foreach (var piece in PreTokenize(text))
+            {
+                counts[piece] = counts.GetValueOrDefault(piece) + 1;
+            }
+        }
+
+        if (counts.Count == 0) throw new ArgumentException("No text to learn merges from.", nameof(texts));
+
+        // Words as symbol arrays; pairs → count and the words that contain them.
+        var words = counts.Keys.Order(StringComparer.Ordinal).ToArray();
+        var freq = words.Select(w => counts[w]).ToArray();
+        var symbols = words.Select(w => w.Select(c => c.ToString()).ToList()).ToArray();
+        var pairCount = new Dictionary<(string, string), long>();
+        var pairWords = new Dictionary<(string, string), HashSet<int>>();
+        for (int w = 0; w < words.Length; w++) AddPairs(w, +1);
+
+        var merges = new List<(string, string)>();
+        var queue = new PriorityQueue<(string, string), (long, string, string)>(Comparer<(long Count, string L, string R)>.Create((a, b) =>
+        {
+            int c = b.Count.CompareTo(a.Count);
+            if (c != 0) return c;
+            c = string.CompareOrdinal(a.L, b.L);
+            return c != 0 ? c : string.CompareOrdinal(a.R, b.R);
+        }));
+        foreach (var (pair, count) in pairCount) queue.Enqueue(pair, (count, pair.Item1, pair.Item2));
+        while (merges.Count < vocabSize - 257 && queue.TryDequeue(out var best, out var priority))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            if (!pairCount.TryGetValue(best, out long current) || current != priority.Item1) continue;   // stale entry
+            if (current < minPairCount) break;
+            merges.Add(best);
+            string joined = best.Item1 + best.Item2;
+            var touched = new HashSet<(string, string)>();
+            foreach (int w in pairWords[best].ToArray())
+            {
+                AddPairs(w, -1, touched);
+                var s = symbols[w];
+                for (int i = 0; i + 1 < s.Count; i++)
+                {
+                    if (s[i] == best.Item1 && s[i + 1] == best.Item2)
+                    {
+                        s[i] = joined;
+                        s.RemoveAt(i + 1);
+                    }
+                }
+
+                AddPairs(w, +1, touched);
+            }
+
+            foreach (var p in touched)
+            {
+                if (pairCount.TryGetValue(p, out long c) && c > 0) queue.Enqueue(p, (c, p.Item1, p.Item2));
+            }
+        }
+
+        return new ByteLevelBpe(merges);
+
+        void AddPairs(int w, int sign, HashSet<(string, string)>? touched = null)
+        {
+            var s = symbols[w];
+            for (int i = 0; i + 1 < s.Count; i++)
+            {
+                var p = (s[i], s[i + 1]);
+                long c = pairCount.GetValueOrDefault(p) + sign * freq[w];
+                if (c == 0) pairCount.Remove(p);
+                else pairCount[p] = c;
+                if (sign > 0)
+                {
+                    if (!pairWords.TryGetValue(p, out var set)) pairWords[p] = set = [];
+                    set.Add(w);
+                }
+
+                touched?.Add(p);
+            }
+        }
+    }
+
+    /// <summary>GPT-2's pre-tokens of <paramref name="text"/>, each as byte-level characters.</summary>
+    public static IEnumerable<string> PreTokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        foreach (Match m in Gpt2().Matches(text)) yield return ToByteChars(m.Value);
+    }
+
+    /// <summary>The token ids of <paramref name="text"/>: pre-tokens, then merges applied by rank as GPT-2 does.</summary>
+    public int[] Encode(string text)
+    {
+        var ids = new List<int>();
+        foreach (var piece in PreTokenize(text))
+        {
+            if (!_cache.TryGetValue(piece, out var encoded)) _cache[piece] = encoded = EncodePiece(piece);
+            ids.AddRange(encoded);
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>The text of token ids (invalid UTF-8 becomes U+FFFD).</summary>
+    public string Decode(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var bytes = new List<byte>();
+        foreach (int id in ids)
+        {
+            if (id == EndOfText) continue;
+            foreach (char c in Tokens[id]) bytes.Add(CharToByte(c));
+        }
+
+        return Encoding.UTF8.GetString([.. bytes]);
+    }
+
+    /// <summary>Writes GPT-2's <c>vocab.json</c> (token → id) and <c>merges.txt</c> into <paramref name="directory"/>, atomically.</summary>
+    public void Save(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        AtomicFile.Write(Path.Combine(directory, "vocab.json"), s =>
+        {
+            using var w = new Utf8JsonWriter(s);
+            w.WriteStartObject();
+            for (int i = 0; i < Tokens.Count; i++) w.WriteNumber(Tokens[i], i);
+            w.WriteEndObject();
+        });
+        AtomicFile.WriteAllText(Path.Combine(directory, "merges.txt"), "#version: 0.2\n" + string.Concat(Merges.Select(m => $"{m.Left} {m.Right}\n")));
+    }
+
+    /// <summary>Loads <c>merges.txt</c> from <paramref name="directory"/> (the vocabulary follows from the merges).</summary>
+    /// <exception cref="InvalidDataException">A malformed line (its number is given).</exception>
+    public static ByteLevelBpe Load(string directory)
+    {
+        var path = Path.Combine(directory, "merges.txt");
+        var merges = new List<(string, string)>();
+        int line = 0;
+        foreach (var text in File.ReadLines(path))
+        {
+            line++;
+            if (line == 1 && text.StartsWith("#version", StringComparison.Ordinal)) continue;
+            if (text.Length == 0) continue;
+            var parts = text.Split(' ');
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0) throw new InvalidDataException($"{path}: line {line} is not 'left right': '{text}'.");
+            merges.Add((parts[0], parts[1]));
+        }
+
+        return new ByteLevelBpe(merges);
+    }
+
+    private int[] EncodePiece(string piece)
+    {
+        var s = piece.Select(c => c.ToString()).ToList();
+        while (s.Count > 1)
+        {
+            int bestRank = int.MaxValue, at = -1;
+            for (int i = 0; i + 1 < s.Count; i++)
+            {
+                if (_rank.TryGetValue((s[i], s[i + 1]), out int r) && r < bestRank) (bestRank, at) = (r, i);
+            }
+
+            if (at < 0) break;
+            var (l, rt) = Merges[bestRank];
+            for (int i = 0; i + 1 < s.Count; i++)
+            {
+                if (s[i] == l && s[i + 1] == rt)
+                {
+                    s[i] = l + rt;
+                    s.RemoveAt(i + 1);
+                }
+            }
+        }
+
+        return [.. s.Select(t => _vocab[t])];
+    }
+
+    private static string ToByteChars(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return string.Create(bytes.Length, bytes, (span, b) =>
+        {
+            for (int i = 0; i < b.Length; i++) span[i] = ByteToChar[b[i]];
+        });
+    }
+
+    private static byte CharToByte(char c)
+    {
+        int i = Array.IndexOf(ByteToChar, c);
+        return i >= 0 ? (byte)i : throw new InvalidDataException($"'{c}' is not a byte-level character.");
+    }
+
+    // GPT-2's bytes_to_unicode: printable bytes stand for themselves; the others are shifted to U+0100 and up.
+    private static char[] BuildByteToChar()
+    {
+        var map = new char[256];
+        int next = 0;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF;
+            map[b] = printable ? (char)b : (char)(256 + next++);
+        }
+
+        return map;
+    }
+}
