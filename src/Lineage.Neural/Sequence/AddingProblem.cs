@@ -51,9 +51,11 @@ public sealed class AddingModel : nn.Module<Tensor, Tensor>
     /// <param name="cell">RNN, LSTM or GRU.</param>
     /// <param name="hidden">H.</param>
     /// <param name="fused">Train with libtorch's fused kernel (same weights as the equations).</param>
-    public AddingModel(CellKind cell, int hidden, bool fused = true) : base(nameof(AddingModel))
+    /// <param name="forgetBias">LSTM only: initial forget-gate bias (see <see cref="Recurrent.SetForgetBias"/>); null keeps PyTorch's.</param>
+    public AddingModel(CellKind cell, int hidden, bool fused = true, double? forgetBias = null) : base(nameof(AddingModel))
     {
         rnn = new Recurrent(new RecurrentConfig(cell, 2, hidden, Fused: fused));
+        if (forgetBias is { } fb && cell == CellKind.Lstm) rnn.SetForgetBias(fb);
         head = nn.Linear(hidden, 1);
         RegisterComponents();
     }

@@ -28,9 +28,11 @@ public sealed record ByteNetConfig(int Channels = 128, int[]? Dilations = null, 
     public static readonly int[] PaperDilations = [1, 2, 4, 8, 16];
 
     /// <summary>Dilations actually used, in order: the set repeated.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<int> Schedule => Enumerable.Repeat(Dilations ?? PaperDilations, Repeats).SelectMany(d => d).ToArray();
 
     /// <summary>Bytes the output at t can see: 1 + Σ (k − 1)·dilation over all blocks.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int ReceptiveField => 1 + Schedule.Sum(d => (KernelSize - 1) * d);
 
     /// <summary>Small enough for a unit test.</summary>
@@ -56,36 +58,31 @@ public sealed record ByteNetConfig(int Channels = 128, int[]? Dilations = null, 
 internal sealed class ByteNetBlock : nn.Module<Tensor, Tensor>
 {
     private readonly LayerNorm ln_1, ln_2, ln_3;
-    private readonly Conv1d reduce;     // 1×1, 2d → d
+    private readonly Linear reduce;     // 1×1 conv, 2d → d (a Linear over channels: the same map, one GEMM)
     private readonly Conv1d masked;     // 1×k dilated, d → d, made causal by left padding
-    private readonly Conv1d expand;     // 1×1, d → 2d
+    private readonly Linear expand;     // 1×1 conv, d → 2d
     private readonly long _leftPad;
 
     public ByteNetBlock(int channels, int kernelSize, int dilation) : base(nameof(ByteNetBlock))
     {
         int d = channels / 2;
         ln_1 = nn.LayerNorm(channels);
-        reduce = nn.Conv1d(channels, d, 1);
+        reduce = nn.Linear(channels, d);
         ln_2 = nn.LayerNorm(d);
         masked = nn.Conv1d(d, d, kernelSize, dilation: dilation);
         ln_3 = nn.LayerNorm(d);
-        expand = nn.Conv1d(d, channels, 1);
+        expand = nn.Linear(d, channels);
         _leftPad = (long)(kernelSize - 1) * dilation;
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)                                     // x: (B, 2d, T)
+    public override Tensor forward(Tensor x)                                     // x: (B, T, 2d)
     {
-        var y = reduce.forward(Norm(ln_1, x).relu());                          // (B, d, T)
-        y = Norm(ln_2, y).relu();
-        y = nn.functional.pad(y, [_leftPad, 0]);                                // (B, d, T + (k−1)·dilation): zeros before t = 0
-        y = masked.forward(y);                                                  // (B, d, T): position t sees t − (k−1)·dilation … t
-        y = expand.forward(Norm(ln_3, y).relu());                               // (B, 2d, T)
-        return x + y;
+        var y = ln_2.forward(reduce.forward(ln_1.forward(x).relu())).relu();   // (B, T, d)
+        y = nn.functional.pad(y.transpose(1, 2), [_leftPad, 0]);                // (B, d, (k−1)·dilation + T): zeros before t = 0
+        y = masked.forward(y).transpose(1, 2);                                  // (B, T, d): position t sees t − (k−1)·dilation … t
+        return x + expand.forward(ln_3.forward(y).relu());                      // (B, T, 2d)
     }
-
-    /// <summary>LayerNorm over channels of a (B, C, T) tensor.</summary>
-    private static Tensor Norm(LayerNorm ln, Tensor x) => ln.forward(x.transpose(1, 2)).transpose(1, 2);
 }
 
 /// <summary>ByteNet decoder as a byte-level language model: byte ids (B, T) → next-byte logits (B, T, V).</summary>
@@ -127,8 +124,8 @@ public sealed class ByteNet : nn.Module<Tensor, Tensor>
     public Tensor ForwardEmbedded(Tensor embedded)
     {
         ArgumentNullException.ThrowIfNull(embedded);
-        var x = embedded.transpose(1, 2);                                       // (B, 2d, T): channels first for Conv1d
+        var x = embedded;                                                       // (B, T, 2d)
         foreach (var block in blocks) x = block.forward(x);
-        return head.forward(ln_f.forward(x.transpose(1, 2)).relu());           // (B, T, V)
+        return head.forward(ln_f.forward(x).relu());                           // (B, T, V)
     }
 }

@@ -24,6 +24,7 @@ public sealed record RecurrentLmConfig(CellKind Cell = CellKind.Lstm, int Embedd
     public static RecurrentLmConfig Tiny(CellKind cell) => new(cell, Embedding: 8, Hidden: 16);
 
     /// <summary>The recurrent part's configuration (batch-first).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public RecurrentConfig Recurrent => new(Cell, Embedding, Hidden, Layers, Bidirectional: false, BatchFirst: true, Fused: Fused);
 }
 

@@ -15,6 +15,7 @@ namespace Lineage.Neural.Core.Training;
 /// <param name="CheckpointEvery">Steps between checkpoints; one is also written at the end.</param>
 /// <param name="Resume">Continue from <paramref name="CheckpointPath"/> when it exists.</param>
 /// <param name="StopBelow">Stop early once an evaluation is below this (NaN: never).</param>
+/// <param name="MaxSeconds">Stop early once this much training time has passed (0: no limit); for equal-time comparisons.</param>
 public sealed record StepTrainingOptions(
     int Steps,
     double LearningRate = 1e-3,
@@ -23,7 +24,8 @@ public sealed record StepTrainingOptions(
     string? CheckpointPath = null,
     int CheckpointEvery = 100,
     bool Resume = false,
-    double StopBelow = double.NaN)
+    double StopBelow = double.NaN,
+    double MaxSeconds = 0)
 {
     /// <summary>Returns these options, or throws naming the bad field.</summary>
     public StepTrainingOptions Validate()
@@ -121,11 +123,27 @@ public static class StepTrainer
                 history.Evaluations.Add(new EvalPoint(done, e));
                 stopped = e < options.StopBelow;
             }
+            if (options.MaxSeconds > 0 && seconds >= options.MaxSeconds) stopped = true;
             progress?.Report(new StepReport(done, options.Steps, value, 1));
             if (options.CheckpointPath is not null && (done % options.CheckpointEvery == 0 || done == options.Steps || stopped))
                 Save(options.CheckpointPath, model, optimizer, history with { TrainSeconds = seconds, Stopped = stopped }, configuration);
         }
         return history with { TrainSeconds = seconds, Stopped = stopped };
+    }
+
+    /// <summary>The model configuration a checkpoint written by <see cref="Train"/> was saved with (null if none).</summary>
+    /// <exception cref="InvalidDataException">Not such a checkpoint.</exception>
+    public static string? ReadConfiguration(string path)
+    {
+        var info = Checkpoint.Peek(path);
+        try
+        {
+            return JsonSerializer.Deserialize<Metadata>(info.Metadata)?.Configuration;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: the checkpoint was not written by the step trainer ({e.Message})", e);
+        }
     }
 
     private sealed record Metadata(string? Configuration, StepHistory History);
@@ -139,7 +157,39 @@ public static class StepTrainer
         var metadata = JsonSerializer.Deserialize<Metadata>(info.Metadata)
             ?? throw new InvalidDataException($"{path}: checkpoint has no training history");
         if (configuration is not null && metadata.Configuration is not null && metadata.Configuration != configuration)
-            throw new InvalidDataException($"{path}: the checkpoint was written by a model configured as {metadata.Configuration}, not {configuration}.");
+            throw new InvalidDataException($"{path}: the checkpoint was written with another configuration: {Differences(metadata.Configuration, configuration)}.");
         return metadata;
+    }
+
+    /// <summary>"Hidden: 32 in the checkpoint, 64 now; …" for two JSON configurations (or both whole when not JSON objects).</summary>
+    private static string Differences(string saved, string current)
+    {
+        try
+        {
+            var a = Flatten(System.Text.Json.Nodes.JsonNode.Parse(saved), "");
+            var b = Flatten(System.Text.Json.Nodes.JsonNode.Parse(current), "");
+            var keys = a.Keys.Union(b.Keys).Where(k => a.GetValueOrDefault(k) != b.GetValueOrDefault(k)).ToList();
+            if (keys.Count > 0)
+                return string.Join("; ", keys.Select(k => $"{k}: {a.GetValueOrDefault(k) ?? "absent"} in the checkpoint, {b.GetValueOrDefault(k) ?? "absent"} now"));
+        }
+        catch (JsonException)
+        {
+        }
+        return $"{saved} in the checkpoint, {current} now";
+    }
+
+    private static Dictionary<string, string?> Flatten(System.Text.Json.Nodes.JsonNode? node, string prefix)
+    {
+        var result = new Dictionary<string, string?>();
+        if (node is System.Text.Json.Nodes.JsonObject obj)
+        {
+            foreach (var (key, value) in obj)
+                foreach (var pair in Flatten(value, prefix.Length == 0 ? key : $"{prefix}.{key}")) result[pair.Key] = pair.Value;
+        }
+        else
+        {
+            result[prefix.Length == 0 ? "configuration" : prefix] = node?.ToJsonString();
+        }
+        return result;
     }
 }
