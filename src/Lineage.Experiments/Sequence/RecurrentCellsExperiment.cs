@@ -24,7 +24,7 @@ public sealed class RecurrentCellsExperiment : IExperiment
                  "as libtorch's nn.RNN / nn.LSTM / nn.GRU: outputs and gradients agree, parameter counts are in the ratio 1 : 4 : 3, " +
                  "and the fused kernels' speed-up is measured.",
         Paper: Papers.Hochreiter1997,
-        Budget: TimeSpan.FromMinutes(0.5),
+        Budget: TimeSpan.FromMinutes(0.4),
         QuickBudget: TimeSpan.FromMinutes(0.1));
 
     /// <inheritdoc />
@@ -32,7 +32,7 @@ public sealed class RecurrentCellsExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(context);
         var result = context.Result();
-        int input = 16, hidden = context.Quick ? 32 : 64, steps = context.Quick ? 20 : 50, batch = 32, timedSteps = context.Quick ? 3 : 7;
+        int input = 16, hidden = context.Quick ? 32 : 48, steps = context.Quick ? 20 : 40, batch = 32, timedSteps = context.Quick ? 3 : 5;
         var rows = new List<IReadOnlyList<string>>();
         var counts = new Dictionary<CellKind, long>();
         double worst = 0;
