@@ -6,8 +6,12 @@ namespace Lineage.Experiments.Tests;
 /// <summary>The sequence chapter in quick mode, end to end, and the sequence commands of the CLI.</summary>
 public class SequenceChapterTests
 {
-    private static (int ExitCode, string Output) Lineage(params string[] args) =>
-        TestPaths.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "lineage.dll"), .. args]);
+    /// <summary>Runs the CLI; the output is joined into one line, since the console may wrap long messages.</summary>
+    private static (int ExitCode, string Output) Lineage(params string[] args)
+    {
+        var (code, output) = TestPaths.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "lineage.dll"), .. args]);
+        return (code, System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "));
+    }
 
     [Fact]
     public void QuickChapter_RunsEveryExperiment_AndTheCellClaimsHold()
