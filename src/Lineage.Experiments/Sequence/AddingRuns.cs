@@ -33,7 +33,7 @@ internal static class AddingRuns
 
     /// <summary>The settings of the tour: lengths, sizes and step limits for the real and the quick run.</summary>
     public static AddingRun Settings(CellKind cell, int length, bool quick, int seed) => quick
-        ? new AddingRun(cell, length, Hidden: 32, Batch: 32, MaxSteps: 500, LearningRate: 1e-2, StopBelow: 0.004, seed)
+        ? new AddingRun(cell, length, Hidden: 32, Batch: 32, MaxSteps: 400, LearningRate: 1e-2, StopBelow: 0.004, seed)
         : new AddingRun(cell, length, Hidden: 48, Batch: 64, MaxSteps: length switch { <= 50 => 1500, <= 100 => 2000, _ => 1000 }, LearningRate: 5e-3, StopBelow: 0.004, seed);
 
     /// <summary>Lengths of the table; the claims are made at <see cref="ClaimLength"/>.</summary>

@@ -90,7 +90,6 @@ public sealed class ByteNetLanguageModelExperiment : IExperiment
         }
         result.Model = origins.All(o => o == ModelOrigin.Reused) ? ModelOrigin.Reused : ModelOrigin.Trained;
         var (bn, ls) = (measured["ByteNet"], measured["LSTM"]);
-        int threads = torch.get_num_threads();
         Dictionary<string, double> timed;
         using (TorchThreads.AtMost(1)) timed = Throughput(bytenet, lstm, corpus.Train, settings, rounds: context.Quick ? 2 : 4, context.Cancellation);
         double speedup = timed["ByteNet"] / timed[EquationsLstm];
@@ -109,7 +108,7 @@ public sealed class ByteNetLanguageModelExperiment : IExperiment
             measured.Select(m => (IReadOnlyList<string>)[m.Key, m.Value.Parameters.ToString("N0", CultureInfo.InvariantCulture),
                 m.Value.History.Losses.Count.ToString(CultureInfo.InvariantCulture),
                 ((long)m.Value.History.Losses.Count * settings.Batch * settings.Length).ToString("N0", CultureInfo.InvariantCulture),
-                TrainingThreads(m.Key, threads).ToString(CultureInfo.InvariantCulture),
+                TrainingThreads.ToString(CultureInfo.InvariantCulture),
                 m.Value.BytesPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                 m.Key == "LSTM" ? $"{timed[m.Key]:N0} (fused), {timed[EquationsLstm]:N0} (equations)" : timed[m.Key].ToString("N0", CultureInfo.InvariantCulture),
                 m.Value.Bits.ToString("0.000", CultureInfo.InvariantCulture)]));
@@ -153,7 +152,7 @@ public sealed class ByteNetLanguageModelExperiment : IExperiment
         var options = new StepTrainingOptions(settings.Steps, settings.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Max(1, settings.Steps / 6),
             CheckpointPath: context.OutputFile($"checkpoint-{name.ToLowerInvariant()}.bin"), CheckpointEvery: 50);
         StepHistory history;
-        using (TorchThreads.AtMost(TrainingThreads(name, torch.get_num_threads())))
+        using (TorchThreads.AtMost(TrainingThreads))
         using (var bar = context.Progress.Start($"{name} language model on Brown", settings.Steps))
         {
             var progress = new SyncProgress<StepReport>(r =>
@@ -170,9 +169,7 @@ public sealed class ByteNetLanguageModelExperiment : IExperiment
 
     /// <summary>Both train on one libtorch thread: the LSTM's per-step products gain nothing from a second, and on a shared
     /// 2-core machine a second worker that gets descheduled stalls every operation (ByteNet measured 4× slower with two).</summary>
-#pragma warning disable IDE0060 // the rule is per model by design; today it is the same for both
-    private static int TrainingThreads(string name, int threads) => 1;
-#pragma warning restore IDE0060
+    private const int TrainingThreads = 1;
 
     private const string EquationsLstm = "LSTM (equations)";
 

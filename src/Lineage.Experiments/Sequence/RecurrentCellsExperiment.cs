@@ -25,7 +25,7 @@ public sealed class RecurrentCellsExperiment : IExperiment
                  "and the fused kernels' speed-up is measured.",
         Paper: Papers.Hochreiter1997,
         Budget: TimeSpan.FromMinutes(0.4),
-        QuickBudget: TimeSpan.FromMinutes(0.1));
+        QuickBudget: TimeSpan.FromMinutes(0.05));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)

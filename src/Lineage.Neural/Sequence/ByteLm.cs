@@ -106,8 +106,7 @@ public static class ByteLm
         using var noGrad = torch.no_grad();
         using var generator = new torch.Generator((ulong)seed);
         var text = new List<byte>(prompt.ToArray());
-        RecurrentState? state = null;
-        Tensor? carried = null;
+        RecurrentState? state = null;                                                         // carried between bytes
         var outer = torch.NewDisposeScope();
         try
         {
@@ -120,9 +119,9 @@ public static class ByteLm
                     var input = i == 0 ? text.Select(b => (long)b).ToArray() : [text[^1]];
                     var (all, next) = rnn.Step(torch.tensor(input, [1, input.Length]), state);
                     logits = all[0, -1];
-                    carried?.Dispose();
+                    state?.H.Dispose();                                                       // the previous state is used up
+                    state?.C?.Dispose();
                     state = new RecurrentState(next.H.MoveToOuterDisposeScope(), next.C?.MoveToOuterDisposeScope());
-                    carried = state.Value.H;
                 }
                 else
                 {
