@@ -2,6 +2,7 @@
 using System.Globalization;
 using Lineage.Experiments.Report;
 using Lineage.Experiments.Results;
+using Lineage.Neural.Core;
 using Lineage.Neural.Sequence;
 using TorchSharp;
 
@@ -32,6 +33,7 @@ public sealed class AddingProblemExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(context);
         var result = context.Result();
+        using var oneThread = TorchThreads.AtMost(1);   // as in training (AddingRuns)
         var lengths = AddingRuns.Lengths(context.Quick);
         int claimLength = AddingRuns.ClaimLength(context.Quick);
         var rows = new List<IReadOnlyList<string>>();

@@ -68,6 +68,7 @@ public sealed class ByteNetLanguageModelExperiment : IExperiment
         var corpus = ByteCorpus.FromBrown(dir);
         double unigram = corpus.UnigramBits();
         var result = context.Result();
+        using var oneThread = TorchThreads.AtMost(TrainingThreads);   // evaluation and sampling too (see TrainingThreads)
 
         using var bytenet = settings.Specs[0].Create();
         using var lstm = settings.Specs[1].Create();

@@ -3,6 +3,7 @@
 using System.Globalization;
 using Lineage.Experiments.Report;
 using Lineage.Experiments.Results;
+using Lineage.Neural.Core;
 using Lineage.Neural.Sequence;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -34,6 +35,7 @@ public sealed class VanishingGradientExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(context);
         var result = context.Result();
+        using var oneThread = TorchThreads.AtMost(1);   // as in training (AddingRuns)
         int length = AddingRuns.ClaimLength(context.Quick);
         var series = new List<Series>();
         var rows = new List<IReadOnlyList<string>>();
