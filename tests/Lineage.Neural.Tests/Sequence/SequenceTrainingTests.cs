@@ -60,6 +60,36 @@ public sealed class SequenceTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Cancel_MidRun_CheckpointsTheStepsDone_AndResumeFinishesTheSameCurve()
+    {
+        var path = Path.Combine(_dir, "cancel.ckpt");
+        torch.manual_seed(4);
+        using var straight = new RecurrentLm(RecurrentLmConfig.Tiny(CellKind.Gru));
+        var uninterrupted = TrainLm(straight, new StepTrainingOptions(9, 1e-2));
+
+        torch.manual_seed(4);
+        using var first = new RecurrentLm(RecurrentLmConfig.Tiny(CellKind.Gru));
+        using var cts = new CancellationTokenSource();
+        var progress = new Progress(r => { if (r.Step == 4) cts.Cancel(); });
+        Assert.Throws<OperationCanceledException>(() => StepTrainer.Train(first, step =>
+        {
+            var (x, y) = ByteLm.Batch(Text, 4, 16, seed: 3, step);
+            return ByteLm.Loss(first.forward(x), y);
+        }, new StepTrainingOptions(9, 1e-2, CheckpointPath: path, CheckpointEvery: 100), progress: progress, configuration: "tiny", cancellation: cts.Token));
+        Assert.Equal(4, Checkpoint.Peek(path).Step);                 // checkpointed on the way out, not only every 100 steps
+
+        using var resumed = new RecurrentLm(RecurrentLmConfig.Tiny(CellKind.Gru));
+        var continued = TrainLm(resumed, new StepTrainingOptions(9, 1e-2, CheckpointPath: path, Resume: true));
+        Assert.Equal(uninterrupted.Losses, continued.Losses);
+    }
+
+    /// <summary>Synchronous progress (System.Progress posts to the thread pool).</summary>
+    private sealed class Progress(Action<StepReport> report) : IProgress<StepReport>
+    {
+        public void Report(StepReport value) => report(value);
+    }
+
+    [Fact]
     public void Resume_CheckpointOfAnotherShape_FailsNamingIt()
     {
         var path = Path.Combine(_dir, "shape.ckpt");

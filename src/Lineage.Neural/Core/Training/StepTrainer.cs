@@ -70,7 +70,7 @@ public static class StepTrainer
     /// <param name="options">Settings.</param>
     /// <param name="evaluate">Evaluation (e.g. held-out loss), called outside the step scope; may be null.</param>
     /// <param name="progress">Told after every step; may be null.</param>
-    /// <param name="cancellation">Stops between steps, leaving the last checkpoint intact.</param>
+    /// <param name="cancellation">Stops between steps; the steps done so far are checkpointed first (when there is a checkpoint path).</param>
     /// <param name="configuration">Serialised model configuration stored in the checkpoint and checked on resume, so
     /// that resuming with other sizes fails with a message naming them (null: not checked).</param>
     /// <exception cref="TrainingDivergedException">A loss was NaN or infinite; the last good checkpoint is kept.</exception>
@@ -97,9 +97,16 @@ public static class StepTrainer
         double seconds = history.TrainSeconds;
         bool stopped = history.Stopped;
         model.train();
+        long saved = history.Losses.Count;
         for (long step = history.Losses.Count; step < options.Steps && !stopped; step++)
         {
-            cancellation.ThrowIfCancellationRequested();
+            if (cancellation.IsCancellationRequested)
+            {
+                // Stopped between steps: keep the work done since the last checkpoint (written atomically), then stop.
+                if (options.CheckpointPath is not null && step > saved)
+                    Save(options.CheckpointPath, model, optimizer, history with { TrainSeconds = seconds }, configuration);
+                cancellation.ThrowIfCancellationRequested();
+            }
             double value;
             clock.Restart();
             using (var scope = torch.NewDisposeScope())                       // every temporary of this step dies here
@@ -126,7 +133,10 @@ public static class StepTrainer
             if (options.MaxSeconds > 0 && seconds >= options.MaxSeconds) stopped = true;
             progress?.Report(new StepReport(done, options.Steps, value, 1));
             if (options.CheckpointPath is not null && (done % options.CheckpointEvery == 0 || done == options.Steps || stopped))
+            {
                 Save(options.CheckpointPath, model, optimizer, history with { TrainSeconds = seconds, Stopped = stopped }, configuration);
+                saved = done;
+            }
         }
         return history with { TrainSeconds = seconds, Stopped = stopped };
     }
