@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Lineage.Benchmarks;
 
 /// <summary>One AdamW training step of the Fashion-MNIST MLP (batch 128), against its forward pass alone.</summary>
-public sealed class MlpBenchmarks : IDisposable
+public class MlpBenchmarks
 {
     private Mlp? _model;
     private optim.Optimizer? _optimizer;
@@ -44,7 +44,7 @@ public sealed class MlpBenchmarks : IDisposable
     }
 
     [GlobalCleanup]
-    public void Dispose()
+    public void Cleanup()
     {
         _model?.Dispose();
         _x?.Dispose();

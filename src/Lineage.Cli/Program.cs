@@ -8,6 +8,7 @@ var root = new RootCommand("Lineage: representation-learning models from one-hot
 foreach (var option in GlobalOptions.All) root.Options.Add(option);
 root.Subcommands.Add(TourCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(EncodeCommand.Create());
 foreach (var command in SequenceCommand.CreateAll()) root.Subcommands.Add(command);
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);

@@ -50,7 +50,7 @@ public static class Families
         new(Family.Encodings, "encodings", "Encodings: one-hot, bag-of-words, TF-IDF",
             "Text must become numbers before anything is learned. One-hot vectors are orthogonal, so no two words are similar; " +
             "bag-of-words loses order; TF-IDF down-weights words that occur everywhere. All are sparse and as long as the vocabulary.",
-            [Papers.SparckJones1972]),
+            [Papers.Harris1954, Papers.SparckJones1972, Papers.Salton1988]),
         new(Family.Embeddings, "embeddings", "Word embeddings: Word2Vec and GloVe",
             "Sparse encodings know no similarity. Predicting a word's context (Word2Vec) or factorising co-occurrence counts (GloVe) " +
             "gives dense vectors in which related words are close and offsets carry meaning: king − man + woman ≈ queen.",

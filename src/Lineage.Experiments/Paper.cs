@@ -20,6 +20,12 @@ public static class Papers
     public static readonly Paper Xiao2017 = new("Xiao, Rasul & Vollgraf", 2017, "Fashion-MNIST: a Novel Image Dataset for Benchmarking Machine Learning Algorithms", "https://arxiv.org/abs/1708.07747");
     /// <summary>Inverse document frequency.</summary>
     public static readonly Paper SparckJones1972 = new("Spärck Jones", 1972, "A statistical interpretation of term specificity and its application in retrieval", "https://doi.org/10.1108/eb026526");
+    /// <summary>TF-IDF term weighting.</summary>
+    public static readonly Paper Salton1988 = new("Salton & Buckley", 1988, "Term-weighting approaches in automatic text retrieval", "https://doi.org/10.1016/0306-4573(88)90021-0");
+    /// <summary>Distributional structure: words are known by their contexts; the bag-of-words view.</summary>
+    public static readonly Paper Harris1954 = new("Harris", 1954, "Distributional Structure", "https://doi.org/10.1080/00437956.1954.11659520");
+    /// <summary>SDCA, the linear trainer the encodings chapter classifies with.</summary>
+    public static readonly Paper ShalevShwartz2013 = new("Shalev-Shwartz & Zhang", 2013, "Stochastic Dual Coordinate Ascent Methods for Regularized Loss Minimization", "https://jmlr.org/papers/v14/shalev-shwartz13a.html");
     /// <summary>Word2Vec.</summary>
     public static readonly Paper Mikolov2013 = new("Mikolov et al.", 2013, "Distributed Representations of Words and Phrases and their Compositionality", "https://arxiv.org/abs/1310.4546");
     /// <summary>GloVe.</summary>

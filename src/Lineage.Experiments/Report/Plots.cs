@@ -35,6 +35,25 @@ public static class Plots
         Lineage.Data.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }
 
+    /// <summary>Writes a bar chart (one bar per label, value printed above it) to <paramref name="path"/> (PNG).</summary>
+    /// <exception cref="ArgumentException">Labels and values differ in number, or there are none.</exception>
+    public static void Bars(string path, string title, string yLabel, IReadOnlyList<string> labels, IReadOnlyList<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(values);
+        if (labels.Count != values.Count || labels.Count == 0)
+            throw new ArgumentException($"{labels.Count} labels for {values.Count} values.", nameof(values));
+        var plot = new Plot();
+        var bars = plot.Add.Bars(values.ToArray());
+        for (int i = 0; i < bars.Bars.Count; i++) bars.Bars[i].Label = values[i].ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        bars.ValueLabelStyle.FontSize = 14;
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray(), labels.ToArray());
+        plot.Axes.Margins(bottom: 0);
+        plot.Title(title);
+        plot.YLabel(yLabel);
+        Lineage.Data.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+    }
+
     /// <summary>Moving average over a window (for noisy per-step losses).</summary>
     public static double[] Smooth(IReadOnlyList<double> values, int window)
     {

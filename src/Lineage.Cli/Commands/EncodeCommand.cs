@@ -1,0 +1,179 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Lineage.Text.Encodings;
+using Lineage.Text.IO;
+using Lineage.Text.Tokenization;
+using Spectre.Console;
+
+namespace Lineage.Cli.Commands;
+
+/// <summary><c>lineage encode onehot|bow|tfidf INPUT</c>: sparse encodings of documents, scikit-learn's defaults.</summary>
+internal static class EncodeCommand
+{
+    private static readonly Option<string> Ngram = new("--ngram") { Description = "N-gram range MIN,MAX (word or character n-grams).", DefaultValueFactory = _ => "1,1" };
+    private static readonly Option<string> MinDf = new("--min-df") { Description = "Drop terms in fewer documents: a count (2) or a fraction (0.01).", DefaultValueFactory = _ => "1" };
+    private static readonly Option<string> MaxDf = new("--max-df") { Description = "Drop terms in more documents: a fraction (0.9) or a count (500).", DefaultValueFactory = _ => "1.0" };
+    private static readonly Option<int?> MaxFeatures = new("--max-features") { Description = "Keep the N most frequent terms." };
+    private static readonly Option<bool> Binary = new("--binary") { Description = "Presence (1) instead of counts." };
+    private static readonly Option<bool> Sublinear = new("--sublinear-tf") { Description = "TF-IDF: tf → 1 + ln(tf)." };
+    private static readonly Option<bool> NoSmooth = new("--no-smooth-idf") { Description = "TF-IDF: idf = ln(n/df) + 1 instead of ln((1+n)/(1+df)) + 1." };
+    private static readonly Option<string> Norm = new("--norm") { Description = "TF-IDF row norm: l2, l1 or none.", DefaultValueFactory = _ => "l2" };
+    private static readonly Option<string> Analyzer = new("--analyzer") { Description = "word, char or char_wb.", DefaultValueFactory = _ => "word" };
+    private static readonly Option<string> Pattern = new("--token-pattern") { Description = "Token regex (Python syntax), default scikit-learn's.", DefaultValueFactory = _ => TextAnalyzer.DefaultPattern };
+    private static readonly Option<bool> NoLowercase = new("--no-lowercase") { Description = "Keep case." };
+    private static readonly Option<string?> StopWords = new("--stop-words") { Description = "File of stop words, one per line." };
+    private static readonly Option<bool> Strict = new("--strict-utf8") { Description = "Stop on invalid UTF-8 instead of replacing it by U+FFFD." };
+    private static readonly Option<string?> MatrixOut = new("--out", "-o") { Description = "Write the matrix here (Matrix Market coordinate, 1-based; rows = documents, or tokens for onehot)." };
+    private static readonly Option<string?> VocabOut = new("--vocab-out") { Description = "Write the vocabulary here, one term per line in column order." };
+    private static readonly Option<string?> Save = new("--save") { Description = "Save the fitted vectorizer (JSON) for later transforms." };
+    private static readonly Option<int> Top = new("--top") { Description = "Terms to show.", DefaultValueFactory = _ => 15 };
+
+    public static Command Create()
+    {
+        var command = new Command("encode", "Sparse encodings of text: one-hot, bag-of-words, TF-IDF (scikit-learn's defaults and results).");
+        foreach (var (name, help) in new[]
+                 {
+                     ("onehot", "One-hot vectors of words: one row per token, in input order, with a single 1 in the word's column."),
+                     ("bow", "Bag-of-words counts: one row per document (scikit-learn's CountVectorizer)."),
+                     ("tfidf", "TF-IDF weights: one row per document (scikit-learn's TfidfVectorizer)."),
+                 })
+        {
+            var input = new Argument<string>("INPUT") { Description = "A file with one document per line, or a folder with one document per file (recursive, sorted by path)." };
+            var sub = new Command(name, help) { input, Ngram, MinDf, MaxDf, MaxFeatures, Binary, Sublinear, NoSmooth, Norm, Analyzer, Pattern, NoLowercase, StopWords, Strict, MatrixOut, VocabOut, Save, Top };
+            sub.SetAction((parse, cancellation) => Task.Run(() => Run(name, parse.GetValue(input)!, parse, cancellation), CancellationToken.None));
+            command.Subcommands.Add(sub);
+        }
+
+        return command;
+    }
+
+    private static int Run(string kind, string input, ParseResult parse, CancellationToken cancellation)
+    {
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var docs = DocumentReader.Read(input, parse.GetValue(Strict) ? InvalidUtf8.Reject : InvalidUtf8.Replace);
+            if (docs.Texts.Count == 0) throw new ArgumentException($"{input}: no documents (an empty file or folder).");
+            cancellation.ThrowIfCancellationRequested();
+            var options = Counting(parse);
+            int threads = parse.GetValue(GlobalOptions.Threads) is > 0 and var t ? t : Environment.ProcessorCount;
+            CsrMatrix<double> matrix;
+            Vocabulary vocabulary;
+            double[]? idf = null;
+            CountVectorizer counts;
+            switch (kind)
+            {
+                case "tfidf":
+                    var tfidf = new TfidfVectorizer(options, new TfidfOptions(
+                        parse.GetValue(Norm) switch { "l1" => RowNorm.L1, "none" => RowNorm.None, "l2" => RowNorm.L2, var n => throw new ArgumentException($"--norm must be l2, l1 or none, not '{n}'.") },
+                        UseIdf: true, SmoothIdf: !parse.GetValue(NoSmooth), SublinearTf: parse.GetValue(Sublinear)));
+                    matrix = tfidf.FitTransform(docs.Texts, threads, cancellation);
+                    (vocabulary, idf, counts) = (tfidf.Vocabulary, [.. tfidf.Weights.Idf], tfidf.Counts);
+                    if (parse.GetValue(Save) is { } tf) VectorizerFile.Save(tf, tfidf);
+                    break;
+                default:
+                    counts = new CountVectorizer(options);
+                    matrix = counts.FitTransform(docs.Texts, threads, cancellation);
+                    vocabulary = counts.Vocabulary;
+                    if (parse.GetValue(Save) is { } cf) VectorizerFile.Save(cf, counts);
+                    break;
+            }
+
+            var corpusCounts = kind == "bow" ? matrix : new CountVectorizer(options, vocabulary).Transform(docs.Texts, threads, cancellation);
+            if (kind == "onehot")
+            {
+                var tokens = new List<string>();
+                foreach (var d in docs.Texts) tokens.AddRange(options.Analyzer.Analyze(d).Where(vocabulary.Contains));
+                matrix = OneHotEncoder.Words(vocabulary, tokens);
+            }
+
+            cancellation.ThrowIfCancellationRequested();
+            Report(kind, input, docs, matrix, vocabulary, corpusCounts, idf, parse.GetValue(Top), clock.Elapsed, counts.PrunedTerms);
+            if (parse.GetValue(MatrixOut) is { } mtx)
+            {
+                AtomicFile.Write(mtx, s => MatrixMarket.Write(s, matrix,
+                    [$"written by lineage encode {kind} {input}", kind == "onehot" ? "rows: tokens in input order; columns: vocabulary indices" : "rows: documents in input order; columns: vocabulary indices"]));
+                AnsiConsole.MarkupLine("matrix: {0}", Markup.Escape(mtx));
+            }
+
+            if (parse.GetValue(VocabOut) is { } vf)
+            {
+                AtomicFile.WriteAllText(vf, string.Concat(vocabulary.Terms.Select(term => term.ReplaceLineEndings(" ") + "\n")));
+                AnsiConsole.MarkupLine("vocabulary: {0}", Markup.Escape(vf));
+            }
+
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            AnsiConsole.MarkupLine("[yellow]cancelled; nothing written[/]");
+            return 130;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or FormatException or UnauthorizedAccessException)
+        {
+            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
+            return 2;
+        }
+    }
+
+    private static CountVectorizerOptions Counting(ParseResult parse)
+    {
+        var ngram = parse.GetValue(Ngram)!.Split(',');
+        if (ngram.Length != 2 || !int.TryParse(ngram[0], CultureInfo.InvariantCulture, out int lo) || !int.TryParse(ngram[1], CultureInfo.InvariantCulture, out int hi))
+        {
+            throw new ArgumentException($"--ngram must be MIN,MAX (e.g. 1,2), not '{parse.GetValue(Ngram)}'.");
+        }
+
+        var analyzer = parse.GetValue(Analyzer) switch
+        {
+            "word" => AnalyzerKind.Word,
+            "char" => AnalyzerKind.Characters,
+            "char_wb" => AnalyzerKind.CharWordBounded,
+            var a => throw new ArgumentException($"--analyzer must be word, char or char_wb, not '{a}'."),
+        };
+        var stop = parse.GetValue(StopWords) is { } sw ? File.ReadAllLines(sw).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray() : null;
+        return new CountVectorizerOptions
+        {
+            Analyzer = new TextAnalyzer(analyzer, lo, hi, !parse.GetValue(NoLowercase), parse.GetValue(Pattern)!, stop),
+            Binary = parse.GetValue(Binary),
+            MinDf = ParseDf("--min-df", parse.GetValue(MinDf)!),
+            MaxDf = ParseDf("--max-df", parse.GetValue(MaxDf)!),
+            MaxFeatures = parse.GetValue(MaxFeatures),
+        };
+    }
+
+    private static DocumentFrequency ParseDf(string option, string value)
+    {
+        try
+        {
+            return DocumentFrequency.Parse(value);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"{option}: {e.Message}", e);
+        }
+    }
+
+    private static void Report(string kind, string input, DocumentSet docs, CsrMatrix<double> matrix, Vocabulary vocabulary, CsrMatrix<double> counts,
+        double[]? idf, int top, TimeSpan elapsed, int pruned)
+    {
+        AnsiConsole.MarkupLine("{0}: {1:N0} documents, {2:N1} MB{3}", Markup.Escape(input), docs.Texts.Count, docs.Bytes / 1e6,
+            docs.InvalidSequences > 0 ? $" ({docs.InvalidSequences:N0} invalid UTF-8 sequences replaced by U+FFFD)" : "");
+        AnsiConsole.MarkupLine("{0}: shape {1:N0} × {2:N0}, nnz {3:N0} (density {4:P3}); sparse {5:N1} MB vs dense {6:N1} MB; {7:N0} terms pruned; {8:N2} s",
+            kind, matrix.Rows, matrix.Columns, matrix.Nnz, matrix.Rows == 0 || matrix.Columns == 0 ? 0 : (double)matrix.Nnz / matrix.Rows / matrix.Columns,
+            matrix.SparseBytes / 1e6, matrix.DenseBytes / 1e6, pruned, elapsed.TotalSeconds);
+        var tf = counts.ColumnSums();
+        var df = counts.ColumnNonZeroCounts();
+        var table = new Table().Title($"most frequent terms (of {vocabulary.Count:N0})").AddColumns("term", "count", "documents");
+        if (idf is not null) table.AddColumn("idf");
+        foreach (int j in Enumerable.Range(0, vocabulary.Count).OrderByDescending(j => tf[j]).ThenBy(j => j).Take(top))
+        {
+            var cells = new List<string> { Markup.Escape(vocabulary[j]), tf[j].ToString("N0", CultureInfo.InvariantCulture), df[j].ToString("N0", CultureInfo.InvariantCulture) };
+            if (idf is not null) cells.Add(idf[j].ToString("0.000", CultureInfo.InvariantCulture));
+            table.AddRow([.. cells]);
+        }
+
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,205 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.Transformers;
+
+/// <summary>Size of a T5 encoder-decoder.</summary>
+/// <param name="VocabSize">Tokens in the vocabulary (sentinels included).</param>
+/// <param name="Layers">Blocks in the encoder and in the decoder.</param>
+/// <param name="Heads">Attention heads.</param>
+/// <param name="Dim">Width C.</param>
+/// <param name="Hidden">Feed-forward units.</param>
+/// <param name="Dropout">Dropout in training.</param>
+/// <param name="Buckets">Relative position buckets.</param>
+/// <param name="MaxDistance">Offset beyond which buckets stop growing.</param>
+public sealed record T5Config(int VocabSize, int Layers = 3, int Heads = 4, int Dim = 128, int Hidden = 512, double Dropout = 0.1, int Buckets = 32, int MaxDistance = 128)
+{
+    /// <summary>Small enough for a unit test.</summary>
+    public static T5Config Tiny(int vocabSize) => new(vocabSize, Layers: 2, Heads: 2, Dim: 32, Hidden: 64, Dropout: 0, Buckets: 16, MaxDistance: 32);
+}
+
+/// <summary>
+/// The encoder-decoder archetype, T5 (Raffel et al. 2020): every task is text to text. A bidirectional encoder reads the
+/// input (with a task prefix such as "translate English to German:"); a causal decoder writes the output while attending
+/// to the encoder's states. Positions enter only as a learned relative bias on the attention scores (no position
+/// embeddings); pre-norm RMSNorm blocks, no biases, ReLU feed-forward, one embedding shared by encoder, decoder and
+/// output layer (rescaled by 1/√C, as T5 v1.0 does).
+/// </summary>
+public sealed class T5 : nn.Module<Tensor, Tensor>
+{
+    private readonly Embedding shared;
+    private readonly RelativePositionBias encoder_relative_bias;
+    private readonly ModuleList<TransformerBlock> encoder;
+    private readonly RmsNorm encoder_final_norm;
+    private readonly RelativePositionBias decoder_relative_bias;
+    private readonly ModuleList<TransformerBlock> decoder;
+    private readonly RmsNorm decoder_final_norm;
+    private readonly Dropout drop;
+
+    /// <summary>A randomly initialised model.</summary>
+    public T5(T5Config config) : base(nameof(T5))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+        shared = nn.Embedding(config.VocabSize, config.Dim);
+        encoder_relative_bias = new RelativePositionBias(config.Heads, bidirectional: true, config.Buckets, config.MaxDistance);
+        encoder = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(Block(config, cross: false)))]);
+        encoder_final_norm = new RmsNorm(config.Dim);
+        decoder_relative_bias = new RelativePositionBias(config.Heads, bidirectional: false, config.Buckets, config.MaxDistance);
+        decoder = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(Block(config, cross: true)))]);
+        decoder_final_norm = new RmsNorm(config.Dim);
+        drop = nn.Dropout(config.Dropout);
+        RegisterComponents();
+    }
+
+    /// <summary>The size.</summary>
+    public T5Config Config { get; }
+
+    private static BlockConfig Block(T5Config c, bool cross) =>
+        new(c.Dim, c.Heads, c.Hidden, c.Dropout, PreNorm: true, CrossAttention: cross, Bias: false, Activation: Activation.Relu, Norm: Norm.Rms, AttentionScale: 1.0);
+
+    /// <summary>Use <see cref="Encode"/> and <see cref="Decode"/>; this overload encodes ids (B, S) without padding.</summary>
+    public override Tensor forward(Tensor ids) => Encode(ids, null);
+
+    /// <summary>Encoder states (B, S, C) for input ids (B, S).</summary>
+    /// <param name="ids">Input ids, int64 (B, S).</param>
+    /// <param name="padding">(B, S) bool, true for real tokens; or null.</param>
+    public Tensor Encode(Tensor ids, Tensor? padding)
+    {
+        Check(ids);
+        using var scope = NewDisposeScope();
+        long s = ids.shape[1];
+        var bias = encoder_relative_bias.forward(s, s);
+        var x = drop.forward(shared.forward(ids));
+        foreach (var block in encoder) x = block.forward(x, padding, false, bias, null, null, null, null, 0);
+        return drop.forward(encoder_final_norm.forward(x)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Next-token logits (B, T, V) of the decoder for target-side ids (B, T) (shifted right: they start with the start
+    /// token), attending to <paramref name="memory"/>. With a cache the ids are the new positions after the cached ones.
+    /// </summary>
+    public Tensor Decode(Tensor ids, Tensor memory, Tensor? memoryPadding, KvCache? cache = null)
+    {
+        Check(ids);
+        ArgumentNullException.ThrowIfNull(memory);
+        using var scope = NewDisposeScope();
+        long offset = cache?.Length ?? 0, t = ids.shape[1];
+        var bias = decoder_relative_bias.forward(t, offset + t, queryOffset: offset);
+        var x = drop.forward(shared.forward(ids));
+        for (int layer = 0; layer < decoder.Count; layer++) x = decoder[layer].forward(x, null, true, bias, memory, memoryPadding, null, cache, layer);
+        x = drop.forward(decoder_final_norm.forward(x)) * (float)(1.0 / Math.Sqrt(Config.Dim));
+        return TiedEmbeddings.Logits(x, shared.weight!).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Teacher-forced loss: cross-entropy of the decoder's predictions of <paramref name="targets"/> (B, T), −1 ignored.</summary>
+    /// <param name="input">Input ids (B, S).</param>
+    /// <param name="inputPadding">(B, S) bool or null.</param>
+    /// <param name="targets">Target ids (B, T), padded with −1.</param>
+    /// <param name="startId">The decoder's start token (T5 uses the pad token).</param>
+    public Tensor Loss(Tensor input, Tensor? inputPadding, Tensor targets, long startId)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        using var scope = NewDisposeScope();
+        var memory = Encode(input, inputPadding);
+        // Shift right: the decoder reads start, y1, …, y(T−1) and predicts y1 … yT.
+        var decoderInput = cat([full([targets.shape[0], 1], startId, ScalarType.Int64), targets[.., ..^1].clamp_min(0)], 1);
+        var logits = Decode(decoderInput, memory, inputPadding);
+        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1), ignore_index: -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Greedy decoding of one input, with the decoder's KV cache; stops at <paramref name="endId"/> or after <paramref name="maxTokens"/>.</summary>
+    /// <returns>The generated ids, without the start token and without the end token.</returns>
+    public long[] Generate(IReadOnlyList<long> input, int maxTokens, long startId, long endId)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (input.Count == 0) throw new ArgumentException("The input is empty.", nameof(input));
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var outer = NewDisposeScope();
+            var memory = Encode(tensor(input.ToArray()).unsqueeze(0), null);
+            using var cache = new KvCache(decoder.Count);
+            var output = new List<long>();
+            long next = startId;
+            for (int step = 0; step < maxTokens; step++)
+            {
+                using var scope = NewDisposeScope();
+                var logits = Decode(tensor(new[] { next }).unsqueeze(0), memory, null, cache);
+                next = logits[0, -1].argmax().item<long>();
+                if (next == endId) break;
+                output.Add(next);
+            }
+
+            return [.. output];
+        }
+        finally
+        {
+            train(wasTraining);
+        }
+    }
+
+    private void Check(Tensor ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.dim() != 2 || ids.shape[1] == 0 || ids.dtype != ScalarType.Int64) throw new ArgumentException($"Token ids must be int64 (B, T) with T ≥ 1; got {ids.dtype} ({string.Join(", ", ids.shape)}).", nameof(ids));
+        long min = ids.min().item<long>(), max = ids.max().item<long>();
+        if (min < 0 || max >= Config.VocabSize) throw new ArgumentException($"Token id {(min < 0 ? min : max)} is outside the vocabulary 0..{Config.VocabSize - 1}.", nameof(ids));
+    }
+}
+
+/// <summary>
+/// T5's pre-training objective (Raffel et al. 2020, §3.1.4): drop about 15 % of the tokens in spans of mean length 3;
+/// the input keeps the rest with one sentinel per dropped span; the target lists each sentinel followed by its span, then a
+/// final sentinel.
+/// </summary>
+public static class SpanCorruption
+{
+    /// <summary>Corrupts <paramref name="tokens"/>.</summary>
+    /// <param name="tokens">The original tokens.</param>
+    /// <param name="sentinels">Sentinel ids in order (&lt;extra_id_0&gt;, &lt;extra_id_1&gt;, …); enough for every span plus one.</param>
+    /// <param name="rng">Random choices.</param>
+    /// <param name="noiseDensity">Share of tokens dropped.</param>
+    /// <param name="meanSpan">Mean span length.</param>
+    public static (long[] Input, long[] Target) Corrupt(IReadOnlyList<long> tokens, IReadOnlyList<long> sentinels, Random rng, double noiseDensity = 0.15, double meanSpan = 3.0)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        ArgumentNullException.ThrowIfNull(sentinels);
+        ArgumentNullException.ThrowIfNull(rng);
+        int n = tokens.Count;
+        int noise = Math.Clamp((int)Math.Round(n * noiseDensity), n > 1 ? 1 : 0, Math.Max(0, n - 1));
+        int spans = Math.Max(noise == 0 ? 0 : 1, (int)Math.Round(noise / meanSpan));
+        if (spans + 1 > sentinels.Count) throw new ArgumentException($"{spans} spans need {spans + 1} sentinels; {sentinels.Count} given.", nameof(sentinels));
+        if (noise == 0) return ([.. tokens], [sentinels[0]]);
+
+        // Split the noise and the kept tokens each into `spans` non-empty runs, then interleave kept, noise, kept, noise, …
+        var noiseLengths = Partition(noise, spans, rng);
+        var keepLengths = Partition(n - noise, spans, rng);
+        var input = new List<long>();
+        var target = new List<long>();
+        int at = 0;
+        for (int s = 0; s < spans; s++)
+        {
+            for (int i = 0; i < keepLengths[s]; i++) input.Add(tokens[at++]);
+            input.Add(sentinels[s]);
+            target.Add(sentinels[s]);
+            for (int i = 0; i < noiseLengths[s]; i++) target.Add(tokens[at++]);
+        }
+
+        target.Add(sentinels[spans]);
+        return ([.. input], [.. target]);
+    }
+
+    // `total` items into `parts` non-empty groups, uniformly at random.
+    private static int[] Partition(int total, int parts, Random rng)
+    {
+        if (total < parts) throw new ArgumentException($"Cannot split {total} tokens into {parts} non-empty spans.", nameof(total));
+        var cuts = Enumerable.Range(1, total - 1).OrderBy(_ => rng.Next()).Take(parts - 1).Order().ToList();
+        cuts.Insert(0, 0);
+        cuts.Add(total);
+        return [.. Enumerable.Range(0, parts).Select(i => cuts[i + 1] - cuts[i])];
+    }
+}

@@ -1,0 +1,420 @@
+using System.Globalization;
+using Lineage.Text.Tokenization;
+
+namespace Lineage.Text.Encodings;
+
+/// <summary>What <c>Transform</c> does with a term that has no column.</summary>
+public enum UnknownTerms
+{
+    /// <summary>Skip it, as scikit-learn does (count them with the <c>unknownTerms</c> overload).</summary>
+    Ignore,
+    /// <summary>Throw, naming the document and the term.</summary>
+    Error,
+}
+
+/// <summary>Settings of a count (bag-of-words) vectorizer; the defaults are scikit-learn's <c>CountVectorizer()</c>.</summary>
+public sealed record CountVectorizerOptions
+{
+    /// <summary>Tokenisation and n-grams.</summary>
+    public TextAnalyzer Analyzer { get; init; } = new();
+
+    /// <summary>Record presence (1) instead of counts.</summary>
+    public bool Binary { get; init; }
+
+    /// <summary>Drop terms in fewer documents than this (<c>min_df</c>, default 1 document).</summary>
+    public DocumentFrequency MinDf { get; init; } = DocumentFrequency.Documents(1);
+
+    /// <summary>Drop terms in more documents than this (<c>max_df</c>, default the fraction 1.0).</summary>
+    public DocumentFrequency MaxDf { get; init; } = DocumentFrequency.Fraction(1.0);
+
+    /// <summary>Keep only the most frequent terms over the corpus (<c>max_features</c>); ties go to the term first in code-point order.</summary>
+    public int? MaxFeatures { get; init; }
+
+    /// <summary>What transforming a term with no column does.</summary>
+    public UnknownTerms Unknown { get; init; } = UnknownTerms.Ignore;
+}
+
+/// <summary>
+/// Bag-of-words: each document becomes the counts of its terms over a fitted vocabulary, as scikit-learn's
+/// <c>CountVectorizer</c> does (same terms, same column order, same counts). Order within the document is lost:
+/// "dog bites man" and "man bites dog" get the same vector unless bigrams are counted.
+/// </summary>
+/// <remarks>
+/// The inner loop allocates nothing per known term: the analyzer hands spans to a dictionary looked up by span.
+/// With <c>threads</c> &gt; 1 the documents are split into contiguous chunks counted in parallel and merged; the result
+/// does not depend on the number of threads.
+/// </remarks>
+public sealed class CountVectorizer
+{
+    private Vocabulary? _vocabulary;
+
+    /// <summary>A vectorizer with these settings (unfitted).</summary>
+    public CountVectorizer(CountVectorizerOptions? options = null)
+    {
+        Options = options ?? new CountVectorizerOptions();
+        if (Options.MaxFeatures is < 1) throw new ArgumentOutOfRangeException(nameof(options), Options.MaxFeatures, "max_features must be at least 1.");
+    }
+
+    /// <summary>A fitted vectorizer from a saved vocabulary.</summary>
+    public CountVectorizer(CountVectorizerOptions options, Vocabulary vocabulary) : this(options)
+    {
+        _vocabulary = vocabulary ?? throw new ArgumentNullException(nameof(vocabulary));
+    }
+
+    /// <summary>The settings.</summary>
+    public CountVectorizerOptions Options { get; }
+
+    /// <summary>Whether <see cref="Fit"/> has run.</summary>
+    public bool IsFitted => _vocabulary is not null;
+
+    /// <summary>The fitted vocabulary.</summary>
+    /// <exception cref="InvalidOperationException">Not fitted yet.</exception>
+    public Vocabulary Vocabulary => _vocabulary ?? throw new InvalidOperationException("This vectorizer is not fitted yet: call Fit or FitTransform first.");
+
+    /// <summary>Number of terms dropped by min_df, max_df and max_features in the last fit (scikit-learn's <c>stop_words_</c>, counted).</summary>
+    public int PrunedTerms { get; private set; }
+
+    /// <summary>Learns the vocabulary.</summary>
+    public CountVectorizer Fit(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
+    {
+        FitTransform(documents, threads, cancellation);
+        return this;
+    }
+
+    /// <summary>Learns the vocabulary and returns the document-term count matrix (rows = documents in order).</summary>
+    /// <param name="documents">The documents (empty ones give empty rows).</param>
+    /// <param name="threads">Threads to count with.</param>
+    /// <exception cref="ArgumentException">No documents, an empty vocabulary, or nothing left after pruning.</exception>
+    /// <param name="cancellation">Checked every 256 documents.</param>
+    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        if (documents.Count == 0) throw new ArgumentException("No documents to fit: the corpus is empty.", nameof(documents));
+        var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, cancellation);
+
+        // Merge the chunks' vocabularies: global id in order of first appearance.
+        var merged = new TermTable();
+        var maps = new int[chunks.Length][];
+        foreach (var (c, chunk) in chunks.Index())
+        {
+            var table = chunk.Terms!;
+            if (chunks.Length == 1)
+            {
+                maps[c] = Enumerable.Range(0, table.Count).ToArray();
+                merged = table;
+                continue;
+            }
+
+            maps[c] = new int[table.Count];
+            for (int local = 0; local < table.Count; local++) maps[c][local] = merged.GetOrAdd(table.Term(local));
+        }
+
+        int n = documents.Count;
+        if (merged.Count == 0)
+        {
+            throw new ArgumentException($"Empty vocabulary: none of the {n:N0} documents has a term for the analyzer ({Options.Analyzer}); " +
+                                        "perhaps they contain only stop words, or no token matches the pattern.", nameof(documents));
+        }
+
+        var df = new int[merged.Count];
+        var tf = new long[merged.Count];
+        foreach (var (c, chunk) in chunks.Index())
+        {
+            for (int k = 0; k < chunk.Nnz; k++)
+            {
+                int id = maps[c][chunk.Columns[k]];
+                df[id]++;
+                tf[id] += Options.Binary ? 1 : chunk.Counts[k];
+            }
+        }
+
+        // Column order: terms sorted by code point; then min_df / max_df / max_features.
+        var terms = new string[merged.Count];
+        for (int id = 0; id < terms.Length; id++) terms[id] = merged.TermString(id);
+        var byName = SortByCodePoint(terms);
+
+        double high = Options.MaxDf.For(n), low = Options.MinDf.For(n);
+        if (high < low) throw new ArgumentException($"max_df ({Options.MaxDf}) corresponds to fewer documents ({high}) than min_df ({Options.MinDf}, {low}).", nameof(documents));
+        var kept = byName.Where(id => df[id] <= high && df[id] >= low).ToList();
+        if (Options.MaxFeatures is int limit && kept.Count > limit)
+        {
+            // Most frequent first; a stable sort, so ties keep code-point order.
+            var top = kept.Select((id, rank) => (id, rank)).OrderByDescending(p => tf[p.id]).ThenBy(p => p.rank).Take(limit)
+                          .OrderBy(p => p.rank).Select(p => p.id).ToList();
+            kept = top;
+        }
+
+        if (kept.Count == 0)
+        {
+            throw new ArgumentException($"After pruning, no terms remain (min_df {Options.MinDf}, max_df {Options.MaxDf}, {n:N0} documents). " +
+                                        "Try a lower min_df or a higher max_df.", nameof(documents));
+        }
+
+        var column = new int[merged.Count];
+        Array.Fill(column, -1);
+        for (int i = 0; i < kept.Count; i++) column[kept[i]] = i;
+        PrunedTerms = merged.Count - kept.Count;
+        _vocabulary = new Vocabulary(kept.Select(id => terms[id]));
+        for (int c = 0; c < maps.Length; c++)
+        {
+            for (int local = 0; local < maps[c].Length; local++) maps[c][local] = column[maps[c][local]];
+        }
+
+        return Assemble(chunks, n, kept.Count, maps);
+    }
+
+    /// <summary>
+    /// The ids of <paramref name="terms"/> in code-point order of the terms. Sorts 64-bit keys made of each term's first
+    /// four UTF-16 units (+1, so that 0 means "ended"), then orders each run of equal keys by full comparison: far fewer
+    /// string comparisons than sorting the strings. Terms with units at or above U+D800 (surrogates, private use and
+    /// the rest, rare) would not fit the scheme; then every term is sorted by <see cref="CodePointComparer"/>.
+    /// </summary>
+    internal static int[] SortByCodePoint(string[] terms)
+    {
+        var ids = Enumerable.Range(0, terms.Length).ToArray();
+        var byCodePoint = Comparer<int>.Create((a, b) => CodePointComparer.Instance.Compare(terms[a], terms[b]));
+        if (terms.Any(t => t.AsSpan().IndexOfAnyInRange('\uD800', '\uFFFF') >= 0))
+        {
+            Array.Sort(ids, byCodePoint);
+            return ids;
+        }
+
+        var keys = new ulong[terms.Length];
+        for (int i = 0; i < terms.Length; i++)
+        {
+            var t = terms[i];
+            ulong key = 0;
+            for (int k = 0; k < 4; k++) key = (key << 16) | (k < t.Length ? (ulong)t[k] + 1 : 0);
+            keys[i] = key;
+        }
+
+        Array.Sort(keys, ids);
+        for (int start = 0; start < ids.Length;)
+        {
+            int end = start + 1;
+            while (end < ids.Length && keys[end] == keys[start]) end++;
+            if (end - start > 1) Array.Sort(ids, start, end - start, byCodePoint);
+            start = end;
+        }
+
+        return ids;
+    }
+
+    /// <summary>The document-term count matrix over the fitted vocabulary; unknown terms are skipped (or rejected, by option).</summary>
+    public CsrMatrix<double> Transform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default) => Transform(documents, out _, threads, cancellation);
+
+    /// <summary>As <see cref="Transform(IReadOnlyList{string}, int, CancellationToken)"/>, also counting the term occurrences that had no column.</summary>
+    /// <exception cref="InvalidDataException">An unknown term with <see cref="UnknownTerms.Error"/>.</exception>
+    public CsrMatrix<double> Transform(IReadOnlyList<string> documents, out long unknownTerms, int threads = 1, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        var vocabulary = Vocabulary;
+        var chunks = Count(documents, threads, vocabulary, Options.Unknown, cancellation);
+        unknownTerms = chunks.Sum(c => c.Unknown);
+        return Assemble(chunks, documents.Count, vocabulary.Count, null);
+    }
+
+    private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown, CancellationToken cancellation)
+    {
+        int parts = Math.Clamp(threads, 1, Math.Max(1, documents.Count / 64));
+        var chunks = new TermCounter[parts];
+        try
+        {
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            {
+                int from = (int)((long)documents.Count * p / parts), to = (int)((long)documents.Count * (p + 1) / parts);
+                var counter = new TermCounter(fixedVocabulary, unknown, from);
+                var sink = new CounterSink(counter);
+                var buffers = new AnalyzerBuffers();
+                for (int d = from; d < to; d++)
+                {
+                    if ((d & 255) == 0) cancellation.ThrowIfCancellationRequested();
+                    var doc = documents[d] ?? throw new ArgumentException($"Document {d} is null.", nameof(documents));
+                    counter.Document = d;
+                    Options.Analyzer.Analyze(doc, buffers, ref sink);
+                    counter.EndDocument();
+                }
+
+                chunks[p] = counter;
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+        {
+            // The first error of the first failing chunk, as a single-threaded run would throw it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+
+        return chunks;
+    }
+
+    // Concatenates the chunks' rows, maps each chunk's local column to its final one (-1: dropped; no map: already
+    // final), then orders each row by column. Instead of sorting every row, the matrix is transposed twice by counting
+    // sort (to columns, and back to rows): two linear passes over the values, and the columns come out ascending.
+    private CsrMatrix<double> Assemble(TermCounter[] chunks, int rows, int columns, int[][]? maps)
+    {
+        // Final columns, in place in the chunks' arrays (-1: dropped); entries per row and per column.
+        var rowPointers = new int[rows + 1];
+        var perColumn = new int[columns + 1];
+        int row = 0;
+        for (int c = 0; c < chunks.Length; c++)
+        {
+            var chunk = chunks[c];
+            var map = maps?[c];
+            var rp = chunk.RowPointers;
+            var chunkCols = chunk.Columns;
+            for (int r = 0; r < chunk.Rows; r++, row++)
+            {
+                int kept = 0;
+                for (int k = rp[r]; k < rp[r + 1]; k++)
+                {
+                    int col = map is null ? chunkCols[k] : map[chunkCols[k]];
+                    chunkCols[k] = col;
+                    if (col < 0) continue;
+                    kept++;
+                    perColumn[col + 1]++;
+                }
+
+                rowPointers[row + 1] = rowPointers[row] + kept;
+            }
+        }
+
+        // Rows → columns: the entries of each column, in row order.
+        int nnz = rowPointers[rows];
+        for (int j = 0; j < columns; j++) perColumn[j + 1] += perColumn[j];
+        var byColumnRow = new int[nnz];
+        var byColumnCount = new int[nnz];
+        var next = perColumn.AsSpan(0, columns).ToArray();
+        row = 0;
+        foreach (var chunk in chunks)
+        {
+            var rp = chunk.RowPointers;
+            var chunkCols = chunk.Columns;
+            var chunkCounts = chunk.Counts;
+            for (int r = 0; r < chunk.Rows; r++, row++)
+            {
+                for (int k = rp[r]; k < rp[r + 1]; k++)
+                {
+                    int col = chunkCols[k];
+                    if (col < 0) continue;
+                    int at = next[col]++;
+                    byColumnRow[at] = row;
+                    byColumnCount[at] = chunkCounts[k];
+                }
+            }
+        }
+
+        // Columns → rows: within each row the columns now come in ascending order.
+        var cols = new int[nnz];
+        var vals = new double[nnz];
+        var rowNext = rowPointers.AsSpan(0, rows).ToArray();
+        for (int j = 0; j < columns; j++)
+        {
+            for (int k = perColumn[j]; k < perColumn[j + 1]; k++)
+            {
+                int at = rowNext[byColumnRow[k]]++;
+                cols[at] = j;
+                vals[at] = Options.Binary ? 1 : byColumnCount[k];
+            }
+        }
+
+        return new CsrMatrix<double>(rows, columns, rowPointers, cols, vals, trusted: true);
+    }
+
+    private readonly struct CounterSink(TermCounter counter) : ITermSink
+    {
+        public void Add(ReadOnlySpan<char> term) => counter.Add(term);
+    }
+
+    /// <summary>Counts terms of a run of documents: local term ids in fit mode, vocabulary columns in transform mode.</summary>
+    private sealed class TermCounter
+    {
+        private readonly Vocabulary? _fixed;
+        private readonly UnknownTerms _unknown;
+        private readonly TermTable? _ids;
+        private int[] _count = new int[1024];
+        private int[] _touched = new int[256];
+        private int _touchedCount;
+        private int[] _columns = new int[4096];
+        private int[] _counts = new int[4096];
+        private int[] _rowPointers = new int[256];
+        private int _rows;
+
+        public TermCounter(Vocabulary? fixedVocabulary, UnknownTerms unknown, int firstDocument)
+        {
+            _fixed = fixedVocabulary;
+            _unknown = unknown;
+            Document = firstDocument;
+            if (_fixed is not null) _count = new int[Math.Max(1, _fixed.Count)];
+            else _ids = new TermTable();
+        }
+
+        public int Document { get; set; }
+
+        public long Unknown { get; private set; }
+
+        public TermTable? Terms => _ids;
+
+        public int Nnz => _rowPointers[_rows];
+
+        public int Rows => _rows;
+
+        public int[] RowPointers => _rowPointers;
+
+        public int[] Columns => _columns;
+
+        public int[] Counts => _counts;
+
+        public void Add(ReadOnlySpan<char> term)
+        {
+            int id;
+            if (_fixed is not null)
+            {
+                id = _fixed.IndexOf(term);
+                if (id < 0)
+                {
+                    Unknown++;
+                    if (_unknown == UnknownTerms.Error)
+                    {
+                        throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"Document {Document} has the term '{term}', which is not in the vocabulary."));
+                    }
+
+                    return;
+                }
+            }
+            else
+            {
+                id = _ids!.GetOrAdd(term);
+                if (id == _count.Length) Array.Resize(ref _count, _count.Length * 2);
+            }
+
+            if (_count[id]++ == 0)
+            {
+                if (_touchedCount == _touched.Length) Array.Resize(ref _touched, _touched.Length * 2);
+                _touched[_touchedCount++] = id;
+            }
+        }
+
+        public void EndDocument()
+        {
+            int nnz = Nnz;
+            if (nnz + _touchedCount > _columns.Length)
+            {
+                int size = Math.Max(_columns.Length * 2, nnz + _touchedCount);
+                Array.Resize(ref _columns, size);
+                Array.Resize(ref _counts, size);
+            }
+
+            for (int t = 0; t < _touchedCount; t++)
+            {
+                int id = _touched[t];
+                _columns[nnz + t] = id;
+                _counts[nnz + t] = _count[id];
+                _count[id] = 0;
+            }
+
+            if (_rows + 2 > _rowPointers.Length) Array.Resize(ref _rowPointers, _rowPointers.Length * 2);
+            _rowPointers[++_rows] = nnz + _touchedCount;
+            _touchedCount = 0;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+namespace Lineage.Text.Encodings;
+
+/// <summary>Settings of the TF-IDF weighting; the defaults are scikit-learn's <c>TfidfTransformer()</c>.</summary>
+/// <param name="Norm">Row normalisation after weighting.</param>
+/// <param name="UseIdf">Multiply by the inverse document frequency.</param>
+/// <param name="SmoothIdf">idf = ln((1 + n) / (1 + df)) + 1, as if one extra document held every term; otherwise ln(n / df) + 1.</param>
+/// <param name="SublinearTf">Replace a count tf by 1 + ln(tf).</param>
+public sealed record TfidfOptions(RowNorm Norm = RowNorm.L2, bool UseIdf = true, bool SmoothIdf = true, bool SublinearTf = false);
+
+/// <summary>
+/// TF-IDF weighting of a count matrix (Salton &amp; Buckley 1988; idf after Spärck Jones 1972): a term's weight in a
+/// document grows with its count there and shrinks with the number of documents it occurs in, so words that occur
+/// everywhere ("the", "and") get the lowest weights. Computed in float64 in the same order as scikit-learn's
+/// <c>TfidfTransformer</c>, whose output it reproduces to the last bits.
+/// </summary>
+public sealed class TfidfTransformer
+{
+    private double[]? _idf;
+
+    /// <summary>An unfitted transformer.</summary>
+    public TfidfTransformer(TfidfOptions? options = null) => Options = options ?? new TfidfOptions();
+
+    /// <summary>A fitted transformer from saved idf weights.</summary>
+    public TfidfTransformer(TfidfOptions options, double[] idf) : this(options) => _idf = idf ?? throw new ArgumentNullException(nameof(idf));
+
+    /// <summary>The settings.</summary>
+    public TfidfOptions Options { get; }
+
+    /// <summary>The idf of each column (all 1 when <see cref="TfidfOptions.UseIdf"/> is off).</summary>
+    /// <exception cref="InvalidOperationException">Not fitted yet.</exception>
+    public IReadOnlyList<double> Idf => _idf ?? throw new InvalidOperationException("This TF-IDF transformer is not fitted yet: call Fit first.");
+
+    /// <summary>Learns the idf of each column from a count matrix.</summary>
+    public TfidfTransformer Fit(CsrMatrix<double> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var idf = new double[counts.Columns];
+        if (!Options.UseIdf)
+        {
+            Array.Fill(idf, 1.0);
+        }
+        else
+        {
+            var df = counts.ColumnNonZeroCounts();
+            double n = counts.Rows + (Options.SmoothIdf ? 1 : 0);
+            for (int j = 0; j < idf.Length; j++)
+            {
+                double d = df[j] + (Options.SmoothIdf ? 1 : 0);
+                idf[j] = Math.Log(n / d) + 1; // d = 0 (raw idf, unseen term) gives +inf, as in scikit-learn
+            }
+        }
+
+        _idf = idf;
+        return this;
+    }
+
+    /// <summary>Weights a count matrix: (sublinear) tf × idf, then the row norm.</summary>
+    /// <exception cref="ArgumentException">The matrix has another number of columns than the fitted one.</exception>
+    public CsrMatrix<double> Transform(CsrMatrix<double> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var idf = (double[])Idf;
+        if (counts.Columns != idf.Length) throw new ArgumentException($"The matrix has {counts.Columns} columns; this transformer was fitted on {idf.Length}.", nameof(counts));
+        var values = counts.Values.ToArray();
+        var cols = counts.ColumnIndices;
+        for (int k = 0; k < values.Length; k++)
+        {
+            double tf = values[k];
+            if (Options.SublinearTf) tf = Math.Log(tf) + 1;
+            values[k] = Options.UseIdf ? tf * idf[cols[k]] : tf;
+        }
+
+        // The structure is shared with the count matrix (CSR matrices are immutable); only the values are new.
+        CsrMatrix<double>.NormalizeInPlace(counts.RowPointerArray, values, Options.Norm);
+        return new CsrMatrix<double>(counts.Rows, counts.Columns, counts.RowPointerArray, counts.ColumnArray, values, trusted: true);
+    }
+
+    /// <summary>Fit, then transform.</summary>
+    public CsrMatrix<double> FitTransform(CsrMatrix<double> counts) => Fit(counts).Transform(counts);
+}
+
+/// <summary>
+/// Raw documents to TF-IDF features: a <see cref="CountVectorizer"/> then a <see cref="TfidfTransformer"/>, as
+/// scikit-learn's <c>TfidfVectorizer</c> (same vocabulary, values equal within 1e-12 in float64).
+/// </summary>
+public sealed class TfidfVectorizer
+{
+    /// <summary>An unfitted vectorizer.</summary>
+    public TfidfVectorizer(CountVectorizerOptions? counting = null, TfidfOptions? weighting = null)
+    {
+        Counts = new CountVectorizer(counting);
+        Weights = new TfidfTransformer(weighting);
+    }
+
+    /// <summary>A fitted vectorizer from its parts (used when loading).</summary>
+    public TfidfVectorizer(CountVectorizer counts, TfidfTransformer weights)
+    {
+        Counts = counts ?? throw new ArgumentNullException(nameof(counts));
+        Weights = weights ?? throw new ArgumentNullException(nameof(weights));
+    }
+
+    /// <summary>The counting step.</summary>
+    public CountVectorizer Counts { get; }
+
+    /// <summary>The weighting step.</summary>
+    public TfidfTransformer Weights { get; }
+
+    /// <summary>The fitted vocabulary.</summary>
+    public Vocabulary Vocabulary => Counts.Vocabulary;
+
+    /// <summary>Learns vocabulary and idf.</summary>
+    public TfidfVectorizer Fit(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
+    {
+        FitTransform(documents, threads, cancellation);
+        return this;
+    }
+
+    /// <summary>Learns vocabulary and idf and returns the weighted document-term matrix.</summary>
+    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default) =>
+        Weights.FitTransform(Counts.FitTransform(documents, threads, cancellation));
+
+    /// <summary>The weighted document-term matrix over the fitted vocabulary.</summary>
+    public CsrMatrix<double> Transform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default) =>
+        Weights.Transform(Counts.Transform(documents, threads, cancellation));
+}

@@ -1,0 +1,161 @@
+using System.Text;
+using Lineage.Text.Encodings;
+using Lineage.Text.Tokenization;
+
+namespace Lineage.Text.Tests.Encodings;
+
+public class VectorizerTests
+{
+    private static readonly string[] Docs = ["the dog bites the man", "the man bites the dog", "", "!!", "a cat"];
+
+    [Fact]
+    public void Count_VocabularySortedByCodePoint_EmptyDocumentsGiveEmptyRows()
+    {
+        var v = new CountVectorizer();
+        var x = v.FitTransform(Docs);
+        Assert.Equal(["bites", "cat", "dog", "man", "the"], v.Vocabulary.Terms);
+        Assert.Equal((5, 5), (x.Rows, x.Columns));
+        Assert.Equal(2.0, x[0, 4]);
+        Assert.Equal(0, x.Row(2).Count);
+        Assert.Equal(0, x.Row(3).Count);
+        Assert.Equal(1.0, x.Row(0).Cosine(x.Row(1)), 12);                     // order is lost
+        Assert.Equal(-1, v.Vocabulary.IndexOf("a"));                           // one letter: not a token
+    }
+
+    [Fact]
+    public void Count_Binary_MinMaxDf_AndMaxFeatures()
+    {
+        var binary = new CountVectorizer(new CountVectorizerOptions { Binary = true }).FitTransform(Docs);
+        Assert.Equal(1.0, binary[0, 4]);
+        var common = new CountVectorizer(new CountVectorizerOptions { MinDf = DocumentFrequency.Documents(2) });
+        common.Fit(Docs);
+        Assert.Equal(["bites", "dog", "man", "the"], common.Vocabulary.Terms);
+        Assert.Equal(1, common.PrunedTerms);
+        var rare = new CountVectorizer(new CountVectorizerOptions { MaxDf = DocumentFrequency.Fraction(0.3) });
+        rare.Fit(Docs);
+        Assert.Equal(["cat"], rare.Vocabulary.Terms);
+        var top = new CountVectorizer(new CountVectorizerOptions { MaxFeatures = 2 });
+        top.Fit(Docs);
+        Assert.Equal(["bites", "the"], top.Vocabulary.Terms);                  // the ×4, then bites/dog/man tie at 2: code point order
+    }
+
+    [Fact]
+    public void BadInput_GivesClearErrors()
+    {
+        var empty = Assert.Throws<ArgumentException>(() => new CountVectorizer().FitTransform([]));
+        Assert.Contains("empty", empty.Message, StringComparison.Ordinal);
+        var noTokens = Assert.Throws<ArgumentException>(() => new CountVectorizer().FitTransform(["", "a b c", "!!"]));
+        Assert.Contains("Empty vocabulary", noTokens.Message, StringComparison.Ordinal);
+        var stopOnly = Assert.Throws<ArgumentException>(() =>
+            new CountVectorizer(new CountVectorizerOptions { Analyzer = new TextAnalyzer(stopWords: ["the", "dog"]) }).FitTransform(["the dog", "dog the"]));
+        Assert.Contains("stop words", stopOnly.Message, StringComparison.Ordinal);
+        var pruned = Assert.Throws<ArgumentException>(() =>
+            new CountVectorizer(new CountVectorizerOptions { MinDf = DocumentFrequency.Documents(3) }).FitTransform(Docs));
+        Assert.Contains("no terms remain", pruned.Message, StringComparison.Ordinal);
+        var crossed = Assert.Throws<ArgumentException>(() =>
+            new CountVectorizer(new CountVectorizerOptions { MinDf = DocumentFrequency.Documents(3), MaxDf = DocumentFrequency.Documents(2) }).FitTransform(Docs));
+        Assert.Contains("max_df", crossed.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => new CountVectorizer().Transform(Docs));
+        Assert.Throws<FormatException>(() => DocumentFrequency.Parse("-3"));
+        Assert.Throws<FormatException>(() => DocumentFrequency.Parse("1.5"));
+    }
+
+    [Fact]
+    public void Transform_UnknownTerms_AreCountedOrRejected()
+    {
+        var v = new CountVectorizer();
+        v.Fit(Docs);
+        var x = v.Transform(["the zebra and the dog"], out long unknown);
+        Assert.Equal(2, unknown);                                              // zebra, and
+        Assert.Equal(3.0, x.Row(0).Values.ToArray().Sum());
+        var strict = new CountVectorizer(new CountVectorizerOptions { Unknown = UnknownTerms.Error }, v.Vocabulary);
+        var e = Assert.Throws<InvalidDataException>(() => strict.Transform(["dog", "the zebra"]));
+        Assert.Contains("Document 1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("zebra", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Threads_DoNotChangeTheResult()
+    {
+        var rng = new Random(3);
+        var words = Enumerable.Range(0, 500).Select(i => $"w{i}").ToArray();
+        var docs = Enumerable.Range(0, 700).Select(_ => string.Join(' ', Enumerable.Range(0, rng.Next(0, 40)).Select(_ => words[rng.Next(words.Length)]))).ToArray();
+        var opts = new CountVectorizerOptions { Analyzer = new TextAnalyzer(maxN: 2), MinDf = DocumentFrequency.Documents(2) };
+        var one = new TfidfVectorizer(opts).FitTransform(docs, 1);
+        var four = new TfidfVectorizer(opts).FitTransform(docs, 4);
+        Assert.Equal(one.RowPointers.ToArray(), four.RowPointers.ToArray());
+        Assert.Equal(one.ColumnIndices.ToArray(), four.ColumnIndices.ToArray());
+        Assert.Equal(one.Values.ToArray(), four.Values.ToArray());
+    }
+
+    [Fact]
+    public void AMillionDistinctTokens_MemoryStaysProportionalToNnz()
+    {
+        var sb = new StringBuilder();
+        var docs = new List<string>();
+        for (int d = 0; d < 100; d++)
+        {
+            sb.Clear();
+            for (int t = 0; t < 10_000; t++) sb.Append('t').Append(d * 10_000 + t).Append(' ');
+            docs.Add(sb.ToString());
+        }
+
+        long before = GC.GetTotalMemory(true);
+        var v = new CountVectorizer();
+        var x = v.FitTransform(docs);
+        Assert.Equal(1_000_000, v.Vocabulary.Count);
+        Assert.Equal(1_000_000, x.Nnz);
+        Assert.Equal(100L * 1_000_000 * 8, x.DenseBytes);                     // 800 MB dense: never allocated
+        long used = GC.GetTotalMemory(true) - before;
+        Assert.True(used < 250_000_000, $"{used:N0} bytes held after the fit");          // dense would be 800 MB
+        GC.KeepAlive(x);
+        GC.KeepAlive(v);
+    }
+
+    [Fact]
+    public void Tfidf_KnownValues_SmoothAndRaw()
+    {
+        var docs = new[] { "a b", "a c", "a" }.Select(d => d.Replace("a", "aa", StringComparison.Ordinal).Replace("b", "bb", StringComparison.Ordinal).Replace("c", "cc", StringComparison.Ordinal)).ToArray();
+        var smooth = new TfidfVectorizer(weighting: new TfidfOptions(Norm: RowNorm.None));
+        smooth.Fit(docs);
+        Assert.Equal(1.0, smooth.Weights.Idf[0], 15);                          // aa in all 3: ln(4/4) + 1
+        Assert.Equal(Math.Log(4.0 / 2) + 1, smooth.Weights.Idf[1], 15);
+        var raw = new TfidfVectorizer(weighting: new TfidfOptions(SmoothIdf: false, SublinearTf: true));
+        var x = raw.FitTransform(["xx xx yy", "yy"]);
+        double wx = (Math.Log(2) + 1) * (Math.Log(2.0 / 1) + 1), wy = 1.0;
+        Assert.Equal(wx / Math.Sqrt(wx * wx + wy * wy), x[0, 0], 15);
+    }
+
+    [Fact]
+    public void OneHot_CategoriesSorted_UnknownErrorOrZeros_WordsOrthogonal()
+    {
+        var rows = new[] { new[] { "red", "s" }, ["blue", "m"], ["red", "l"] };
+        var enc = new OneHotEncoder();
+        var x = enc.FitTransform(rows);
+        Assert.Equal(["x0_blue", "x0_red", "x1_l", "x1_m", "x1_s"], enc.FeatureNames);
+        Assert.Equal([1, 4], x.Row(0).Indices.ToArray());
+        var e = Assert.Throws<ArgumentException>(() => enc.Transform([["green", "s"]]));
+        Assert.Contains("green", e.Message, StringComparison.Ordinal);
+        Assert.Equal([4], new OneHotEncoder(UnknownCategories.Ignore).Fit(rows).Transform([["green", "s"]]).Row(0).Indices.ToArray());
+        Assert.Throws<ArgumentException>(() => enc.Transform([["red"]]));
+
+        var vocab = new Vocabulary(["apple", "king", "queen"]);
+        var w = OneHotEncoder.Words(vocab, ["king", "queen", "apple", "king"]);
+        Assert.Equal(0.0, w.Row(0).Cosine(w.Row(1)));
+        Assert.Equal(0.0, w.Row(0).Cosine(w.Row(2)));
+        Assert.Equal(1.0, w.Row(0).Cosine(w.Row(3)));
+        Assert.Throws<ArgumentException>(() => OneHotEncoder.Words(vocab, ["pear"]));
+    }
+}
+
+public class VocabularyOrderTests
+{
+    [Fact]
+    public void SortByCodePoint_AgreesWithPythonsOrder_ForPrefixesAndAstralCharacters()
+    {
+        string[] bmp = ["b", "ab", "abcde", "abcdd", "abcd", "a", "z", "é", "abcdef", "zz"];
+        Assert.Equal(bmp.Order(StringComparer.Ordinal), CountVectorizer.SortByCodePoint(bmp).Select(i => bmp[i]));
+        string[] astral = ["\uFFFD", "𝐁", "a", "\uE000x"];                     // U+1D401 sorts after U+FFFD in Python
+        Assert.Equal(["a", "\uE000x", "\uFFFD", "𝐁"], CountVectorizer.SortByCodePoint(astral).Select(i => astral[i]));
+    }
+}
