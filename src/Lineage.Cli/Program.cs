@@ -9,5 +9,6 @@ foreach (var option in GlobalOptions.All) root.Options.Add(option);
 root.Subcommands.Add(TourCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(EncodeCommand.Create());
+foreach (var command in SequenceCommand.CreateAll()) root.Subcommands.Add(command);
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);

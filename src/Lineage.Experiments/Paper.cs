@@ -32,6 +32,8 @@ public static class Papers
     public static readonly Paper Pennington2014 = new("Pennington, Socher & Manning", 2014, "GloVe: Global Vectors for Word Representation", "https://aclanthology.org/D14-1162/");
     /// <summary>Elman RNN.</summary>
     public static readonly Paper Elman1990 = new("Elman", 1990, "Finding Structure in Time", "https://doi.org/10.1207/s15516709cog1402_1");
+    /// <summary>Vanishing gradients in recurrent networks.</summary>
+    public static readonly Paper Bengio1994 = new("Bengio, Simard & Frasconi", 1994, "Learning Long-Term Dependencies with Gradient Descent is Difficult", "https://doi.org/10.1109/72.279181");
     /// <summary>LSTM.</summary>
     public static readonly Paper Hochreiter1997 = new("Hochreiter & Schmidhuber", 1997, "Long Short-Term Memory", "https://doi.org/10.1162/neco.1997.9.8.1735");
     /// <summary>GRU.</summary>

@@ -43,6 +43,27 @@ public static class Checkpoint
         });
     }
 
+    /// <summary>Reads a checkpoint's step and metadata without loading weights (to check it before loading).</summary>
+    /// <exception cref="FileNotFoundException">No checkpoint at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">Not a checkpoint, a newer version, or truncated.</exception>
+    public static CheckpointInfo Peek(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no checkpoint", path);
+        using var stream = File.OpenRead(path);
+        using var r = new BinaryReader(stream);
+        try
+        {
+            if (r.ReadString() != Magic) throw new InvalidDataException($"{path}: not a Lineage checkpoint");
+            var version = r.ReadInt32();
+            if (version > Version) throw new InvalidDataException($"{path}: checkpoint version {version} is newer than this Lineage reads ({Version})");
+            return new CheckpointInfo(r.ReadInt64(), r.ReadString());
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new InvalidDataException($"{path}: checkpoint is truncated", e);
+        }
+    }
+
     /// <summary>Loads a checkpoint into <paramref name="model"/> (and <paramref name="optimizer"/>), restoring the RNG.</summary>
     /// <exception cref="FileNotFoundException">No checkpoint at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">Not a checkpoint, a newer version, or weights that do not fit the model.</exception>

@@ -1,0 +1,143 @@
+// What every byte-level language model shares: the loss in bits per byte, batches of random windows drawn
+// deterministically from the step number (so a resumed run sees the same batches), held-out evaluation and
+// sampling with a temperature.
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.Sequence;
+
+/// <summary>Loss, batches, evaluation and sampling for byte-level language models (<see cref="ByteNet"/>, <see cref="RecurrentLm"/>).</summary>
+public static class ByteLm
+{
+    /// <summary>Mean next-byte cross-entropy in nats; logits (B, T, V), targets (B, T) int64.</summary>
+    public static Tensor Loss(Tensor logits, Tensor targets)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(targets);
+        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1));
+    }
+
+    /// <summary>
+    /// A batch of <paramref name="batch"/> random windows of <paramref name="length"/> + 1 bytes: inputs are the first
+    /// <paramref name="length"/> bytes, targets the same shifted by one. The windows depend only on
+    /// (<paramref name="seed"/>, <paramref name="step"/>).
+    /// </summary>
+    /// <returns>(inputs, targets), each int64 (B, T).</returns>
+    /// <exception cref="ArgumentException">The data is not longer than one window, or sizes are not positive.</exception>
+    public static (Tensor X, Tensor Y) Batch(ReadOnlySpan<byte> data, int batch, int length, int seed, long step)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1, nameof(batch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1, nameof(length));
+        if (data.Length <= length + 1)
+            throw new ArgumentException($"The corpus has {data.Length} bytes; a sequence length of {length} needs more than {length + 1}.", nameof(data));
+        var rng = new Random(HashCode.Combine(seed, step));
+        var x = new long[batch * length];
+        var y = new long[batch * length];
+        for (int b = 0; b < batch; b++)
+        {
+            int start = rng.Next(data.Length - length - 1);
+            for (int t = 0; t < length; t++)
+            {
+                x[b * length + t] = data[start + t];
+                y[b * length + t] = data[start + t + 1];
+            }
+        }
+        return (torch.tensor(x, [batch, length]), torch.tensor(y, [batch, length]));
+    }
+
+    /// <summary>
+    /// Held-out bits per byte: the data is cut into consecutive windows of <paramref name="length"/> + 1 bytes and only
+    /// the last <paramref name="scored"/> predictions of each window count, so every scored byte has at least
+    /// length − scored bytes of context (a convolution's receptive field, an RNN's warm-up).
+    /// </summary>
+    /// <exception cref="ArgumentException">Fewer bytes than one window, or scored outside 1..length.</exception>
+    public static double BitsPerByte(nn.Module<Tensor, Tensor> model, ReadOnlySpan<byte> data, int length, int scored, int maxWindows = 64, int batch = 16)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(scored, 1, nameof(scored));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(scored, length, nameof(scored));
+        int windows = Math.Min(maxWindows, (data.Length - 1) / length);
+        if (windows < 1) throw new ArgumentException($"Held-out data has {data.Length} bytes, fewer than one window of {length + 1}.", nameof(data));
+        bool wasTraining = model.training;
+        model.eval();
+        using var noGrad = torch.no_grad();
+        double nats = 0;
+        long count = 0;
+        for (int first = 0; first < windows; first += batch)
+        {
+            using var scope = torch.NewDisposeScope();
+            int n = Math.Min(batch, windows - first);
+            var x = new long[n * length];
+            var y = new long[n * length];
+            for (int b = 0; b < n; b++)
+            {
+                int start = (first + b) * length;
+                for (int t = 0; t < length; t++)
+                {
+                    x[b * length + t] = data[start + t];
+                    y[b * length + t] = data[start + t + 1];
+                }
+            }
+            var logits = model.forward(torch.tensor(x, [n, length]));                         // (n, T, V)
+            var tail = logits.narrow(1, length - scored, scored).reshape(-1, logits.shape[^1]);
+            var target = torch.tensor(y, [n, length]).narrow(1, length - scored, scored).reshape(-1);
+            nats += nn.functional.cross_entropy(tail, target, reduction: nn.Reduction.Sum).item<float>();
+            count += (long)n * scored;
+        }
+        if (wasTraining) model.train();
+        return nats / count / Math.Log(2);
+    }
+
+    /// <summary>
+    /// Continues <paramref name="prompt"/> by <paramref name="length"/> bytes, each drawn from softmax(logits / temperature)
+    /// (temperature 0: the most likely byte). A <see cref="RecurrentLm"/> carries its state from byte to byte; any other
+    /// model is re-run on the last <paramref name="context"/> bytes.
+    /// </summary>
+    /// <exception cref="ArgumentException">Empty prompt, negative temperature or length.</exception>
+    public static byte[] Sample(nn.Module<Tensor, Tensor> model, ReadOnlySpan<byte> prompt, int length, double temperature, int seed, int context = 256)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (prompt.IsEmpty) throw new ArgumentException("The prompt must have at least one byte.", nameof(prompt));
+        ArgumentOutOfRangeException.ThrowIfNegative(length, nameof(length));
+        if (!(temperature >= 0) || !double.IsFinite(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be ≥ 0");
+        ArgumentOutOfRangeException.ThrowIfLessThan(context, 1, nameof(context));
+        bool wasTraining = model.training;
+        model.eval();
+        using var noGrad = torch.no_grad();
+        using var generator = new torch.Generator((ulong)seed);
+        var text = new List<byte>(prompt.ToArray());
+        RecurrentState? state = null;                                                         // carried between bytes
+        var outer = torch.NewDisposeScope();
+        try
+        {
+            for (int i = 0; i < length; i++)
+            {
+                using var scope = torch.NewDisposeScope();
+                Tensor logits;                                                                  // (V)
+                if (model is RecurrentLm rnn)
+                {
+                    var input = i == 0 ? text.Select(b => (long)b).ToArray() : [text[^1]];
+                    var (all, next) = rnn.Step(torch.tensor(input, [1, input.Length]), state);
+                    logits = all[0, -1];
+                    state?.H.Dispose();                                                       // the previous state is used up
+                    state?.C?.Dispose();
+                    state = new RecurrentState(next.H.MoveToOuterDisposeScope(), next.C?.MoveToOuterDisposeScope());
+                }
+                else
+                {
+                    var window = text.Skip(Math.Max(0, text.Count - context)).Select(b => (long)b).ToArray();
+                    logits = model.forward(torch.tensor(window, [1, window.Length]))[0, -1];
+                }
+                long next_byte = temperature == 0 ? logits.argmax().item<long>()
+                    : torch.multinomial((logits / temperature).softmax(0), 1, generator: generator).item<long>();
+                text.Add((byte)next_byte);
+            }
+        }
+        finally
+        {
+            outer.Dispose();
+            if (wasTraining) model.train();
+        }
+        return text.Skip(prompt.Length).ToArray();
+    }
+}

@@ -1,0 +1,131 @@
+// ByteNet decoder: a byte-level language model built from dilated causal 1-D convolutions.
+//
+// Paper:   Kalchbrenner, Espeholt, Simonyan, van den Oord, Graves & Kavukcuoglu 2016, "Neural Machine Translation
+//          in Linear Time", arXiv:1610.10099 (§3.1 dilation, §3.2 masking, §3.5 residual blocks, Fig. 3 left).
+// Lineage: an RNN must run its T steps one after another, in training too. A stack of causal convolutions sees a
+//          fixed window instead, but computes every position at once, so training parallelises over time; doubling
+//          dilations (1, 2, 4, 8, 16) make the window grow exponentially with depth (WaveNet, van den Oord et al. 2016).
+// Shapes:  B batch, T bytes, C = 2d residual channels, d inner channels, V = 256 byte values, k kernel width.
+// Receptive field: 1 + R·Σ_i (k − 1)·dilation_i for R repeats of the dilation set; 1 + 2·2·31 = 125 bytes with
+//          the defaults. The output at t depends on bytes t − RF + 1 … t and nothing later (tests check both).
+// Deviations: decoder only (no source encoder, no dynamic unfolding: this is the paper's language-model setting,
+//          §5 "character-level language modelling" on Hutter Prize Wikipedia); smaller sizes.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.Sequence;
+
+/// <summary>Hyper-parameters of <see cref="ByteNet"/>; part of the model-cache key and the checkpoint.</summary>
+/// <param name="Channels">2d: residual width (the paper's 2d = 1024; ours is CPU-sized).</param>
+/// <param name="Dilations">One set of dilations, repeated <paramref name="Repeats"/> times (paper: 1, 2, 4, 8, 16).</param>
+/// <param name="Repeats">How many times the dilation set is stacked.</param>
+/// <param name="KernelSize">k: width of the masked (causal) convolution (paper: 3).</param>
+/// <param name="VocabSize">V: 256 byte values.</param>
+public sealed record ByteNetConfig(int Channels = 128, int[]? Dilations = null, int Repeats = 2, int KernelSize = 3, int VocabSize = 256)
+{
+    /// <summary>The paper's dilation set.</summary>
+    public static readonly int[] PaperDilations = [1, 2, 4, 8, 16];
+
+    /// <summary>Dilations actually used, in order: the set repeated.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<int> Schedule => Enumerable.Repeat(Dilations ?? PaperDilations, Repeats).SelectMany(d => d).ToArray();
+
+    /// <summary>Bytes the output at t can see: 1 + Σ (k − 1)·dilation over all blocks.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int ReceptiveField => 1 + Schedule.Sum(d => (KernelSize - 1) * d);
+
+    /// <summary>Small enough for a unit test.</summary>
+    public static ByteNetConfig Tiny => new(Channels: 8, Dilations: [1, 2, 4], Repeats: 2);
+
+    /// <summary>Returns this config, or throws naming the bad field.</summary>
+    public ByteNetConfig Validate()
+    {
+        if (Channels < 2 || Channels % 2 != 0) throw new ArgumentOutOfRangeException(nameof(Channels), Channels, "must be an even number ≥ 2 (2d)");
+        ArgumentOutOfRangeException.ThrowIfLessThan(Repeats, 1, nameof(Repeats));
+        ArgumentOutOfRangeException.ThrowIfLessThan(KernelSize, 1, nameof(KernelSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(VocabSize, 2, nameof(VocabSize));
+        if (Dilations is { } ds && (ds.Length == 0 || ds.Any(d => d < 1)))
+            throw new ArgumentOutOfRangeException(nameof(Dilations), string.Join(",", ds), "must be a non-empty list of positive dilations");
+        return this;
+    }
+}
+
+/// <summary>
+/// ByteNet's residual block (paper Fig. 3, left): LayerNorm → ReLU → 1×1 conv (2d → d) → LayerNorm → ReLU →
+/// masked dilated 1×k conv (d → d) → LayerNorm → ReLU → 1×1 conv (d → 2d), added to the input.
+/// </summary>
+internal sealed class ByteNetBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly LayerNorm ln_1, ln_2, ln_3;
+    private readonly Linear reduce;     // 1×1 conv, 2d → d (a Linear over channels: the same map, one GEMM)
+    private readonly Conv1d masked;     // 1×k dilated, d → d, made causal by left padding
+    private readonly Linear expand;     // 1×1 conv, d → 2d
+    private readonly long _leftPad;
+
+    public ByteNetBlock(int channels, int kernelSize, int dilation) : base(nameof(ByteNetBlock))
+    {
+        int d = channels / 2;
+        ln_1 = nn.LayerNorm(channels);
+        reduce = nn.Linear(channels, d);
+        ln_2 = nn.LayerNorm(d);
+        masked = nn.Conv1d(d, d, kernelSize, dilation: dilation);
+        ln_3 = nn.LayerNorm(d);
+        expand = nn.Linear(d, channels);
+        _leftPad = (long)(kernelSize - 1) * dilation;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)                                     // x: (B, T, 2d)
+    {
+        var y = ln_2.forward(reduce.forward(ln_1.forward(x).relu())).relu();   // (B, T, d)
+        y = nn.functional.pad(y.transpose(1, 2), [_leftPad, 0]);                // (B, d, (k−1)·dilation + T): zeros before t = 0
+        y = masked.forward(y).transpose(1, 2);                                  // (B, T, d): position t sees t − (k−1)·dilation … t
+        return x + expand.forward(ln_3.forward(y).relu());                      // (B, T, 2d)
+    }
+}
+
+/// <summary>ByteNet decoder as a byte-level language model: byte ids (B, T) → next-byte logits (B, T, V).</summary>
+/// <remarks><see href="https://arxiv.org/abs/1610.10099">Kalchbrenner et al. 2016</see>. Fixes the RNN's
+/// sequential training: all T positions are computed in parallel; the cost is a fixed receptive field.</remarks>
+public sealed class ByteNet : nn.Module<Tensor, Tensor>
+{
+    private readonly Embedding embed;                   // (V, 2d)
+    private readonly ModuleList<ByteNetBlock> blocks;
+    private readonly LayerNorm ln_f;
+    private readonly Linear head;                       // 2d → V
+
+    /// <summary>Creates the model (seed with torch.manual_seed first).</summary>
+    public ByteNet(ByteNetConfig config) : base(nameof(ByteNet))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config.Validate();
+        embed = nn.Embedding(config.VocabSize, config.Channels);
+        blocks = nn.ModuleList(config.Schedule.Select(d => new ByteNetBlock(config.Channels, config.KernelSize, d)).ToArray());
+        ln_f = nn.LayerNorm(config.Channels);
+        head = nn.Linear(config.Channels, config.VocabSize);
+        RegisterComponents();
+    }
+
+    /// <summary>Sizes.</summary>
+    public ByteNetConfig Config { get; }
+
+    /// <summary>Next-byte logits (B, T, V) for byte ids (B, T), int64.</summary>
+    /// <exception cref="ArgumentException">Not a non-empty 2-D int64 tensor.</exception>
+    public override Tensor forward(Tensor bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (bytes.dim() != 2 || bytes.dtype != ScalarType.Int64 || bytes.shape[1] == 0)
+            throw new ArgumentException($"ByteNet input must be non-empty int64 (B, T) byte ids, not {bytes.dtype} ({string.Join(", ", bytes.shape)}).", nameof(bytes));
+        return ForwardEmbedded(embed.forward(bytes));
+    }
+
+    /// <summary>The network after the embedding: (B, T, 2d) → logits (B, T, V). Exposed for the receptive-field test.</summary>
+    public Tensor ForwardEmbedded(Tensor embedded)
+    {
+        ArgumentNullException.ThrowIfNull(embedded);
+        var x = embedded;                                                       // (B, T, 2d)
+        foreach (var block in blocks) x = block.forward(x);
+        return head.forward(ln_f.forward(x).relu());                           // (B, T, V)
+    }
+}
