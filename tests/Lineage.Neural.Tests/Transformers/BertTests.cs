@@ -1,3 +1,4 @@
+using Lineage.Neural.Core;
 using Lineage.Neural.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -86,21 +87,7 @@ public class BertTests
     [Fact]
     public void MlmLoss_CountsOnlyMaskedPositions_AndATinyBertLearnsToFillIn()
     {
-        // Tiny tensors: one intra-op thread avoids waiting on a busy second core at every op.
-        int threads = get_num_threads();
-        set_num_threads(1);
-        try
-        {
-            LearnToFillIn();
-        }
-        finally
-        {
-            set_num_threads(threads);
-        }
-    }
-
-    private static void LearnToFillIn()
-    {
+        using var oneThread = TorchThreads.AtMost(1);                       // tiny tensors: one thread is faster
         manual_seed(4);
         using var bert = new Bert(BertConfig.Tiny(12));
         using var opt = optim.AdamW(bert.parameters(), lr: 1e-2);

@@ -1,3 +1,4 @@
+using Lineage.Neural.Core;
 using Lineage.Neural.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -62,21 +63,7 @@ public class GptTests
     [Fact]
     public void ATinyGpt_LearnsARepeatingSequence()
     {
-        // Tiny tensors: one intra-op thread avoids waiting on a busy second core at every op.
-        int threads = get_num_threads();
-        set_num_threads(1);
-        try
-        {
-            LearnSequence();
-        }
-        finally
-        {
-            set_num_threads(threads);
-        }
-    }
-
-    private static void LearnSequence()
-    {
+        using var oneThread = TorchThreads.AtMost(1);                       // tiny tensors: one thread is faster
         manual_seed(5);
         using var gpt = new Gpt(GptConfig.Tiny(8));
         using var opt = optim.AdamW(gpt.parameters(), lr: 1e-2);

@@ -1,3 +1,4 @@
+using Lineage.Neural.Core;
 using Lineage.Neural.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -52,36 +53,28 @@ public class T5Tests
     [Fact]
     public void ATinyT5_LearnsToReverseShortSequences()
     {
-        int threads = get_num_threads();
-        set_num_threads(1);                                                  // tiny tensors: one thread is faster
-        try
+        using var oneThread = TorchThreads.AtMost(1);                       // tiny tensors: one thread is faster
+        manual_seed(3);
+        using var t5 = new T5(T5Config.Tiny(16));
+        using var opt = optim.AdamW(t5.parameters(), lr: 3e-3);
+        const long Start = 0, End = 1;
+        var rng = new Random(4);
+        float first = 0, last = 0;
+        for (int step = 0; step < 600; step++)
         {
-            manual_seed(3);
-            using var t5 = new T5(T5Config.Tiny(16));
-            using var opt = optim.AdamW(t5.parameters(), lr: 3e-3);
-            const long Start = 0, End = 1;
-            var rng = new Random(4);
-            float first = 0, last = 0;
-            for (int step = 0; step < 600; step++)
-            {
-                using var scope = NewDisposeScope();
-                var inputs = Enumerable.Range(0, 16).Select(_ => Enumerable.Range(0, 4).Select(_ => (long)rng.Next(2, 16)).ToArray()).ToArray();
-                var x = stack(inputs.Select(i => tensor(i)).ToArray());
-                var y = stack(inputs.Select(i => tensor(i.Reverse().Append(End).ToArray())).ToArray());
-                opt.zero_grad();
-                var loss = t5.Loss(x, null, y, Start);
-                loss.backward();
-                opt.step();
-                if (step == 0) first = loss.item<float>();
-                last = loss.item<float>();
-            }
+            using var scope = NewDisposeScope();
+            var inputs = Enumerable.Range(0, 16).Select(_ => Enumerable.Range(0, 4).Select(_ => (long)rng.Next(2, 16)).ToArray()).ToArray();
+            var x = stack(inputs.Select(i => tensor(i)).ToArray());
+            var y = stack(inputs.Select(i => tensor(i.Reverse().Append(End).ToArray())).ToArray());
+            opt.zero_grad();
+            var loss = t5.Loss(x, null, y, Start);
+            loss.backward();
+            opt.step();
+            if (step == 0) first = loss.item<float>();
+            last = loss.item<float>();
+        }
 
-            Assert.True(last < 0.2 * first, $"loss {first} → {last}");
-            Assert.Equal([9L, 4, 12, 7], t5.Generate([7, 12, 4, 9], 10, Start, End));
-        }
-        finally
-        {
-            set_num_threads(threads);
-        }
+        Assert.True(last < 0.2 * first, $"loss {first} → {last}");
+        Assert.Equal([9L, 4, 12, 7], t5.Generate([7, 12, 4, 9], 10, Start, End));
     }
 }
