@@ -25,7 +25,7 @@ public static class AddingProblem
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1, nameof(batch));
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 2, nameof(length));
-        var rng = new Random(HashCode.Combine(seed, step, length));
+        var rng = new Random(Core.Training.StableSeed.Of(seed, step, length));
         var x = new float[batch * length * 2];
         var y = new float[batch];
         int half = length / 2;
