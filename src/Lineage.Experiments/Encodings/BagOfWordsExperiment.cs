@@ -22,7 +22,7 @@ public sealed class BagOfWordsExperiment : IExperiment
         Summary: "Count vectors over the SpamAssassin vocabulary: the two sentences collide with unigrams and separate with bigrams; vocabulary growth from unigrams to trigrams.",
         Paper: Papers.Harris1954,
         Budget: TimeSpan.FromMinutes(1),
-        QuickBudget: TimeSpan.FromSeconds(30));
+        QuickBudget: TimeSpan.FromSeconds(15));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)

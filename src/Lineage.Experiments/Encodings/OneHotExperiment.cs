@@ -22,7 +22,7 @@ public sealed class OneHotExperiment : IExperiment
         Summary: "The vocabulary of the SpamAssassin training e-mails; each word a vector with a single 1. Length, memory dense vs sparse, and cosines between words.",
         Paper: Papers.Harris1954,
         Budget: TimeSpan.FromMinutes(1),
-        QuickBudget: TimeSpan.FromSeconds(30));
+        QuickBudget: TimeSpan.FromSeconds(15));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)

@@ -22,7 +22,7 @@ public sealed class TfidfExperiment : IExperiment
         Summary: "scikit-learn-identical TF-IDF on the SpamAssassin training bodies: idf of the most and least common terms, the share of weight the commonest words keep, and logistic regression (SDCA) on counts vs TF-IDF.",
         Paper: Papers.Salton1988,
         Budget: TimeSpan.FromMinutes(2),
-        QuickBudget: TimeSpan.FromSeconds(45));
+        QuickBudget: TimeSpan.FromSeconds(20));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)
