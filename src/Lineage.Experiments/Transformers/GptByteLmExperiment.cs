@@ -35,8 +35,8 @@ public sealed record GptByteSettings(GptConfig Model, int Batch, int Length, int
             bytenet.Batch, bytenet.Length, bytenet.Steps, bytenet.LearningRate, seed);
     }
 
-    /// <summary>Smoke test: 10 steps.</summary>
-    public static GptByteSettings Quick(int seed) => Default(seed) with { Steps = 10 };
+    /// <summary>Smoke test: 40 steps (about 5 s; after 10 a GPT is still near uniform bytes, unlike ByteNet and the LSTM).</summary>
+    public static GptByteSettings Quick(int seed) => Default(seed) with { Steps = 40 };
 }
 
 /// <summary>GPT as a byte-level LM of Brown: held-out bits per byte beside ByteNet and the LSTM, a sample, KV-cache speed.</summary>
