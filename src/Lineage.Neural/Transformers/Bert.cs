@@ -72,10 +72,7 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">Ids outside the vocabulary, an empty or too long sequence.</exception>
     public Tensor Encode(Tensor ids, Tensor? padding, Tensor? segments)
     {
-        ArgumentNullException.ThrowIfNull(ids);
-        if (ids.dim() != 2 || ids.shape[1] == 0 || ids.dtype != ScalarType.Int64) throw new ArgumentException($"Token ids must be int64 (B, T) with T ≥ 1; got {ids.dtype} ({string.Join(", ", ids.shape)}).", nameof(ids));
-        long min = ids.min().item<long>(), max = ids.max().item<long>();
-        if (min < 0 || max >= Config.VocabSize) throw new ArgumentException($"Token id {(min < 0 ? min : max)} is outside the vocabulary 0..{Config.VocabSize - 1}.", nameof(ids));
+        TokenIds.Check(ids, Config.VocabSize, nameof(ids));
         using var scope = NewDisposeScope();
         long t = ids.shape[1];
         var positions = arange(t, dtype: ScalarType.Int64, device: ids.device);

@@ -80,11 +80,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">Ids out of the vocabulary, an empty sequence, or more tokens than the context.</exception>
     public Tensor forward(Tensor idx, KvCache? cache)
     {
-        ArgumentNullException.ThrowIfNull(idx);
-        if (idx.dim() != 2 || idx.shape[1] == 0) throw new ArgumentException($"Token ids must be (B, T) with T ≥ 1; got ({string.Join(", ", idx.shape)}).", nameof(idx));
-        if (idx.dtype != ScalarType.Int64) throw new ArgumentException($"Token ids must be int64; got {idx.dtype}.", nameof(idx));
-        long min = idx.min().item<long>(), max = idx.max().item<long>();
-        if (min < 0 || max >= Config.VocabSize) throw new ArgumentException($"Token id {(min < 0 ? min : max)} is outside the vocabulary 0..{Config.VocabSize - 1}.", nameof(idx));
+        TokenIds.Check(idx, Config.VocabSize, nameof(idx));
         long offset = cache?.Length ?? 0;
         long t = idx.shape[1];
         if (offset + t > Config.ContextLength)

@@ -142,13 +142,7 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
         }
     }
 
-    private void Check(Tensor ids)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        if (ids.dim() != 2 || ids.shape[1] == 0 || ids.dtype != ScalarType.Int64) throw new ArgumentException($"Token ids must be int64 (B, T) with T ≥ 1; got {ids.dtype} ({string.Join(", ", ids.shape)}).", nameof(ids));
-        long min = ids.min().item<long>(), max = ids.max().item<long>();
-        if (min < 0 || max >= Config.VocabSize) throw new ArgumentException($"Token id {(min < 0 ? min : max)} is outside the vocabulary 0..{Config.VocabSize - 1}.", nameof(ids));
-    }
+    private void Check(Tensor ids) => TokenIds.Check(ids, Config.VocabSize, nameof(ids));
 }
 
 /// <summary>
