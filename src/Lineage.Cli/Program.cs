@@ -8,5 +8,7 @@ var root = new RootCommand("Lineage: representation-learning models from one-hot
 foreach (var option in GlobalOptions.All) root.Options.Add(option);
 root.Subcommands.Add(TourCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(Word2VecCommand.Create());
+root.Subcommands.Add(VectorsCommand.Create());
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);
