@@ -9,6 +9,7 @@ foreach (var option in GlobalOptions.All) root.Options.Add(option);
 root.Subcommands.Add(TourCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(Word2VecCommand.Create());
+root.Subcommands.Add(GloveCommand.Create());
 root.Subcommands.Add(VectorsCommand.Create());
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);
