@@ -1,8 +1,9 @@
 // Co-occurrence counting for GloVe (Pennington et al. 2014, §3 and §4.2; Stanford's cooccur.c):
 // X_ij = Σ over occurrences of j within `window` words of i of 1/distance, symmetric, within a line.
 //
-// Memory-bounded like cooccur.c: pairs of frequent words (both ids under a cut-off, sized to a quarter of the budget)
-// are summed in a dense triangle; all other pairs go to a hash map which, when it reaches its share of the budget,
+// Memory-bounded like cooccur.c: pairs whose frequency ranks multiply to less than a bound P (sized to a quarter of
+// the budget; cooccur.c's max_product) are summed in a dense array, row a holding columns a ≤ b < P/(a+1) — most
+// token pairs involve a frequent word, so most increments land there; all other pairs go to a hash map which, when it reaches its share of the budget,
 // is sorted and written to a temporary shard. The shards and the in-memory part are then merged in (i, j) order,
 // summing duplicates. X is symmetric, so only the upper triangle (i ≤ j) is stored (12 bytes an entry); the trainer
 // uses each entry in both directions.
@@ -77,12 +78,12 @@ public sealed class CooccurrenceMatrix
         long budget = (long)memoryMb << 20;
         int v = corpus.Vocabulary.Count;
 
-        // Dense triangle for ids < denseCut: denseCut·(denseCut+1)/2 floats in a quarter of the budget, row a holding b = a..cut−1.
-        int denseCut = (int)Math.Min(v, Math.Sqrt(budget / 4.0 / 4 * 2));
-        var dense = new float[(long)denseCut * (denseCut + 1) / 2];
+        // Dense region: row a (a ≤ b) holds columns a..rowEnd[a]−1, rowEnd[a] = min(V, P/(a+1)), within a quarter of the budget.
+        var (rowStart, rowEnd) = DenseLayout(v, budget / 4 / sizeof(float));
+        var dense = new float[rowStart[^1]];
         // Sparse map: about 40 bytes an entry (key, value, bucket, slack) in the remaining budget.
-        long maxSparse = Math.Max(1024, (budget - dense.LongLength * 4) / 40);
-        var sparse = new Dictionary<long, float>();
+        long maxSparse = Math.Max(1024, (budget - dense.LongLength * 4 - v * 12L) / 40);
+        var sparse = new Dictionary<long, float>((int)Math.Min(maxSparse, 1 << 20), MixedKeyComparer.Instance);
         var shards = new List<string>();
         var dir = tempDirectory ?? Path.GetTempPath();
         Directory.CreateDirectory(dir);
@@ -106,9 +107,9 @@ public sealed class CooccurrenceMatrix
                         int w1 = tokens[q];
                         float inc = 1f / (p - q);
                         int a = Math.Min(w1, w2), b = Math.Max(w1, w2);
-                        if (b < denseCut)
+                        if (b < rowEnd[a])
                         {
-                            dense[DenseOffset(a, denseCut) + (b - a)] += inc;
+                            dense[rowStart[a] + (b - a)] += inc;
                         }
                         else
                         {
@@ -126,7 +127,7 @@ public sealed class CooccurrenceMatrix
             }
 
             // The in-memory part as one sorted run, then a k-way merge with the shards.
-            var runs = new List<IEnumerator<(long Key, float Value)>> { InMemory(dense, denseCut, sparse).GetEnumerator() };
+            var runs = new List<IEnumerator<(long Key, float Value)>> { InMemory(dense, rowStart, rowEnd, sparse).GetEnumerator() };
             runs.AddRange(shards.Select(f => ReadShard(f).GetEnumerator()));
             var (rows, cols, values) = Merge(runs);
             return new CooccurrenceMatrix(rows, cols, values, shards.Count);
@@ -140,10 +141,53 @@ public sealed class CooccurrenceMatrix
         }
     }
 
-    private static long DenseOffset(int a, int cut) => (long)a * cut - (long)a * (a - 1) / 2;
+    /// <summary>The largest rank-product bound P whose dense rows fit <paramref name="maxFloats"/>; row starts (V+1 entries) and ends.</summary>
+    private static (long[] RowStart, int[] RowEnd) DenseLayout(int v, long maxFloats)
+    {
+        static long Size(int v, long p)
+        {
+            long size = 0;
+            for (int a = 0; a < v; a++)
+            {
+                long end = Math.Min(v, p / (a + 1));
+                if (end <= a)
+                {
+                    break;
+                }
+
+                size += end - a;
+            }
+
+            return size;
+        }
+
+        long lo = 1, hi = (long)v * v + 1;
+        while (lo < hi)
+        {
+            long mid = lo + (hi - lo + 1) / 2;
+            if (Size(v, mid) <= Math.Min(maxFloats, Array.MaxLength))
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        var rowStart = new long[v + 1];
+        var rowEnd = new int[v];
+        for (int a = 0; a < v; a++)
+        {
+            rowEnd[a] = (int)Math.Max(a, Math.Min(v, lo / (a + 1)));
+            rowStart[a + 1] = rowStart[a] + (rowEnd[a] - a);
+        }
+
+        return (rowStart, rowEnd);
+    }
 
     /// <summary>The dense triangle (already in key order) merged with the sorted sparse map.</summary>
-    private static IEnumerable<(long, float)> InMemory(float[] dense, int denseCut, Dictionary<long, float> sparse)
+    private static IEnumerable<(long, float)> InMemory(float[] dense, long[] rowStart, int[] rowEnd, Dictionary<long, float> sparse)
     {
         var keys = new long[sparse.Count];
         sparse.Keys.CopyTo(keys, 0);
@@ -157,10 +201,10 @@ public sealed class CooccurrenceMatrix
         sparse.Clear();
         sparse.TrimExcess();
         int j = 0;
-        for (int a = 0; a < denseCut; a++)
+        for (int a = 0; a < rowEnd.Length; a++)
         {
-            long offset = DenseOffset(a, denseCut);
-            for (int b = a; b < denseCut; b++)
+            long offset = rowStart[a];
+            for (int b = a; b < rowEnd[a]; b++)
             {
                 float x = dense[offset + (b - a)];
                 if (x == 0)
@@ -209,6 +253,19 @@ public sealed class CooccurrenceMatrix
         {
             yield return (r.ReadInt64(), r.ReadSingle());
         }
+    }
+
+    /// <summary>
+    /// long.GetHashCode is hi ^ lo, which for (a &lt;&lt; 32 | b) with small ids collides massively (a ^ b &lt; 65536);
+    /// a Fibonacci multiply spreads the keys.
+    /// </summary>
+    private sealed class MixedKeyComparer : IEqualityComparer<long>
+    {
+        public static readonly MixedKeyComparer Instance = new();
+
+        public bool Equals(long x, long y) => x == y;
+
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
     }
 
     /// <summary>k-way merge of sorted runs, summing equal keys, into (row, column, value) arrays.</summary>
