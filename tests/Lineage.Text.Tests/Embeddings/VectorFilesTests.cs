@@ -126,6 +126,77 @@ public class VectorFilesTests
     }
 }
 
+public class GensimParityTests
+{
+    [Fact]
+    public void EvaluateAnalogiesAndSimilarity_MatchGensimOnTheSameVectors()
+    {
+        if (!Gensim.Available)
+        {
+            return; // python3-gensim is not installed: nothing to compare with
+        }
+
+        using var dir = new TempFolder();
+        var corpus = Lineage.Text.Embeddings.EmbeddingCorpus.FromText(EmbeddingTestData.ClassCorpus(2000), new(MinCount: 1));
+        var vectors = Lineage.Text.Embeddings.Word2Vec.Word2VecTrainer.Train(corpus, new() { Dimensions = 16, MinCount = 1, Epochs = 2, Threads = 1 }).ToWordVectors();
+        VectorFiles.Save(vectors, dir["v.bin"], VectorFormat.Word2VecBinary);
+        var questions = new System.Text.StringBuilder(": animals-foods\n");
+        var a = EmbeddingTestData.Animals;
+        var f = EmbeddingTestData.Foods;
+        for (int i = 0; i < 5; i++)
+        {
+            questions.Append(System.Globalization.CultureInfo.InvariantCulture, $"{a[i]} {f[i]} {a[i + 1].ToUpperInvariant()} {f[i + 1]}\n");
+        }
+
+        questions.Append(": people-tools\nsmith hammer baker saw\nunknown hammer baker saw\n");
+        dir.Write("q.txt", questions.ToString());
+        dir.Write("pairs.tsv", "cat\tdog\t9\ncat\tbread\t2\nsmith\tbaker\t8\nhammer\tsaw\t7\nsoup\tdrill\t1\n");
+        var ours = VectorEvaluation.EvaluateAnalogies(vectors, dir["q.txt"], restrictVocab: 20);
+        var pairs = VectorEvaluation.EvaluateWordPairs(vectors, dir["pairs.tsv"]);
+        var gensim = Gensim.Run($$"""
+            from gensim.models import KeyedVectors
+            kv = KeyedVectors.load_word2vec_format("{{dir.Path}}/v.bin", binary=True)
+            score, sections = kv.evaluate_word_analogies("{{dir.Path}}/q.txt", restrict_vocab=20)
+            p = kv.evaluate_word_pairs("{{dir.Path}}/pairs.tsv")
+            print(" ".join(f"{s['section']}:{len(s['correct'])}:{len(s['incorrect'])}" for s in sections), p[1][0])
+            print(kv.most_similar(positive=["cat", "bread"], negative=["dog"], topn=1)[0][0])
+            """).Split('\n');
+        var expected = string.Join(' ', ours.Sections.Append(ours.Total).Select(s => $"{s.Section}:{s.Correct}:{s.Incorrect}"));
+        Assert.Equal(expected, gensim[0][..gensim[0].LastIndexOf(' ')]);
+        Assert.Equal(pairs.Spearman, double.Parse(gensim[0][(gensim[0].LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture), 6);
+        Assert.Equal(vectors.MostSimilar(["cat", "bread"], ["dog"], 1)[0].Word, gensim[1].Trim());
+    }
+
+    [Fact]
+    public void FastTextVec_Loads()
+    {
+        if (!File.Exists("/usr/bin/fasttext"))
+        {
+            return; // Debian's fasttext is not installed
+        }
+
+        using var dir = new TempFolder();
+        var corpus = dir.Write("c.txt", EmbeddingTestData.ClassCorpus(500));
+        var psi = new ProcessStartInfo("/usr/bin/fasttext", ["skipgram", "-input", corpus, "-output", dir["ft"], "-dim", "10", "-epoch", "1", "-minCount", "1", "-minn", "0", "-maxn", "0", "-thread", "1", "-verbose", "0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using (var p = Process.Start(psi)!)
+        {
+            p.StandardOutput.ReadToEnd();
+            p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+        }
+
+        var v = VectorFiles.Load(dir["ft.vec"]);
+        Assert.Equal(10, v.Dimensions);
+        Assert.Contains("cat", v.Words);
+        Assert.Contains("</s>", v.Words);
+    }
+}
+
 /// <summary>Debian's python3-gensim through /usr/bin/python3, when installed.</summary>
 internal static class Gensim
 {
