@@ -17,10 +17,10 @@ work="${WORK:-$(mktemp -d /tmp/lineage-w2v-bench.XXXXXX)}"
 threads="${THREADS:-$(nproc)}"
 corpus="${1:-$work/corpus.txt}"
 rounds="${2:-1}"
-lineage="$here/lineage"
+lineage=("$here/lineage")
 analogies="$here/src/Lineage.Experiments/Embeddings/lineage-analogies.txt"
 
-[[ -f "$corpus" ]] || "$lineage" word2vec corpus -o "$corpus" -q
+[[ -f "$corpus" ]] || "${lineage[@]}" word2vec corpus -o "$corpus" -q
 tokens=$(wc -w < "$corpus")
 echo "corpus: $corpus ($tokens tokens), $threads threads, $rounds round(s), work folder $work"
 
@@ -35,19 +35,20 @@ timed() { # name, command...: runs it under /usr/bin/time -v, appends "name wall
 }
 
 accuracy() { # vector file → total accuracy on our analogy set
-    "$lineage" vectors eval "$1" --analogies "$analogies" --restrict-vocab 30000 -q 2>/dev/null \
+    "${lineage[@]}" vectors eval "$1" --analogies "$analogies" --restrict-vocab 30000 -q 2>/dev/null \
         | awk -F'│' '/Total accuracy/ {gsub(/ /,"",$5); print $5}'
 }
 
 rm -f "$work/times"
-"$lineage" --help > /dev/null   # builds the CLI once, outside the timings
+"$lineage" --help > /dev/null   # builds the CLI once, outside the timings; then run the built dll directly
+lineage=(dotnet "$here/src/Lineage.Cli/bin/Release/net10.0/lineage.dll")
 for ((r = 1; r <= rounds; r++)); do
     echo "round $r"
-    timed lineage "$lineage" word2vec train "$corpus" -o "$work/lineage.bin" --format binary --threads "$threads" --seed 1 -q
+    timed lineage "${lineage[@]}" word2vec train "$corpus" -o "$work/lineage.bin" --format binary --threads "$threads" --seed 1 -q
     timed fasttext fasttext skipgram -input "$corpus" -output "$work/fasttext" -dim 100 -ws 5 -neg 5 -t 1e-3 -minCount 5 \
         -epoch 5 -lr 0.025 -thread "$threads" -minn 0 -maxn 0 -verbose 0
     timed gensim /usr/bin/python3 "$here/bench/embeddings/gensim_word2vec.py" "$corpus" "$work/gensim.bin" "$threads"
-    timed glove "$lineage" glove train "$corpus" -o "$work/glove.txt" --epochs 10 --threads "$threads" --seed 1 -q
+    timed glove "${lineage[@]}" glove train "$corpus" -o "$work/glove.txt" --epochs 10 --threads "$threads" --seed 1 -q
 done
 
 echo

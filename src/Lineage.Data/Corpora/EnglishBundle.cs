@@ -24,9 +24,26 @@ public static partial class EnglishBundle
     [GeneratedRegex(@"[a-z]+(?:'[a-z]+)*", RegexOptions.CultureInvariant)]
     private static partial Regex WordPattern();
 
-    /// <summary>GCIDE pronunciation markup "\Ab*di*ca"tion\", bracketed etymologies and source tags "[1913 Webster]".</summary>
-    [GeneratedRegex(@"\\[^\\\n]*\\|\[[^\]]*\]", RegexOptions.CultureInvariant)]
+    /// <summary>GCIDE pronunciation markup "\Ab*di*ca"tion\" and innermost bracketed spans: etymologies, "[1913 Webster]", "[=e]".</summary>
+    [GeneratedRegex(@"\\[^\\\n]*\\|\[[^\[\]]*\]", RegexOptions.CultureInvariant)]
     private static partial Regex GcideMarkup();
+
+    /// <summary>Removes GCIDE markup, nested brackets from the inside out.</summary>
+    private static string StripGcide(string text)
+    {
+        for (int pass = 0; pass < 4; pass++)
+        {
+            var stripped = GcideMarkup().Replace(text, " ");
+            if (stripped.Length == text.Length)
+            {
+                break;
+            }
+
+            text = stripped;
+        }
+
+        return text;
+    }
 
     /// <summary>The words of a text, lower-cased, joined by single spaces (empty when there are none).</summary>
     public static string Normalise(string text)
@@ -59,7 +76,7 @@ public static partial class EnglishBundle
             {
                 if (paragraph.Length > 0)
                 {
-                    yield return GcideMarkup().Replace(paragraph.ToString(), " ");
+                    yield return StripGcide(paragraph.ToString());
                     paragraph.Clear();
                 }
 
@@ -71,7 +88,7 @@ public static partial class EnglishBundle
 
         if (paragraph.Length > 0)
         {
-            yield return GcideMarkup().Replace(paragraph.ToString(), " ");
+            yield return StripGcide(paragraph.ToString());
         }
     }
 
