@@ -292,7 +292,7 @@ public sealed class WordEmbeddingsExperiment : IExperiment
     }
 
     /// <summary>Projection on the first two principal components (power iteration with deflation on the covariance).</summary>
-    internal static List<(double X, double Y)> Pca2(IReadOnlyList<float[]> rows)
+    public static List<(double X, double Y)> Pca2(IReadOnlyList<float[]> rows)
     {
         int n = rows.Count, d = rows[0].Length;
         var mean = new double[d];
