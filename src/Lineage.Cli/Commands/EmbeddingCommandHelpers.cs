@@ -18,7 +18,16 @@ internal static class EmbeddingCommandHelpers
             return null;
         }
 
-        return parse.GetValue(GlobalOptions.Out);
+        var path = parse.GetValue(GlobalOptions.Out)!;
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder))
+        {
+            // Checked before training, so that minutes of work are not lost at the end.
+            AnsiConsole.MarkupLine("[red]error:[/] the output folder {0} does not exist.", Markup.Escape(folder));
+            return null;
+        }
+
+        return path;
     }
 
     public static int Threads(ParseResult parse) => parse.GetValue(GlobalOptions.Threads) is > 0 and var t ? t : Environment.ProcessorCount;

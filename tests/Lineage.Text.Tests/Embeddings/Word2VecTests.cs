@@ -202,6 +202,8 @@ public class Word2VecTests
         var tiny = dir.Write("tiny.txt", "a b c\n");
         Assert.Contains("window", Assert.Throws<InvalidDataException>(() => Word2VecTrainer.Train(tiny, Small() with { Window = 5 })).Message);
         Assert.Throws<FileNotFoundException>(() => Word2VecTrainer.Train(dir["missing.txt"], Small()));
+        var fine = dir.Write("fine.txt", EmbeddingTestData.ClassCorpus(50));
+        Assert.Throws<DirectoryNotFoundException>(() => Word2VecTrainer.Train(fine, Small() with { CheckpointPath = Path.Combine(dir.Path, "no", "c.ckpt") }));
         Assert.Throws<ArgumentException>(() => (Small() with { Negative = 0, HierarchicalSoftmax = false }).Validate());
         Assert.Throws<ArgumentException>(() => (Small() with { Dimensions = 0 }).Validate());
     }

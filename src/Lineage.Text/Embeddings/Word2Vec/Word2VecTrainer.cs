@@ -81,8 +81,12 @@ public static unsafe class Word2VecTrainer
                 $"The corpus has {corpus.Tokens.Length} words after min_count = {options.MinCount}, not more than the window ({options.Window}): nothing to learn from.");
         }
 
+        if (options.CheckpointPath is not null && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(options.CheckpointPath))))
+        {
+            throw new DirectoryNotFoundException($"{options.CheckpointPath}: the checkpoint folder does not exist.");
+        }
+
         var vocab = corpus.Vocabulary;
-        int v = vocab.Count, dim = options.Dimensions;
         Word2VecModel model;
         int firstEpoch = 0;
         if (options.Resume && options.CheckpointPath is not null && File.Exists(options.CheckpointPath))
