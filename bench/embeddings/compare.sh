@@ -27,11 +27,12 @@ echo "corpus: $corpus ($tokens tokens), $threads threads, $rounds round(s), work
 timed() { # name, command...: runs it under /usr/bin/time -v, appends "name wall_s peak_kb" to $work/times
     local name=$1; shift
     /usr/bin/time -v -o "$work/$name.time" "$@" > "$work/$name.log" 2>&1 || { echo "$name failed:"; tail -5 "$work/$name.log"; return 1; }
-    local wall peak
+    local wall peak cpu
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$work/$name.time")
     peak=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.time")
-    echo "$name $wall $peak" >> "$work/times"
-    printf '  %-10s %8.1f s  %8.0f MB\n' "$name" "$wall" "$((peak / 1024))"
+    cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {print s}' "$work/$name.time")
+    echo "$name $wall $peak $cpu" >> "$work/times"
+    printf '  %-10s %8.1f s wall  %8.1f s cpu  %8.0f MB\n' "$name" "$wall" "$cpu" "$((peak / 1024))"
 }
 
 accuracy() { # vector file → total accuracy on our analogy set
@@ -52,18 +53,21 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 echo
-echo "median over rounds; words/s = $tokens tokens × 5 epochs / wall seconds"
-printf '%-10s %10s %12s %10s %10s %16s\n' tool wall_s words/s peak_MB accuracy "ratio_to_lineage"
+echo "median over rounds; words/s = $tokens tokens × 5 epochs / wall seconds; words/cpu-s the same over user + sys seconds"
+printf '%-10s %10s %12s %10s %14s %10s %10s %16s\n' tool wall_s words/s cpu_s words/cpu-s peak_MB accuracy "ratio_to_lineage"
 lineage_wall=$(awk '$1=="lineage" {print $2}' "$work/times" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 for tool in lineage fasttext gensim glove; do
     wall=$(awk -v t=$tool '$1==t {print $2}' "$work/times" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     peak=$(awk -v t=$tool '$1==t {print $3}' "$work/times" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    cpu=$(awk -v t=$tool '$1==t {print $4}' "$work/times" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
     case $tool in
         lineage) file="$work/lineage.bin" ;; fasttext) file="$work/fasttext.vec" ;; gensim) file="$work/gensim.bin" ;; glove) file="$work/glove.txt" ;;
     esac
     acc=$(accuracy "$file")
-    wps=$(awk -v n="$tokens" -v w="$wall" -v e=$([[ $tool == glove ]] && echo 10 || echo 5) 'BEGIN {printf "%.0f", n * e / w}')
+    wps=$(awk -v n="$tokens" -v w="$wall" 'BEGIN {printf "%.0f", n * 5 / w}')
+    wpc=$(awk -v n="$tokens" -v w="$cpu" 'BEGIN {printf "%.0f", n * 5 / w}')
     ratio=$(awk -v a="$lineage_wall" -v b="$wall" 'BEGIN {printf "%.2fx time", b / a}')
-    printf '%-10s %10.1f %12s %10d %10s %16s\n' "$tool" "$wall" "$([[ $tool == glove ]] && echo - || echo "$wps")" "$((peak / 1024))" "$acc" "$ratio"
+    if [[ $tool == glove ]]; then wps=-; wpc=-; fi
+    printf '%-10s %10.1f %12s %10.1f %14s %10d %10s %16s\n' "$tool" "$wall" "$wps" "$cpu" "$wpc" "$((peak / 1024))" "$acc" "$ratio"
 done
 echo "(glove: Lineage's GloVe end to end — counting + 10 epochs — for reference; no GloVe is packaged in Debian)"
