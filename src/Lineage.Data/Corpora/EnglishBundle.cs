@@ -136,6 +136,20 @@ public static partial class EnglishBundle
     public static IEnumerable<string> BrownSentences(string brownDirectory) =>
         BrownCorpus.Read(brownDirectory).Documents.SelectMany(d => d.Sentences).Select(s => string.Join(' ', s.Select(w => w.Word)));
 
+    /// <summary>The ids of the data sets the bundle can be built from, in the default order.</summary>
+    public static IReadOnlyList<string> SourceIds { get; } = ["gcide", "wordnet", "sotu", "brown"];
+
+    /// <summary>The reader, display name and approximate word count of one source, given its cache folder.</summary>
+    /// <exception cref="ArgumentException">The id is not a prose source of the bundle.</exception>
+    public static (string Name, IEnumerable<string> Paragraphs, long ApproxWords) Source(string id, string directory) => id switch
+    {
+        "gcide" => ("GCIDE (dict-gcide)", GcideParagraphs(directory), 4_800_000),
+        "wordnet" => ("WordNet glosses (wordnet-base)", WordNetSynsets(directory), 1_460_000),
+        "sotu" => ("State of the Union (npm)", SotuParagraphs(directory), 1_790_000),
+        "brown" => ("Brown (npm)", BrownSentences(directory), 1_010_000),
+        _ => throw new ArgumentException($"'{id}' is not a prose source of the bundle: use {string.Join(", ", SourceIds)}.", nameof(id)),
+    };
+
     /// <summary>
     /// Writes the bundle (atomically) as one normalised line per paragraph, sources in the order given, at most
     /// <paramref name="maxWords"/> words in all (0: no limit) taken proportionally from each source.

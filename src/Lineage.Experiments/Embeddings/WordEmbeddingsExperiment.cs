@@ -136,18 +136,7 @@ public sealed class WordEmbeddingsExperiment : IExperiment
         var corpusPath = context.OutputFile("corpus.txt");
         try
         {
-            var sources = new List<(string, IEnumerable<string>, long)>();
-            foreach (var id in settings.Sources)
-            {
-                sources.Add(id switch
-                {
-                    "gcide" => ("GCIDE (dict-gcide)", EnglishBundle.GcideParagraphs(dirs[id]), 4_800_000),
-                    "wordnet" => ("WordNet glosses (wordnet-base)", EnglishBundle.WordNetSynsets(dirs[id]), 1_460_000),
-                    "sotu" => ("State of the Union (npm)", EnglishBundle.SotuParagraphs(dirs[id]), 1_790_000),
-                    "brown" => ("Brown (npm)", EnglishBundle.BrownSentences(dirs[id]), 1_010_000),
-                    _ => throw new InvalidOperationException($"no reader for data set '{id}'"),
-                });
-            }
+            var sources = settings.Sources.Select(id => EnglishBundle.Source(id, dirs[id])).ToList();
 
             context.Progress.Log($"{context.Info.Id}: building the corpus from {string.Join(", ", settings.Sources)}");
             var summary = EnglishBundle.Write(corpusPath, sources, settings.MaxWords, context.Cancellation);
