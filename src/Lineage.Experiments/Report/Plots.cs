@@ -54,6 +54,38 @@ public static class Plots
         Lineage.Data.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }
 
+    /// <summary>
+    /// Writes a labelled 2-D scatter (PNG) in which each pair of points is joined by a line: for word pairs such as
+    /// man → woman, king → queen projected on two principal components, parallel lines show a shared offset.
+    /// </summary>
+    /// <param name="path">Output PNG.</param>
+    /// <param name="title">Title.</param>
+    /// <param name="points">Label and coordinates of each point.</param>
+    /// <param name="pairs">Index pairs (from, to) to join.</param>
+    public static void LabelledPairs(string path, string title, IReadOnlyList<(string Label, double X, double Y)> points, IReadOnlyList<(int From, int To)> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(pairs);
+        var plot = new Plot();
+        foreach (var (from, to) in pairs)
+        {
+            var line = plot.Add.Line(points[from].X, points[from].Y, points[to].X, points[to].Y);
+            line.LineWidth = 1;
+            line.LineColor = Colors.Gray;
+        }
+        var markers = plot.Add.Markers(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray());
+        markers.MarkerSize = 6;
+        foreach (var p in points)
+        {
+            var text = plot.Add.Text(p.Label, p.X, p.Y);
+            text.LabelFontSize = 12;
+        }
+        plot.Title(title);
+        plot.XLabel("principal component 1");
+        plot.YLabel("principal component 2");
+        Lineage.Data.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+    }
+
     /// <summary>Moving average over a window (for noisy per-step losses).</summary>
     public static double[] Smooth(IReadOnlyList<double> values, int window)
     {
