@@ -21,7 +21,7 @@ internal static class GlobalOptions
 
     public static readonly Option<string> Out = new("--out", "-o")
     {
-        Description = "Output folder; the tour writes into <out>/tour.",
+        Description = "Where results go: a folder for tour (<out>/tour) and the sequence models (<out>/<model>); the vector file for word2vec/glove train.",
         DefaultValueFactory = _ => "out",
         Recursive = true,
     };
