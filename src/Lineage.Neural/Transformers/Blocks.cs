@@ -7,8 +7,10 @@ namespace Lineage.Neural.Transformers;
 /// <summary>The non-linearity of the feed-forward layer.</summary>
 public enum Activation
 {
-    /// <summary>GELU (BERT, GPT-2).</summary>
+    /// <summary>GELU, exact (BERT).</summary>
     Gelu,
+    /// <summary>GELU with the tanh approximation (GPT-2's "gelu_new").</summary>
+    GeluTanh,
     /// <summary>ReLU (the original Transformer, T5 v1.0).</summary>
     Relu,
 }
@@ -69,7 +71,12 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = fc_in.forward(x);
-        h = _activation == Activation.Gelu ? nn.functional.gelu(h) : nn.functional.relu(h);
+        h = _activation switch
+        {
+            Activation.Gelu => nn.functional.gelu(h),
+            Activation.GeluTanh => 0.5f * h * (1f + (h + 0.044715f * h.pow(3)).mul((float)Math.Sqrt(2 / Math.PI)).tanh()),
+            _ => nn.functional.relu(h),
+        };
         return dropout.forward(fc_out.forward(dropout.forward(h))).MoveToOuterDisposeScope();
     }
 }

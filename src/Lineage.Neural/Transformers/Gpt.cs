@@ -52,7 +52,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         wpe = new LearnedPositions(config.ContextLength, config.Dim);
         drop = nn.Dropout(config.Dropout);
         h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(
-            new BlockConfig(config.Dim, config.Heads, 4 * config.Dim, config.Dropout, PreNorm: true)))]);
+            new BlockConfig(config.Dim, config.Heads, 4 * config.Dim, config.Dropout, PreNorm: true, Activation: Activation.GeluTanh)))]);
         ln_f = nn.LayerNorm(config.Dim);
         if (!config.TieEmbeddings) lm_head = nn.Linear(config.Dim, config.VocabSize, hasBias: false);
         RegisterComponents();
