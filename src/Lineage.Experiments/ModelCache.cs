@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Lineage.Data;
 using Lineage.Data.Catalog;
+using Lineage.Experiments.Results;
+using TorchSharp;
 
 namespace Lineage.Experiments;
 
@@ -94,6 +96,35 @@ public sealed class ModelCacheEntry
 
     /// <summary>Path of a file of the entry.</summary>
     public string Path(string fileName) => System.IO.Path.Combine(Directory, fileName);
+
+    /// <summary>
+    /// A TorchSharp model and its training history: loaded from this entry (<c>model.bin</c>, <c>history.json</c>) when it can
+    /// be reused, otherwise trained now by <paramref name="train"/> and stored.
+    /// </summary>
+    /// <param name="model">The freshly built model; its weights are loaded or trained in place.</param>
+    /// <param name="train">Trains <paramref name="model"/> and returns its history.</param>
+    /// <returns>The history, and whether the model was reused or trained.</returns>
+    /// <exception cref="InvalidDataException">The stored history is empty.</exception>
+    public (THistory History, ModelOrigin Origin) LoadOrTrain<THistory>(torch.nn.Module model, Func<THistory> train)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        if (CanReuse)
+        {
+            model.load(Path("model.bin"));
+            var reused = JsonSerializer.Deserialize<THistory>(File.ReadAllText(Path("history.json")))
+                         ?? throw new InvalidDataException($"{Path("history.json")}: empty history");
+            return (reused, ModelOrigin.Reused);
+        }
+
+        var history = train();
+        Store(dir =>
+        {
+            model.save(System.IO.Path.Combine(dir, "model.bin"));
+            AtomicFile.WriteAllText(System.IO.Path.Combine(dir, "history.json"), JsonSerializer.Serialize(history));
+        });
+        return (history, ModelOrigin.Trained);
+    }
 
     /// <summary>
     /// Stores the entry: <paramref name="write"/> writes its files into the folder it is given (a staging

@@ -65,32 +65,16 @@ public sealed class FashionMnistMlpExperiment : IExperiment
         {
             var result = context.Result();
             var cache = context.Models.Entry(Info.Id, settings, [manifest]);
-            TrainingHistory history;
-            if (cache.CanReuse)
-            {
-                model.load(cache.Path("model.bin"));
-                history = JsonSerializer.Deserialize<TrainingHistory>(File.ReadAllText(cache.Path("history.json")))
-                          ?? throw new InvalidDataException($"{cache.Path("history.json")}: empty history");
-                result.Model = ModelOrigin.Reused;
-                context.Progress.Log($"{Info.Id}: reusing the trained model {cache.Key} (same data, settings and code)");
-            }
-            else
+            (var history, result.Model) = cache.LoadOrTrain(model, () =>
             {
                 var training = settings.Training with { CheckpointPath = context.OutputFile("checkpoint.bin") };
                 long steps = training.Epochs * ((settings.TrainExamples + training.BatchSize - 1) / training.BatchSize);
-                using (var bar = context.Progress.Start("MLP on Fashion-MNIST", steps))
-                {
-                    var progress = new SyncProgress<StepReport>(r =>
-                        bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}/{training.Epochs}, loss {r.Loss:0.000}")));
-                    history = ClassifierTrainer.Train(model, xTrain, yTrain, xTest, yTest, training, progress, context.Cancellation);
-                }
-                cache.Store(dir =>
-                {
-                    model.save(Path.Combine(dir, "model.bin"));
-                    AtomicFile.WriteAllText(Path.Combine(dir, "history.json"), JsonSerializer.Serialize(history));
-                });
-                result.Model = ModelOrigin.Trained;
-            }
+                using var bar = context.Progress.Start("MLP on Fashion-MNIST", steps);
+                var progress = new SyncProgress<StepReport>(r =>
+                    bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}/{training.Epochs}, loss {r.Loss:0.000}")));
+                return ClassifierTrainer.Train(model, xTrain, yTrain, xTest, yTest, training, progress, context.Cancellation);
+            });
+            if (result.Model == ModelOrigin.Reused) context.Progress.Log($"{Info.Id}: reusing the trained model {cache.Key} (same data, settings and code)");
 
             // Measured now, on the model in hand, whether trained or reused.
             var (testLoss, accuracy) = ClassifierTrainer.Evaluate(model, xTest, yTest);

@@ -58,28 +58,16 @@ internal static class AddingRuns
     {
         var model = Fresh(run);
         var cache = context.Models.Entry(CacheId, run, []);
-        if (cache.CanReuse)
+        var (history, origin) = cache.LoadOrTrain(model, () =>
         {
-            model.load(cache.Path("model.bin"));
-            var history = JsonSerializer.Deserialize<StepHistory>(File.ReadAllText(cache.Path("history.json")))
-                          ?? throw new InvalidDataException($"{cache.Path("history.json")}: empty history");
-            return (model, history, ModelOrigin.Reused);
-        }
-        var options = new StepTrainingOptions(run.MaxSteps, run.LearningRate, GradClip: 1.0, EvaluateEvery: AddingRun.EvaluateEvery,
-            CheckpointPath: context.OutputFile($"checkpoint-{run.Cell}-{run.Length}.bin".ToLowerInvariant()), CheckpointEvery: 500, StopBelow: run.StopBelow);
-        StepHistory trained;
-        using (TorchThreads.AtMost(1))    // batches of 64 × 48 units: one thread is faster than two (see TorchThreads)
-        using (var bar = context.Progress.Start($"adding problem: {run.Cell}, T = {run.Length}", run.MaxSteps))
-        {
+            var options = new StepTrainingOptions(run.MaxSteps, run.LearningRate, GradClip: 1.0, EvaluateEvery: AddingRun.EvaluateEvery,
+                CheckpointPath: context.OutputFile($"checkpoint-{run.Cell}-{run.Length}.bin".ToLowerInvariant()), CheckpointEvery: 500, StopBelow: run.StopBelow);
+            using var oneThread = TorchThreads.AtMost(1);    // batches of 64 × 48 units: one thread is faster than two (see TorchThreads)
+            using var bar = context.Progress.Start($"adding problem: {run.Cell}, T = {run.Length}", run.MaxSteps);
             var progress = new SyncProgress<StepReport>(r =>
                 bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, MSE {r.Loss:0.0000}")));
-            trained = model.Train(run.Length, run.Batch, run.Seed, options, progress, context.Cancellation);
-        }
-        cache.Store(dir =>
-        {
-            model.save(Path.Combine(dir, "model.bin"));
-            AtomicFile.WriteAllText(Path.Combine(dir, "history.json"), JsonSerializer.Serialize(trained));
+            return model.Train(run.Length, run.Batch, run.Seed, options, progress, context.Cancellation);
         });
-        return (model, trained, ModelOrigin.Trained);
+        return (model, history, origin);
     }
 }

@@ -142,30 +142,18 @@ public sealed class ByteNetLanguageModelExperiment : IExperiment
         Lineage.Data.Catalog.DataManifest manifest, string name, nn.Module<Tensor, Tensor> model)
     {
         var cache = context.Models.Entry($"{context.Info.Id}.{name.ToLowerInvariant()}", settings, [manifest]);
-        if (cache.CanReuse)
+        var (history, origin) = cache.LoadOrTrain(model, () =>
         {
-            model.load(cache.Path("model.bin"));
-            var reused = JsonSerializer.Deserialize<StepHistory>(File.ReadAllText(cache.Path("history.json")))
-                         ?? throw new InvalidDataException($"{cache.Path("history.json")}: empty history");
-            context.Progress.Log($"{context.Info.Id}: reusing the trained {name} {cache.Key}");
-            return (reused, ModelOrigin.Reused);
-        }
-        var options = new StepTrainingOptions(settings.Steps, settings.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Max(1, settings.Steps / 6),
-            CheckpointPath: context.OutputFile($"checkpoint-{name.ToLowerInvariant()}.bin"), CheckpointEvery: 50);
-        StepHistory history;
-        using (TorchThreads.AtMost(TrainingThreads))
-        using (var bar = context.Progress.Start($"{name} language model on Brown", settings.Steps))
-        {
+            var options = new StepTrainingOptions(settings.Steps, settings.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Max(1, settings.Steps / 6),
+                CheckpointPath: context.OutputFile($"checkpoint-{name.ToLowerInvariant()}.bin"), CheckpointEvery: 50);
+            using var threads = TorchThreads.AtMost(TrainingThreads);
+            using var bar = context.Progress.Start($"{name} language model on Brown", settings.Steps);
             var progress = new SyncProgress<StepReport>(r =>
                 bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, {r.Loss / Math.Log(2):0.00} bits/byte")));
-            history = spec.Train(model, corpus, options, progress, context.Cancellation);   // held-out curve on 16 windows
-        }
-        cache.Store(d =>
-        {
-            model.save(Path.Combine(d, "model.bin"));
-            AtomicFile.WriteAllText(Path.Combine(d, "history.json"), JsonSerializer.Serialize(history));
+            return spec.Train(model, corpus, options, progress, context.Cancellation);   // held-out curve on 16 windows
         });
-        return (history, ModelOrigin.Trained);
+        if (origin == ModelOrigin.Reused) context.Progress.Log($"{context.Info.Id}: reusing the trained {name} {cache.Key}");
+        return (history, origin);
     }
 
     /// <summary>Both train on one libtorch thread: the LSTM's per-step products gain nothing from a second, and on a shared

@@ -127,37 +127,17 @@ public sealed class GptByteLmExperiment : IExperiment
     private static StepHistory Train(ExperimentContext context, GptByteSettings settings, ByteCorpus corpus, DataManifest manifest, Gpt gpt, ExperimentResult result)
     {
         var cache = context.Models.Entry(context.Info.Id, settings, [manifest]);
-        if (cache.CanReuse)
+        (var history, result.Model) = cache.LoadOrTrain(gpt, () =>
         {
-            gpt.load(cache.Path("model.bin"));
-            result.Model = ModelOrigin.Reused;
-            context.Progress.Log($"{context.Info.Id}: reusing the trained GPT {cache.Key}");
-            return JsonSerializer.Deserialize<StepHistory>(File.ReadAllText(cache.Path("history.json")))
-                   ?? throw new InvalidDataException($"{cache.Path("history.json")}: empty history");
-        }
-
-        var options = new StepTrainingOptions(settings.Steps, settings.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Max(1, settings.Steps / 6),
-            CheckpointPath: context.OutputFile("checkpoint.bin"), CheckpointEvery: 50);
-        var heldOut = corpus.HeldOut.AsSpan(0, Math.Min(corpus.HeldOut.Length, 16 * settings.Length + 1)).ToArray();
-        StepHistory history;
-        using (var bar = context.Progress.Start("GPT language model on Brown", settings.Steps))
-        {
+            var options = new StepTrainingOptions(settings.Steps, settings.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Max(1, settings.Steps / 6),
+                CheckpointPath: context.OutputFile("checkpoint.bin"), CheckpointEvery: 50);
+            using var bar = context.Progress.Start("GPT language model on Brown", settings.Steps);
             var progress = new SyncProgress<StepReport>(r =>
                 bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, {r.Loss / Math.Log(2):0.00} bits/byte")));
-            history = StepTrainer.Train(gpt, step =>
-            {
-                var (x, y) = ByteLm.Batch(corpus.Train, settings.Batch, settings.Length, settings.Seed, step);
-                return ByteLm.Loss(gpt.forward(x), y);
-            }, options, () => ByteLm.BitsPerByte(gpt, heldOut, settings.Length, settings.Length / 2), progress,
-            JsonSerializer.Serialize(settings.Model), context.Cancellation);
-        }
-
-        cache.Store(d =>
-        {
-            gpt.save(Path.Combine(d, "model.bin"));
-            AtomicFile.WriteAllText(Path.Combine(d, "history.json"), JsonSerializer.Serialize(history));
+            return ByteLm.Train(gpt, corpus, settings.Batch, settings.Length, settings.Seed, options, progress,
+                JsonSerializer.Serialize(settings.Model), context.Cancellation);
         });
-        result.Model = ModelOrigin.Trained;
+        if (result.Model == ModelOrigin.Reused) context.Progress.Log($"{context.Info.Id}: reusing the trained GPT {cache.Key}");
         return history;
     }
 }

@@ -1,6 +1,7 @@
 // What every byte-level language model shares: the loss in bits per byte, batches of random windows drawn
 // deterministically from the step number (so a resumed run sees the same batches), held-out evaluation and
 // sampling with a temperature.
+using Lineage.Neural.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,6 +16,40 @@ public static class ByteLm
         ArgumentNullException.ThrowIfNull(logits);
         ArgumentNullException.ThrowIfNull(targets);
         return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), targets.reshape(-1));
+    }
+
+    /// <summary>
+    /// Trains any byte-level model (logits (B, T, 256) from bytes (B, T)) on <paramref name="corpus"/> with
+    /// <see cref="StepTrainer"/>: the batches of <see cref="Batch"/>, and held-out bits per byte on up to 16 windows every
+    /// <see cref="StepTrainingOptions.EvaluateEvery"/> steps, scoring the second half of each window.
+    /// </summary>
+    /// <param name="model">The model; its parameters are trained.</param>
+    /// <param name="corpus">Training and held-out bytes.</param>
+    /// <param name="batch">Windows per step.</param>
+    /// <param name="length">Bytes per window.</param>
+    /// <param name="seed">Seeds the batches.</param>
+    /// <param name="options">Steps, learning rate, checkpoints.</param>
+    /// <param name="progress">Told after every step; may be null.</param>
+    /// <param name="configuration">The model's configuration, stored in checkpoints and checked on resume.</param>
+    /// <param name="cancellation">Stops between steps (after checkpointing).</param>
+    /// <exception cref="ArgumentException">The corpus is too short for the sequence length.</exception>
+    public static StepHistory Train(nn.Module<Tensor, Tensor> model, ByteCorpus corpus, int batch, int length, int seed, StepTrainingOptions options,
+        IProgress<StepReport>? progress, string? configuration, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(corpus);
+        if (corpus.Train.Length <= length + 1)
+            throw new ArgumentException($"Sequence length {length} is not shorter than the training text ({corpus.Train.Length} bytes).", nameof(corpus));
+        if (corpus.HeldOut.Length <= length + 1)
+            throw new ArgumentException($"Sequence length {length} is not shorter than the held-out text ({corpus.HeldOut.Length} bytes).", nameof(corpus));
+        var heldOut = corpus.HeldOut.AsSpan(0, Math.Min(corpus.HeldOut.Length, 16 * length + 1)).ToArray();
+        int scored = Math.Max(1, length / 2);
+        var train = corpus.Train;
+        return StepTrainer.Train(model, step =>
+        {
+            var (x, y) = Batch(train, batch, length, seed, step);
+            return Loss(model.forward(x), y);
+        }, options, () => BitsPerByte(model, heldOut, length, scored), progress, configuration, cancellation);
     }
 
     /// <summary>

@@ -76,20 +76,7 @@ public sealed record ByteLmSpec(string Model, RecurrentLmConfig? Recurrent, Byte
     public StepHistory Train(nn.Module<Tensor, Tensor> model, ByteCorpus corpus, StepTrainingOptions options,
         IProgress<StepReport>? progress = null, CancellationToken cancellation = default)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(corpus);
         Validate();
-        if (corpus.Train.Length <= Length + 1)
-            throw new ArgumentException($"Sequence length {Length} is not shorter than the training text ({corpus.Train.Length} bytes).", nameof(corpus));
-        if (corpus.HeldOut.Length <= Length + 1)
-            throw new ArgumentException($"Sequence length {Length} is not shorter than the held-out text ({corpus.HeldOut.Length} bytes).", nameof(corpus));
-        var heldOut = corpus.HeldOut.AsSpan(0, Math.Min(corpus.HeldOut.Length, 16 * Length + 1)).ToArray();
-        int scored = Math.Max(1, Length / 2);
-        var train = corpus.Train;
-        return StepTrainer.Train(model, step =>
-        {
-            var (x, y) = ByteLm.Batch(train, Batch, Length, Seed, step);
-            return ByteLm.Loss(model.forward(x), y);
-        }, options, () => ByteLm.BitsPerByte(model, heldOut, Length, scored), progress, ToJson(), cancellation);
+        return ByteLm.Train(model, corpus, Batch, Length, Seed, options, progress, ToJson(), cancellation);
     }
 }
