@@ -58,34 +58,32 @@ internal static class EncodeCommand
             cancellation.ThrowIfCancellationRequested();
             var options = Counting(parse);
             int threads = parse.GetValue(GlobalOptions.Threads) is > 0 and var t ? t : Environment.ProcessorCount;
-            CsrMatrix<double> matrix;
-            Vocabulary vocabulary;
+            // Options are checked before any work; counts are made once: bag-of-words' output, TF-IDF's input and the term table's source.
+            var weighting = kind == "tfidf" ? new TfidfOptions(
+                parse.GetValue(Norm) switch { "l1" => RowNorm.L1, "none" => RowNorm.None, "l2" => RowNorm.L2, var n => throw new ArgumentException($"--norm must be l2, l1 or none, not '{n}'.") },
+                UseIdf: true, SmoothIdf: !parse.GetValue(NoSmooth), SublinearTf: parse.GetValue(Sublinear)) : null;
+            var counts = new CountVectorizer(options);
+            var corpusCounts = counts.FitTransform(docs.Texts, threads, cancellation);
+            var vocabulary = counts.Vocabulary;
+            CsrMatrix<double> matrix = corpusCounts;
             double[]? idf = null;
-            CountVectorizer counts;
             switch (kind)
             {
                 case "tfidf":
-                    var tfidf = new TfidfVectorizer(options, new TfidfOptions(
-                        parse.GetValue(Norm) switch { "l1" => RowNorm.L1, "none" => RowNorm.None, "l2" => RowNorm.L2, var n => throw new ArgumentException($"--norm must be l2, l1 or none, not '{n}'.") },
-                        UseIdf: true, SmoothIdf: !parse.GetValue(NoSmooth), SublinearTf: parse.GetValue(Sublinear)));
-                    matrix = tfidf.FitTransform(docs.Texts, threads, cancellation);
-                    (vocabulary, idf, counts) = (tfidf.Vocabulary, [.. tfidf.Weights.Idf], tfidf.Counts);
+                    var tfidf = new TfidfVectorizer(counts, new TfidfTransformer(weighting));
+                    matrix = tfidf.Weights.FitTransform(corpusCounts);
+                    idf = [.. tfidf.Weights.Idf];
                     if (parse.GetValue(Save) is { } tf) VectorizerFile.Save(tf, tfidf);
                     break;
+                case "onehot":
+                    var tokens = new List<string>();
+                    foreach (var d in docs.Texts) tokens.AddRange(options.Analyzer.Analyze(d).Where(vocabulary.Contains));
+                    matrix = OneHotEncoder.Words(vocabulary, tokens);
+                    if (parse.GetValue(Save) is { } of) VectorizerFile.Save(of, counts);
+                    break;
                 default:
-                    counts = new CountVectorizer(options);
-                    matrix = counts.FitTransform(docs.Texts, threads, cancellation);
-                    vocabulary = counts.Vocabulary;
                     if (parse.GetValue(Save) is { } cf) VectorizerFile.Save(cf, counts);
                     break;
-            }
-
-            var corpusCounts = kind == "bow" ? matrix : new CountVectorizer(options, vocabulary).Transform(docs.Texts, threads, cancellation);
-            if (kind == "onehot")
-            {
-                var tokens = new List<string>();
-                foreach (var d in docs.Texts) tokens.AddRange(options.Analyzer.Analyze(d).Where(vocabulary.Contains));
-                matrix = OneHotEncoder.Words(vocabulary, tokens);
             }
 
             cancellation.ThrowIfCancellationRequested();

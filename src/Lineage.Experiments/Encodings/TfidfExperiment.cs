@@ -32,8 +32,8 @@ public sealed class TfidfExperiment : IExperiment
         var result = context.Result();
         int threads = Environment.ProcessorCount;
         var tfidf = new TfidfVectorizer();
-        var trainWeights = tfidf.FitTransform(data.TrainTexts, threads, context.Cancellation);
-        var counts = tfidf.Counts.Transform(data.TrainTexts, threads);
+        var counts = tfidf.Counts.FitTransform(data.TrainTexts, threads, context.Cancellation);   // counted once, weighted below
+        var trainWeights = tfidf.Weights.FitTransform(counts);
         var vocabulary = tfidf.Vocabulary;
         var idf = tfidf.Weights.Idf;
         var tf = counts.ColumnSums();
