@@ -16,8 +16,7 @@ internal sealed class TermTable
     public const int InlineChars = 10;
 
     private Slot[] _slots;
-    private int[] _slotOf = new int[256];   // id → slot, to read a term back
-    private int[] _starts = new int[256];   // id → arena offset (every term is in the arena too)
+    private int[] _starts = new int[256];   // id → arena offset; terms sit in the arena in id order, so id + 1 starts where id ends
     private char[] _arena = new char[4096];
     private int _used;
 
@@ -28,7 +27,7 @@ internal sealed class TermTable
 
     public int Count { get; private set; }
 
-    public ReadOnlySpan<char> Term(int id) => _arena.AsSpan(_starts[id], _slots[_slotOf[id]].Length);
+    public ReadOnlySpan<char> Term(int id) => _arena.AsSpan(_starts[id], (id + 1 < Count ? _starts[id + 1] : _used) - _starts[id]);
 
     public string TermString(int id) => new(Term(id));
 
@@ -65,11 +64,7 @@ internal sealed class TermTable
     private int Add(ReadOnlySpan<char> key, int hash, int slot)
     {
         int id = Count;
-        if (id == _starts.Length)
-        {
-            Array.Resize(ref _starts, id * 2);
-            Array.Resize(ref _slotOf, id * 2);
-        }
+        if (id == _starts.Length) Array.Resize(ref _starts, id * 2);
 
         if (_used + key.Length > _arena.Length) Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _used + key.Length));
         key.CopyTo(_arena.AsSpan(_used));
@@ -80,7 +75,6 @@ internal sealed class TermTable
         s.IdPlusOne = id + 1;
         s.Length = key.Length;
         if (key.Length <= InlineChars) key.CopyTo(s.Inline);
-        _slotOf[id] = slot;
         Count = id + 1;
         if (Count * 2 > _slots.Length) Grow();
         return id;
@@ -96,7 +90,6 @@ internal sealed class TermTable
             int i = s.Hash & mask;
             while (slots[i].IdPlusOne != 0) i = (i + 1) & mask;
             slots[i] = s;
-            _slotOf[s.IdPlusOne - 1] = i;
         }
 
         _slots = slots;
