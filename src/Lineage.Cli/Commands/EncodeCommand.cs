@@ -123,13 +123,8 @@ internal static class EncodeCommand
             throw new ArgumentException($"--ngram must be MIN,MAX (e.g. 1,2), not '{parse.GetValue(Ngram)}'.");
         }
 
-        var analyzer = parse.GetValue(Analyzer) switch
-        {
-            "word" => AnalyzerKind.Word,
-            "char" => AnalyzerKind.Characters,
-            "char_wb" => AnalyzerKind.CharWordBounded,
-            var a => throw new ArgumentException($"--analyzer must be word, char or char_wb, not '{a}'."),
-        };
+        var analyzer = TextAnalyzer.ParseKind(parse.GetValue(Analyzer))
+                       ?? throw new ArgumentException($"--analyzer must be word, char or char_wb, not '{parse.GetValue(Analyzer)}'.");
         var stop = parse.GetValue(StopWords) is { } sw ? File.ReadAllLines(sw).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray() : null;
         return new CountVectorizerOptions
         {

@@ -40,7 +40,7 @@ public static class VectorizerFile
         w.WriteNumber("version", Version);
         w.WriteString("kind", weights is null ? "count" : "tfidf");
         w.WriteStartObject("analyzer");
-        w.WriteString("kind", a.Kind switch { AnalyzerKind.Word => "word", AnalyzerKind.Characters => "char", _ => "char_wb" });
+        w.WriteString("kind", TextAnalyzer.KindName(a.Kind));
         w.WriteStartArray("ngram_range");
         w.WriteNumberValue(a.MinN);
         w.WriteNumberValue(a.MaxN);
@@ -150,14 +150,9 @@ public static class VectorizerFile
         var a = root.GetProperty("analyzer");
         var ngram = a.GetProperty("ngram_range");
         var stop = a.GetProperty("stop_words");
+        var kindName = a.GetProperty("kind").GetString();
         var analyzer = new TextAnalyzer(
-            a.GetProperty("kind").GetString() switch
-            {
-                "word" => AnalyzerKind.Word,
-                "char" => AnalyzerKind.Characters,
-                "char_wb" => AnalyzerKind.CharWordBounded,
-                var k => throw new FormatException($"unknown analyzer kind '{k}'"),
-            },
+            TextAnalyzer.ParseKind(kindName) ?? throw new FormatException($"unknown analyzer kind '{kindName}'"),
             ngram[0].GetInt32(), ngram[1].GetInt32(), a.GetProperty("lowercase").GetBoolean(),
             a.GetProperty("token_pattern").GetString() ?? throw new FormatException("token_pattern is null"),
             stop.ValueKind == JsonValueKind.Null ? null : stop.EnumerateArray().Select(s => s.GetString() ?? throw new FormatException("a stop word is null")).ToArray());

@@ -112,6 +112,23 @@ public sealed record TextAnalyzer
     /// <summary>Stop words (sorted, ordinal), or null.</summary>
     public IReadOnlyList<string>? StopWords { get; }
 
+    /// <summary>scikit-learn's name of an analyzer kind: <c>word</c>, <c>char</c> or <c>char_wb</c>.</summary>
+    public static string KindName(AnalyzerKind kind) => kind switch
+    {
+        AnalyzerKind.Word => "word",
+        AnalyzerKind.Characters => "char",
+        _ => "char_wb",
+    };
+
+    /// <summary>The analyzer kind of scikit-learn's name (<c>word</c>, <c>char</c>, <c>char_wb</c>), or null for any other.</summary>
+    public static AnalyzerKind? ParseKind(string? name) => name switch
+    {
+        "word" => AnalyzerKind.Word,
+        "char" => AnalyzerKind.Characters,
+        "char_wb" => AnalyzerKind.CharWordBounded,
+        _ => null,
+    };
+
     /// <summary>The terms of a document, as new strings (convenient; vectorizers use the allocation-free overload).</summary>
     public IReadOnlyList<string> Analyze(string document)
     {
@@ -412,7 +429,7 @@ public sealed record TextAnalyzer
 
     /// <summary>A short description, e.g. <c>word 1-2, lowercase</c>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Kind switch { AnalyzerKind.Word => "word", AnalyzerKind.Characters => "char", _ => "char_wb" }} {MinN}-{MaxN}{(Lowercase ? ", lowercase" : "")}{(StopWords is null ? "" : $", {StopWords.Count} stop words")}");
+        $"{KindName(Kind)} {MinN}-{MaxN}{(Lowercase ? ", lowercase" : "")}{(StopWords is null ? "" : $", {StopWords.Count} stop words")}");
 
     private struct ListSink : ITermSink
     {

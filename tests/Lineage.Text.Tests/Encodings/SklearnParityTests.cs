@@ -92,12 +92,7 @@ public sealed class SklearnParityTests
             maxN = ng[1].GetInt32();
         }
 
-        var kind = p.TryGetProperty("analyzer", out var a) ? a.GetString() switch
-        {
-            "char" => AnalyzerKind.Characters,
-            "char_wb" => AnalyzerKind.CharWordBounded,
-            _ => AnalyzerKind.Word,
-        } : AnalyzerKind.Word;
+        var kind = p.TryGetProperty("analyzer", out var a) ? TextAnalyzer.ParseKind(a.GetString())!.Value : AnalyzerKind.Word;
         var analyzer = new TextAnalyzer(kind, minN, maxN,
             lowercase: !p.TryGetProperty("lowercase", out var lc) || lc.GetBoolean(),
             tokenPattern: p.TryGetProperty("token_pattern", out var tp) ? tp.GetString()! : TextAnalyzer.DefaultPattern,
