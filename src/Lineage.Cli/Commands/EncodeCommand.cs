@@ -60,7 +60,7 @@ internal static class EncodeCommand
             int threads = parse.GetValue(GlobalOptions.Threads) is > 0 and var t ? t : Environment.ProcessorCount;
             // Options are checked before any work; counts are made once: bag-of-words' output, TF-IDF's input and the term table's source.
             var weighting = kind == "tfidf" ? new TfidfOptions(
-                parse.GetValue(Norm) switch { "l1" => RowNorm.L1, "none" => RowNorm.None, "l2" => RowNorm.L2, var n => throw new ArgumentException($"--norm must be l2, l1 or none, not '{n}'.") },
+                RowNorms.Parse(parse.GetValue(Norm)) ?? throw new ArgumentException($"--norm must be l2, l1 or none, not '{parse.GetValue(Norm)}'."),
                 UseIdf: true, SmoothIdf: !parse.GetValue(NoSmooth), SublinearTf: parse.GetValue(Sublinear)) : null;
             var counts = new CountVectorizer(options);
             var corpusCounts = counts.FitTransform(docs.Texts, threads, cancellation);

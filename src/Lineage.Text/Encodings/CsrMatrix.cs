@@ -14,6 +14,16 @@ public enum RowNorm
     L2,
 }
 
+/// <summary>The names of <see cref="RowNorm"/> values used by the CLI and the vectorizer file: <c>l1</c>, <c>l2</c>, <c>none</c>.</summary>
+public static class RowNorms
+{
+    /// <summary>The name of a norm.</summary>
+    public static string Name(RowNorm norm) => norm switch { RowNorm.L1 => "l1", RowNorm.L2 => "l2", _ => "none" };
+
+    /// <summary>The norm of a name, or null for any other.</summary>
+    public static RowNorm? Parse(string? name) => name switch { "l1" => RowNorm.L1, "l2" => RowNorm.L2, "none" => RowNorm.None, _ => null };
+}
+
 /// <summary>One row of a <see cref="CsrMatrix{T}"/>: its column indices (ascending) and values.</summary>
 /// <typeparam name="T">float or double.</typeparam>
 public readonly ref struct SparseRow<T> where T : unmanaged, IFloatingPointIeee754<T>

@@ -68,7 +68,7 @@ public static class VectorizerFile
         {
             var t = weights.Options;
             w.WriteStartObject("tfidf");
-            w.WriteString("norm", t.Norm switch { RowNorm.L1 => "l1", RowNorm.L2 => "l2", _ => "none" });
+            w.WriteString("norm", RowNorms.Name(t.Norm));
             w.WriteBoolean("use_idf", t.UseIdf);
             w.WriteBoolean("smooth_idf", t.SmoothIdf);
             w.WriteBoolean("sublinear_tf", t.SublinearTf);
@@ -176,14 +176,9 @@ public static class VectorizerFile
                 return counts;
             case "tfidf":
                 var t = root.GetProperty("tfidf");
+                var norm = t.GetProperty("norm").GetString();
                 var weighting = new TfidfOptions(
-                    t.GetProperty("norm").GetString() switch
-                    {
-                        "l1" => RowNorm.L1,
-                        "l2" => RowNorm.L2,
-                        "none" => RowNorm.None,
-                        var n => throw new FormatException($"unknown norm '{n}'"),
-                    },
+                    RowNorms.Parse(norm) ?? throw new FormatException($"unknown norm '{norm}'"),
                     t.GetProperty("use_idf").GetBoolean(), t.GetProperty("smooth_idf").GetBoolean(), t.GetProperty("sublinear_tf").GetBoolean());
                 var idf = root.GetProperty("idf").EnumerateArray().Select(v => v.GetDouble()).ToArray();
                 if (idf.Length != vocabulary.Count) throw new FormatException($"the vocabulary has {vocabulary.Count} terms but idf has {idf.Length} values");
