@@ -53,15 +53,21 @@ public static class Checkpoint
         using var r = new BinaryReader(stream);
         try
         {
-            if (r.ReadString() != Magic) throw new InvalidDataException($"{path}: not a Lineage checkpoint");
-            var version = r.ReadInt32();
-            if (version > Version) throw new InvalidDataException($"{path}: checkpoint version {version} is newer than this Lineage reads ({Version})");
-            return new CheckpointInfo(r.ReadInt64(), r.ReadString());
+            return ReadHeader(r, path);
         }
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"{path}: checkpoint is truncated", e);
         }
+    }
+
+    // Magic, version (refusing newer ones), step and metadata: the part Peek and Load share.
+    private static CheckpointInfo ReadHeader(BinaryReader r, string path)
+    {
+        if (r.ReadString() != Magic) throw new InvalidDataException($"{path}: not a Lineage checkpoint");
+        var version = r.ReadInt32();
+        if (version > Version) throw new InvalidDataException($"{path}: checkpoint version {version} is newer than this Lineage reads ({Version})");
+        return new CheckpointInfo(r.ReadInt64(), r.ReadString());
     }
 
     /// <summary>Loads a checkpoint into <paramref name="model"/> (and <paramref name="optimizer"/>), restoring the RNG.</summary>
@@ -75,10 +81,7 @@ public static class Checkpoint
         using var r = new BinaryReader(stream);
         try
         {
-            if (r.ReadString() != Magic) throw new InvalidDataException($"{path}: not a Lineage checkpoint");
-            var version = r.ReadInt32();
-            if (version > Version) throw new InvalidDataException($"{path}: checkpoint version {version} is newer than this Lineage reads ({Version})");
-            var info = new CheckpointInfo(r.ReadInt64(), r.ReadString());
+            var info = ReadHeader(r, path);
             var rngBytes = r.ReadBytes(r.ReadInt32());
             try
             {
