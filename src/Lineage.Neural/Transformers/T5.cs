@@ -142,6 +142,63 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// Greedy decoding of a batch of inputs at once (padded with <paramref name="padId"/> and masked), with the decoder's
+    /// KV cache; each output stops at <paramref name="endId"/> or after <paramref name="maxTokens"/>. Gives the same
+    /// tokens as <see cref="Generate"/> on each input alone.
+    /// </summary>
+    /// <returns>Per input, the generated ids without the start and end tokens.</returns>
+    public long[][] GenerateBatch(IReadOnlyList<IReadOnlyList<long>> inputs, int maxTokens, long startId, long endId, long padId)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count == 0) return [];
+        if (inputs.Any(i => i.Count == 0)) throw new ArgumentException("An input is empty.", nameof(inputs));
+        bool wasTraining = training;
+        eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var outer = NewDisposeScope();
+            int b = inputs.Count, s = inputs.Max(i => i.Count);
+            var ids = new long[b * s];
+            var real = new bool[b * s];
+            for (int r = 0; r < b; r++)
+            {
+                for (int c = 0; c < s; c++)
+                {
+                    bool isReal = c < inputs[r].Count;
+                    ids[r * s + c] = isReal ? inputs[r][c] : padId;
+                    real[r * s + c] = isReal;
+                }
+            }
+
+            var padding = tensor(real).reshape(b, s);
+            var memory = Encode(tensor(ids).reshape(b, s), padding);
+            using var cache = new KvCache(decoder.Count);
+            var outputs = Enumerable.Range(0, b).Select(_ => new List<long>()).ToArray();
+            var done = new bool[b];
+            var next = Enumerable.Repeat(startId, b).ToArray();
+            for (int step = 0; step < maxTokens && done.Contains(false); step++)
+            {
+                using var scope = NewDisposeScope();
+                var logits = Decode(tensor(next).reshape(b, 1), memory, padding, cache);
+                next = logits[.., -1].argmax(-1).data<long>().ToArray();
+                for (int r = 0; r < b; r++)
+                {
+                    if (done[r]) continue;
+                    if (next[r] == endId) done[r] = true;
+                    else outputs[r].Add(next[r]);
+                }
+            }
+
+            return [.. outputs.Select(o => o.ToArray())];
+        }
+        finally
+        {
+            train(wasTraining);
+        }
+    }
+
     private void Check(Tensor ids) => TokenIds.Check(ids, Config.VocabSize, nameof(ids));
 }
 

@@ -113,10 +113,11 @@ public sealed class SentencePiece
     /// <param name="folder">Where the model goes.</param>
     /// <param name="vocabSize">Pieces, specials and sentinels included.</param>
     /// <param name="sentinels">How many &lt;extra_id_i&gt; to reserve.</param>
+    /// <param name="seed">The trainer's random seed (it samples sentences), so a model is reproducible.</param>
     /// <param name="cancellation">Stops the trainer.</param>
     /// <exception cref="InvalidOperationException"><c>spm_train</c> is not installed, or it failed (its last output lines are in the message).</exception>
     /// <exception cref="ArgumentException">No text.</exception>
-    public static SentencePiece Train(IEnumerable<string> lines, string folder, int vocabSize, int sentinels = 0, CancellationToken cancellation = default)
+    public static SentencePiece Train(IEnumerable<string> lines, string folder, int vocabSize, int sentinels = 0, int seed = 1, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(lines);
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -148,6 +149,7 @@ public sealed class SentencePiece
                 $"--vocab_size={vocabSize.ToString(CultureInfo.InvariantCulture)}", "--model_type=unigram", "--character_coverage=1.0",
                 "--pad_id=0", "--eos_id=1", "--unk_id=2", "--bos_id=3", "--num_threads=1", "--hard_vocab_limit=false",
                 "--input_sentence_size=2000000", "--shuffle_input_sentence=true", "--minloglevel=2",
+                $"--random_seed={((uint)seed).ToString(CultureInfo.InvariantCulture)}",
             };
             if (sentinels > 0) args.Add("--user_defined_symbols=" + string.Join(',', Enumerable.Range(0, sentinels).Select(SentinelText)));
             Run(spm, args, cancellation);

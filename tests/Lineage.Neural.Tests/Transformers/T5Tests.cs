@@ -77,4 +77,19 @@ public class T5Tests
         Assert.True(last < 0.2 * first, $"loss {first} → {last}");
         Assert.Equal([9L, 4, 12, 7], t5.Generate([7, 12, 4, 9], 10, Start, End));
     }
+
+    [Fact]
+    public void GenerateBatch_WithPaddedInputsOfDifferentLengths_EqualsOneAtATime()
+    {
+        manual_seed(5);
+        using var t5 = new T5(T5Config.Tiny(30));
+        long[][] inputs = [[5, 6, 7, 8, 9, 10], [11, 12], [13, 14, 15, 16]];
+
+        var batch = t5.GenerateBatch(inputs, 7, startId: 0, endId: 1, padId: 0);
+
+        Assert.Equal(3, batch.Length);
+        for (int i = 0; i < inputs.Length; i++) Assert.Equal(t5.Generate(inputs[i], 7, 0, 1), batch[i]);
+        Assert.Empty(t5.GenerateBatch([], 5, 0, 1, 0));
+        Assert.Throws<ArgumentException>(() => t5.GenerateBatch([[]], 5, 0, 1, 0));
+    }
 }

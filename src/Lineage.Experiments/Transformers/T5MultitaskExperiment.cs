@@ -1,0 +1,277 @@
+// T5's central idea, measured: one encoder-decoder, one vocabulary and one loss for several unrelated real tasks, each
+// selected only by the words its input starts with. Grapheme-to-phoneme (CMUdict), part-of-speech tagging (Brown) and
+// spam classification (SpamAssassin) are mixed in every batch; the held-out accuracy of each task is measured by
+// generating the answer as text.
+using System.Globalization;
+using System.Text.Json;
+using Lineage.Data.Catalog;
+using Lineage.Data.Corpora;
+using Lineage.Data.Labelled;
+using Lineage.Data.Lexicons;
+using Lineage.Experiments.Report;
+using Lineage.Experiments.Results;
+using Lineage.Neural.Core;
+using Lineage.Neural.Core.Training;
+using Lineage.Neural.Transformers;
+using Lineage.Text.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lineage.Experiments.Transformers;
+
+/// <summary>What the T5 multitask experiment trains with; part of the model-cache key.</summary>
+/// <param name="Model">T5 size (its vocabulary size is the SentencePiece model's).</param>
+/// <param name="Vocabulary">SentencePiece pieces, specials and sentinels included.</param>
+/// <param name="Batch">Examples per step (the tasks in equal shares).</param>
+/// <param name="Steps">Training steps.</param>
+/// <param name="LearningRate">Adam's step size.</param>
+/// <param name="MaxInput">Input tokens kept (longer inputs are cut, keeping the final &lt;/s&gt;).</param>
+/// <param name="MaxTarget">Target tokens kept.</param>
+/// <param name="Evaluated">Held-out examples generated per task.</param>
+/// <param name="Seed">Seeds initialisation, batches and the tokenizer trainer.</param>
+public sealed record T5MultitaskSettings(T5Config Model, int Vocabulary, int Batch, int Steps, double LearningRate, int MaxInput, int MaxTarget, int Evaluated, int Seed)
+{
+    /// <summary>The real run.</summary>
+    public static T5MultitaskSettings Default(int seed) =>
+        new(new T5Config(VocabSize: 0, Layers: 3, Heads: 4, Dim: 128, Hidden: 512, Dropout: 0, Buckets: 32, MaxDistance: 64),
+            Vocabulary: 3000, Batch: 48, Steps: 1500, LearningRate: 2e-3, MaxInput: 48, MaxTarget: 24, Evaluated: 300, Seed: seed);
+
+    /// <summary>Smoke test.</summary>
+    public static T5MultitaskSettings Quick(int seed) =>
+        Default(seed) with { Model = new T5Config(0, Layers: 1, Heads: 2, Dim: 64, Hidden: 128, Dropout: 0, Buckets: 16, MaxDistance: 32), Steps = 60, Evaluated = 30 };
+}
+
+/// <summary>T5 text-to-text multitask: one model, several real tasks chosen by a prefix, per-task held-out accuracy.</summary>
+public sealed class T5MultitaskExperiment : IExperiment
+{
+    /// <inheritdoc />
+    public ExperimentInfo Info { get; } = new(
+        Id: "transformers.t5",
+        Family: Family.Transformers,
+        Title: "T5: one encoder-decoder, three real tasks, chosen by the first words of the input",
+        Summary: "Pronunciation (CMUdict), part-of-speech tagging (Brown) and spam classification (SpamAssassin) as text to text, " +
+                 "mixed in every batch of one small T5 with a SentencePiece vocabulary; held-out accuracy of each task from generated text.",
+        Paper: Papers.Raffel2020,
+        Budget: TimeSpan.FromMinutes(3),
+        QuickBudget: TimeSpan.FromSeconds(20));
+
+    /// <inheritdoc />
+    public ExperimentResult Run(ExperimentContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var settings = context.Quick ? T5MultitaskSettings.Quick(context.Seed) : T5MultitaskSettings.Default(context.Seed);
+        var specs = new[] { DataCatalog.CmuDict, DataCatalog.Brown, DataCatalog.SpamAssassin };
+        var tasks = new[]
+        {
+            TextToTextTasks.Pronounce(CmuDict.Read(context.Require(DataCatalog.CmuDict))),
+            TextToTextTasks.Tag(BrownCorpus.Read(context.Require(DataCatalog.Brown))),
+            TextToTextTasks.Classify(SpamAssassinReader.Read(context.Require(DataCatalog.SpamAssassin), bodyOnly: true)),
+        };
+        var result = context.Result();
+        using var oneThread = TorchThreads.AtMost(1);
+        var cache = context.Models.Entry(context.Info.Id, settings, specs.Select(s => context.Data.Check(s).Manifest!));
+
+        // The vocabulary: trained by SentencePiece's own trainer on a sample of every task's inputs and targets.
+        var spm = cache.CanReuse && File.Exists(cache.Path(SentencePiece.FileName))
+            ? SentencePiece.Load(cache.Path(SentencePiece.FileName))
+            : SentencePiece.Train(VocabularyText(tasks, settings.Seed), context.OutputFile("vocabulary"), settings.Vocabulary, sentinels: 0, settings.Seed, context.Cancellation);
+        var config = settings.Model with { VocabSize = spm.VocabSize };
+        Seeding.Seed(settings.Seed);
+        using var t5 = new T5(config);
+        var encoded = tasks.Select(t => t.Train.Select(p => Encode(spm, p, settings)).ToArray()).ToArray();
+
+        StepHistory history;
+        if (cache.CanReuse && File.Exists(cache.Path(SentencePiece.FileName)))
+        {
+            (history, result.Model) = cache.LoadOrTrain<StepHistory>(t5, () => throw new InvalidOperationException("unreachable"));
+            context.Progress.Log($"{context.Info.Id}: reusing the trained T5 {cache.Key}");
+        }
+        else
+        {
+            var options = new StepTrainingOptions(settings.Steps, settings.LearningRate, GradClip: 1.0,
+                CheckpointPath: context.OutputFile("checkpoint.bin"), CheckpointEvery: 250);
+            using (var bar = context.Progress.Start("T5 on three text-to-text tasks", settings.Steps))
+            {
+                var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, loss {r.Loss:0.000}")));
+                history = StepTrainer.Train(t5, step => BatchLoss(t5, encoded, settings, step), options, null, progress,
+                    JsonSerializer.Serialize(config), context.Cancellation);
+            }
+
+            cache.Store(dir =>
+            {
+                t5.save(Path.Combine(dir, "model.bin"));
+                File.Copy(spm.Path, Path.Combine(dir, SentencePiece.FileName));
+                Data.AtomicFile.WriteAllText(Path.Combine(dir, "history.json"), JsonSerializer.Serialize(history));
+            });
+            result.Model = ModelOrigin.Trained;
+        }
+
+        // Held-out accuracy of every task, from generated text.
+        var rows = new List<IReadOnlyList<string>>();
+        var examples = new List<IReadOnlyList<string>>();
+        foreach (var task in tasks)
+        {
+            var test = Sample(task.Test, settings.Evaluated, settings.Seed);
+            var outputs = Generate(t5, spm, test, settings);
+            var score = Score(task.Name, test, outputs);
+            foreach (var (name, value) in score.Metrics) result.Metric($"{task.Name}_{name}", value);
+            rows.Add([task.Prefix, task.Source, task.Train.Count.ToString("N0", CultureInfo.InvariantCulture),
+                test.Count.ToString(CultureInfo.InvariantCulture), score.Headline, score.Baseline]);
+            for (int i = 0; i < 2 && i < test.Count; i++) examples.Add([Shorten(test[i].Input, 90), test[i].Target, outputs[i]]);
+            AddClaims(result, task.Name, score, context.Quick);
+        }
+
+        long parameters = t5.parameters().Sum(p => p.numel());
+        result.Metric("parameters", parameters).Metric("steps", history.Losses.Count).Metric("vocabulary", spm.VocabSize)
+              .Metric("train_seconds", history.TrainSeconds);
+        result.Table("One T5 model, three tasks: held-out accuracy of the generated text", ["prefix", "data", "training pairs", "held out (scored)", "accuracy", "baseline"], rows);
+        result.Table("Examples (held out): input, expected, generated", ["input", "expected", "T5 wrote"], examples);
+        var losses = history.Losses;
+        if (losses.Count > 1)
+        {
+            Plots.Lines(context.OutputFile("loss.png"), "T5 multitask training loss (all tasks mixed)", "step", "cross-entropy (nats/token)",
+                new Series("training loss (mean of 25 steps)", [.. Enumerable.Range(0, losses.Count / 25).Select(i => (double)(i * 25 + 25))],
+                    [.. Enumerable.Range(0, losses.Count / 25).Select(i => losses.Skip(i * 25).Take(25).Average())]));
+            result.Plot(context.RelativeOutput("loss.png"), "Training loss of the one model on the mixed tasks");
+        }
+
+        result.Note($"{parameters:N0} parameters, {history.Losses.Count} steps of {settings.Batch} examples (the tasks in equal shares), " +
+                    $"a {spm.VocabSize}-piece unigram SentencePiece vocabulary trained with spm_train on the tasks' text. Inputs are cut at " +
+                    $"{settings.MaxInput} tokens and targets at {settings.MaxTarget}. Every answer is generated greedily as text and compared with " +
+                    "the reference: nothing in the model knows there are three tasks but the prefix. T5 pre-trains with span corruption " +
+                    "first (implemented and tested in SpanCorruption); this experiment trains on the tasks directly, which T5 §3.7 also reports.");
+        return result;
+    }
+
+    private sealed record TaskScore(IReadOnlyDictionary<string, double> Metrics, double Accuracy, string Headline, string Baseline, double BaselineValue);
+
+    private static TaskScore Score(string task, List<TextPair> test, List<string> outputs)
+    {
+        switch (task)
+        {
+            case "pronounce":
+            {
+                int exact = 0, edits = 0, phonemes = 0;
+                for (int i = 0; i < test.Count; i++)
+                {
+                    var r = TextScores.Tokens(test[i].Target);
+                    var p = TextScores.Tokens(outputs[i]);
+                    if (r.SequenceEqual(p)) exact++;
+                    edits += TextScores.EditDistance(p, r);
+                    phonemes += r.Length;
+                }
+
+                double acc = (double)exact / test.Count, per = (double)edits / phonemes;
+                return new(new Dictionary<string, double> { ["word_accuracy"] = acc, ["phoneme_error_rate"] = per }, acc,
+                    $"words exactly right {TextScores.Percent(acc)}; phoneme error rate {TextScores.Percent(per)}", "—", 0);
+            }
+            case "tag":
+            {
+                int correct = 0, total = 0;
+                for (int i = 0; i < test.Count; i++)
+                {
+                    var (c, t) = TextScores.Positional(TextScores.Tokens(outputs[i]), TextScores.Tokens(test[i].Target));
+                    correct += c;
+                    total += t;
+                }
+
+                double acc = (double)correct / total;
+                return new(new Dictionary<string, double> { ["token_accuracy"] = acc }, acc, $"tags right {TextScores.Percent(acc)}", "—", 0);
+            }
+            default:
+            {
+                int correct = test.Zip(outputs).Count(p => p.First.Target == p.Second.Trim());
+                double acc = (double)correct / test.Count;
+                var majority = test.GroupBy(p => p.Target).Max(g => g.Count()) / (double)test.Count;
+                return new(new Dictionary<string, double> { ["accuracy"] = acc, ["majority_baseline"] = majority }, acc,
+                    $"labels right {TextScores.Percent(acc)}", $"majority label {TextScores.Percent(majority)}", majority);
+            }
+        }
+    }
+
+    private static void AddClaims(ExperimentResult result, string task, TaskScore score, bool quick)
+    {
+        if (quick)
+        {
+            result.ClaimAtLeast($"{task}: held-out accuracy is measured from generated text (quick mode: only that it runs)", score.Accuracy, 0);
+            return;
+        }
+
+        switch (task)
+        {
+            case "pronounce":
+                result.ClaimAtMost("pronounce: the phoneme error rate on unseen words is below 35 %", score.Metrics["phoneme_error_rate"], 0.35);
+                break;
+            case "tag":
+                result.ClaimAtLeast("tag: at least 80 % of the tags of held-out sentences are right", score.Accuracy, 0.80);
+                break;
+            default:
+                result.ClaimAtLeast("classify: held-out accuracy beats always answering the majority label by 10 points", score.Accuracy, score.BaselineValue + 0.10);
+                break;
+        }
+    }
+
+    private static (long[] Input, long[] Target) Encode(SentencePiece spm, TextPair pair, T5MultitaskSettings s)
+    {
+        var input = Cut(spm.Encode(pair.Input), s.MaxInput);
+        var target = Cut(spm.Encode(pair.Target), s.MaxTarget);
+        return (input, target);
+    }
+
+    // Keeps the first max − 1 tokens and the final </s>.
+    private static long[] Cut(int[] ids, int max) =>
+        ids.Length <= max ? [.. ids.Select(i => (long)i)] : [.. ids.Take(max - 1).Select(i => (long)i), SentencePiece.EosId];
+
+    private static Tensor BatchLoss(T5 t5, (long[] Input, long[] Target)[][] tasks, T5MultitaskSettings s, long step)
+    {
+        var rng = new Random(StableSeed.Of(s.Seed, step));
+        var picked = Enumerable.Range(0, s.Batch).Select(i => tasks[i % tasks.Length]).Select(t => t[rng.Next(t.Length)]).ToArray();
+        int si = picked.Max(p => p.Input.Length), ti = picked.Max(p => p.Target.Length);
+        var x = new long[s.Batch * si];
+        var mask = new bool[s.Batch * si];
+        var y = new long[s.Batch * ti];
+        Array.Fill(y, -1L);
+        for (int b = 0; b < s.Batch; b++)
+        {
+            picked[b].Input.CopyTo(x, b * si);
+            for (int i = 0; i < picked[b].Input.Length; i++) mask[b * si + i] = true;
+            picked[b].Target.CopyTo(y, b * ti);
+        }
+
+        return t5.Loss(tensor(x).reshape(s.Batch, si), tensor(mask).reshape(s.Batch, si), tensor(y).reshape(s.Batch, ti), SentencePiece.PadId);
+    }
+
+    private static List<string> Generate(T5 t5, SentencePiece spm, IReadOnlyList<TextPair> test, T5MultitaskSettings s)
+    {
+        var outputs = new List<string>();
+        foreach (var chunk in test.Chunk(64))
+        {
+            var inputs = chunk.Select(p => (IReadOnlyList<long>)Cut(spm.Encode(p.Input), s.MaxInput)).ToList();
+            foreach (var ids in t5.GenerateBatch(inputs, s.MaxTarget, SentencePiece.PadId, SentencePiece.EosId, SentencePiece.PadId))
+                outputs.Add(spm.Decode(ids));
+        }
+
+        return outputs;
+    }
+
+    private static IEnumerable<string> VocabularyText(IReadOnlyList<TextTask> tasks, int seed)
+    {
+        var rng = new Random(seed);
+        foreach (var task in tasks)
+        {
+            foreach (var p in task.Train.OrderBy(_ => rng.Next()).Take(20_000))
+            {
+                yield return p.Input;
+                yield return p.Target;
+            }
+        }
+    }
+
+    private static List<TextPair> Sample(IReadOnlyList<TextPair> pairs, int count, int seed)
+    {
+        var rng = new Random(seed);
+        return [.. pairs.OrderBy(_ => rng.Next()).Take(count)];
+    }
+
+    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+}

@@ -1,0 +1,130 @@
+// The real tasks T5's text-to-text experiment mixes, each an (input, target) pair of strings whose input starts with
+// the task's prefix, with a fixed train / held-out split that depends only on each item's id.
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Lineage.Data.Corpora;
+using Lineage.Data.Labelled;
+using Lineage.Data.Lexicons;
+
+namespace Lineage.Experiments.Transformers;
+
+/// <summary>One text-to-text example.</summary>
+/// <param name="Task">The task's name ("pronounce", "tag", "classify").</param>
+/// <param name="Input">The model's input, starting with the task prefix.</param>
+/// <param name="Target">The text the model must write.</param>
+public sealed record TextPair(string Task, string Input, string Target);
+
+/// <summary>A task: its prefix, training and held-out pairs.</summary>
+/// <param name="Name">Short name.</param>
+/// <param name="Prefix">What the input starts with ("pronounce:").</param>
+/// <param name="Source">Where the data comes from, for the report.</param>
+/// <param name="Train">Training pairs.</param>
+/// <param name="Test">Held-out pairs.</param>
+public sealed record TextTask(string Name, string Prefix, string Source, IReadOnlyList<TextPair> Train, IReadOnlyList<TextPair> Test);
+
+/// <summary>Builds the tasks from the real data sets.</summary>
+public static partial class TextToTextTasks
+{
+    /// <summary>Share of items held out, by a hash of each item's id (<see cref="LabelledTextSet.SplitKey"/>).</summary>
+    public const double TestFraction = 0.1;
+
+    /// <summary>
+    /// <c>pronounce: cat</c> → <c>K AE1 T</c>: CMUdict's first pronunciation of alphabetic words of 3–12 letters, held
+    /// out by word, so the held-out words are spellings the model never saw.
+    /// </summary>
+    public static TextTask Pronounce(IReadOnlyList<Pronunciation> dictionary)
+    {
+        ArgumentNullException.ThrowIfNull(dictionary);
+        var pairs = dictionary.Where(e => e.Word.Length is >= 3 and <= 12 && e.Word.All(char.IsAsciiLetterUpper))
+            .Select(e => (Id: e.Word, Pair: new TextPair("pronounce", "pronounce: " + e.Word.ToLowerInvariant(), CmuDict.Join(e))));
+        return Split("pronounce", "pronounce:", "CMUdict (words of 3–12 letters; held out by word)", pairs);
+    }
+
+    /// <summary>
+    /// <c>tag: The jury said .</c> → <c>at nn vbd .</c>: Brown sentences of 3–15 words with their part-of-speech tags,
+    /// reduced to the base tag (the title, headline and foreign-word suffixes -tl, -hl, -nc, -fw dropped); held out by document.
+    /// </summary>
+    public static TextTask Tag(BrownCorpus brown)
+    {
+        ArgumentNullException.ThrowIfNull(brown);
+        var pairs = brown.Documents.SelectMany(d => d.Sentences.Where(s => s.Count is >= 3 and <= 15).Select((s, i) =>
+            (Id: d.Id, Pair: new TextPair("tag", "tag: " + string.Join(' ', s.Select(w => w.Word)), string.Join(' ', s.Select(w => BaseTag(w.Tag)))))));
+        return Split("tag", "tag:", "Brown corpus (sentences of 3–15 words; held out by document)", pairs);
+    }
+
+    /// <summary>
+    /// <c>classify: &lt;the first 40 words of an e-mail body&gt;</c> → <c>spam</c> or <c>ham</c>: SpamAssassin, with the
+    /// encodings chapter's split (so the TF-IDF baseline there is measured on the same held-out e-mails).
+    /// </summary>
+    public static TextTask Classify(LabelledTextSet spam, int words = 40)
+    {
+        ArgumentNullException.ThrowIfNull(spam);
+        var (train, test) = spam.Split(Encodings.SpamSplit.TestFraction);
+        TextPair Pair(LabelledDocument d) => new("classify", "classify: " + FirstWords(d.Text, words), d.Label);
+        return new TextTask("classify", "classify:", $"SpamAssassin bodies (first {words} words; the encodings chapter's split)",
+            [.. train.Documents.Select(Pair)], [.. test.Documents.Select(Pair)]);
+    }
+
+    /// <summary>A Brown tag without its -tl/-hl/-nc/-fw suffixes ("np-tl" → "np"); "--" and other punctuation tags stay.</summary>
+    public static string BaseTag(string tag)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        int dash = tag.IndexOf('-', 1);
+        return dash > 0 ? tag[..dash] : tag;
+    }
+
+    /// <summary>The first <paramref name="count"/> whitespace-separated words of <paramref name="text"/>, joined by single spaces.</summary>
+    public static string FirstWords(string text, int count) =>
+        string.Join(' ', Whitespace().Split(text ?? "").Where(w => w.Length > 0).Take(count));
+
+    private static TextTask Split(string name, string prefix, string source, IEnumerable<(string Id, TextPair Pair)> items)
+    {
+        var train = new List<TextPair>();
+        var test = new List<TextPair>();
+        foreach (var (id, pair) in items) (LabelledTextSet.SplitKey(id) < TestFraction ? test : train).Add(pair);
+        if (train.Count == 0 || test.Count == 0)
+            throw new InvalidDataException($"task '{name}': {train.Count} training and {test.Count} held-out pairs; both must be non-empty");
+        return new TextTask(name, prefix, source, train, test);
+    }
+
+    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
+    private static partial Regex Whitespace();
+}
+
+/// <summary>Scores of generated outputs against the targets.</summary>
+public static class TextScores
+{
+    /// <summary>Levenshtein distance between two token sequences.</summary>
+    public static int EditDistance(IReadOnlyList<string> a, IReadOnlyList<string> b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var prev = Enumerable.Range(0, b.Count + 1).ToArray();
+        var cur = new int[b.Count + 1];
+        for (int i = 1; i <= a.Count; i++)
+        {
+            cur[0] = i;
+            for (int j = 1; j <= b.Count; j++)
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (prev, cur) = (cur, prev);
+        }
+
+        return prev[b.Count];
+    }
+
+    /// <summary>Per-position agreement of two token sequences over the reference's length (missing or extra tokens count as wrong).</summary>
+    public static (int Correct, int Total) Positional(IReadOnlyList<string> predicted, IReadOnlyList<string> reference)
+    {
+        ArgumentNullException.ThrowIfNull(predicted);
+        ArgumentNullException.ThrowIfNull(reference);
+        int correct = 0;
+        for (int i = 0; i < reference.Count && i < predicted.Count; i++) if (predicted[i] == reference[i]) correct++;
+        return (correct, Math.Max(reference.Count, predicted.Count));
+    }
+
+    /// <summary>Splits on spaces.</summary>
+    public static string[] Tokens(string text) => (text ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>A fraction as "93.1 %".</summary>
+    public static string Percent(double f) => (100 * f).ToString("0.0", CultureInfo.InvariantCulture) + " %";
+}
