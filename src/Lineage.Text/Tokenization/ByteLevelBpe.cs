@@ -72,73 +72,10 @@ public sealed partial class ByteLevelBpe
 
         if (counts.Count == 0) throw new ArgumentException("No text to learn merges from.", nameof(texts));
 
-        // Words as symbol arrays; pairs → count and the words that contain them.
         var words = counts.Keys.Order(StringComparer.Ordinal).ToArray();
-        var freq = words.Select(w => counts[w]).ToArray();
-        var symbols = words.Select(w => w.Select(c => c.ToString()).ToList()).ToArray();
-        var pairCount = new Dictionary<(string, string), long>();
-        var pairWords = new Dictionary<(string, string), HashSet<int>>();
-        for (int w = 0; w < words.Length; w++) AddPairs(w, +1);
-
-        var merges = new List<(string, string)>();
-        var queue = new PriorityQueue<(string, string), (long, string, string)>(Comparer<(long Count, string L, string R)>.Create((a, b) =>
-        {
-            int c = b.Count.CompareTo(a.Count);
-            if (c != 0) return c;
-            c = string.CompareOrdinal(a.L, b.L);
-            return c != 0 ? c : string.CompareOrdinal(a.R, b.R);
-        }));
-        foreach (var (pair, count) in pairCount) queue.Enqueue(pair, (count, pair.Item1, pair.Item2));
-        while (merges.Count < vocabSize - 257 && queue.TryDequeue(out var best, out var priority))
-        {
-            cancellation.ThrowIfCancellationRequested();
-            if (!pairCount.TryGetValue(best, out long current) || current != priority.Item1) continue;   // stale entry
-            if (current < minPairCount) break;
-            merges.Add(best);
-            string joined = best.Item1 + best.Item2;
-            var touched = new HashSet<(string, string)>();
-            foreach (int w in pairWords[best].ToArray())
-            {
-                AddPairs(w, -1, touched);
-                var s = symbols[w];
-                for (int i = 0; i + 1 < s.Count; i++)
-                {
-                    if (s[i] == best.Item1 && s[i + 1] == best.Item2)
-                    {
-                        s[i] = joined;
-                        s.RemoveAt(i + 1);
-                    }
-                }
-
-                AddPairs(w, +1, touched);
-            }
-
-            foreach (var p in touched)
-            {
-                if (pairCount.TryGetValue(p, out long c) && c > 0) queue.Enqueue(p, (c, p.Item1, p.Item2));
-            }
-        }
-
+        var merges = PairMerges.Learn([.. words.Select(w => w.Select(c => c.ToString()).ToList())], [.. words.Select(w => counts[w])],
+            vocabSize - 257, minPairCount, string.Concat, cancellation);
         return new ByteLevelBpe(merges);
-
-        void AddPairs(int w, int sign, HashSet<(string, string)>? touched = null)
-        {
-            var s = symbols[w];
-            for (int i = 0; i + 1 < s.Count; i++)
-            {
-                var p = (s[i], s[i + 1]);
-                long c = pairCount.GetValueOrDefault(p) + sign * freq[w];
-                if (c == 0) pairCount.Remove(p);
-                else pairCount[p] = c;
-                if (sign > 0)
-                {
-                    if (!pairWords.TryGetValue(p, out var set)) pairWords[p] = set = [];
-                    set.Add(w);
-                }
-
-                touched?.Add(p);
-            }
-        }
     }
 
     /// <summary>GPT-2's pre-tokens of <paramref name="text"/>, each as byte-level characters.</summary>
