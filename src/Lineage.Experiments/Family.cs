@@ -62,7 +62,7 @@ public static class Families
         new(Family.Transformers, "transformers", "Transformers: encoder, decoder, encoder-decoder",
             "Recurrence is sequential and forgets over distance. Self-attention connects every pair of positions in one step; stacked " +
             "three ways it gives BERT (bidirectional encoder), GPT (causal decoder) and T5 (text-to-text encoder-decoder).",
-            [Papers.Vaswani2017, Papers.Devlin2019, Papers.Radford2019, Papers.Raffel2020]),
+            [Papers.Vaswani2017, Papers.Devlin2019, Papers.Liu2019, Papers.Radford2018, Papers.Radford2019, Papers.Raffel2020]),
         new(Family.Vision, "vision", "Vision transformers: ViT and Swin",
             "Convolutions build in locality; a transformer over image patches (ViT) learns it from data instead, and Swin's shifted " +
             "windows bring back locality and a hierarchy so the cost grows linearly with image size.",

@@ -44,6 +44,10 @@ public static class Papers
     public static readonly Paper Vaswani2017 = new("Vaswani et al.", 2017, "Attention Is All You Need", "https://arxiv.org/abs/1706.03762");
     /// <summary>BERT.</summary>
     public static readonly Paper Devlin2019 = new("Devlin et al.", 2019, "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding", "https://arxiv.org/abs/1810.04805");
+    /// <summary>RoBERTa.</summary>
+    public static readonly Paper Liu2019 = new("Liu et al.", 2019, "RoBERTa: A Robustly Optimized BERT Pretraining Approach", "https://arxiv.org/abs/1907.11692");
+    /// <summary>GPT-1.</summary>
+    public static readonly Paper Radford2018 = new("Radford et al.", 2018, "Improving Language Understanding by Generative Pre-Training", "https://cdn.openai.com/research-covers/language-unsupervised/language_understanding_paper.pdf");
     /// <summary>GPT-2.</summary>
     public static readonly Paper Radford2019 = new("Radford et al.", 2019, "Language Models are Unsupervised Multitask Learners", "https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf");
     /// <summary>T5.</summary>

@@ -28,6 +28,14 @@ public static class TourRunner
     /// <summary>An experiment is stopped once it has run this many times its budget.</summary>
     public const double HardLimitFactor = 2.0;
 
+    /// <summary>
+    /// The factor in force: <see cref="HardLimitFactor"/>, or the value of <c>LINEAGE_TIME_LIMIT_FACTOR</c> (for a slower or
+    /// busy machine; 0 turns the limit off).
+    /// </summary>
+    public static double LimitFactor =>
+        double.TryParse(Environment.GetEnvironmentVariable("LINEAGE_TIME_LIMIT_FACTOR"), System.Globalization.NumberStyles.Float,
+            System.Globalization.CultureInfo.InvariantCulture, out var f) && f >= 0 ? f : HardLimitFactor;
+
     /// <summary>Runs the tour.</summary>
     /// <returns>What was written to results.json.</returns>
     public static TourResults Run(TourOptions options, ITourProgress progress, CancellationToken cancellation)
@@ -52,7 +60,7 @@ public static class TourRunner
             var info = experiment.Info;
             chapters.Report(records.Count, $"{Families.Of(info.Family).Title} — {info.Id}");
             var budget = options.Quick ? info.QuickBudget : info.Budget;
-            using var limit = new CancellationTokenSource(budget * HardLimitFactor);
+            using var limit = LimitFactor > 0 ? new CancellationTokenSource(budget * LimitFactor) : new CancellationTokenSource();
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, limit.Token);
             var context = new ExperimentContext(info, options.Seed, options.Quick, data, models, outDir, progress, linked.Token);
             progress.Log($"{info.Id}: {info.Title} (budget {budget.TotalMinutes:0.#} min)");
@@ -70,7 +78,7 @@ public static class TourRunner
             catch (OperationCanceledException) when (limit.IsCancellationRequested)
             {
                 record = Record(info, budget, clock.Elapsed, null, ExperimentStatus.Cancelled,
-                    $"stopped at its time limit ({HardLimitFactor} × its {budget.TotalMinutes:0.#}-minute budget)");
+                    $"stopped at its time limit ({LimitFactor} × its {budget.TotalMinutes:0.#}-minute budget)");
             }
 #pragma warning disable CA1031 // one failing experiment must not stop the tour; the error is recorded
             catch (Exception e)

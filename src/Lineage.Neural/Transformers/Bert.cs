@@ -57,6 +57,7 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
         pooler = nn.Linear(config.Dim, config.Dim);
         nsp = nn.Linear(config.Dim, 2);
         RegisterComponents();
+        TransformerInit.Apply(this);
     }
 
     /// <summary>The size.</summary>

@@ -190,3 +190,36 @@ public static class TiedEmbeddings
         return nn.functional.linear(hidden, embedding);
     }
 }
+
+/// <summary>
+/// BERT's and GPT-2's initialisation (Hugging Face's <c>_init_weights</c>): every linear and embedding weight drawn from
+/// N(0, std²) with std = 0.02, biases zero, LayerNorm scale one and shift zero. libtorch's defaults (uniform fan-in
+/// linear weights, N(0, 1) embeddings) make a tied output layer's first logits large: a masked-LM starts far above
+/// ln V nats.
+/// </summary>
+public static class TransformerInit
+{
+    /// <summary>Initialises every sub-module of <paramref name="module"/> in place.</summary>
+    public static void Apply(nn.Module module, double std = 0.02)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        using var noGrad = no_grad();
+        foreach (var (_, m) in module.named_modules())
+        {
+            switch (m)
+            {
+                case Linear linear:
+                    nn.init.normal_(linear.weight!, 0, std);
+                    if (linear.bias is { } b) nn.init.zeros_(b);
+                    break;
+                case Embedding embedding:
+                    nn.init.normal_(embedding.weight!, 0, std);
+                    break;
+                case LayerNorm norm:
+                    if (norm.weight is { } w) nn.init.ones_(w);
+                    if (norm.bias is { } nb) nn.init.zeros_(nb);
+                    break;
+            }
+        }
+    }
+}
