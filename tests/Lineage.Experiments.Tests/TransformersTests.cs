@@ -21,4 +21,51 @@ public class TransformersTests
         Assert.True(r.Metrics["kv_cache_speedup"] > 1.0, $"cache speedup {r.Metrics["kv_cache_speedup"]}");   // the claim's 1.5× bar is for the real run
         Assert.Equal(2, r.Tables.Count);
     }
+
+    private static ExperimentContext Quick(IExperiment experiment, TempFolder dir) =>
+        new(experiment.Info, seed: 7, quick: true, new DataStore(TestPaths.DataRoot), new ModelCache(Path.Combine(dir.Path, "models")),
+            dir.Path, SilentProgress.Instance, CancellationToken.None);
+
+    [Fact]
+    public void Archetypes_MasksMeasuredOnTheModels_AllClaimsHold()
+    {
+        using var dir = new TempFolder();
+        var r = new ArchetypesExperiment().Run(Quick(new ArchetypesExperiment(), dir));
+
+        Assert.All(r.Claims, c => Assert.True(c.Passed, c.Statement));
+        Assert.Equal(7, r.Claims.Count);
+        Assert.Equal(0, r.Metrics["gpt_moved_by_later_tokens"], 5);
+        Assert.Equal(3, r.Tables[0].Rows.Count);
+    }
+
+    [Fact]
+    public void T5Multitask_Quick_TrainsOneModelOnThreeRealTasks_AndScoresEach()
+    {
+        if (!TestPaths.Has(DataCatalog.Brown) || !TestPaths.Has(DataCatalog.CmuDict) || !TestPaths.Has(DataCatalog.SpamAssassin)) return;
+        using var dir = new TempFolder();
+        var experiment = new T5MultitaskExperiment();
+        var r = experiment.Run(Quick(experiment, dir));
+
+        Assert.Equal(60, r.Metrics["steps"]);
+        Assert.InRange(r.Metrics["pronounce_phoneme_error_rate"], 0, 10);
+        Assert.InRange(r.Metrics["tag_token_accuracy"], 0, 1);
+        Assert.InRange(r.Metrics["classify_accuracy"], 0, 1);
+        Assert.Equal(["pronounce:", "tag:", "classify:"], r.Tables[0].Rows.Select(row => row[0]));
+        Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "vocabulary", "spiece.model")));
+    }
+
+    [Fact]
+    public void BertRoberta_Quick_PretrainsBothRecipes_FineTunes_AndComparesWithTfidf()
+    {
+        if (!TestPaths.Has(DataCatalog.Brown) || !TestPaths.Has(DataCatalog.SpamAssassin)) return;
+        using var dir = new TempFolder();
+        var experiment = new BertRobertaExperiment();
+        var r = experiment.Run(Quick(experiment, dir));
+
+        Assert.All(r.Claims, c => Assert.True(c.Passed, c.Statement));
+        foreach (var key in new[] { "bert_finetuned_accuracy", "roberta_finetuned_accuracy", "scratch_finetuned_accuracy", "tfidf_accuracy" })
+            Assert.InRange(r.Metrics[key], 0.5, 1);
+        Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "bert", "vocab.txt")));
+        Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "roberta", "merges.txt")));
+    }
 }
