@@ -67,5 +67,8 @@ public class TransformersTests
             Assert.InRange(r.Metrics[key], 0.5, 1);
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "bert", "vocab.txt")));
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "roberta", "merges.txt")));
+        var (roberta, isRoberta) = Lineage.Neural.Transformers.BertPretrained.Load(Path.Combine(dir.Path, experiment.Info.Id, "roberta"));
+        roberta.Dispose();
+        Assert.True(isRoberta);
     }
 }

@@ -111,6 +111,8 @@ public sealed class BertRobertaExperiment : IExperiment
             });
             if (origin == ModelOrigin.Reused) context.Progress.Log($"{context.Info.Id}: reusing the pre-trained {recipe.Name} {cache.Key}");
             result.Model = origin;
+            // The pre-trained model as a Hugging Face folder beside its tokenizer files (vocab.txt, or vocab.json + merges.txt).
+            BertPretrained.Save(context.OutputFile(recipe.Name.ToLowerInvariant()), model, roberta: !recipe.Nsp, padId: (int)v.Pad);
             var (mlm, nspAccuracy) = EncoderPretraining.Evaluate(model, heldOut, v.Pad, heldNsp);
             double first = history.Evaluations.Count > 0 ? history.Evaluations[0].Value : mlm;
             string key = recipe.Name.ToLowerInvariant();

@@ -1,0 +1,175 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lineage.Neural.Core;
+using Lineage.Text.IO;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.Transformers;
+
+/// <summary>
+/// BERT and RoBERTa weights in the Hugging Face layout: a folder with <c>config.json</c> and <c>model.safetensors</c> under
+/// <c>BertForPreTraining</c>'s names (<c>bert.encoder.layer.{i}.attention.self.query.weight</c>, <c>cls.predictions.…</c>)
+/// or <c>RobertaForMaskedLM</c>'s (<c>roberta.…</c>, <c>lm_head.…</c>). Both store linear weights as (out, in), as we do,
+/// so the mapping is a renaming, with one exception: RoBERTa numbers positions from padding_idx + 1 = 2, so its position
+/// table has two leading rows that are never used (written as zeros, skipped on load).
+/// </summary>
+public static class BertPretrained
+{
+    private const int RobertaPositionOffset = 2;
+
+    /// <summary>Writes <paramref name="model"/> into <paramref name="folder"/> as BERT (<paramref name="roberta"/> false) or RoBERTa.</summary>
+    /// <param name="folder">Created if needed; config.json and model.safetensors are replaced atomically.</param>
+    /// <param name="model">The encoder.</param>
+    /// <param name="roberta">Use RoBERTa's names (a RoBERTa model has one segment type and no next-sentence head).</param>
+    /// <param name="padId">The padding id (RoBERTa's <c>pad_token_id</c>, which also fixes its position offset).</param>
+    public static void Save(string folder, Bert model, bool roberta = false, int padId = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Directory.CreateDirectory(folder);
+        var c = model.Config;
+        var config = new JsonObject
+        {
+            ["model_type"] = roberta ? "roberta" : "bert",
+            ["architectures"] = new JsonArray(roberta ? "RobertaForMaskedLM" : "BertForPreTraining"),
+            ["vocab_size"] = c.VocabSize,
+            ["hidden_size"] = c.Dim,
+            ["num_hidden_layers"] = c.Layers,
+            ["num_attention_heads"] = c.Heads,
+            ["intermediate_size"] = 4 * c.Dim,
+            ["hidden_act"] = "gelu",
+            ["hidden_dropout_prob"] = c.Dropout,
+            ["attention_probs_dropout_prob"] = c.Dropout,
+            ["max_position_embeddings"] = c.MaxLength + (roberta ? RobertaPositionOffset : 0),
+            ["type_vocab_size"] = c.TypeVocab,
+            ["layer_norm_eps"] = 1e-12,
+            ["pad_token_id"] = padId,
+            ["position_embedding_type"] = "absolute",
+        };
+        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var p = model.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
+        var hf = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (ours, theirs) in Names(c, roberta))
+        {
+            var t = p[ours];
+            if (roberta && ours == "position_embeddings.wpe.weight") t = cat([zeros(RobertaPositionOffset, c.Dim), t], 0);
+            hf[theirs] = t;
+        }
+
+        Safetensors.Save(Path.Combine(folder, "model.safetensors"), hf, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    /// <summary>Loads a BERT- or RoBERTa-layout folder; which one is read from config.json's <c>model_type</c>.</summary>
+    /// <returns>The encoder and whether it is a RoBERTa checkpoint.</returns>
+    /// <exception cref="InvalidDataException">Another architecture, a bad config, or a missing, unexpected or misshapen tensor (named).</exception>
+    public static (Bert Model, bool Roberta) Load(string folder)
+    {
+        var configPath = Path.Combine(folder, "config.json");
+        JsonNode config;
+        try
+        {
+            config = JsonNode.Parse(File.ReadAllText(configPath)) ?? throw new InvalidDataException($"{configPath}: empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message}).", e);
+        }
+
+        var type = (string?)config["model_type"];
+        if (type is not ("bert" or "roberta")) throw new InvalidDataException($"{configPath}: a checkpoint of another architecture ('{type}'); this loads BERT and RoBERTa.");
+        bool roberta = type == "roberta";
+        var act = (string?)config["hidden_act"] ?? "gelu";
+        if (act != "gelu") throw new InvalidDataException($"{configPath}: activation '{act}' is not the exact GELU this encoder uses.");
+        int Get(string key) => (int?)config[key] ?? throw new InvalidDataException($"{configPath}: '{key}' is missing.");
+        int dim = Get("hidden_size");
+        if (Get("intermediate_size") != 4 * dim) throw new InvalidDataException($"{configPath}: intermediate_size {Get("intermediate_size")} is not 4 × hidden_size ({4 * dim}), the only width this encoder builds.");
+        var bertConfig = new BertConfig(Get("vocab_size"), Get("max_position_embeddings") - (roberta ? RobertaPositionOffset : 0), Get("num_hidden_layers"),
+            Get("num_attention_heads"), dim, (double?)config["hidden_dropout_prob"] ?? 0.1, (int?)config["type_vocab_size"] ?? 2);
+
+        var weightsPath = Path.Combine(folder, "model.safetensors");
+        var hf = Safetensors.Load(weightsPath);
+        var model = new Bert(bertConfig);
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var p = model.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+            var used = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (ours, theirs) in Names(bertConfig, roberta))
+            {
+                if (!hf.TryGetValue(theirs, out var value))
+                {
+                    // A checkpoint of the bare encoder (BertModel) or without the heads loads; its heads stay random.
+                    if (IsHead(theirs)) continue;
+                    throw new InvalidDataException($"{weightsPath}: tensor '{theirs}' is missing.");
+                }
+
+                used.Add(theirs);
+                if (roberta && ours == "position_embeddings.wpe.weight") value = value[RobertaPositionOffset..];
+                var target = p[ours];
+                if (!target.shape.SequenceEqual(value.shape))
+                    throw new InvalidDataException($"{weightsPath}: tensor '{theirs}' has shape ({string.Join(", ", value.shape)}); this model needs ({string.Join(", ", target.shape)}).");
+                target.copy_(value);
+            }
+
+            // Buffers and the tied decoder carry nothing to load.
+            var unexpected = hf.Keys.Where(k => !used.Contains(k) && !k.EndsWith("position_ids", StringComparison.Ordinal)
+                && k is not ("cls.predictions.decoder.weight" or "cls.predictions.decoder.bias" or "lm_head.decoder.weight" or "lm_head.decoder.bias")).ToList();
+            if (unexpected.Count > 0) throw new InvalidDataException($"{weightsPath}: unexpected tensor '{unexpected[0]}'{(unexpected.Count > 1 ? $" and {unexpected.Count - 1} more" : "")}.");
+            return (model, roberta);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var t in hf.Values) t.Dispose();
+        }
+    }
+
+    private static bool IsHead(string name) =>
+        name.StartsWith("cls.", StringComparison.Ordinal) || name.StartsWith("lm_head.", StringComparison.Ordinal) || name.Contains(".pooler.", StringComparison.Ordinal);
+
+    // Our parameter name → Hugging Face's.
+    private static IEnumerable<(string Ours, string Theirs)> Names(BertConfig c, bool roberta)
+    {
+        string root = roberta ? "roberta" : "bert";
+        yield return ("word_embeddings.weight", $"{root}.embeddings.word_embeddings.weight");
+        yield return ("position_embeddings.wpe.weight", $"{root}.embeddings.position_embeddings.weight");
+        yield return ("token_type_embeddings.weight", $"{root}.embeddings.token_type_embeddings.weight");
+        yield return ("embeddings_ln.weight", $"{root}.embeddings.LayerNorm.weight");
+        yield return ("embeddings_ln.bias", $"{root}.embeddings.LayerNorm.bias");
+        for (int i = 0; i < c.Layers; i++)
+        {
+            string ours = $"layer.{i}.", theirs = $"{root}.encoder.layer.{i}.";
+            foreach (var (o, t) in new[]
+            {
+                ("attn.q", "attention.self.query"), ("attn.k", "attention.self.key"), ("attn.v", "attention.self.value"),
+                ("attn.o", "attention.output.dense"), ("ln_1", "attention.output.LayerNorm"),
+                ("mlp.fc_in", "intermediate.dense"), ("mlp.fc_out", "output.dense"), ("ln_2", "output.LayerNorm"),
+            })
+            {
+                yield return ($"{ours}{o}.weight", $"{theirs}{t}.weight");
+                yield return ($"{ours}{o}.bias", $"{theirs}{t}.bias");
+            }
+        }
+
+        yield return ("pooler.weight", $"{root}.pooler.dense.weight");
+        yield return ("pooler.bias", $"{root}.pooler.dense.bias");
+        string head = roberta ? "lm_head" : "cls.predictions.transform";
+        yield return ("mlm_dense.weight", $"{head}.dense.weight");
+        yield return ("mlm_dense.bias", $"{head}.dense.bias");
+        yield return ("mlm_ln.weight", roberta ? "lm_head.layer_norm.weight" : $"{head}.LayerNorm.weight");
+        yield return ("mlm_ln.bias", roberta ? "lm_head.layer_norm.bias" : $"{head}.LayerNorm.bias");
+        yield return ("mlm_bias", roberta ? "lm_head.bias" : "cls.predictions.bias");
+        if (!roberta)
+        {
+            yield return ("nsp.weight", "cls.seq_relationship.weight");
+            yield return ("nsp.bias", "cls.seq_relationship.bias");
+        }
+    }
+}
