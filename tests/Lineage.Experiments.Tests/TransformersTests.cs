@@ -52,6 +52,8 @@ public class TransformersTests
         Assert.InRange(r.Metrics["classify_accuracy"], 0, 1);
         Assert.Equal(["pronounce:", "tag:", "classify:"], r.Tables[0].Rows.Select(row => row[0]));
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "vocabulary", "spiece.model")));
+        using var t5 = Lineage.Neural.Transformers.T5Pretrained.Load(Path.Combine(dir.Path, experiment.Info.Id, "model"));
+        Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "model", "spiece.model")));
     }
 
     [Fact]

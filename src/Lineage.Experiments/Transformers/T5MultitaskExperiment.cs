@@ -105,6 +105,11 @@ public sealed class T5MultitaskExperiment : IExperiment
             result.Model = ModelOrigin.Trained;
         }
 
+        // The trained model as a Hugging Face folder: config.json, model.safetensors and the tokenizer (spiece.model).
+        string folder = context.OutputFile("model");
+        T5Pretrained.Save(folder, t5);
+        Data.AtomicFile.WriteAllBytes(Path.Combine(folder, SentencePiece.FileName), File.ReadAllBytes(spm.Path));
+
         // Held-out accuracy of every task, from generated text.
         var rows = new List<IReadOnlyList<string>>();
         var examples = new List<IReadOnlyList<string>>();
