@@ -56,6 +56,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         ln_f = nn.LayerNorm(config.Dim);
         if (!config.TieEmbeddings) lm_head = nn.Linear(config.Dim, config.VocabSize, hasBias: false);
         RegisterComponents();
+        TransformerInit.Apply(this);                  // GPT-2's N(0, 0.02)
     }
 
     /// <summary>The size.</summary>

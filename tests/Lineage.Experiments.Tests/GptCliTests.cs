@@ -1,0 +1,60 @@
+namespace Lineage.Experiments.Tests;
+
+/// <summary><c>lineage gpt pretrain|finetune|generate|eval</c> on a small text, as a user runs them.</summary>
+public class GptCliTests
+{
+    private static (int ExitCode, string Output) Lineage(params string[] args) =>
+        TestPaths.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "lineage.dll"), "--threads", "1", .. args]);
+
+    private static string Text()
+    {
+        string[] words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "the", "house", "today"];
+        var rng = new Random(5);
+        return string.Join('\n', Enumerable.Range(0, 1500).Select(_ => string.Join(' ', Enumerable.Range(0, 9).Select(_ => words[rng.Next(words.Length)])) + "."));
+    }
+
+    [Fact]
+    public void Pretrain_Resume_Generate_Eval_Finetune_OnAFolderInTheHuggingFaceLayout()
+    {
+        using var dir = new TempFolder();
+        var text = Path.Combine(dir.Path, "text.txt");
+        File.WriteAllText(text, Text());
+        var model = Path.Combine(dir.Path, "gpt");
+        string[] size = ["--vocab", "300", "--layers", "1", "--heads", "2", "--dim", "16", "--context", "16", "--batch", "4"];
+
+        var (code, output) = Lineage(["gpt", "pretrain", "--text", text, "--model", model, "--steps", "10", "-q", .. size]);
+        Assert.True(code == 0, output);
+        foreach (var file in new[] { "config.json", "model.safetensors", "vocab.json", "merges.txt", "checkpoint.bin" })
+            Assert.True(File.Exists(Path.Combine(model, file)), file);
+
+        (code, output) = Lineage(["gpt", "pretrain", "--text", text, "--model", model, "--steps", "20", "--resume", "-q", .. size]);
+        Assert.True(code == 0, output);
+        Assert.Contains("20 steps", output, StringComparison.Ordinal);
+
+        (code, output) = Lineage("gpt", "generate", "--model", model, "--prompt", "the cat", "-n", "5", "-t", "0");
+        Assert.True(code == 0, output);
+        Assert.StartsWith("the cat", output, StringComparison.Ordinal);
+
+        (code, output) = Lineage("gpt", "eval", "--model", model, "--text", text);
+        Assert.True(code == 0, output);
+        Assert.Contains("held-out perplexity", output, StringComparison.Ordinal);
+
+        (code, output) = Lineage("gpt", "finetune", "--model", model, "--text", text, "--steps", "25", "--resume", "-q");
+        Assert.True(code == 0, output);
+    }
+
+    [Fact]
+    public void Generate_WithoutAModel_SaysHowToMakeOne_EmptyText_IsRefused()
+    {
+        using var dir = new TempFolder();
+        var (code, output) = Lineage("gpt", "generate", "--model", Path.Combine(dir.Path, "none"));
+        Assert.Equal(1, code);
+        Assert.Contains("no config.json", output, StringComparison.Ordinal);
+
+        var empty = Path.Combine(dir.Path, "empty.txt");
+        File.WriteAllText(empty, "  \n");
+        (code, output) = Lineage("gpt", "pretrain", "--text", empty, "--model", Path.Combine(dir.Path, "m"));
+        Assert.Equal(2, code);
+        Assert.Contains("empty", output, StringComparison.Ordinal);
+    }
+}
