@@ -14,5 +14,8 @@ root.Subcommands.Add(GloveCommand.Create());
 root.Subcommands.Add(VectorsCommand.Create());
 foreach (var command in SequenceCommand.CreateAll()) root.Subcommands.Add(command);
 root.Subcommands.Add(GptCommand.Create());
+root.Subcommands.Add(EncoderDecoderCommands.Encoder("bert"));
+root.Subcommands.Add(EncoderDecoderCommands.Encoder("roberta"));
+root.Subcommands.Add(EncoderDecoderCommands.T5());
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);

@@ -22,6 +22,9 @@ public class TransformersTests
         Assert.Equal(2, r.Tables.Count);
     }
 
+    private static (int ExitCode, string Output) Cli(params string[] args) =>
+        TestPaths.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "lineage.dll"), "--threads", "1", "--data", TestPaths.DataRoot, .. args]);
+
     private static ExperimentContext Quick(IExperiment experiment, TempFolder dir) =>
         new(experiment.Info, seed: 7, quick: true, new DataStore(TestPaths.DataRoot), new ModelCache(Path.Combine(dir.Path, "models")),
             dir.Path, SilentProgress.Instance, CancellationToken.None);
@@ -54,6 +57,8 @@ public class TransformersTests
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "vocabulary", "spiece.model")));
         using var t5 = Lineage.Neural.Transformers.T5Pretrained.Load(Path.Combine(dir.Path, experiment.Info.Id, "model"));
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "model", "spiece.model")));
+        var (code, output) = Cli("t5", "generate", "-m", Path.Combine(dir.Path, experiment.Info.Id, "model"), "-i", "pronounce: lineage");
+        Assert.True(code == 0, output);
     }
 
     [Fact]
@@ -72,5 +77,16 @@ public class TransformersTests
         var (roberta, isRoberta) = Lineage.Neural.Transformers.BertPretrained.Load(Path.Combine(dir.Path, experiment.Info.Id, "roberta"));
         roberta.Dispose();
         Assert.True(isRoberta);
+
+        // The CLI reads the folders the experiment wrote.
+        var (code, output) = Cli("bert", "generate", "-m", Path.Combine(dir.Path, experiment.Info.Id, "bert"), "--text", "the [MASK] said", "--top", "3");
+        Assert.True(code == 0, output);
+        Assert.Contains("[MASK] 1:", output, StringComparison.Ordinal);
+        (code, output) = Cli("roberta", "eval", "-m", Path.Combine(dir.Path, experiment.Info.Id, "roberta"));
+        Assert.True(code == 0, output);
+        Assert.Contains("masked-LM loss", output, StringComparison.Ordinal);
+        (code, output) = Cli("bert", "eval", "-m", Path.Combine(dir.Path, experiment.Info.Id, "roberta"));
+        Assert.Equal(1, code);
+        Assert.Contains("RoBERTa", output, StringComparison.Ordinal);
     }
 }

@@ -41,6 +41,14 @@ public sealed record T5MultitaskSettings(T5Config Model, int Vocabulary, int Bat
         Default(seed) with { Model = new T5Config(0, Layers: 1, Heads: 2, Dim: 64, Hidden: 128, Dropout: 0, Buckets: 16, MaxDistance: 32), Steps = 60, Evaluated = 30 };
 }
 
+/// <summary>How well one task's outputs match.</summary>
+/// <param name="Metrics">Named measures ("word_accuracy", "phoneme_error_rate", "token_accuracy", "accuracy", …).</param>
+/// <param name="Accuracy">The task's main accuracy.</param>
+/// <param name="Headline">The scores in words, for a table.</param>
+/// <param name="Baseline">A baseline in words, or "—".</param>
+/// <param name="BaselineValue">The baseline's accuracy (0 when none).</param>
+public sealed record TaskScore(IReadOnlyDictionary<string, double> Metrics, double Accuracy, string Headline, string Baseline, double BaselineValue);
+
 /// <summary>T5 text-to-text multitask: one model, several real tasks chosen by a prefix, per-task held-out accuracy.</summary>
 public sealed class T5MultitaskExperiment : IExperiment
 {
@@ -147,9 +155,11 @@ public sealed class T5MultitaskExperiment : IExperiment
         return result;
     }
 
-    private sealed record TaskScore(IReadOnlyDictionary<string, double> Metrics, double Accuracy, string Headline, string Baseline, double BaselineValue);
-
-    private static TaskScore Score(string task, List<TextPair> test, List<string> outputs)
+    /// <summary>Scores the generated <paramref name="outputs"/> of one task against its held-out pairs.</summary>
+    /// <param name="task">"pronounce" (exact words, phoneme error rate), "tag" (tags in place) or anything else (exact labels).</param>
+    /// <param name="test">The held-out pairs.</param>
+    /// <param name="outputs">What the model wrote for each.</param>
+    public static TaskScore Score(string task, List<TextPair> test, List<string> outputs)
     {
         switch (task)
         {
@@ -223,7 +233,8 @@ public sealed class T5MultitaskExperiment : IExperiment
     }
 
     // Keeps the first max − 1 tokens and the final </s>.
-    private static long[] Cut(int[] ids, int max) =>
+    /// <summary>Token ids cut to <paramref name="max"/>: the first max − 1 and the final &lt;/s&gt;.</summary>
+    public static long[] Cut(int[] ids, int max) =>
         ids.Length <= max ? [.. ids.Select(i => (long)i)] : [.. ids.Take(max - 1).Select(i => (long)i), SentencePiece.EosId];
 
     private static Tensor BatchLoss(T5 t5, (long[] Input, long[] Target)[][] tasks, T5MultitaskSettings s, long step)
@@ -248,7 +259,8 @@ public sealed class T5MultitaskExperiment : IExperiment
         return t5.Loss(tensor(x).reshape(s.Batch, si), tensor(mask).reshape(s.Batch, si), tensor(y).reshape(s.Batch, ti), SentencePiece.PadId);
     }
 
-    private static List<string> Generate(T5 t5, SentencePiece spm, IReadOnlyList<TextPair> test, T5MultitaskSettings s)
+    /// <summary>Greedy answers of <paramref name="t5"/> to the inputs of <paramref name="test"/>, in batches of 64.</summary>
+    public static List<string> Generate(T5 t5, SentencePiece spm, IReadOnlyList<TextPair> test, T5MultitaskSettings s)
     {
         var outputs = new List<string>();
         foreach (var chunk in test.Chunk(64))
@@ -274,7 +286,8 @@ public sealed class T5MultitaskExperiment : IExperiment
         }
     }
 
-    private static List<TextPair> Sample(IReadOnlyList<TextPair> pairs, int count, int seed)
+    /// <summary>A seeded sample of <paramref name="count"/> pairs.</summary>
+    public static List<TextPair> Sample(IReadOnlyList<TextPair> pairs, int count, int seed)
     {
         var rng = new Random(seed);
         return [.. pairs.OrderBy(_ => rng.Next()).Take(count)];
