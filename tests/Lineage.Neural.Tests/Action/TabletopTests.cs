@@ -1,0 +1,112 @@
+using Lineage.Neural.Action;
+
+namespace Lineage.Neural.Tests.Action;
+
+public class TabletopTests
+{
+    // Synthetic sprites (the tour uses Twemoji): a filled disc of one colour each, two categories.
+    private static readonly Sprite[] Pool =
+    [
+        .. new[] { ("red apple", 220, 30, 30, "Food"), ("banana", 240, 220, 40, "Food"), ("grapes", 120, 40, 160, "Food"),
+                   ("cat", 200, 140, 60, "Animals"), ("dog", 150, 100, 60, "Animals"), ("frog", 60, 180, 60, "Animals") }
+            .Select(s => Disc(s.Item1, s.Item5, (byte)s.Item2, (byte)s.Item3, (byte)s.Item4)),
+    ];
+
+    private static Sprite Disc(string name, string category, byte r, byte g, byte b)
+    {
+        const int side = 16;
+        var px = new byte[side * side * 4];
+        for (int y = 0; y < side; y++)
+        {
+            for (int x = 0; x < side; x++)
+            {
+                int p = (y * side + x) * 4;
+                bool inside = (x - 7.5) * (x - 7.5) + (y - 7.5) * (y - 7.5) <= 49;
+                (px[p], px[p + 1], px[p + 2], px[p + 3]) = (r, g, b, inside ? (byte)255 : (byte)0);
+            }
+        }
+
+        return new Sprite(name, category, category.ToLowerInvariant(), side, px);
+    }
+
+    [Theory]
+    [InlineData(TaskKind.PickUp)]
+    [InlineData(TaskKind.MoveToCorner)]
+    [InlineData(TaskKind.PlaceNextTo)]
+    [InlineData(TaskKind.PushRight)]
+    public void Expert_SolvesEveryEpisode(TaskKind kind)
+    {
+        var config = new TabletopConfig();
+        for (int seed = 0; seed < 150; seed++)
+        {
+            var sim = Tabletop.Random(config, Pool, kind, seed);
+            var steps = TabletopExpert.Demonstrate(sim);
+            Assert.True(sim.Success, $"seed {seed}: '{sim.Task.Text}' not done after {sim.Steps} steps");
+            Assert.True(steps.Count < config.MaxSteps);
+            Assert.Equal(0, sim.ClippedActions);
+        }
+    }
+
+    [Fact]
+    public void SameSeed_SameSceneInstructionAndFrames()
+    {
+        var config = new TabletopConfig();
+        var a = TabletopExpert.Demonstrate(Tabletop.Random(config, Pool, TaskKind.PlaceNextTo, 42));
+        var b = TabletopExpert.Demonstrate(Tabletop.Random(config, Pool, TaskKind.PlaceNextTo, 42));
+        Assert.Equal(a.Count, b.Count);
+        for (int i = 0; i < a.Count; i++)
+        {
+            Assert.Equal(a[i].Image, b[i].Image);
+            Assert.Equal(a[i].Action, b[i].Action);
+        }
+
+        Assert.NotEqual(Tabletop.Random(config, Pool, TaskKind.PlaceNextTo, 43).Task.Text + "x", Tabletop.Random(config, Pool, TaskKind.PlaceNextTo, 42).Task.Text);
+    }
+
+    [Fact]
+    public void Render_DrawsTableObjectsAndGripper()
+    {
+        var sim = Tabletop.Random(new TabletopConfig(), Pool, TaskKind.PickUp, 1);
+        var image = sim.Render();
+        Assert.Equal(96 * 96 * 3, image.Length);
+        var o = sim.Objects[0];
+        int q = ((int)o.Y * 96 + (int)o.X) * 3;
+        Assert.Equal(o.Sprite.Rgba[(8 * 16 + 8) * 4], image[q]);                // the object's colour at its centre
+        Assert.Equal(222, image[0]);                                          // the table in a corner
+    }
+
+    [Fact]
+    public void OutOfRangeActions_AreClippedAndCounted_InstructionWithoutObject_HasNoTarget()
+    {
+        var sim = Tabletop.Random(new TabletopConfig(), Pool, TaskKind.PickUp, 3);
+        float x = sim.GripperX;
+        sim.Step(new TableAction(100, float.NaN, 2));
+        Assert.Equal(3, sim.ClippedActions);
+        Assert.True(sim.GripperX <= x + sim.Config.MaxStep + 1e-4);
+
+        var missing = Tabletop.FromScene(sim.Config, sim.Objects, new TableTask(TaskKind.PickUp, "pick up the unicorn", -1), 10, 10);
+        Assert.False(missing.Success);
+        Assert.Throws<InvalidOperationException>(() => TabletopExpert.Act(missing));
+        Assert.Throws<ArgumentException>(() => Tabletop.Random(new TabletopConfig(MinObjects: 5, MaxObjects: 5), Pool[..3], TaskKind.PickUp, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TabletopConfig(Size: 20).Validate());
+    }
+
+    [Fact]
+    public void ActionTokens_RoundTripWithinHalfABin()
+    {
+        var config = new TabletopConfig();
+        var tok = ActionTokenizer.ForTabletop(config);
+        var rng = new Random(1);
+        for (int i = 0; i < 1000; i++)
+        {
+            float[] a = [(float)(rng.NextDouble() * 12 - 6), (float)(rng.NextDouble() * 12 - 6), (float)rng.NextDouble()];
+            var back = tok.Decode(tok.Encode(a));
+            for (int k = 0; k < 3; k++) Assert.InRange(Math.Abs(back[k] - a[k]), 0, tok.MaxError(k) + 1e-6);
+        }
+
+        Assert.Equal([0, 255, 255], tok.Encode([-100f, 100f, 1f]));          // clipped to the range
+        Assert.Equal(6f / 256, tok.MaxError(0), 6);
+        Assert.Throws<ArgumentOutOfRangeException>(() => tok.Decode([0, 256, 3]));
+        Assert.Throws<ArgumentException>(() => tok.Encode([1f, 2f]));
+    }
+}
