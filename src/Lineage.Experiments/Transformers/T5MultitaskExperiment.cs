@@ -76,6 +76,7 @@ public sealed class T5MultitaskExperiment : IExperiment
             TextToTextTasks.Classify(SpamAssassinReader.Read(context.Require(DataCatalog.SpamAssassin), bodyOnly: true), words: 24),
         };
         var result = context.Result();
+        using var oneThread = TorchThreads.AtMost(1);   // small matrices on a shared 2-core machine: one libtorch thread is faster
         var cache = context.Models.Entry(context.Info.Id, settings, specs.Select(s => context.Data.Check(s).Manifest!));
 
         // The vocabulary: trained by SentencePiece's own trainer on a sample of every task's inputs and targets.
