@@ -46,7 +46,7 @@ public static class BertPretrained
             ["pad_token_id"] = padId,
             ["position_embedding_type"] = "absolute",
         };
-        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        HfFolder.WriteConfig(folder, config);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var p = model.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
@@ -66,23 +66,12 @@ public static class BertPretrained
     /// <exception cref="InvalidDataException">Another architecture, a bad config, or a missing, unexpected or misshapen tensor (named).</exception>
     public static (Bert Model, bool Roberta) Load(string folder)
     {
-        var configPath = Path.Combine(folder, "config.json");
-        JsonNode config;
-        try
-        {
-            config = JsonNode.Parse(File.ReadAllText(configPath)) ?? throw new InvalidDataException($"{configPath}: empty");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message}).", e);
-        }
-
-        var type = (string?)config["model_type"];
-        if (type is not ("bert" or "roberta")) throw new InvalidDataException($"{configPath}: a checkpoint of another architecture ('{type}'); this loads BERT and RoBERTa.");
-        bool roberta = type == "roberta";
+        var configPath = Path.Combine(folder, HfFolder.ConfigName);
+        var config = HfFolder.ReadConfig(folder, "BERT and RoBERTa", "bert", "roberta");
+        bool roberta = (string?)config["model_type"] == "roberta";
         var act = (string?)config["hidden_act"] ?? "gelu";
         if (act != "gelu") throw new InvalidDataException($"{configPath}: activation '{act}' is not the exact GELU this encoder uses.");
-        int Get(string key) => (int?)config[key] ?? throw new InvalidDataException($"{configPath}: '{key}' is missing.");
+        int Get(string key) => HfFolder.Required(config, key, folder);
         int dim = Get("hidden_size");
         if (Get("intermediate_size") != 4 * dim) throw new InvalidDataException($"{configPath}: intermediate_size {Get("intermediate_size")} is not 4 × hidden_size ({4 * dim}), the only width this encoder builds.");
         var bertConfig = new BertConfig(Get("vocab_size"), Get("max_position_embeddings") - (roberta ? RobertaPositionOffset : 0), Get("num_hidden_layers"),
@@ -108,16 +97,12 @@ public static class BertPretrained
 
                 used.Add(theirs);
                 if (roberta && ours == "position_embeddings.wpe.weight") value = value[RobertaPositionOffset..];
-                var target = p[ours];
-                if (!target.shape.SequenceEqual(value.shape))
-                    throw new InvalidDataException($"{weightsPath}: tensor '{theirs}' has shape ({string.Join(", ", value.shape)}); this model needs ({string.Join(", ", target.shape)}).");
-                target.copy_(value);
+                HfFolder.Set(p[ours], value, theirs, weightsPath);
             }
 
             // Buffers and the tied decoder carry nothing to load.
-            var unexpected = hf.Keys.Where(k => !used.Contains(k) && !k.EndsWith("position_ids", StringComparison.Ordinal)
-                && k is not ("cls.predictions.decoder.weight" or "cls.predictions.decoder.bias" or "lm_head.decoder.weight" or "lm_head.decoder.bias")).ToList();
-            if (unexpected.Count > 0) throw new InvalidDataException($"{weightsPath}: unexpected tensor '{unexpected[0]}'{(unexpected.Count > 1 ? $" and {unexpected.Count - 1} more" : "")}.");
+            HfFolder.RejectUnexpected(hf.Keys, used, k => k.EndsWith("position_ids", StringComparison.Ordinal)
+                || k is "cls.predictions.decoder.weight" or "cls.predictions.decoder.bias" or "lm_head.decoder.weight" or "lm_head.decoder.bias", weightsPath);
             return (model, roberta);
         }
         catch

@@ -40,7 +40,7 @@ public static class GptPretrained
             ["attn_pdrop"] = c.Dropout,
             ["tie_word_embeddings"] = true,
         };
-        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        HfFolder.WriteConfig(folder, config);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var p = gpt.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
@@ -77,22 +77,11 @@ public static class GptPretrained
     /// <exception cref="InvalidDataException">Another architecture, a missing, unexpected or misshapen tensor (named), or a bad config.</exception>
     public static Gpt Load(string folder)
     {
-        var configPath = Path.Combine(folder, "config.json");
-        JsonNode config;
-        try
-        {
-            config = JsonNode.Parse(File.ReadAllText(configPath)) ?? throw new InvalidDataException($"{configPath}: empty");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message}).", e);
-        }
-
-        var type = (string?)config["model_type"];
-        if (type != "gpt2") throw new InvalidDataException($"{configPath}: a checkpoint of another architecture ('{type}'); this loads GPT-2-layout models.");
+        var configPath = Path.Combine(folder, HfFolder.ConfigName);
+        var config = HfFolder.ReadConfig(folder, "GPT-2-layout models", "gpt2");
         var activation = (string?)config["activation_function"] ?? "gelu_new";
         if (activation is not ("gelu_new" or "gelu_pytorch_tanh")) throw new InvalidDataException($"{configPath}: activation '{activation}' is not the tanh GELU this GPT uses.");
-        int Get(string key) => (int?)config[key] ?? throw new InvalidDataException($"{configPath}: '{key}' is missing.");
+        int Get(string key) => HfFolder.Required(config, key, folder);
         var gptConfig = new GptConfig(Get("vocab_size"), Get("n_positions"), Get("n_layer"), Get("n_head"), Get("n_embd"),
             Dropout: (double?)config["resid_pdrop"] ?? 0.1, TieEmbeddings: true);
 
@@ -116,13 +105,7 @@ public static class GptPretrained
             var p = gpt.named_parameters().ToDictionary(x => x.name, x => x.parameter);
             void Set(string ours, Tensor value, string theirs)
             {
-                var target = p[ours];
-                if (!target.shape.SequenceEqual(value.shape))
-                {
-                    throw new InvalidDataException($"{weightsPath}: tensor '{theirs}' has shape ({string.Join(", ", value.shape)}); this model needs ({string.Join(", ", target.shape)}).");
-                }
-
-                target.copy_(value);
+                HfFolder.Set(p[ours], value, theirs, weightsPath);
             }
 
             Set("wte.weight", Take("transformer.wte.weight"), "transformer.wte.weight");
@@ -159,8 +142,7 @@ public static class GptPretrained
             }
 
             // Causal-mask buffers of older checkpoints and a tied lm_head carry nothing to load.
-            var unexpected = hf.Keys.Where(k => !used.Contains(k) && !k.EndsWith(".attn.bias", StringComparison.Ordinal) && !k.EndsWith(".attn.masked_bias", StringComparison.Ordinal) && k != "lm_head.weight").ToList();
-            if (unexpected.Count > 0) throw new InvalidDataException($"{weightsPath}: unexpected tensor '{unexpected[0]}'{(unexpected.Count > 1 ? $" and {unexpected.Count - 1} more" : "")}.");
+            HfFolder.RejectUnexpected(hf.Keys, used, k => k.EndsWith(".attn.bias", StringComparison.Ordinal) || k.EndsWith(".attn.masked_bias", StringComparison.Ordinal) || k == "lm_head.weight", weightsPath);
             return gpt;
         }
         catch

@@ -44,7 +44,7 @@ public static class T5Pretrained
             ["eos_token_id"] = 1,
             ["decoder_start_token_id"] = 0,
         };
-        AtomicFile.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        HfFolder.WriteConfig(folder, config);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var p = t5.named_parameters().ToDictionary(x => x.name, x => (Tensor)x.parameter);
@@ -56,23 +56,12 @@ public static class T5Pretrained
     /// <exception cref="InvalidDataException">Another architecture or variant, a bad config, or a missing, unexpected or misshapen tensor (named).</exception>
     public static T5 Load(string folder)
     {
-        var configPath = Path.Combine(folder, "config.json");
-        JsonNode config;
-        try
-        {
-            config = JsonNode.Parse(File.ReadAllText(configPath)) ?? throw new InvalidDataException($"{configPath}: empty");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{configPath}: not valid JSON ({e.Message}).", e);
-        }
-
-        var type = (string?)config["model_type"];
-        if (type != "t5") throw new InvalidDataException($"{configPath}: a checkpoint of another architecture ('{type}'); this loads T5.");
+        var configPath = Path.Combine(folder, HfFolder.ConfigName);
+        var config = HfFolder.ReadConfig(folder, "T5", "t5");
         var ff = (string?)config["feed_forward_proj"] ?? "relu";
         if (ff != "relu") throw new InvalidDataException($"{configPath}: feed_forward_proj '{ff}' (T5 v1.1 and later) is not the ReLU feed-forward of T5 v1.0 this model builds.");
         if ((bool?)config["tie_word_embeddings"] == false) throw new InvalidDataException($"{configPath}: an untied output layer (T5 v1.1) is not supported; T5 v1.0 ties it.");
-        int Get(string key) => (int?)config[key] ?? throw new InvalidDataException($"{configPath}: '{key}' is missing.");
+        int Get(string key) => HfFolder.Required(config, key, folder);
         int dim = Get("d_model"), heads = Get("num_heads");
         if (Get("d_kv") * heads != dim) throw new InvalidDataException($"{configPath}: d_kv × num_heads ({Get("d_kv")} × {heads}) must equal d_model ({dim}).");
         int layers = Get("num_layers");
@@ -93,15 +82,11 @@ public static class T5Pretrained
             {
                 if (!hf.TryGetValue(theirs, out var value)) throw new InvalidDataException($"{weightsPath}: tensor '{theirs}' is missing.");
                 used.Add(theirs);
-                var target = p[ours];
-                if (!target.shape.SequenceEqual(value.shape))
-                    throw new InvalidDataException($"{weightsPath}: tensor '{theirs}' has shape ({string.Join(", ", value.shape)}); this model needs ({string.Join(", ", target.shape)}).");
-                target.copy_(value);
+                HfFolder.Set(p[ours], value, theirs, weightsPath);
             }
 
             // The tied output layer and the stacks' copies of the shared embedding carry nothing new.
-            var unexpected = hf.Keys.Where(k => !used.Contains(k) && k is not ("lm_head.weight" or "encoder.embed_tokens.weight" or "decoder.embed_tokens.weight")).ToList();
-            if (unexpected.Count > 0) throw new InvalidDataException($"{weightsPath}: unexpected tensor '{unexpected[0]}'{(unexpected.Count > 1 ? $" and {unexpected.Count - 1} more" : "")}.");
+            HfFolder.RejectUnexpected(hf.Keys, used, k => k is "lm_head.weight" or "encoder.embed_tokens.weight" or "decoder.embed_tokens.weight", weightsPath);
             return t5;
         }
         catch
