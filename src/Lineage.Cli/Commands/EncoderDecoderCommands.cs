@@ -204,21 +204,5 @@ internal static class EncoderDecoderCommands
         }
     }
 
-    private static int Guard(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (OperationCanceledException)
-        {
-            AnsiConsole.MarkupLine("[yellow]stopped.[/]");
-            return 130;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or TrainingDivergedException)
-        {
-            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-            return e is ArgumentException ? 2 : 1;
-        }
-    }
+    private static int Guard(Func<int> action) => CommandGuard.Run(action, "");
 }

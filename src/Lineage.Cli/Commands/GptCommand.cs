@@ -187,21 +187,5 @@ internal static class GptCommand
         return work();
     }
 
-    private static int Guard(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (OperationCanceledException)
-        {
-            AnsiConsole.MarkupLine("[yellow]stopped.[/] The last checkpoint is kept; continue with --resume.");
-            return 130;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or TrainingDivergedException or DecoderFallbackException)
-        {
-            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-            return e is ArgumentException ? 2 : 1;
-        }
-    }
+    private static int Guard(Func<int> action) => CommandGuard.Run(action, "The last checkpoint is kept; continue with --resume.");
 }
