@@ -89,8 +89,11 @@ public static unsafe class FlashAttention
         p.V = Pointer(vc);
         p.O = Pointer(o);
         p.Lse = Pointer(lse);
+        var tiles = TransposedKeyTiles(p, options);
+        p.Kt = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(tiles));
         if (options.Algorithm == FlashAlgorithm.Fa1) ForwardFa1(p, options);
         else ForwardFa2(p, options);
+        GC.KeepAlive(tiles);
         return (o.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope());
     }
 
@@ -145,11 +148,26 @@ public static unsafe class FlashAttention
 
     // ------------------------------------------------------------------ forward, FlashAttention 2
 
+    /// <summary>K_jᵀ (D, Bc) for every key block, each tile contiguous: S = Q_i K_jᵀ then reads B row by row, and the
+    /// transposition is done once per kv head instead of once per query block. Same size as K: O(n).</summary>
+    private static float[] TransposedKeyTiles(Problem p, FlashOptions options)
+    {
+        int keyBlocks = (p.Tk + p.Bc - 1) / p.Bc;
+        var tiles = GC.AllocateUninitializedArray<float>(checked(p.B * p.G * keyBlocks * p.D * p.Bc), pinned: true);
+        float* t = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(tiles));
+        Parallel.For(0, p.B * p.G * keyBlocks, new ParallelOptions { MaxDegreeOfParallelism = options.ThreadCount }, item =>
+        {
+            int bg = item / keyBlocks, j0 = item % keyBlocks * p.Bc;
+            TileGemm.Transpose(Math.Min(p.Bc, p.Tk - j0), p.D, p.K + ((long)bg * p.Tk + j0) * p.D, p.D, t + (long)item * p.D * p.Bc);
+        });
+        return tiles;
+    }
+
     private static void ForwardFa2(Problem p, FlashOptions options)
     {
         int queryBlocks = (p.Tq + p.Br - 1) / p.Br;
         int items = p.B * p.H * queryBlocks;
-        int floats = 2 * p.Br * p.D + p.Br * p.Bc + 2 * p.Br + p.D * p.Bc;
+        int floats = 2 * p.Br * p.D + p.Br * p.Bc + 2 * p.Br;
         Parallel.For(0, items, new ParallelOptions { MaxDegreeOfParallelism = options.ThreadCount }, item =>
         {
             // Causal: the last query blocks have the most keys; hand them out first so the workers finish together.
@@ -161,11 +179,11 @@ public static unsafe class FlashAttention
     }
 
     /// <summary>One query block of FA2: Br rows of O and L, the key blocks streamed past them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRows(in Problem p, int bh, int i0, int rows, float* ws)
     {
         int d = p.D;
         float* q = p.Q + ((long)bh * p.Tq + i0) * d;
-        float* kHead = p.KvHead(p.K, bh);
         float* vHead = p.KvHead(p.V, bh);
         float* o = p.O + ((long)bh * p.Tq + i0) * d;
         float* lse = p.Lse + (long)bh * p.Tq + i0;
@@ -174,9 +192,8 @@ public static unsafe class FlashAttention
         float* s = acc + p.Br * d;         // (Br, Bc) S_ij, then P̃_ij
         float* m = s + p.Br * p.Bc;        // (Br) running max
         float* l = m + p.Br;               // (Br) running sum
-        float* kt = l + p.Br;              // (D, Bc) K_jᵀ
 
-        TensorPrimitives.Multiply(new ReadOnlySpan<float>(q, rows * d), p.Scale, new Span<float>(qs, rows * d));
+        RowOps.Scale(q, p.Scale, qs, rows * d);
         new Span<float>(acc, rows * d).Clear();
         new Span<float>(m, rows).Fill(float.NegativeInfinity);
         new Span<float>(l, rows).Clear();
@@ -186,29 +203,24 @@ public static unsafe class FlashAttention
         for (int j0 = 0; j0 < keyEnd; j0 += p.Bc)
         {
             int bc = Math.Min(p.Bc, keyEnd - j0);
-            TileGemm.Transpose(bc, d, kHead + (long)j0 * d, d, kt);
-            TileGemm.Multiply(rows, bc, d, qs, d, 1, kt, bc, s, bc, accumulate: false);      // S = (scale·Q_i) K_jᵀ
+            int ld = Math.Min(p.Bc, p.Tk - j0);                                              // the tile's width as stored
+            TileGemm.Multiply(rows, bc, d, qs, d, 1, p.KeyTile(bh, j0), ld, s, bc, accumulate: false);   // S = (scale·Q_i) K_jᵀ
             bool partial = p.Causal && j0 + bc - 1 > i0 + p.Offset;                          // the tile crosses the diagonal
             for (int r = 0; r < rows; r++)
             {
-                var row = new Span<float>(s + r * bc, bc);
-                if (partial) MaskRow(row, i0 + r + p.Offset - j0 + 1);
-                float mNew = MathF.Max(m[r], TensorPrimitives.Max(row));                     // NaN-propagating max
+                float* row = s + r * bc;
+                if (partial) MaskRow(row, bc, i0 + r + p.Offset - j0 + 1);
+                float mNew = MathF.Max(m[r], RowOps.Max(row, bc));
                 if (float.IsNegativeInfinity(mNew))
                 {
-                    row.Clear();
+                    new Span<float>(row, bc).Clear();
                     continue;
                 }
 
-                TensorPrimitives.Subtract(row, mNew, row);
-                TensorPrimitives.Exp(row, row);                                               // P̃ = exp(S − m_new)
+                float sum = RowOps.ExpSum(row, bc, mNew);                                      // P̃ = exp(S − m_new)
                 float alpha = MathF.Exp(m[r] - mNew);                                         // rescales what was summed under the old max
-                l[r] = alpha * l[r] + TensorPrimitives.Sum(row);
-                if (alpha != 1f)
-                {
-                    var accRow = new Span<float>(acc + r * d, d);
-                    TensorPrimitives.Multiply(accRow, alpha, accRow);
-                }
+                l[r] = alpha * l[r] + sum;
+                if (alpha != 1f) RowOps.Scale(acc + r * d, alpha, acc + r * d, d);
 
                 m[r] = mNew;
             }
@@ -218,7 +230,7 @@ public static unsafe class FlashAttention
 
         for (int r = 0; r < rows; r++)
         {
-            TensorPrimitives.Multiply(new ReadOnlySpan<float>(acc + r * d, d), 1f / l[r], new Span<float>(o + r * d, d));   // O = diag(ℓ)⁻¹ O
+            RowOps.Scale(acc + r * d, 1f / l[r], o + r * d, d);                                // O = diag(ℓ)⁻¹ O
             lse[r] = m[r] + MathF.Log(l[r]);
         }
     }
@@ -227,53 +239,54 @@ public static unsafe class FlashAttention
 
     private static void ForwardFa1(Problem p, FlashOptions options)
     {
-        int floats = 2 * p.Br * p.D + p.Br * p.Bc + 2 * p.Tq + p.D * p.Bc + p.Br;
+        int floats = 2 * p.Br * p.D + p.Br * p.Bc + 2 * p.Tq + 2 * p.Br;
         Parallel.For(0, p.B * p.H, new ParallelOptions { MaxDegreeOfParallelism = options.ThreadCount }, bh => Fa1Head(p, bh, Workspace.Get(floats)));
     }
 
     /// <summary>FA1's Algorithm 1 for one head: K_j, V_j in the outer loop; O_i, m_i, ℓ_i read, updated and written back in the inner.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Fa1Head(in Problem p, int bh, float* ws)
     {
         int d = p.D;
-        float* kHead = p.KvHead(p.K, bh);
         float* vHead = p.KvHead(p.V, bh);
         float* qs = ws;                      // (Br, D)
         float* pv = qs + p.Br * d;           // (Br, D) P̃_ij V_j
         float* s = pv + p.Br * d;            // (Br, Bc)
         float* m = s + p.Br * p.Bc;          // (Tq) running max, in "slow memory"
         float* l = m + p.Tq;                 // (Tq) running sum
-        float* kt = l + p.Tq;                // (D, Bc)
-        float* tileMax = kt + d * p.Bc;      // (Br) m̃_ij
+        float* tileMax = l + p.Tq;           // (Br) m̃_ij
+        float* tileSum = tileMax + p.Br;     // (Br) ℓ̃_ij
         new Span<float>(m, p.Tq).Fill(float.NegativeInfinity);
         new Span<float>(l, p.Tq).Clear();
 
         for (int j0 = 0; j0 < p.Tk; j0 += p.Bc)
         {
             int bc = Math.Min(p.Bc, p.Tk - j0);
-            TileGemm.Transpose(bc, d, kHead + (long)j0 * d, d, kt);
+            float* kt = p.KeyTile(bh, j0);
             int firstRow = p.Causal ? Math.Max(0, j0 - p.Offset) : 0;                  // rows before it see none of this tile
             for (int i0 = firstRow / p.Br * p.Br; i0 < p.Tq; i0 += p.Br)
             {
                 int rows = Math.Min(p.Br, p.Tq - i0);
                 float* q = p.Q + ((long)bh * p.Tq + i0) * d;
                 float* o = p.O + ((long)bh * p.Tq + i0) * d;
-                TensorPrimitives.Multiply(new ReadOnlySpan<float>(q, rows * d), p.Scale, new Span<float>(qs, rows * d));
+                RowOps.Scale(q, p.Scale, qs, rows * d);
                 TileGemm.Multiply(rows, bc, d, qs, d, 1, kt, bc, s, bc, accumulate: false);
                 bool partial = p.Causal && j0 + bc - 1 > i0 + p.Offset;
                 for (int r = 0; r < rows; r++)
                 {
-                    var row = new Span<float>(s + r * bc, bc);
-                    if (partial) MaskRow(row, i0 + r + p.Offset - j0 + 1);
-                    float mt = TensorPrimitives.Max(row);
-                    tileMax[r] = mt;
+                    float* row = s + r * bc;
+                    if (partial) MaskRow(row, bc, i0 + r + p.Offset - j0 + 1);
+                    float mt = RowOps.Max(row, bc);
                     if (float.IsNegativeInfinity(mt))
                     {
-                        row.Clear();
+                        new Span<float>(row, bc).Clear();
+                        tileMax[r] = mt;
+                        tileSum[r] = 0;
                         continue;
                     }
 
-                    TensorPrimitives.Subtract(row, mt, row);
-                    TensorPrimitives.Exp(row, row);                                          // P̃_ij = exp(S_ij − m̃_ij)
+                    tileMax[r] = mt;
+                    tileSum[r] = RowOps.ExpSum(row, bc, mt);                                 // P̃_ij = exp(S_ij − m̃_ij), ℓ̃_ij
                 }
 
                 TileGemm.Multiply(rows, d, bc, s, bc, 1, vHead + (long)j0 * d, d, pv, d, accumulate: false);
@@ -283,7 +296,7 @@ public static unsafe class FlashAttention
                     float mt = tileMax[r];
                     float mNew = MathF.Max(m[i], mt);
                     if (float.IsNegativeInfinity(mNew)) continue;
-                    float lt = float.IsNegativeInfinity(mt) ? 0f : TensorPrimitives.Sum(new ReadOnlySpan<float>(s + r * bc, bc));
+                    float lt = tileSum[r];
                     float keep = MathF.Exp(m[i] - mNew) * l[i];                               // ℓ_i e^{m_i − m_new}
                     float add = float.IsNegativeInfinity(mt) ? 0f : MathF.Exp(mt - mNew);      // e^{m̃_ij − m_new}
                     float lNew = keep + add * lt;
@@ -341,6 +354,7 @@ public static unsafe class FlashAttention
 
     /// <summary>Key blocks stride, stride + strides, … of kv head bg: dK_j and dV_j accumulate in place over every query block
     /// of every query head that shares this kv head; dQ_i receives each tile's contribution.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardKeys(in Problem p, int bg, int stride, int strides, float* dO, float* delta, float* dQ, float* dK, float* dV, float* ws)
     {
         int d = p.D;
@@ -371,25 +385,21 @@ public static unsafe class FlashAttention
                     long rowAt = (long)bh * p.Tq + i0;
                     float* q = p.Q + rowAt * d;
                     float* dOi = dO + rowAt * d;
-                    TensorPrimitives.Multiply(new ReadOnlySpan<float>(q, rows * d), p.Scale, new Span<float>(qs, rows * d));
+                    RowOps.Scale(q, p.Scale, qs, rows * d);
                     TileGemm.Multiply(rows, bc, d, qs, d, 1, kt, bc, pt, bc, accumulate: false);      // S_ij
                     bool partial = p.Causal && j0 + bc - 1 > i0 + p.Offset;
                     for (int r = 0; r < rows; r++)
                     {
-                        var row = new Span<float>(pt + r * bc, bc);
-                        if (partial) MaskRow(row, i0 + r + p.Offset - j0 + 1);
-                        TensorPrimitives.Subtract(row, p.Lse[rowAt + r], row);
-                        TensorPrimitives.Exp(row, row);                                              // P_ij = exp(S_ij − L_i)
+                        float* row = pt + r * bc;
+                        if (partial) MaskRow(row, bc, i0 + r + p.Offset - j0 + 1);
+                        RowOps.ExpSum(row, bc, p.Lse[rowAt + r]);                                   // P_ij = exp(S_ij − L_i)
                     }
 
                     TileGemm.Multiply(bc, d, rows, pt, 1, bc, dOi, d, dv, d, accumulate: true);      // dV_j += P_ijᵀ dO_i
                     TileGemm.Multiply(rows, bc, d, dOi, d, 1, vt, bc, ds, bc, accumulate: false);    // dP_ij = dO_i V_jᵀ
                     for (int r = 0; r < rows; r++)
                     {
-                        var dsRow = new Span<float>(ds + r * bc, bc);
-                        TensorPrimitives.Subtract(dsRow, delta[rowAt + r], dsRow);
-                        TensorPrimitives.Multiply(dsRow, new ReadOnlySpan<float>(pt + r * bc, bc), dsRow);
-                        TensorPrimitives.Multiply(dsRow, p.Scale, dsRow);                             // scale · dS_ij = scale · P ⊙ (dP − D_i)
+                        RowOps.SoftmaxGrad(ds + r * bc, pt + r * bc, bc, delta[rowAt + r], p.Scale);   // scale · dS_ij = scale · P ⊙ (dP − D_i)
                     }
 
                     TileGemm.Multiply(bc, d, rows, ds, 1, bc, q, d, dk, d, accumulate: true);        // dK_j += scale · dS_ijᵀ Q_i
@@ -402,9 +412,9 @@ public static unsafe class FlashAttention
     // ------------------------------------------------------------------ shared
 
     /// <summary>Sets the entries of a score row from <paramref name="visible"/> on to −∞ (keys in the query's future).</summary>
-    private static void MaskRow(Span<float> row, int visible)
+    private static void MaskRow(float* row, int length, int visible)
     {
-        if (visible < row.Length) row[Math.Max(0, visible)..].Fill(float.NegativeInfinity);
+        for (int c = Math.Max(0, visible); c < length; c++) row[c] = float.NegativeInfinity;
     }
 
     private static Tensor Dense(Tensor t) => t.is_contiguous() ? t.alias() : t.contiguous();
@@ -418,7 +428,15 @@ public static unsafe class FlashAttention
         public int B, H, G, Group, Tq, Tk, D, Br, Bc, Offset;
         public bool Causal;
         public float Scale;
-        public float* Q, K, V, O, Lse;
+        public float* Q, K, V, O, Lse, Kt;
+
+        /// <summary>The transposed tile K_jᵀ (D, min(Bc, Tk − j0)) of key block j0 for query head bh (forward only).</summary>
+        public readonly float* KeyTile(int bh, int j0)
+        {
+            int keyBlocks = (Tk + Bc - 1) / Bc;
+            long bg = (long)(bh / H) * G + bh % H / Group;
+            return Kt + (bg * keyBlocks + j0 / Bc) * D * Bc;
+        }
 
         /// <summary>Key or value head read by query head bh = b·H + h.</summary>
         public readonly float* KvHead(float* kv, int bh) => kv + ((long)(bh / H) * G + bh % H / Group) * Tk * D;

@@ -104,6 +104,7 @@ internal static unsafe class TileGemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OneRow(int n, int k, float* a, long aCol, float* b, long ldb, float* c, bool accumulate)
     {
         int j = 0;
@@ -124,6 +125,7 @@ internal static unsafe class TileGemm
     }
 
     /// <summary>dst (cols, rows) = srcᵀ for a (rows, cols) tile with leading dimension <paramref name="ld"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(int rows, int cols, float* src, long ld, float* dst)
     {
         for (int r = 0; r < rows; r++)
