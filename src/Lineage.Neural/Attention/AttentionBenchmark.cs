@@ -5,6 +5,7 @@
 // it counts libtorch's and .NET's allocations alike. Where that is unavailable the peak is reported as unknown (−1).
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -56,6 +57,8 @@ public static class AttentionBenchmark
         {
             for (int r = 0; r < repeats; r++)
             {
+                GC.Collect();                                  // finalisers free earlier tensors now, not during the measurement
+                GC.WaitForPendingFinalizers();
                 GC.Collect();
                 bool tracked = PeakMemory.Reset(out long before);
                 var clock = Stopwatch.StartNew();
@@ -104,11 +107,44 @@ public static class AttentionBenchmark
 }
 
 /// <summary>The process's peak resident memory (Linux VmHWM), resettable through /proc/self/clear_refs.</summary>
-public static class PeakMemory
+public static partial class PeakMemory
 {
+    private const int MmapThreshold = -3;   // glibc's M_MMAP_THRESHOLD
+    private static bool s_fixedThreshold;
+    private static bool s_triedThreshold;
+
+    // A fixed threshold turns off glibc's dynamic one, so every block ≥ 128 KiB is mmap'ed and unmapped on free: freed
+    // memory leaves the resident set at once and each run's peak counts its own allocations, not reused heap.
+    [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
+    private static partial int MallOpt(int parameter, int value);
+
+    [LibraryImport("libc.so.6", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
     /// <summary>Resets the high-water mark to the current resident size; false where the OS does not allow it.</summary>
     public static bool Reset(out long current)
     {
+        if (!s_fixedThreshold && !s_triedThreshold && OperatingSystem.IsLinux())
+        {
+            s_triedThreshold = true;
+            try
+            {
+                s_fixedThreshold = MallOpt(MmapThreshold, 128 * 1024) == 1;
+            }
+            catch (DllNotFoundException)
+            {
+            }
+            catch (EntryPointNotFoundException)
+            {
+            }
+        }
+
+        if (s_fixedThreshold)
+        {
+            // Free heap pages left by earlier runs go back to the OS, so this run's allocations show up as new resident pages.
+            _ = MallocTrim(0);
+        }
+
         current = Read("VmRSS:");
         try
         {

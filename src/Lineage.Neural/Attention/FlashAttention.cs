@@ -89,11 +89,17 @@ public static unsafe class FlashAttention
         p.V = Pointer(vc);
         p.O = Pointer(o);
         p.Lse = Pointer(lse);
-        var tiles = TransposedKeyTiles(p, options);
-        p.Kt = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(tiles));
-        if (options.Algorithm == FlashAlgorithm.Fa1) ForwardFa1(p, options);
-        else ForwardFa2(p, options);
-        GC.KeepAlive(tiles);
+        p.Kt = TransposedKeyTiles(p, options);
+        try
+        {
+            if (options.Algorithm == FlashAlgorithm.Fa1) ForwardFa1(p, options);
+            else ForwardFa2(p, options);
+        }
+        finally
+        {
+            NativeMemory.Free(p.Kt);
+        }
+
         return (o.MoveToOuterDisposeScope(), lse.MoveToOuterDisposeScope());
     }
 
@@ -133,7 +139,7 @@ public static unsafe class FlashAttention
         p.V = Pointer(vc);
         p.O = Pointer(oc);
         p.Lse = Pointer(lc);
-        BackwardCore(p, Pointer(gc), Pointer(dq), Pointer(dk), Pointer(dv), strides, options);
+        Backward(p, Pointer(gc), Pointer(dq), Pointer(dk), Pointer(dv), strides, options);
         return (dq.MoveToOuterDisposeScope(), dk.MoveToOuterDisposeScope(), dv.MoveToOuterDisposeScope());
     }
 
@@ -150,17 +156,17 @@ public static unsafe class FlashAttention
 
     /// <summary>K_jᵀ (D, Bc) for every key block, each tile contiguous: S = Q_i K_jᵀ then reads B row by row, and the
     /// transposition is done once per kv head instead of once per query block. Same size as K: O(n).</summary>
-    private static float[] TransposedKeyTiles(Problem p, FlashOptions options)
+    /// <remarks>Native memory, freed by the caller: returned to the OS at once, so peak-memory measurements see it.</remarks>
+    private static float* TransposedKeyTiles(Problem p, FlashOptions options)
     {
         int keyBlocks = (p.Tk + p.Bc - 1) / p.Bc;
-        var tiles = GC.AllocateUninitializedArray<float>(checked(p.B * p.G * keyBlocks * p.D * p.Bc), pinned: true);
-        float* t = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(tiles));
+        float* t = Allocate((long)p.B * p.G * keyBlocks * p.D * p.Bc);
         Parallel.For(0, p.B * p.G * keyBlocks, new ParallelOptions { MaxDegreeOfParallelism = options.ThreadCount }, item =>
         {
             int bg = item / keyBlocks, j0 = item % keyBlocks * p.Bc;
             TileGemm.Transpose(Math.Min(p.Bc, p.Tk - j0), p.D, p.K + ((long)bg * p.Tk + j0) * p.D, p.D, t + (long)item * p.D * p.Bc);
         });
-        return tiles;
+        return t;
     }
 
     private static void ForwardFa2(Problem p, FlashOptions options)
@@ -316,14 +322,30 @@ public static unsafe class FlashAttention
 
     // ------------------------------------------------------------------ backward
 
-    private static void BackwardCore(Problem p, float* dO, float* dQ, float* dK, float* dV, int strides, FlashOptions options)
+    private static void Backward(Problem p, float* dO, float* dQ, float* dK, float* dV, int strides, FlashOptions options)
     {
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.ThreadCount };
         int d = p.D;
 
+        long dqSize = (long)p.B * p.H * p.Tq * d;
+        float* deltaPtr = Allocate((long)p.B * p.H * p.Tq);
+        float* copies = strides == 1 ? null : Allocate(strides * dqSize);
+        try
+        {
+            BackwardCore(p, dO, dQ, dK, dV, strides, parallel, deltaPtr, copies, dqSize);
+        }
+        finally
+        {
+            NativeMemory.Free(deltaPtr);
+            NativeMemory.Free(copies);
+        }
+    }
+
+    private static void BackwardCore(Problem p, float* dO, float* dQ, float* dK, float* dV, int strides, ParallelOptions parallel, float* deltaPtr, float* copies, long dqSize)
+    {
+        int d = p.D;
+
         // D_i = rowsum(dO_i ⊙ O_i) = Σ_j P_ij dP_ij: the softmax Jacobian's correction term, n numbers per head.
-        var delta = GC.AllocateUninitializedArray<float>(p.B * p.H * p.Tq, pinned: true);
-        float* deltaPtr = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(delta));
         Parallel.For(0, p.B * p.H, parallel, bh =>
         {
             for (int i = 0; i < p.Tq; i++)
@@ -334,21 +356,20 @@ public static unsafe class FlashAttention
         });
 
         // With several strides per kv head, each keeps its own dQ (summed below); with one, dQ is written in place.
-        long dqSize = (long)p.B * p.H * p.Tq * d;
-        float[][] copies = strides == 1 ? [] : [.. Enumerable.Range(0, strides).Select(_ => GC.AllocateArray<float>(checked((int)dqSize), pinned: true))];
+        if (copies is not null) new Span<float>(copies, checked((int)(strides * dqSize))).Clear();
         int floats = p.Br * d + 2 * p.Br * p.Bc + 2 * d * p.Bc;
         Parallel.For(0, p.B * p.G * strides, parallel, item =>
         {
             int stride = item % strides;
             int bg = item / strides;
-            float* dq = strides == 1 ? dQ : (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(copies[stride]));
+            float* dq = strides == 1 ? dQ : copies + stride * dqSize;
             BackwardKeys(p, bg, stride, strides, dO, deltaPtr, dq, dK, dV, Workspace.Get(floats));
         });
 
-        for (int c = 0; c < copies.Length; c++)
+        for (int c = 0; copies is not null && c < strides; c++)
         {
             var total = new Span<float>(dQ, checked((int)dqSize));
-            TensorPrimitives.Add(total, copies[c], total);
+            TensorPrimitives.Add(total, new ReadOnlySpan<float>(copies + c * dqSize, (int)dqSize), total);
         }
     }
 
@@ -416,6 +437,8 @@ public static unsafe class FlashAttention
     {
         for (int c = Math.Max(0, visible); c < length; c++) row[c] = float.NegativeInfinity;
     }
+
+    private static float* Allocate(long floats) => (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
 
     private static Tensor Dense(Tensor t) => t.is_contiguous() ? t.alias() : t.contiguous();
 

@@ -125,16 +125,14 @@ public static class Fp8Attention
         return where(outliers, x * outlierScale, x).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Inputs with outlier channels, as LLM activations have: standard normal, with <paramref name="channels"/> of the
-    /// last dimension (chosen at random) multiplied by <paramref name="scale"/> in every row.</summary>
-    public static Tensor OutlierChannels(long[] shape, int channels = 2, double scale = 20, Generator? generator = null)
+    /// <summary>Per-channel gains for inputs with outlier channels, as LLM activations have: 1, except
+    /// <paramref name="channels"/> channels chosen at random with gain <paramref name="scale"/>. Multiplying Q and K by the
+    /// same gains puts their outliers in the same channels, where the products q_c·k_c dominate every score.</summary>
+    public static Tensor OutlierChannelGains(long dim, int channels = 2, double scale = 20, Generator? generator = null)
     {
-        ArgumentNullException.ThrowIfNull(shape);
         using var scope = NewDisposeScope();
-        var x = randn(shape, generator: generator);
-        var gain = ones(shape[^1]);
-        var chosen = randperm(shape[^1], generator: generator).narrow(0, 0, channels);
-        gain.index_fill_(0, chosen, scale);
-        return (x * gain).MoveToOuterDisposeScope();
+        var gain = ones(dim);
+        gain.index_fill_(0, randperm(dim, generator: generator).narrow(0, 0, channels), scale);
+        return gain.MoveToOuterDisposeScope();
     }
 }
