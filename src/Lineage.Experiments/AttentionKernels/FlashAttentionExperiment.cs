@@ -51,7 +51,7 @@ public sealed class FlashAttentionExperiment : IExperiment
                  "where naive attention's grows quadratically, its speed is measured against libtorch's SDPA, and FA3's FP8 rounding is " +
                  "measured with and without a random Hadamard rotation.",
         Paper: Papers.Dao2022,
-        Budget: TimeSpan.FromMinutes(3),
+        Budget: TimeSpan.FromSeconds(90),
         QuickBudget: TimeSpan.FromSeconds(20));
 
     /// <inheritdoc />
@@ -205,9 +205,9 @@ public sealed class FlashAttentionExperiment : IExperiment
             double naiveSlope = Slope(logN, [.. naivePeaks.Select(x => Math.Log(x))]);
             double ratio = naivePeaks[^1] / flashPeaks[^1];
             result.Metric("flash_memory_exponent", flashSlope).Metric("naive_memory_exponent", naiveSlope).Metric("naive_over_flash_memory", ratio);
-            // Calibrated on this 2-core machine (3 runs): flash exponent 0.9–1.1, naive 1.9–2.0, ratio at n = 2048 about 10×.
+            // Measured on this 2-core machine (quick and default runs): flash exponent 1.00, naive 1.80–1.83, ratio 8.8× at n = 1024 and 17× at n = 2048.
             result.ClaimAtMost("the kernel's peak memory grows linearly: fitted exponent of peak bytes against n (forward + backward)", flashSlope, 1.4)
-                  .ClaimAtLeast("naive attention's peak memory grows quadratically: fitted exponent", naiveSlope, 1.7)
+                  .ClaimAtLeast("naive attention's peak memory grows quadratically: fitted exponent (constant overheads pull it below 2 at small n)", naiveSlope, 1.6)
                   .ClaimAtLeast($"at n = {lengths[^1]} naive attention needs several times the kernel's peak memory (ratio)", ratio, 4);
             Plots.Lines(context.OutputFile("memory.png"), "Peak memory of attention forward + backward", "log n", "log peak bytes",
                 new Series("FlashAttention", logN, [.. flashPeaks.Select(x => Math.Log(x))]), new Series("naive", logN, [.. naivePeaks.Select(x => Math.Log(x))]));

@@ -9,7 +9,7 @@ namespace Lineage.Neural.AttentionKernels;
 public static class AttentionMemory
 {
     /// <summary>Fraction of the available memory a single request may use.</summary>
-    public const double Headroom = 0.8;
+    public const double Headroom = 0.5;
 
     /// <summary>Bytes the machine can still give (Linux MemAvailable, else the GC's view of physical memory).</summary>
     public static long AvailableBytes()
@@ -41,7 +41,7 @@ public static class AttentionMemory
         if (bytes < 0 || bytes > Headroom * available)
         {
             throw new InsufficientMemoryException(string.Create(CultureInfo.InvariantCulture,
-                $"{what} needs an estimated {Format(bytes)} but only {Format(available)} are available (at most {Headroom:P0} of it is used); refusing."));
+                $"{what} needs an estimated {Format(bytes)} but only {Format(available)} are available (at most {Headroom:P0} of it may be used: the machine is shared); refusing."));
         }
     }
 
