@@ -1,6 +1,6 @@
 // The one matrix product every FlashAttention tile needs: C (+)= A · B for small row-major tiles, with A read through
 // arbitrary strides so that a transposed operand (Pᵀ, dSᵀ) costs nothing. Register-blocked: 4 rows of C × 32 columns
-// (four 256-bit vectors) are 16 accumulators that stay in registers while k runs, each step loading 4 vectors of B and
+// (four 256-bit vectors; 64 columns with 512-bit vectors where the CPU has them) are 16 accumulators that stay in registers while k runs, each step loading 4 vectors of B and
 // broadcasting 4 scalars of A into 16 fused multiply-adds.
 // Shapes: A (M, K) with element (i, p) at a[i·aRow + p·aCol]; B (K, N) row-major with leading dimension ldb; C (M, N)
 // row-major with leading dimension ldc.
@@ -25,7 +25,7 @@ internal static unsafe class TileGemm
     {
         float* a0 = a, a1 = a + aRow, a2 = a + 2 * aRow, a3 = a + 3 * aRow;
         float* c0 = c, c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc;
-        int j = 0;
+        int j = Vector512.IsHardwareAccelerated ? FourRowsWide(n, k, a0, a1, a2, a3, aCol, b, ldb, c0, c1, c2, c3, accumulate) : 0;
         for (; j + 32 <= n; j += 32)
         {
             Vector256<float> s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33;
@@ -102,6 +102,58 @@ internal static unsafe class TileGemm
 
             c0[j] = s0; c1[j] = s1; c2[j] = s2; c3[j] = s3;
         }
+    }
+
+    /// <summary>The same 4 × 16 accumulators with 512-bit vectors: 4 rows × 64 columns per pass; returns the columns done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int FourRowsWide(int n, int k, float* a0, float* a1, float* a2, float* a3, long aCol, float* b, long ldb,
+                                    float* c0, float* c1, float* c2, float* c3, bool accumulate)
+    {
+        int j = 0;
+        for (; j + 64 <= n; j += 64)
+        {
+            Vector512<float> s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33;
+            if (accumulate)
+            {
+                s00 = Vector512.Load(c0 + j); s01 = Vector512.Load(c0 + j + 16); s02 = Vector512.Load(c0 + j + 32); s03 = Vector512.Load(c0 + j + 48);
+                s10 = Vector512.Load(c1 + j); s11 = Vector512.Load(c1 + j + 16); s12 = Vector512.Load(c1 + j + 32); s13 = Vector512.Load(c1 + j + 48);
+                s20 = Vector512.Load(c2 + j); s21 = Vector512.Load(c2 + j + 16); s22 = Vector512.Load(c2 + j + 32); s23 = Vector512.Load(c2 + j + 48);
+                s30 = Vector512.Load(c3 + j); s31 = Vector512.Load(c3 + j + 16); s32 = Vector512.Load(c3 + j + 32); s33 = Vector512.Load(c3 + j + 48);
+            }
+            else
+            {
+                s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = Vector512<float>.Zero;
+            }
+
+            float* bp = b + j;
+            long ap = 0;
+            for (int p = 0; p < k; p++, bp += ldb, ap += aCol)
+            {
+                var b0 = Vector512.Load(bp);
+                var b1 = Vector512.Load(bp + 16);
+                var b2 = Vector512.Load(bp + 32);
+                var b3 = Vector512.Load(bp + 48);
+                var x = Vector512.Create(a0[ap]);
+                s00 = Vector512.FusedMultiplyAdd(x, b0, s00); s01 = Vector512.FusedMultiplyAdd(x, b1, s01);
+                s02 = Vector512.FusedMultiplyAdd(x, b2, s02); s03 = Vector512.FusedMultiplyAdd(x, b3, s03);
+                x = Vector512.Create(a1[ap]);
+                s10 = Vector512.FusedMultiplyAdd(x, b0, s10); s11 = Vector512.FusedMultiplyAdd(x, b1, s11);
+                s12 = Vector512.FusedMultiplyAdd(x, b2, s12); s13 = Vector512.FusedMultiplyAdd(x, b3, s13);
+                x = Vector512.Create(a2[ap]);
+                s20 = Vector512.FusedMultiplyAdd(x, b0, s20); s21 = Vector512.FusedMultiplyAdd(x, b1, s21);
+                s22 = Vector512.FusedMultiplyAdd(x, b2, s22); s23 = Vector512.FusedMultiplyAdd(x, b3, s23);
+                x = Vector512.Create(a3[ap]);
+                s30 = Vector512.FusedMultiplyAdd(x, b0, s30); s31 = Vector512.FusedMultiplyAdd(x, b1, s31);
+                s32 = Vector512.FusedMultiplyAdd(x, b2, s32); s33 = Vector512.FusedMultiplyAdd(x, b3, s33);
+            }
+
+            s00.Store(c0 + j); s01.Store(c0 + j + 16); s02.Store(c0 + j + 32); s03.Store(c0 + j + 48);
+            s10.Store(c1 + j); s11.Store(c1 + j + 16); s12.Store(c1 + j + 32); s13.Store(c1 + j + 48);
+            s20.Store(c2 + j); s21.Store(c2 + j + 16); s22.Store(c2 + j + 32); s23.Store(c2 + j + 48);
+            s30.Store(c3 + j); s31.Store(c3 + j + 16); s32.Store(c3 + j + 32); s33.Store(c3 + j + 48);
+        }
+
+        return j;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
