@@ -11,7 +11,7 @@ internal static class AttentionCommand
     public static Command Create()
     {
         var lengths = new Option<string>("--lengths", "-n") { Description = "Sequence lengths, comma-separated.", DefaultValueFactory = _ => "1024,2048,4096,8192,16384" };
-        var implementations = new Option<string>("--impl") { Description = "Implementations: flash, sdpa, naive (comma-separated).", DefaultValueFactory = _ => "flash,sdpa,naive" };
+        var implementations = new Option<string>("--impl") { Description = "Implementations: flash (FA2), flash1 (FA1 forward), sdpa, naive (comma-separated).", DefaultValueFactory = _ => "flash,sdpa,naive" };
         var pass = new Option<string>("--pass") { Description = "fwd, fwd+bwd or both.", DefaultValueFactory = _ => "both" };
         var mask = new Option<string>("--mask") { Description = "causal, full or both.", DefaultValueFactory = _ => "both" };
         var heads = new Option<int>("--heads") { Description = "Attention heads H.", DefaultValueFactory = _ => 8 };
@@ -29,7 +29,7 @@ internal static class AttentionCommand
             {
                 int[] ns = [.. parse.GetValue(lengths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
                 var impls = parse.GetValue(implementations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                                 .Select(s => Enum.TryParse<AttentionImplementation>(s, ignoreCase: true, out var i) ? i : throw new ArgumentException($"Unknown implementation '{s}' (flash, sdpa, naive).")).ToArray();
+                                 .Select(s => Enum.TryParse<AttentionImplementation>(s, ignoreCase: true, out var i) ? i : throw new ArgumentException($"Unknown implementation '{s}' (flash, flash1, sdpa, naive).")).ToArray();
                 bool[] backward = Choose(parse.GetValue(pass)!, "fwd", "fwd+bwd", "--pass");
                 bool[] causal = Choose(parse.GetValue(mask)!, "full", "causal", "--mask");
                 if (ns.Any(n => n < 1)) throw new ArgumentException("Sequence lengths must be positive (n = 0 has no attention to compute).");

@@ -16,6 +16,8 @@ public enum AttentionImplementation
 {
     /// <summary>Lineage's FlashAttention kernel (FA2 forward, through the autograd function).</summary>
     Flash,
+    /// <summary>The same kernel with FA1's forward (the backward is the same).</summary>
+    Flash1,
     /// <summary>libtorch's <c>scaled_dot_product_attention</c>.</summary>
     Sdpa,
     /// <summary>Written-out softmax(QKᵀ)V with the n × n matrices.</summary>
@@ -89,6 +91,7 @@ public static class AttentionBenchmark
         Tensor o = implementation switch
         {
             AttentionImplementation.Flash => FlashAttentionFunction.Attend(q, k, v, new FlashOptions(Causal: causal)),
+            AttentionImplementation.Flash1 => FlashAttentionFunction.Attend(q, k, v, new FlashOptions(Causal: causal, Algorithm: FlashAlgorithm.Fa1)),
             AttentionImplementation.Sdpa => nn.functional.scaled_dot_product_attention(q, k, v, is_casual: causal),
             _ => NaiveAttention.Forward(q, k, v, causal),
         };
