@@ -356,7 +356,7 @@ public static unsafe class FlashAttention
         });
 
         // With several strides per kv head, each keeps its own dQ (summed below); with one, dQ is written in place.
-        if (copies is not null) new Span<float>(copies, checked((int)(strides * dqSize))).Clear();
+        if (copies is not null) NativeMemory.Clear(copies, (nuint)(strides * dqSize * sizeof(float)));
         int floats = p.Br * d + 2 * p.Br * p.Bc + 2 * d * p.Bc;
         Parallel.For(0, p.B * p.G * strides, parallel, item =>
         {
