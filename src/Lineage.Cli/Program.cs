@@ -17,5 +17,6 @@ root.Subcommands.Add(GptCommand.Create());
 root.Subcommands.Add(EncoderDecoderCommands.Encoder("bert"));
 root.Subcommands.Add(EncoderDecoderCommands.Encoder("roberta"));
 root.Subcommands.Add(EncoderDecoderCommands.T5());
+root.Subcommands.Add(AttentionCommand.Create());
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);

@@ -85,6 +85,7 @@ internal static class TourCommand
     private static int List()
     {
         var table = new Table().AddColumns("id", "family", "title", "budget (min)", "quick (min)");
+        table.Columns[0].NoWrap = true;   // ids are typed back into --only: never broken across lines, the title wraps instead
         foreach (var e in ExperimentRegistry.All)
         {
             var i = e.Info;

@@ -10,6 +10,9 @@ public enum AttentionKernel
     Naive,
     /// <summary>libtorch's fused <c>scaled_dot_product_attention</c>.</summary>
     Sdpa,
+    /// <summary>Lineage's FlashAttention kernel (AttentionKernels/FlashAttention.cs): tiles and an online softmax, O(n) memory.
+    /// Causal or unmasked only; no attention dropout.</summary>
+    Flash,
 }
 
 /// <summary>
@@ -64,7 +67,21 @@ public static class Attention
             throw new ArgumentException($"Attention needs q (B, H, Tq, D), k (B, H, Tk, D), v (B, H, Tk, Dv); got ({string.Join(", ", q.shape)}), ({string.Join(", ", k.shape)}), ({string.Join(", ", v.shape)}).");
         }
 
-        return kernel == AttentionKernel.Naive ? Naive(q, k, v, mask, dropout, scale) : Fused(q, k, v, mask, dropout, scale);
+        return kernel switch
+        {
+            AttentionKernel.Naive => Naive(q, k, v, mask, dropout, scale),
+            AttentionKernel.Flash => Flash(q, k, v, mask is null ? false : throw new NotSupportedException(
+                "The Flash kernel takes no mask tensor: it knows causal or unmasked attention only (use MultiHeadAttention's causal flag)."), dropout, scale),
+            _ => Fused(q, k, v, mask, dropout, scale),
+        };
+    }
+
+    /// <summary>The FlashAttention kernel, differentiable; unmasked or causal, no dropout.</summary>
+    /// <exception cref="NotSupportedException">Attention dropout was asked for.</exception>
+    public static Tensor Flash(Tensor q, Tensor k, Tensor v, bool causal, double dropout = 0, double? scale = null)
+    {
+        if (dropout > 0) throw new NotSupportedException($"The Flash kernel has no attention dropout (asked for p = {dropout}); train with Dropout 0 or another kernel.");
+        return AttentionKernels.FlashAttentionFunction.Attend(q, k, v, new AttentionKernels.FlashOptions(Causal: causal, Scale: scale));
     }
 
     /// <summary>The written-out reference: scores = q·kᵀ·scale + mask; softmax over keys; (dropout); weights·v.</summary>

@@ -107,8 +107,18 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor>
         var vh = Heads(v.forward(source));
         if (cache is not null) (kh, vh) = cache.Append(layer, kh, vh);
         long tk = kh.shape[2];
-        var mask = Attention.Mask(tq, tk, keyPadding, causal, bias, qh.dtype, qh.device);
-        var y = Attention.Compute(Kernel, qh, kh, vh, mask, training ? _dropout : 0, _scale);   // (B, H, Tq, D)
+        Tensor y;                                                                              // (B, H, Tq, D)
+        if (Kernel == AttentionKernel.Flash)
+        {
+            if (keyPadding is not null || bias is not null) throw new NotSupportedException("The Flash kernel supports causal or unmasked attention only, not padding masks or position biases.");
+            y = Attention.Flash(qh, kh, vh, causal, training ? _dropout : 0, _scale);
+        }
+        else
+        {
+            var mask = Attention.Mask(tq, tk, keyPadding, causal, bias, qh.dtype, qh.device);
+            y = Attention.Compute(Kernel, qh, kh, vh, mask, training ? _dropout : 0, _scale);
+        }
+
         y = y.transpose(1, 2).reshape(b, tq, _heads * _headDim);                               // heads side by side
         return resid_dropout.forward(o.forward(y)).MoveToOuterDisposeScope();
     }

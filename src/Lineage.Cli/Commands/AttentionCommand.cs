@@ -1,0 +1,80 @@
+using System.CommandLine;
+using System.Globalization;
+using Lineage.Neural.AttentionKernels;
+using Spectre.Console;
+
+namespace Lineage.Cli.Commands;
+
+/// <summary><c>lineage attention bench</c>: the FlashAttention kernel against libtorch's SDPA and naive attention, side by side.</summary>
+internal static class AttentionCommand
+{
+    public static Command Create()
+    {
+        var lengths = new Option<string>("--lengths", "-n") { Description = "Sequence lengths, comma-separated.", DefaultValueFactory = _ => "1024,2048,4096,8192,16384" };
+        var implementations = new Option<string>("--impl") { Description = "Implementations: flash (FA2), flash1 (FA1 forward), sdpa, naive (comma-separated).", DefaultValueFactory = _ => "flash,sdpa,naive" };
+        var pass = new Option<string>("--pass") { Description = "fwd, fwd+bwd or both.", DefaultValueFactory = _ => "both" };
+        var mask = new Option<string>("--mask") { Description = "causal, full or both.", DefaultValueFactory = _ => "both" };
+        var heads = new Option<int>("--heads") { Description = "Attention heads H.", DefaultValueFactory = _ => 8 };
+        var headDim = new Option<int>("--head-dim") { Description = "Head dimension D.", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch") { Description = "Batch size B.", DefaultValueFactory = _ => 1 };
+        var repeats = new Option<int>("--repeats") { Description = "Timed runs per case (the best is reported).", DefaultValueFactory = _ => 2 };
+        var bench = new Command("bench", "Time and peak memory of FlashAttention (ours), libtorch SDPA and naive attention: fp32, forward and forward + backward, " +
+                                         "causal and not; GFLOP/s; requests that would not fit in memory are refused with the estimate.")
+        {
+            lengths, implementations, pass, mask, heads, headDim, batch, repeats,
+        };
+        bench.SetAction((parse, cancellation) => Task.Run(() =>
+        {
+            try
+            {
+                int[] ns = [.. parse.GetValue(lengths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
+                var impls = parse.GetValue(implementations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                                 .Select(s => Enum.TryParse<AttentionImplementation>(s, ignoreCase: true, out var i) ? i : throw new ArgumentException($"Unknown implementation '{s}' (flash, flash1, sdpa, naive).")).ToArray();
+                bool[] backward = Choose(parse.GetValue(pass)!, "fwd", "fwd+bwd", "--pass");
+                bool[] causal = Choose(parse.GetValue(mask)!, "full", "causal", "--mask");
+                if (ns.Any(n => n < 1)) throw new ArgumentException("Sequence lengths must be positive (n = 0 has no attention to compute).");
+                if (parse.GetValue(heads) < 1 || parse.GetValue(headDim) < 1 || parse.GetValue(batch) < 1 || parse.GetValue(repeats) < 1)
+                    throw new ArgumentException("--heads, --head-dim, --batch and --repeats must be positive.");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"fp32, batch {parse.GetValue(batch)}, {parse.GetValue(heads)} heads, head dimension {parse.GetValue(headDim)}, {Environment.ProcessorCount} cores; best of {parse.GetValue(repeats)}"));
+                foreach (bool bwd in backward)
+                    foreach (bool c in causal)
+                        foreach (int n in ns)
+                        {
+                            var row = new Dictionary<AttentionImplementation, AttentionMeasurement>();
+                            foreach (var impl in impls)
+                            {
+                                cancellation.ThrowIfCancellationRequested();
+                                var m = AttentionBenchmark.Measure(impl, parse.GetValue(batch), parse.GetValue(heads), n, parse.GetValue(headDim), c, bwd, parse.GetValue(repeats), parse.GetValue(GlobalOptions.Seed));
+                                row[impl] = m;
+                                Console.WriteLine(AttentionBenchmark.Format(m));
+                            }
+
+                            if (row.TryGetValue(AttentionImplementation.Flash, out var f) && row.TryGetValue(AttentionImplementation.Sdpa, out var s) && f.Refused is null && s.Refused is null)
+                                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  → SDPA time / FlashAttention time = {s.Seconds / f.Seconds:0.00}"));
+                        }
+
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                AnsiConsole.MarkupLine("[yellow]stopped.[/]");
+                return 130;
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException or InsufficientMemoryException)
+            {
+                AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
+                return 2;
+            }
+        }, CancellationToken.None));
+        return new Command("attention", "FlashAttention on the CPU.") { bench };
+    }
+
+    private static bool[] Choose(string value, string no, string yes, string option) => value switch
+    {
+        _ when value == no => [false],
+        _ when value == yes => [true],
+        "both" => [false, true],
+        _ => throw new ArgumentException($"{option} must be {no}, {yes} or both; got '{value}'."),
+    };
+}

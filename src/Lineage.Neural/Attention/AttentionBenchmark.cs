@@ -1,0 +1,188 @@
+// The side-by-side run behind `lineage attention bench` and the tour's speed and memory claims: the FlashAttention kernel,
+// libtorch's scaled_dot_product_attention and written-out attention on the same inputs, forward or forward + backward,
+// timed (best of a few runs) and with the peak resident memory each adds above its inputs.
+// Peak memory: Linux's VmHWM (the process's high-water mark), reset before each run by writing 5 to /proc/self/clear_refs;
+// it counts libtorch's and .NET's allocations alike. Where that is unavailable the peak is reported as unknown (−1).
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.AttentionKernels;
+
+/// <summary>An attention implementation that the benchmark compares.</summary>
+public enum AttentionImplementation
+{
+    /// <summary>Lineage's FlashAttention kernel (FA2 forward, through the autograd function).</summary>
+    Flash,
+    /// <summary>The same kernel with FA1's forward (the backward is the same).</summary>
+    Flash1,
+    /// <summary>libtorch's <c>scaled_dot_product_attention</c>.</summary>
+    Sdpa,
+    /// <summary>Written-out softmax(QKᵀ)V with the n × n matrices.</summary>
+    Naive,
+}
+
+/// <summary>One measurement.</summary>
+/// <param name="Implementation">What ran.</param>
+/// <param name="Length">n (queries = keys).</param>
+/// <param name="Causal">Causal mask.</param>
+/// <param name="Backward">Forward + backward (else forward only).</param>
+/// <param name="Seconds">Best wall time of the runs; NaN when refused.</param>
+/// <param name="GflopsPerSecond">Useful FLOPs (<see cref="FlashAttention.ForwardFlops"/>) per second.</param>
+/// <param name="PeakBytes">Peak resident memory added by the run above the inputs; −1 when unknown.</param>
+/// <param name="Refused">Why it did not run (the memory estimate), or null.</param>
+public sealed record AttentionMeasurement(AttentionImplementation Implementation, int Length, bool Causal, bool Backward, double Seconds,
+                                          double GflopsPerSecond, long PeakBytes, string? Refused);
+
+/// <summary>Times and measures the memory of attention implementations side by side (fp32, CPU).</summary>
+public static class AttentionBenchmark
+{
+    /// <summary>Runs <paramref name="implementation"/> on random q, k, v (B, H, n, D) and reports the best of <paramref name="repeats"/> runs.</summary>
+    public static AttentionMeasurement Measure(AttentionImplementation implementation, int batch, int heads, int length, int headDim, bool causal, bool backward,
+                                               int repeats = 2, int seed = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        double flops = backward ? FlashAttention.ForwardBackwardFlops(batch, heads, length, length, headDim, causal)
+                                : FlashAttention.ForwardFlops(batch, heads, length, length, headDim, causal);
+        using var scope = NewDisposeScope();
+        manual_seed(seed);
+        var q = randn(batch, heads, length, headDim);
+        var k = randn(batch, heads, length, headDim);
+        var v = randn(batch, heads, length, headDim);
+        var dOut = randn(batch, heads, length, headDim);
+
+        double best = double.PositiveInfinity;
+        long peak = -1;
+        try
+        {
+            for (int r = 0; r < repeats; r++)
+            {
+                GC.Collect();                                  // finalisers free earlier tensors now, not during the measurement
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
+                bool tracked = PeakMemory.Reset(out long before);
+                var clock = Stopwatch.StartNew();
+                RunOnce(implementation, q, k, v, dOut, causal, backward);
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
+                if (tracked && r == 0) peak = Math.Max(0, PeakMemory.HighWater() - before);
+            }
+        }
+        catch (InsufficientMemoryException e)
+        {
+            return new AttentionMeasurement(implementation, length, causal, backward, double.NaN, double.NaN, -1, e.Message);
+        }
+
+        return new AttentionMeasurement(implementation, length, causal, backward, best, flops / best / 1e9, peak, null);
+    }
+
+    private static void RunOnce(AttentionImplementation implementation, Tensor q, Tensor k, Tensor v, Tensor dOut, bool causal, bool backward)
+    {
+        using var scope = NewDisposeScope();
+        using var mode = backward ? null : no_grad();
+        if (backward)
+        {
+            q = q.detach().requires_grad_();                  // fresh leaves: no gradient carried over from the last run
+            k = k.detach().requires_grad_();
+            v = v.detach().requires_grad_();
+        }
+
+        Tensor o = implementation switch
+        {
+            AttentionImplementation.Flash => FlashAttentionFunction.Attend(q, k, v, new FlashOptions(Causal: causal)),
+            AttentionImplementation.Flash1 => FlashAttentionFunction.Attend(q, k, v, new FlashOptions(Causal: causal, Algorithm: FlashAlgorithm.Fa1)),
+            AttentionImplementation.Sdpa => nn.functional.scaled_dot_product_attention(q, k, v, is_casual: causal),
+            _ => NaiveAttention.Forward(q, k, v, causal),
+        };
+        if (backward) o.backward([dOut]);
+    }
+
+    /// <summary>One line of the side-by-side table.</summary>
+    public static string Format(AttentionMeasurement m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        string what = string.Create(CultureInfo.InvariantCulture, $"{m.Implementation,-6} n={m.Length,-6} {(m.Causal ? "causal " : "full   ")}{(m.Backward ? "fwd+bwd" : "fwd    ")}");
+        if (m.Refused is not null) return $"{what}  refused: {m.Refused}";
+        string memory = m.PeakBytes < 0 ? "?" : AttentionMemory.Format(m.PeakBytes);
+        return string.Create(CultureInfo.InvariantCulture, $"{what}  {m.Seconds * 1000,10:0.0} ms  {m.GflopsPerSecond,7:0.0} GFLOP/s  peak +{memory}");
+    }
+}
+
+/// <summary>The process's peak resident memory (Linux VmHWM), resettable through /proc/self/clear_refs.</summary>
+public static partial class PeakMemory
+{
+    private const int MmapThreshold = -3;   // glibc's M_MMAP_THRESHOLD
+    private static bool s_fixedThreshold;
+    private static bool s_triedThreshold;
+
+    // A fixed threshold turns off glibc's dynamic one, so every block ≥ 128 KiB is mmap'ed and unmapped on free: freed
+    // memory leaves the resident set at once and each run's peak counts its own allocations, not reused heap.
+    [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
+    private static partial int MallOpt(int parameter, int value);
+
+    [LibraryImport("libc.so.6", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
+    /// <summary>Resets the high-water mark to the current resident size; false where the OS does not allow it.</summary>
+    public static bool Reset(out long current)
+    {
+        if (!s_fixedThreshold && !s_triedThreshold && OperatingSystem.IsLinux())
+        {
+            s_triedThreshold = true;
+            try
+            {
+                s_fixedThreshold = MallOpt(MmapThreshold, 128 * 1024) == 1;
+            }
+            catch (DllNotFoundException)
+            {
+            }
+            catch (EntryPointNotFoundException)
+            {
+            }
+        }
+
+        if (s_fixedThreshold)
+        {
+            // Free heap pages left by earlier runs go back to the OS, so this run's allocations show up as new resident pages.
+            _ = MallocTrim(0);
+        }
+
+        current = Read("VmRSS:");
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        current = Read("VmRSS:");
+        return current >= 0;
+    }
+
+    /// <summary>Peak resident bytes since the last reset; −1 if unknown.</summary>
+    public static long HighWater() => Read("VmHWM:");
+
+    private static long Read(string field)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+            {
+                if (!line.StartsWith(field, StringComparison.Ordinal)) continue;
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return -1;
+    }
+}
