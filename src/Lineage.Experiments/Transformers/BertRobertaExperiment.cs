@@ -36,7 +36,7 @@ public sealed record BertRobertaSettings(int Vocabulary, int Length, int Layers,
     int FineTuneSteps, double FineTuneLearningRate, int DocumentTokens, int Seed)
 {
     /// <summary>The real run.</summary>
-    public static BertRobertaSettings Default(int seed) => new(4000, 48, 2, 4, 96, 6_400, 32, 5e-4, 120, 3e-4, 256, seed);
+    public static BertRobertaSettings Default(int seed) => new(4000, 48, 2, 4, 96, 19_200, 32, 5e-4, 120, 3e-4, 256, seed);
 
     /// <summary>Smoke test.</summary>
     public static BertRobertaSettings Quick(int seed) => new(1000, 32, 1, 2, 32, 320, 16, 1e-3, 10, 1e-3, 64, seed);

@@ -34,7 +34,7 @@ public sealed record T5MultitaskSettings(T5Config Model, int Vocabulary, int Bat
     /// <summary>The real run.</summary>
     public static T5MultitaskSettings Default(int seed) =>
         new(new T5Config(VocabSize: 0, Layers: 2, Heads: 4, Dim: 96, Hidden: 256, Dropout: 0, Buckets: 32, MaxDistance: 64),
-            Vocabulary: 3000, Batch: 32, Steps: 600, LearningRate: 2e-3, MaxInput: 40, MaxTarget: 24, Evaluated: 300, Seed: seed);
+            Vocabulary: 3000, Batch: 32, Steps: 3000, LearningRate: 2e-3, MaxInput: 40, MaxTarget: 24, Evaluated: 300, Seed: seed);
 
     /// <summary>Smoke test.</summary>
     public static T5MultitaskSettings Quick(int seed) =>
