@@ -180,7 +180,12 @@ public abstract class AttentionMixerBase : nn.Module<Tensor, Tensor>, ISequenceM
     protected static Tensor Empty(Tensor x) => zeros_like(x);
 }
 
-/// <summary>Dense attention: softmax(Q Kᵀ/√D + mask) V with the n × n scores built (libtorch's fused kernel). The baseline.</summary>
+/// <summary>
+/// Dense attention: softmax(Q Kᵀ/√D + mask) V. The baseline builds and keeps the n × n scores (the written-out
+/// <see cref="AttentionKernel.Naive"/> of the transformers chapter), so its memory is O(n²) as in the papers' comparisons;
+/// <see cref="AttentionKernel.Sdpa"/> switches to libtorch's fused kernel, which on the CPU is itself tiled (the
+/// attention-kernels chapter) and needs no n × n storage, though its time stays O(n²).
+/// </summary>
 public sealed class FullAttentionMixer : AttentionMixerBase
 {
     private readonly Linear q;
@@ -201,8 +206,12 @@ public sealed class FullAttentionMixer : AttentionMixerBase
     /// <inheritdoc />
     public override MixerKind Kind => MixerKind.Full;
 
-    /// <summary>Scores, weights and their gradients: about 4 float (B, H, n, n) tensors.</summary>
-    public override long EstimateBytes(long batch, long n) => 4L * 4 * batch * Config.Heads * n * n + 16L * 4 * batch * n * Config.Dim;
+    /// <summary>Which computation runs (default: the written-out n × n one).</summary>
+    public AttentionKernel Kernel { get; set; } = AttentionKernel.Naive;
+
+    /// <summary>Written out: mask, scores, weights and their gradients, about 5 float (B, H, n, n) tensors; fused: O(n).</summary>
+    public override long EstimateBytes(long batch, long n) =>
+        (Kernel == AttentionKernel.Naive ? 5L * 4 * batch * Config.Heads * n * n : 0) + 16L * 4 * batch * n * Config.Dim;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
@@ -211,7 +220,10 @@ public sealed class FullAttentionMixer : AttentionMixerBase
         if (x.shape[1] == 0) return Empty(x);
         MemoryGuard.Check("Full attention", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
         using var scope = NewDisposeScope();
-        var y = nn.functional.scaled_dot_product_attention(Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)), is_casual: Causal);  // (B, H, T, D)
+        var (qh, kh, vh) = (Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)));              // (B, H, T, D)
+        var y = Kernel == AttentionKernel.Naive
+            ? Attention.Naive(qh, kh, vh, Attention.Mask(x.shape[1], x.shape[1], null, Causal, null, qh.dtype, qh.device))
+            : nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: Causal);
         return o.forward(Merge(y)).MoveToOuterDisposeScope();
     }
 }

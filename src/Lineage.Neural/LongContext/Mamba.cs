@@ -204,10 +204,13 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
         long length = a.shape[dim];
         for (long shift = 1; shift < length; shift *= 2)
         {
-            var aPrev = cat([ones_like(a.narrow(dim, 0, shift)), a.narrow(dim, 0, length - shift)], dim);   // a_{t−shift}, 1 before the start
-            var bPrev = cat([zeros_like(b.narrow(dim, 0, shift)), b.narrow(dim, 0, length - shift)], dim);  // b_{t−shift}, 0 before the start
-            b = b + a * bPrev;
-            a = a * aPrev;
+            // Positions t ≥ shift combine with t − shift; the first `shift` positions are already complete.
+            var aHead = a.narrow(dim, 0, shift);
+            var bHead = b.narrow(dim, 0, shift);
+            var aTail = a.narrow(dim, shift, length - shift);
+            var bTail = b.narrow(dim, shift, length - shift);
+            b = cat([bHead, bTail + aTail * b.narrow(dim, 0, length - shift)], dim);
+            a = cat([aHead, aTail * a.narrow(dim, 0, length - shift)], dim);
         }
 
         return (a, b);

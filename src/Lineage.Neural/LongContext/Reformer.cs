@@ -42,10 +42,14 @@ public sealed class ReformerMixer : AttentionMixerBase
 
     /// <summary>Per round: sorted copies of qk and v, (n, 2c) scores, weights and gradients.</summary>
     public override long EstimateBytes(long batch, long n) =>
-        4L * batch * Config.Heads * Config.Rounds * (n + Config.Chunk) * (4L * 2 * Config.Chunk + 6L * HeadDim) + 24L * 4 * batch * n * Config.Dim;
+        4L * batch * Config.Heads * Config.Rounds * (n + Config.Chunk) * (4L * 2 * Config.Chunk + 6L * HeadDim + 2L * BucketCount(n)) + 24L * 4 * batch * n * Config.Dim;
 
-    /// <summary>Buckets for a sequence of n tokens: the configured count, or 2·⌈n / c⌉ (at least 2).</summary>
-    public int BucketCount(long n) => Config.Buckets > 0 ? Config.Buckets : (int)Math.Max(2, 2 * ((n + Config.Chunk - 1) / Config.Chunk));
+    /// <summary>
+    /// Buckets for a sequence of n tokens: the configured count, or 2·⌈n / c⌉ clamped to 2 … 64 (the paper's rule of about
+    /// two chunks' worth of tokens per bucket, capped: hashing costs O(n · buckets · D), so buckets growing with n would
+    /// make it quadratic).
+    /// </summary>
+    public int BucketCount(long n) => Config.Buckets > 0 ? Config.Buckets : (int)Math.Clamp(2 * ((n + Config.Chunk - 1) / Config.Chunk), 2, 64);
 
     /// <summary>The fixed random rotations (D, R, nb/2) for <paramref name="buckets"/> buckets.</summary>
     public Tensor Rotations(int buckets, Device device)
