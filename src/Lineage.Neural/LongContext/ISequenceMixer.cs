@@ -6,7 +6,7 @@
 //          (the O(n²) baseline), banded attention (Longformer), block-sparse attention (BigBird), hashed attention
 //          (Reformer), low-rank attention (Linformer), long convolutions (Hyena) or a selective scan (Mamba).
 // Shapes:  B batch, T (or n) tokens, C channels, H heads, D = C / H.
-// Deviations: positions are fixed sinusoids added to the byte embeddings for every mixer (Hyena and Mamba would not
+// Deviations: positions are fixed sinusoids (amplitude 0.1) added to the byte embeddings (N(0, 0.02²), GPT-2's) for every mixer (Hyena and Mamba would not
 //          need them; attention would otherwise see order only through the causal mask), so the models differ only
 //          in the mixer.
 using Lineage.Neural.Transformers;
@@ -336,7 +336,11 @@ public sealed class MixerLm : nn.Module<Tensor, Tensor>
         h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(i => new MixerBlock(config.Mixer, config.Mixing with { Seed = config.Mixing.Seed + 7919 * i }))]);
         ln_f = nn.LayerNorm(config.Mixing.Dim);
         RegisterComponents();
+        using (no_grad()) nn.init.normal_(wte.weight!, 0, 0.02);   // GPT-2's scale: tied logits start near uniform (8 bits per byte)
     }
+
+    /// <summary>Amplitude of the fixed sinusoidal positions added to the embeddings.</summary>
+    public const float PositionScale = 0.1f;
 
     /// <summary>The size.</summary>
     public MixerLmConfig Config { get; }
@@ -360,7 +364,7 @@ public sealed class MixerLm : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(idx);
         using var pos = SinusoidalPositions.Encode(idx.shape[1], Config.Mixing.Dim, device: idx.device);
-        return wte.forward(idx) + pos;
+        return wte.forward(idx) + pos * PositionScale;
     }
 
     /// <summary>Final norm and tied logits.</summary>
