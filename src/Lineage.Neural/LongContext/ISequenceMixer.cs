@@ -354,7 +354,14 @@ public sealed class MixerLm : nn.Module<Tensor, Tensor>
     {
         TokenIds.Check(idx, Config.VocabSize, nameof(idx));
         using var scope = NewDisposeScope();
-        var x = Embed(idx);
+        return ForwardEmbedded(Embed(idx)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits (B, T, V) from embedded inputs (B, T, C): the blocks, the final norm and the tied head.</summary>
+    public Tensor ForwardEmbedded(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        using var scope = NewDisposeScope();
         x = Config.Reversible ? Reversible.Stack(x, [.. h]) : h.Aggregate(x, (current, block) => block.forward(current));
         return Head(x).MoveToOuterDisposeScope();
     }

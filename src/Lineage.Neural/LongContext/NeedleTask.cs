@@ -1,7 +1,7 @@
 // Associative recall inserted into real text: a "needle" {KK:VV} (two capital letters as the key, two digits as the
 // value) is written over the text at one place and its query {KK: over the text d bytes later; a model that can reach
 // back d bytes predicts the value's two digits after the query, one that cannot is left guessing (1 in 100 for both).
-// Training windows carry a needle pair half of the time, at random distances, so every model is taught the task on the
+// Every training window carries a needle pair at a random distance, so every model is taught the task on the
 // same batches; held-out windows test fixed distances.
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Sequence;
@@ -40,8 +40,8 @@ public static class NeedleTask
     }
 
     /// <summary>
-    /// A training batch of random text windows of <paramref name="length"/> + 1 bytes, half of them carrying a needle
-    /// pair at a random distance; depends only on (seed, step).
+    /// A training batch of random text windows of <paramref name="length"/> + 1 bytes, each carrying a needle pair at a
+    /// random distance; depends only on (seed, step).
     /// </summary>
     public static (Tensor X, Tensor Y) Batch(ReadOnlySpan<byte> text, int batch, int length, int seed, long step)
     {
@@ -53,7 +53,6 @@ public static class NeedleTask
         {
             int from = rng.Next(text.Length - length - 1);
             text.Slice(from, length + 1).CopyTo(window);
-            if (rng.Next(2) == 0)
             {
                 int distance = rng.Next(NeedleLength, length - NeedleLength);
                 Insert(window, rng.Next(length + 1 - distance - NeedleLength), distance, rng);
@@ -99,6 +98,35 @@ public static class NeedleTask
 
         if (wasTraining) model.train();
         return (double)correct / trials;
+    }
+
+    /// <summary>
+    /// Whether the needle can reach the query at all, whatever the training: the fraction of <paramref name="trials"/>
+    /// windows in which the logit predicting the first value digit has a non-zero gradient with respect to the needle's
+    /// embedded value. Structural: 0 beyond a sparse pattern's reach, 1 for dense attention and for recurrences.
+    /// </summary>
+    public static double Reach(MixerLm model, ReadOnlySpan<byte> heldOut, int length, int distance, int trials, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var rng = new Random(StableSeed.Of(seed, distance, 1));
+        int queryAt = length - NeedleLength - 1, start = queryAt - distance;
+        bool wasTraining = model.training;
+        model.eval();
+        int reached = 0;
+        var window = new byte[length];
+        for (int i = 0; i < trials; i++)
+        {
+            using var scope = NewDisposeScope();
+            heldOut.Slice(rng.Next(heldOut.Length - length), length).CopyTo(window);
+            int value = Insert(window, start, distance, rng);
+            var x = model.Embed(tensor(window.Select(b => (long)b).ToArray(), [1, length])).detach().requires_grad_(true);
+            var logits = model.ForwardEmbedded(x);
+            logits[0, value - 1, window[value]].backward();
+            if (x.grad!.select(1, start + 4).abs().max().item<float>() > 0) reached++;             // the needle's first value digit
+        }
+
+        if (wasTraining) model.train();
+        return (double)reached / trials;
     }
 
     /// <summary>Trains a byte-level model on needle batches of <paramref name="corpus"/> with <see cref="StepTrainer"/>; held-out bits per byte as the evaluation.</summary>
