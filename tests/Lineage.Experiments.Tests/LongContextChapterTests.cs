@@ -1,5 +1,6 @@
 using Lineage.Data.Catalog;
 using Lineage.Experiments.LongContext;
+using Lineage.Experiments.Results;
 
 namespace Lineage.Experiments.Tests;
 

@@ -47,7 +47,7 @@ public sealed class LanguageModelExperiment : IExperiment
                  "Treasury of David with {KK:VV} needles planted in every window: held-out bits per byte, and recall of the value at growing distances.",
         Paper: Papers.Gu2023,
         Budget: TimeSpan.FromSeconds(210),
-        QuickBudget: TimeSpan.FromSeconds(8));
+        QuickBudget: TimeSpan.FromSeconds(7));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)

@@ -26,7 +26,7 @@ public sealed class ScalingExperiment : IExperiment
                  "n = 1,024 … 65,536, sizes skipped when they would not fit in memory or would exceed a time cap, and the fitted exponent of time ∝ nᵖ.",
         Paper: Papers.Beltagy2020,
         Budget: TimeSpan.FromSeconds(60),
-        QuickBudget: TimeSpan.FromSeconds(5));
+        QuickBudget: TimeSpan.FromSeconds(3));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)
