@@ -138,6 +138,21 @@ public class LongContextTests
     }
 
     [Fact]
+    public void ReversibleLm_GivesThePlainLmsLogits_AndTrainsEveryParameter()
+    {
+        using var threads = TorchThreads.AtMost(1);
+        manual_seed(13);
+        using var scope = NewDisposeScope();
+        using var reversible = new MixerLm(MixerLmConfig.Tiny(MixerKind.Reformer) with { Reversible = true });
+        var ids = randint(0, 256, [2, 21], dtype: ScalarType.Int64);
+        var logits = reversible.forward(ids);
+        var plain = reversible.Head(Reversible.Plain(reversible.Embed(ids), reversible.Blocks));
+        Assert.True(MaxDiff(logits, plain) <= 1e-5);
+        nn.functional.cross_entropy(logits.reshape(-1, 256), ids.reshape(-1)).backward();
+        Assert.All(reversible.named_parameters(), p => Assert.True(p.parameter.grad is not null, $"{p.name} has no gradient"));
+    }
+
+    [Fact]
     public void Reversible_ActivationMemory_StaysFlatAsLayersAreAdded()
     {
         using var threads = TorchThreads.AtMost(1);
