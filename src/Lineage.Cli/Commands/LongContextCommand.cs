@@ -44,11 +44,11 @@ internal static class LongContextCommand
             ArgumentOutOfRangeException.ThrowIfLessThan(len, 32, "--seq-len");
             var config = new MixerLmConfig(kind, new MixerConfig(Dim: d, Heads: Math.Max(1, d / 16), Window: 32, GlobalTokens: 4, Block: 32, RandomBlocks: 1,
                 Chunk: 32, Rounds: 2, StateDim: 8, Expand: 1, ScanChunk: 16, MaxLength: len, Seed: seed), Layers: parse.GetValue(layers));
+            Seeding.Seed(seed);
+            using var lm = new MixerLm(config);                                     // checks the mixer before any data is fetched
             var corpus = parse.GetValue(text) is { } file ? FromFile(file) : Treasury(parse, cancellation);
             var path = Path.Combine(parse.GetValue(GlobalOptions.Out)!, "longctx", Mixers.Name(kind), "checkpoint.bin");
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            Seeding.Seed(seed);
-            using var lm = new MixerLm(config);
             AnsiConsole.MarkupLine("{0} decoder: {1:N0} parameters; {2:N0} training bytes, {3:N0} held out; checkpoint {4}", Mixers.Name(kind),
                 lm.parameters().Sum(p => p.numel()), corpus.Train.Length, corpus.HeldOut.Length, Markup.Escape(path));
             int total = parse.GetValue(steps);
