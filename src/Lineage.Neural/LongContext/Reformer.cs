@@ -220,11 +220,23 @@ public static class Reversible
             var x2 = (Tensor)vars[1];
             var blocks = (IReadOnlyList<MixerBlock>)vars[2];
             using var noGrad = no_grad();
+            bool owned = false;                                                   // x1, x2 are the caller's inputs at first
             foreach (var block in blocks)
             {
-                var y1 = x1 + block.MixBranch(x2);
-                var y2 = x2 + block.MlpBranch(y1);
-                (x1, x2) = (y1, y2);
+                Tensor y1, y2;
+                using (var layer = NewDisposeScope())                             // each layer's temporaries die with it: memory stays flat
+                {
+                    y1 = (x1 + block.MixBranch(x2)).MoveToOuterDisposeScope();
+                    y2 = (x2 + block.MlpBranch(y1)).MoveToOuterDisposeScope();
+                }
+
+                if (owned)
+                {
+                    x1.Dispose();
+                    x2.Dispose();
+                }
+
+                (x1, x2, owned) = (y1, y2, true);
             }
 
             ctx.save_for_backward([x1, x2]);
@@ -241,6 +253,7 @@ public static class Reversible
             using var enable = enable_grad();
             for (int layer = blocks.Count - 1; layer >= 0; layer--)
             {
+                using var layerScope = NewDisposeScope();                         // recomputed activations die with their layer
                 var block = blocks[layer];
                 var parameters = block.parameters().ToList();
                 // G's gradient: recompute G(y1) with y1 as a leaf; recover x2 = y2 − G(y1).
@@ -256,8 +269,8 @@ public static class Reversible
                 var fGrads = autograd.grad([f], [x2Leaf, .. parameters], [dx1Total], allow_unused: true);
                 var x1 = (y1 - f).detach();
                 Accumulate(parameters, fGrads, 1);
-                (dy1, dy2) = (dx1Total, dy2 + fGrads[0]);
-                (y1, y2) = (x1, x2.detach());
+                (dy1, dy2) = (dx1Total.MoveToOuterDisposeScope(), (dy2 + fGrads[0]).MoveToOuterDisposeScope());
+                (y1, y2) = (x1.MoveToOuterDisposeScope(), x2.detach().MoveToOuterDisposeScope());
             }
 
             return [dy1, dy2, null!];
@@ -270,7 +283,7 @@ public static class Reversible
                 var grad = grads[offset + i];
                 if (grad is null || grad.IsInvalid) continue;
                 var p = parameters[i];
-                if (p.grad is null) p.grad = grad.detach().clone();
+                if (p.grad is null) p.grad = grad.detach().clone().DetachFromDisposeScope();
                 else p.grad.add_(grad);
             }
         }
