@@ -81,7 +81,7 @@ public sealed class BigBirdMixer : AttentionMixerBase
     public static BlockPattern Pattern(long blocks, int blockSize, int globalTokens, int randomBlocks, bool causal, int seed)
     {
         long globalBlocks = Math.Min(blocks, (globalTokens + blockSize - 1) / blockSize);
-        var rng = new Random(HashCode.Combine(seed, blocks));
+        var rng = new Random(Core.Training.StableSeed.Of(seed, blocks));   // stable across processes, so a reloaded model has the same pattern
         var lists = new List<IReadOnlyList<long>>();
         for (long i = 0; i < blocks; i++)
         {

@@ -54,7 +54,7 @@ public sealed class ReformerMixer : AttentionMixerBase
     /// <summary>The fixed random rotations (D, R, nb/2) for <paramref name="buckets"/> buckets.</summary>
     public Tensor Rotations(int buckets, Device device)
     {
-        using var generator = new Generator((ulong)HashCode.Combine(Config.Seed, HeadDim, buckets) & 0x7fffffffUL);
+        using var generator = new Generator((ulong)Core.Training.StableSeed.Of(Config.Seed, HeadDim, buckets) & 0x7fffffffUL);   // stable across processes (HashCode is not)
         return randn([HeadDim, Config.Rounds, buckets / 2], generator: generator).to(device);
     }
 
