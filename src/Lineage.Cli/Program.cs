@@ -18,5 +18,6 @@ root.Subcommands.Add(EncoderDecoderCommands.Encoder("bert"));
 root.Subcommands.Add(EncoderDecoderCommands.Encoder("roberta"));
 root.Subcommands.Add(EncoderDecoderCommands.T5());
 root.Subcommands.Add(AttentionCommand.Create());
+root.Subcommands.Add(LongContextCommand.Create());
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);

@@ -108,8 +108,26 @@ public static class DataCatalog
         ExpectedFileCount: 1,
         ArtifactSha256: "eee9eeb110cc4d849497ac63fa39cf42e9acb427f378bf3296aa6f7e18c58a89");
 
+    /// <summary>C. H. Spurgeon's Treasury of David (1869–1885): a commentary on the Psalms, 151 long documents, ~2.1 M words.</summary>
+    public static readonly DatasetSpec TreasuryOfDavid = new(
+        Id: "tdavid",
+        Title: "Spurgeon's Treasury of David (SWORD module)",
+        Registry: Registry.Apt,
+        Package: "sword-comm-tdavid",
+        Version: null,
+        Licence: "public domain",
+        Description: "preface + 150 psalm commentaries (zCom4: zlib blocks + index), ~2.1 M words; long documents",
+        KeepPattern: @"^usr/share/sword/modules/comments/zcom/tdavid/(?<keep>ot\.cz[svz])$",
+        ExpectedFileCount: 3,
+        KnownFileSha256: new Dictionary<string, string>
+        {
+            ["ot.czs"] = "3a36f81e75b9d21a4d31176bbbaa43b2dca7d51cfd1ac216872dbe5d737d7f51",
+            ["ot.czv"] = "48757e91ef9498d7fc487e1c12c651555fcf235606d0e63c0658c61e19fbe2d6",
+            ["ot.czz"] = "333ec1d56825922a7f9ab68627480956cf0b2114404880cb6e1a8bea8ebcf13a",
+        });
+
     /// <summary>Every data set, in the order <c>lineage data list</c> shows them.</summary>
-    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict];
+    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict, TreasuryOfDavid];
 
     /// <summary>The data set with this id.</summary>
     /// <exception cref="ArgumentException">No data set has this id; the message lists the known ids.</exception>

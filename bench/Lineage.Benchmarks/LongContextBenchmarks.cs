@@ -1,0 +1,48 @@
+using BenchmarkDotNet.Attributes;
+using Lineage.Neural.Core;
+using Lineage.Neural.LongContext;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Lineage.Benchmarks;
+
+/// <summary>
+/// One forward + backward pass of each long-context mixer (C = 32, batch 1, the settings of the tour's scaling
+/// experiment) at n = 4,096, against written-out full attention (the baseline). The growth with n is measured by
+/// <c>./lineage longctx bench</c> and the tour's <c>long-context.scaling</c>.
+/// </summary>
+public class LongContextBenchmarks
+{
+    private nn.Module<Tensor, Tensor>? _mixer;
+    private Tensor? _x;
+
+    [Params(MixerKind.Full, MixerKind.Longformer, MixerKind.BigBird, MixerKind.Reformer, MixerKind.Linformer, MixerKind.Hyena, MixerKind.Mamba)]
+    public MixerKind Mixer { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        TorchRuntime.Initialize(1);
+        manual_seed(1);
+        _mixer = Mixers.Create(Mixer, MixerBenchmark.Config(Mixer, 4096));
+        _x = randn(1, 4096, 32);
+    }
+
+    [Benchmark]
+    public float ForwardBackward()
+    {
+        using var scope = NewDisposeScope();
+        var x = _x!.detach().requires_grad_(true);
+        var loss = _mixer!.forward(x).pow(2).mean();
+        loss.backward();
+        _mixer.zero_grad();
+        return loss.item<float>();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _mixer?.Dispose();
+        _x?.Dispose();
+    }
+}

@@ -1,0 +1,135 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Lineage.Data.Catalog;
+using Lineage.Data.Corpora;
+using Lineage.Neural.Core;
+using Lineage.Neural.Core.Training;
+using Lineage.Neural.LongContext;
+using Lineage.Neural.Sequence;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Lineage.Cli.Commands;
+
+/// <summary><c>lineage longctx train|bench --mixer …</c>: the long-context mixers in a byte-level decoder, and their cost against n.</summary>
+internal static class LongContextCommand
+{
+    private static readonly int[] NeedleDistances = [16, 64, 256];
+
+    public static Command Create()
+    {
+        var mixerNames = string.Join("|", Enum.GetValues<MixerKind>().Select(Mixers.Name));
+        var mixer = new Option<string>("--mixer", "-m") { Description = $"The sequence mixer: {mixerNames} (full = dense attention, the baseline).", DefaultValueFactory = _ => "mamba" };
+
+        var dim = new Option<int>("--dim") { Description = "Model width C.", DefaultValueFactory = _ => 64 };
+        var layers = new Option<int>("--layers") { Description = "Blocks.", DefaultValueFactory = _ => 2 };
+        var length = new Option<int>("--seq-len") { Description = "Bytes per training window.", DefaultValueFactory = _ => 384 };
+        var batch = new Option<int>("--batch") { Description = "Windows per step.", DefaultValueFactory = _ => 8 };
+        var steps = new Option<int>("--steps") { Description = "Training steps in all (a resumed run continues up to this).", DefaultValueFactory = _ => 200 };
+        var rate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 3e-3 };
+        var text = new Option<string?>("--text") { Description = "Train on this UTF-8 file (its last 10 % held out) instead of the Treasury of David." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint if it exists." };
+        var train = new Command("train", "Train a byte-level decoder with the chosen mixer on long documents (with planted needles); report bits/byte and needle recall.")
+        {
+            mixer, dim, layers, length, batch, steps, rate, text, resume,
+        };
+        train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
+        {
+            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            using var threads = parse.GetValue(GlobalOptions.Threads) > 0 ? null : TorchThreads.AtMost(1);   // small models: one thread is faster here
+            var kind = Mixers.Parse(parse.GetValue(mixer)!);
+            int seed = parse.GetValue(GlobalOptions.Seed), len = parse.GetValue(length), d = parse.GetValue(dim);
+            ArgumentOutOfRangeException.ThrowIfLessThan(len, 32, "--seq-len");
+            var config = new MixerLmConfig(kind, new MixerConfig(Dim: d, Heads: Math.Max(1, d / 16), Window: 32, GlobalTokens: 4, Block: 32, RandomBlocks: 1,
+                Chunk: 32, Rounds: 2, StateDim: 8, Expand: 1, ScanChunk: 16, MaxLength: len, Seed: seed), Layers: parse.GetValue(layers));
+            Seeding.Seed(seed);
+            using var lm = new MixerLm(config);                                     // checks the mixer before any data is fetched
+            var corpus = parse.GetValue(text) is { } file ? FromFile(file) : Treasury(parse, cancellation);
+            var path = Path.Combine(parse.GetValue(GlobalOptions.Out)!, "longctx", Mixers.Name(kind), "checkpoint.bin");
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            AnsiConsole.MarkupLine("{0} decoder: {1:N0} parameters; {2:N0} training bytes, {3:N0} held out; checkpoint {4}", Mixers.Name(kind),
+                lm.parameters().Sum(p => p.numel()), corpus.Train.Length, corpus.HeldOut.Length, Markup.Escape(path));
+            int total = parse.GetValue(steps);
+            var options = new StepTrainingOptions(total, parse.GetValue(rate), GradClip: 1.0, EvaluateEvery: Math.Max(1, total / 4), CheckpointPath: path,
+                CheckpointEvery: 50, Resume: parse.GetValue(resume));
+            var progress = new Progress<StepReport>(r =>
+            {
+                if (r.Step % 25 == 0 || r.Step == total) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {r.Step}/{total}: {r.Loss / Math.Log(2):0.000} bits/byte"));
+            });
+            var history = NeedleTask.Train(lm, corpus, parse.GetValue(batch), len, seed, options, progress, JsonSerializer.Serialize(config), cancellation);
+            double bits = ByteLm.BitsPerByte(lm, corpus.HeldOut, len, len / 2, maxWindows: 32);
+            AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out bits/byte {2:0.000}", history.Losses.Count, history.TrainSeconds, bits);
+            foreach (int distance in NeedleDistances.Where(x => x + NeedleTask.NeedleLength + 1 <= len))
+                AnsiConsole.MarkupLine("needle recall at {0} bytes: {1:0.00}", distance, NeedleTask.Accuracy(lm, corpus.HeldOut, len, distance, 64, seed));
+            return 0;
+        })));
+
+        var lengths = new Option<string>("--lengths") { Description = "Comma-separated sequence lengths.", DefaultValueFactory = _ => "1024,2048,4096,8192,16384,32768,65536" };
+        var timeCap = new Option<double>("--time-cap") { Description = "Skip lengths whose forward + backward would exceed this many seconds.", DefaultValueFactory = _ => 8 };
+        var memoryCap = new Option<int>("--memory-cap-mib") { Description = "Skip lengths whose activation estimate exceeds this many MiB.", DefaultValueFactory = _ => 2560 };
+        var bench = new Command("bench", "Time and peak memory of one forward + backward pass of the mixer (C = 32, batch 1) at each length; the fitted exponent.")
+        {
+            mixer, lengths, timeCap, memoryCap,
+        };
+        bench.SetAction(parse => Guard(() =>
+        {
+            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            // One libtorch thread unless --threads says otherwise: on a shared machine, spinning workers distort the timings.
+            using var threads = parse.GetValue(GlobalOptions.Threads) > 0 ? null : TorchThreads.AtMost(1);
+            var kind = Mixers.Parse(parse.GetValue(mixer)!);
+            var ns = parse.GetValue(lengths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n > 0 ? n
+                    : throw new ArgumentException($"--lengths: '{s}' is not a positive whole number.")).ToArray();
+            manual_seed(parse.GetValue(GlobalOptions.Seed));
+            var points = MixerBenchmark.Run([kind], ns, n => randn(1, n, 32), parse.GetValue(timeCap), (long)parse.GetValue(memoryCap) << 20);
+            var table = new Table().AddColumns("n", "seconds", "peak memory growth", "estimate", "note");
+            foreach (var p in points)
+                table.AddRow(p.N.ToString("N0", CultureInfo.InvariantCulture), p.Skipped is null ? p.Seconds.ToString("0.000", CultureInfo.InvariantCulture) : "–",
+                    p.PeakBytes < 0 ? "–" : $"{p.PeakBytes / 1048576.0:0} MiB", MemoryGuard.Gib(p.EstimatedBytes), Markup.Escape(p.Skipped ?? ""));
+            AnsiConsole.Write(table);
+            double exponent = MixerBenchmark.Exponent(points.Where(p => p.Skipped is null).Select(p => (p.N, p.Seconds)));
+            AnsiConsole.MarkupLine("{0}: time ∝ n^{1}", Mixers.Name(kind), double.IsFinite(exponent) ? exponent.ToString("0.00", CultureInfo.InvariantCulture) : "? (fewer than two lengths ran)");
+            return 0;
+        }));
+        return new Command("longctx", "Long-context mixers (Longformer, BigBird, Reformer, Linformer, Hyena, Mamba; full attention as the baseline).") { train, bench };
+    }
+
+    private static ByteCorpus Treasury(ParseResult parse, CancellationToken cancellation)
+    {
+        var store = new DataStore(DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)));
+        var dir = store.Require(DataCatalog.TreasuryOfDavid, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation);
+        var docs = TreasuryOfDavid.Read(dir);
+        var train = new StringBuilder();
+        var heldOut = new StringBuilder();
+        for (int i = 0; i < docs.Count; i++) (i % 10 == 9 ? heldOut : train).Append(docs[i].Text).Append("\n\n");
+        return ByteCorpus.FromText(train.ToString(), heldOut.ToString(), "Treasury of David");
+    }
+
+    private static ByteCorpus FromFile(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        var text = File.ReadAllText(path, new UTF8Encoding(false, throwOnInvalidBytes: true));
+        int cut = (int)(text.Length * 0.9);
+        return ByteCorpus.FromText(text[..cut], text[cut..], path);
+    }
+
+    private static int Guard(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (OperationCanceledException)
+        {
+            AnsiConsole.MarkupLine("[yellow]stopped.[/] Continue with --resume.");
+            return 130;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or TrainingDivergedException or InsufficientMemoryException or DecoderFallbackException)
+        {
+            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
+            return e is ArgumentException ? 2 : 1;
+        }
+    }
+}

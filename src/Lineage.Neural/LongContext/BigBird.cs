@@ -1,0 +1,107 @@
+// BigBird's attention: window + global + random blocks.
+// Paper:   Zaheer et al. 2020, "Big Bird: Transformers for Longer Sequences", arXiv:2007.14062.
+// Lineage: Longformer's window and global tokens, plus r random key blocks per query block. Random edges make the
+//          attention graph an expander (short paths between any two tokens); the paper proves the sparse pattern keeps
+//          full attention's expressiveness (a universal approximator of sequence functions, Turing complete).
+// Shapes:  B batch, n tokens, C channels, H heads, D = C / H, b block size, r random blocks, g global blocks.
+// How:     block-sparse attention (BlockSparseAttention): query block i gathers blocks i−1, i, i+1 (i−1, i when
+//          causal), the g global blocks and r random blocks, attending to every token in them; the global blocks'
+//          queries attend to everything. O(n · (3 + g + r) · b).
+// Deviations: the random blocks are fixed per layer (drawn from the layer's seed and the number of blocks) rather than
+//          redrawn per example, as in the paper's ITC variant at inference; when causal, random blocks are drawn
+//          among earlier blocks only (the paper is bidirectional). Global tokens are the first ⌈GlobalTokens / b⌉
+//          blocks. Lengths not a multiple of b are padded and the padding masked.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.LongContext;
+
+/// <summary>BigBird self-attention: window, global and random blocks.</summary>
+public sealed class BigBirdMixer : AttentionMixerBase
+{
+    private readonly Linear q;
+    private readonly Linear k;
+    private readonly Linear v;
+    private readonly Linear o;
+
+    /// <summary>Block <see cref="MixerConfig.Block"/>, <see cref="MixerConfig.RandomBlocks"/> random blocks, global tokens rounded up to blocks.</summary>
+    public BigBirdMixer(MixerConfig config) : base(nameof(BigBirdMixer), config)
+    {
+        q = nn.Linear(config.Dim, config.Dim);
+        k = nn.Linear(config.Dim, config.Dim);
+        v = nn.Linear(config.Dim, config.Dim);
+        o = nn.Linear(config.Dim, config.Dim);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override MixerKind Kind => MixerKind.BigBird;
+
+    /// <inheritdoc />
+    public override long EstimateBytes(long batch, long n)
+    {
+        long bs = Config.Block, g = (Config.GlobalTokens + bs - 1) / bs;
+        long strip = (3 + g + Config.RandomBlocks) * bs;
+        return 4L * 4 * batch * Config.Heads * (n + bs) * strip + 4L * 4 * batch * Config.Heads * g * bs * n + 24L * 4 * batch * n * Config.Dim;
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        MixerInput.Check(x, Config.Dim, "BigBird");
+        if (x.shape[1] == 0) return Empty(x);
+        MemoryGuard.Check("BigBird", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
+        using var scope = NewDisposeScope();
+        var y = Attention(Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)), Config, dense: false);
+        return o.forward(Merge(y)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>BigBird attention of q, k, v (B, H, n, D): block-sparse, or through the equivalent n × n mask (the reference).</summary>
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, MixerConfig config, bool dense)
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(v);
+        ArgumentNullException.ThrowIfNull(config);
+        long n = q.shape[2];
+        if (n == 0) return zeros_like(q);
+        using var scope = NewDisposeScope();
+        int bs = (int)Math.Min(config.Block, n);
+        var (qp, kp, vp) = (MixerInput.PadTime(q, bs), MixerInput.PadTime(k, bs), MixerInput.PadTime(v, bs));
+        var pattern = Pattern(qp.shape[2] / bs, bs, config.GlobalTokens, config.RandomBlocks, config.Causal, config.Seed);
+        BlockSparseAttention.TokenRule everyToken = (p, s) => ones_like(p * s, ScalarType.Bool);
+        double scale = 1.0 / Math.Sqrt(q.shape[3]);
+        var y = dense ? BlockSparseAttention.Dense(qp, kp, vp, pattern, everyToken, n, config.Causal, scale)
+                      : BlockSparseAttention.Attend(qp, kp, vp, pattern, everyToken, n, config.Causal, scale);
+        return y.narrow(2, 0, n).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Window, global and random key blocks per query block; the random ones avoid the window and global blocks.</summary>
+    public static BlockPattern Pattern(long blocks, int blockSize, int globalTokens, int randomBlocks, bool causal, int seed)
+    {
+        long globalBlocks = Math.Min(blocks, (globalTokens + blockSize - 1) / blockSize);
+        var rng = new Random(Core.Training.StableSeed.Of(seed, blocks));   // stable across processes, so a reloaded model has the same pattern
+        var lists = new List<IReadOnlyList<long>>();
+        for (long i = 0; i < blocks; i++)
+        {
+            var list = new List<long> { i - 1, i };
+            if (!causal) list.Add(i + 1);
+            for (long j = 0; j < globalBlocks; j++) list.Add(j);
+            var candidates = new List<long>();
+            for (long j = globalBlocks; j < (causal ? i - 1 : blocks); j++)
+                if (Math.Abs(j - i) > 1) candidates.Add(j);
+            for (int r = 0; r < randomBlocks; r++)
+            {
+                if (candidates.Count == 0) { list.Add(-1); continue; }   // a placeholder keeps every row the same width
+                int pick = rng.Next(candidates.Count);
+                list.Add(candidates[pick]);
+                candidates.RemoveAt(pick);
+            }
+
+            lists.Add(list);
+        }
+
+        return BlockPattern.FromLists(blockSize, lists, globalBlocks * blockSize);
+    }
+}

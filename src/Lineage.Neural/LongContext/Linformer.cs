@@ -1,0 +1,87 @@
+// Linformer: keys and values projected along the sequence to a fixed length k.
+// Paper:   Wang et al. 2020, "Linformer: Self-Attention with Linear Complexity", arXiv:2006.04768.
+// Lineage: the n × n attention matrix is approximately low-rank (its spectrum decays fast), so projecting the n keys
+//          and values to k rows with learned E, F ∈ ℝ^{k × n} loses little: head = softmax(Q (E K)ᵀ / √D) (F V),
+//          n × k scores, O(n k) time and memory.
+// Shapes:  B batch, n tokens (≤ MaxLength), C channels, H heads, D = C / H, k projected length.
+// Deviations: E and F are shared across heads (the paper's "headwise sharing"); a sequence shorter than MaxLength uses
+//          the first n columns of E and F (the same as zero-padding to MaxLength, as the reference code does). Linformer
+//          mixes every position into every projected row, so it is not causal: the language-model experiments leave it
+//          out (MixerLm refuses it), and its error against full attention is measured as a function of k instead.
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.LongContext;
+
+/// <summary>Linformer self-attention (bidirectional): keys and values projected along the sequence to k rows.</summary>
+public sealed class LinformerMixer : AttentionMixerBase
+{
+    private readonly Linear q;
+    private readonly Linear k;
+    private readonly Linear v;
+    private readonly Linear o;
+    private readonly Parameter E;
+    private readonly Parameter F;
+
+    /// <summary>Projected length <see cref="MixerConfig.ProjectedLength"/>, longest sequence <see cref="MixerConfig.MaxLength"/>.</summary>
+    /// <exception cref="ArgumentException">A causal configuration: Linformer cannot be causal.</exception>
+    public LinformerMixer(MixerConfig config) : base(nameof(LinformerMixer), config)
+    {
+        q = nn.Linear(config.Dim, config.Dim);
+        k = nn.Linear(config.Dim, config.Dim);
+        v = nn.Linear(config.Dim, config.Dim);
+        o = nn.Linear(config.Dim, config.Dim);
+        // The paper initialises E and F like linear layers: N(0, 1/k) keeps E K on the scale of K.
+        E = nn.Parameter(randn(config.ProjectedLength, config.MaxLength) / Math.Sqrt(config.ProjectedLength));
+        F = nn.Parameter(randn(config.ProjectedLength, config.MaxLength) / Math.Sqrt(config.ProjectedLength));
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override MixerKind Kind => MixerKind.Linformer;
+
+    /// <inheritdoc />
+    public override long EstimateBytes(long batch, long n) => 4L * 4 * batch * Config.Heads * n * Config.ProjectedLength + 24L * 4 * batch * n * Config.Dim;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        MixerInput.Check(x, Config.Dim, "Linformer");
+        long n = x.shape[1];
+        if (n == 0) return Empty(x);
+        if (n > Config.MaxLength) throw new ArgumentException($"Linformer's projections have {Config.MaxLength} columns; the sequence has {n} tokens.", nameof(x));
+        MemoryGuard.Check("Linformer", x.shape[0], n, EstimateBytes(x.shape[0], n));
+        using var scope = NewDisposeScope();
+        var y = Attention(Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)), E.narrow(1, 0, n), F.narrow(1, 0, n));
+        return o.forward(Merge(y)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>softmax(Q (E K)ᵀ / √D) (F V) for q, k, v (B, H, n, D) and projections e, f (k, n).</summary>
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, Tensor e, Tensor f)
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        ArgumentNullException.ThrowIfNull(k);
+        ArgumentNullException.ThrowIfNull(v);
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(f);
+        using var scope = NewDisposeScope();
+        var kp = einsum("kn,bhnd->bhkd", e, k);                                     // (B, H, k, D)
+        var vp = einsum("kn,bhnd->bhkd", f, v);
+        var scores = q.matmul(kp.transpose(-1, -2)) * (1.0 / Math.Sqrt(q.shape[3])); // (B, H, n, k)
+        return scores.softmax(-1).matmul(vp).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Segment means as a (k, n) projection: row r averages positions [r·n/k, (r+1)·n/k). With k = n it is the identity.</summary>
+    public static Tensor MeanPooling(int k, int n)
+    {
+        var m = new float[k * n];
+        for (int r = 0; r < k; r++)
+        {
+            int from = (int)((long)r * n / k), to = (int)((long)(r + 1) * n / k);
+            for (int j = from; j < to; j++) m[r * n + j] = 1f / (to - from);
+        }
+
+        return tensor(m, [k, n]);
+    }
+}

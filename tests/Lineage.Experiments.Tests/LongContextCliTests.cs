@@ -1,0 +1,32 @@
+namespace Lineage.Experiments.Tests;
+
+/// <summary><c>lineage longctx</c> as a user runs it.</summary>
+public class LongContextCliTests
+{
+    private static (int ExitCode, string Output) Lineage(params string[] args) =>
+        TestPaths.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "lineage.dll"), .. args]);
+
+    [Fact]
+    public void Bench_MeasuresEachLength_SkipsWhatWouldNotFit_AndFitsTheExponent()
+    {
+        var (code, output) = Lineage("longctx", "bench", "--mixer", "full", "--lengths", "128,256,4096", "--memory-cap-mib", "64");
+        Assert.Equal(0, code);
+        Assert.Contains("memory: needs", output, StringComparison.Ordinal);     // 4096 written out needs ≈ 0.6 GiB
+        Assert.Contains("time ∝ n^", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BadInput_UnknownMixer_BadLengths_NonCausalLm_ExitWith2()
+    {
+        var (code, output) = Lineage("longctx", "bench", "--mixer", "lstm");
+        Assert.Equal(2, code);
+        Assert.Contains("known: full, longformer", output, StringComparison.Ordinal);
+        (code, output) = Lineage("longctx", "bench", "--mixer", "hyena", "--lengths", "64,x");
+        Assert.Equal(2, code);
+        Assert.Contains("'x'", output, StringComparison.Ordinal);
+        using var dir = new TempFolder();
+        (code, output) = Lineage("longctx", "train", "--mixer", "linformer", "--out", dir.Path, "--data", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("causal", output, StringComparison.Ordinal);
+    }
+}
