@@ -60,7 +60,7 @@ public sealed class BertRobertaExperiment : IExperiment
                  "no NSP, dynamic masks, larger batches) on e-mails and Brown; held-out masked-LM loss curves; fine-tuned on SpamAssassin beside TF-IDF.",
         Paper: Papers.Devlin2019,
         Budget: TimeSpan.FromMinutes(3),
-        QuickBudget: TimeSpan.FromSeconds(20));
+        QuickBudget: TimeSpan.FromSeconds(12));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)

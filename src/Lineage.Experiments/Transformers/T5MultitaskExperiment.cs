@@ -61,7 +61,7 @@ public sealed class T5MultitaskExperiment : IExperiment
                  "mixed in every batch of one small T5 with a SentencePiece vocabulary; held-out accuracy of each task from generated text.",
         Paper: Papers.Raffel2020,
         Budget: TimeSpan.FromMinutes(3),
-        QuickBudget: TimeSpan.FromSeconds(20));
+        QuickBudget: TimeSpan.FromSeconds(12));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)
