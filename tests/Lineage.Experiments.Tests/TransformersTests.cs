@@ -57,7 +57,7 @@ public class TransformersTests
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "vocabulary", "spiece.model")));
         using var t5 = Lineage.Neural.Transformers.T5Pretrained.Load(Path.Combine(dir.Path, experiment.Info.Id, "model"));
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "model", "spiece.model")));
-        var (code, output) = Cli("t5", "generate", "-m", Path.Combine(dir.Path, experiment.Info.Id, "model"), "-i", "pronounce: lineage");
+        var (code, output) = Cli("t5", "generate", "-m", Path.Combine(dir.Path, experiment.Info.Id, "model"), "-i", "pronounce: l i n e a g e");
         Assert.True(code == 0, output);
     }
 

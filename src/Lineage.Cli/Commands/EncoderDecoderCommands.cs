@@ -24,7 +24,7 @@ internal static class EncoderDecoderCommands
     public static Command T5()
     {
         var model = new Option<string>("--model", "-m") { Description = "T5 folder (config.json, model.safetensors, spiece.model).", DefaultValueFactory = _ => Path.Combine("out", "tour", "transformers.t5", "model") };
-        var input = new Option<string>("--input", "-i") { Description = "Input text with its task prefix, e.g. \"pronounce: lineage\" or \"tag: The dog ran .\".", Required = true };
+        var input = new Option<string>("--input", "-i") { Description = "Input text with its task prefix, e.g. \"pronounce: l i n e a g e\" or \"tag: The dog ran .\".", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to write.", DefaultValueFactory = _ => 40 };
         var generate = new Command("generate", "Write the answer to one text-to-text input (greedy decoding).") { model, input, maxTokens };
         generate.SetAction(parse => Guard(() =>
@@ -59,7 +59,7 @@ internal static class EncoderDecoderCommands
             {
                 cancellation.ThrowIfCancellationRequested();
                 var test = T5MultitaskExperiment.Sample(task.Test, parse.GetValue(count), settings.Seed);
-                var score = T5MultitaskExperiment.Score(task.Name, test, T5MultitaskExperiment.Generate(t5, spm, test, settings));
+                var score = T5MultitaskExperiment.Score(task.Name, test, T5MultitaskExperiment.Generate(t5, spm, test, settings), T5MultitaskExperiment.CommonTarget(task));
                 table.AddRow(Markup.Escape(task.Prefix), test.Count.ToString(CultureInfo.InvariantCulture), Markup.Escape(score.Headline));
             }
 

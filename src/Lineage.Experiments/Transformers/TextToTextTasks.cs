@@ -29,14 +29,15 @@ public static partial class TextToTextTasks
     public const double TestFraction = 0.1;
 
     /// <summary>
-    /// <c>pronounce: cat</c> → <c>K AE1 T</c>: CMUdict's first pronunciation of alphabetic words of 3–12 letters, held
-    /// out by word, so the held-out words are spellings the model never saw.
+    /// <c>pronounce: c a t</c> → <c>K AE1 T</c>: CMUdict's first pronunciation of alphabetic words of 3–12 letters, held
+    /// out by word, so the held-out words are spellings the model never saw. The word is spelled letter by letter, so
+    /// each letter is its own token (a word cut into subword pieces would hide its letters from a small model).
     /// </summary>
     public static TextTask Pronounce(IReadOnlyList<Pronunciation> dictionary)
     {
         ArgumentNullException.ThrowIfNull(dictionary);
         var pairs = dictionary.Where(e => e.Word.Length is >= 3 and <= 12 && e.Word.All(char.IsAsciiLetterUpper))
-            .Select(e => (Id: e.Word, Pair: new TextPair("pronounce", "pronounce: " + e.Word.ToLowerInvariant(), CmuDict.Join(e))));
+            .Select(e => (Id: e.Word, Pair: new TextPair("pronounce", "pronounce: " + Spell(e.Word), CmuDict.Join(e))));
         return Split("pronounce", "pronounce:", "CMUdict (words of 3–12 letters; held out by word)", pairs);
     }
 
@@ -64,6 +65,9 @@ public static partial class TextToTextTasks
         return new TextTask("classify", "classify:", $"SpamAssassin bodies (first {words} words; the encodings chapter's split)",
             [.. train.Documents.Select(Pair)], [.. test.Documents.Select(Pair)]);
     }
+
+    /// <summary>"cat" → "c a t": lower case, one letter per token.</summary>
+    public static string Spell(string word) => string.Join(' ', (word ?? throw new ArgumentNullException(nameof(word))).ToLowerInvariant().ToCharArray());
 
     /// <summary>A Brown tag without its -tl/-hl/-nc/-fw suffixes ("np-tl" → "np"); "--" and other punctuation tags stay.</summary>
     public static string BaseTag(string tag)
