@@ -13,5 +13,6 @@ root.Subcommands.Add(Word2VecCommand.Create());
 root.Subcommands.Add(GloveCommand.Create());
 root.Subcommands.Add(VectorsCommand.Create());
 foreach (var command in SequenceCommand.CreateAll()) root.Subcommands.Add(command);
+foreach (var command in VisionCommand.CreateAll()) root.Subcommands.Add(command);
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);

@@ -116,16 +116,8 @@ public sealed class BatchSizeExperiment : IExperiment
     private static StepHistory Train(ExperimentContext context, DualEncoder model, EmojiPairs pairs, CaptionTokenizer tokenizer, BatchSweepSettings s, int batch, string checkpoint, Action<long> report)
     {
         using var ids = tokenizer.EncodeBatch(pairs.Emoji.Select(e => e.Caption).ToList(), 16);
-        var train = pairs.Train.ToArray();
-        int b = Math.Min(batch, train.Length);
         var progress = new SyncProgress<StepReport>(r => report(r.Step));
-        return ContrastiveTrainer.Train(model, step =>
-        {
-            var random = new Random(HashCode.Combine(context.Seed, (int)step, batch));
-            var chosen = train.OrderBy(_ => random.Next()).Take(b).ToArray();
-            var rows = tensor(chosen.Select(e => 2L * e + random.Next(2)).ToArray());
-            return (ImageTensors.Normalize(pairs.Images.index_select(0, rows), 0.5f, 0.5f), ids.index_select(0, tensor(chosen.Select(e => (long)e).ToArray())));
-        }, new StepTrainingOptions(s.Steps, s.LearningRate, CheckpointPath: context.OutputFile(checkpoint), CheckpointEvery: s.Steps), s.Chunk, progress, context.Cancellation);
+        return ContrastiveTrainer.Train(model, pairs.Batches(ids, batch, context.Seed, batch), new StepTrainingOptions(s.Steps, s.LearningRate, CheckpointPath: context.OutputFile(checkpoint), CheckpointEvery: s.Steps), s.Chunk, progress, context.Cancellation);
     }
 
     /// <summary>Forward + backward time and peak memory of each loss alone, on random unit embeddings.</summary>

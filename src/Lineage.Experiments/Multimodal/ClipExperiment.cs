@@ -142,24 +142,14 @@ public sealed class ClipExperiment : IExperiment
     {
         var captions = pairs.Emoji.Select(e => e.Caption).ToList();
         using var ids = tokenizer.EncodeBatch(captions, s.Context);
-        var train = pairs.Train.ToArray();
-        int batch = Math.Min(s.Batch, train.Length);
         using var bar = context.Progress.Start(label, s.Steps);
         var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:0.000}")));
-        return ContrastiveTrainer.Train(model, step =>
-        {
-            // Distinct emoji in a batch (no duplicate captions), each with one of its two drawings.
-            var random = new Random(HashCode.Combine(context.Seed, (int)step));
-            var chosen = train.OrderBy(_ => random.Next()).Take(batch).ToArray();
-            var rows = tensor(chosen.Select(e => 2L * e + random.Next(2)).ToArray());
-            var images = ImageTensors.Normalize(pairs.Images.index_select(0, rows), 0.5f, 0.5f);
-            return (images, ids.index_select(0, tensor(chosen.Select(e => (long)e).ToArray())));
-        }, new StepTrainingOptions(s.Steps, s.LearningRate, GradClip: 1.0, CheckpointPath: context.OutputFile(checkpoint), CheckpointEvery: 100),
+        return ContrastiveTrainer.Train(model, pairs.Batches(ids, s.Batch, context.Seed), new StepTrainingOptions(s.Steps, s.LearningRate, GradClip: 1.0, CheckpointPath: context.OutputFile(checkpoint), CheckpointEvery: 100),
         s.Chunk, progress, context.Cancellation);
     }
 
     /// <summary>Recall both ways on the held-out emoji; category prompt accuracy on held-out emoji and unseen sub-categories.</summary>
-    internal static Dictionary<string, double> EvaluateEmoji(DualEncoder model, EmojiPairs pairs, CaptionTokenizer tokenizer, int context)
+    public static Dictionary<string, double> EvaluateEmoji(DualEncoder model, EmojiPairs pairs, CaptionTokenizer tokenizer, int context)
     {
         using var scope = NewDisposeScope();
         var held = pairs.HeldOut;

@@ -49,6 +49,12 @@ public sealed class EmojiPairs : IDisposable
         var twitter = context.Require(DataCatalog.Twemoji);
         var google = context.Require(DataCatalog.GoogleEmoji);
         var manifests = new[] { context.Data.Check(DataCatalog.Twemoji).Manifest!, context.Data.Check(DataCatalog.GoogleEmoji).Manifest! };
+        return Load(twitter, google, manifests, side, limit, seed, context.Cancellation);
+    }
+
+    /// <summary>Loads the pairs from the two cache folders (see the other overload).</summary>
+    public static EmojiPairs Load(string twitter, string google, IReadOnlyList<DataManifest> manifests, int side, int limit, int seed, CancellationToken cancellation)
+    {
         var inGoogle = Twemoji.Read(google).Select(e => e.Image).ToHashSet(StringComparer.Ordinal);
         var emoji = Twemoji.Read(twitter).Where(e => inGoogle.Contains(e.Image) && e.Category != "Component").ToList();
         if (limit > 0)
@@ -61,7 +67,7 @@ public sealed class EmojiPairs : IDisposable
         var images = new List<RgbImage>(2 * emoji.Count);
         foreach (var e in emoji)
         {
-            context.Cancellation.ThrowIfCancellationRequested();
+            cancellation.ThrowIfCancellationRequested();
             images.Add(ImageLoader.Load(Twemoji.ImagePath(twitter, e.Image), side));
             images.Add(ImageLoader.Load(Twemoji.ImagePath(google, e.Image), side));
         }
@@ -96,6 +102,24 @@ public sealed class EmojiPairs : IDisposable
         var rows = emoji.SelectMany(e => new long[] { 2L * e, 2L * e + 1 }).ToArray();
         using var index = tensor(rows);
         return (Images.index_select(0, index), [.. emoji.SelectMany(e => new[] { e, e })]);
+    }
+
+    /// <summary>
+    /// The training batch of step s, drawn from s alone (so a resumed run sees the same batches): <paramref name="batch"/>
+    /// distinct training emoji (no duplicate captions), each with one of its two drawings, normalised to [−1, 1], and
+    /// their caption ids (rows of <paramref name="captionIds"/>, one per emoji).
+    /// </summary>
+    public Func<long, (Tensor Images, Tensor Ids)> Batches(Tensor captionIds, int batch, int seed, int salt = 0)
+    {
+        var train = Train.ToArray();
+        int b = Math.Min(batch, train.Length);
+        return step =>
+        {
+            var random = new Random(HashCode.Combine(seed, (int)step, salt));
+            var chosen = train.OrderBy(_ => random.Next()).Take(b).ToArray();
+            var rows = tensor(chosen.Select(e => 2L * e + random.Next(2)).ToArray());
+            return (ImageTensors.Normalize(Images.index_select(0, rows), 0.5f, 0.5f), captionIds.index_select(0, tensor(chosen.Select(e => (long)e).ToArray())));
+        };
     }
 
     /// <inheritdoc />
