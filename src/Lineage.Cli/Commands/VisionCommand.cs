@@ -33,8 +33,8 @@ internal static class VisionCommand
     private static Command Classifier(string name)
     {
         string title = name == "vit" ? "ViT" : "Swin";
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the 60,000 training images.", DefaultValueFactory = _ => 4 };
-        var rate = new Option<double>("--lr") { Description = "AdamW's learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the 60,000 training images.", DefaultValueFactory = _ => 5 };
+        var rate = new Option<double>("--lr") { Description = "AdamW's peak learning rate (300 warm-up steps, then cosine decay).", DefaultValueFactory = _ => 2e-3 };
         var examples = new Option<int>("--train-examples") { Description = "Training images used (the first N).", DefaultValueFactory = _ => 60_000 };
         var train = new Command("train", $"Train a {title} on Fashion-MNIST; a checkpoint is written after every epoch, the model folder at the end.") { epochs, rate, examples, Resume, ModelFolder };
         train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
@@ -52,7 +52,7 @@ internal static class VisionCommand
                 EvalBatchSize: 1000, CheckpointPath: checkpoint, Resume: parse.GetValue(Resume));
             AnsiConsole.MarkupLine("{0}: {1:N0} parameters, {2:N0} training images; checkpoint {3}", title, model.parameters().Sum(p => p.numel()), xTrain.shape[0], Markup.Escape(checkpoint));
             long steps = options.Epochs * ((xTrain.shape[0] + 127) / 128);
-            var history = WithBar(parse, steps, report => ClassifierTrainer.Train(model, xTrain, yTrain, xTest, yTest, options,
+            var history = WithBar(parse, steps, report => ScheduledTrainer.Train(model, xTrain, yTrain, xTest, yTest, options, 300,
                 new Reporter(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}, loss {r.Loss:0.000}"))), cancellation));
             foreach (var e in history.Epochs)
                 AnsiConsole.MarkupLine("epoch {0}: test accuracy {1:P2}, {2:0} s", e.Epoch, e.TestAccuracy, e.Seconds);

@@ -19,19 +19,20 @@ namespace Lineage.Experiments.Vision;
 /// <param name="TestExamples">Test images used (the first N).</param>
 /// <param name="Sides">Image sides of the scaling measurement.</param>
 /// <param name="ScalingBatch">Images per forward pass in the scaling measurement.</param>
-public sealed record SwinSettings(SwinConfig Model, ClassifierTrainingOptions Training, int TrainExamples, int TestExamples, int[] Sides, int ScalingBatch)
+/// <param name="WarmupSteps">Linear warm-up steps before the cosine decay.</param>
+public sealed record SwinSettings(SwinConfig Model, ClassifierTrainingOptions Training, int TrainExamples, int TestExamples, int[] Sides, int ScalingBatch, int WarmupSteps)
 {
     /// <summary>The real run: patch 2 (14 × 14 tokens), window 7, stages of width 32 and 64.</summary>
     public static SwinSettings Default(int seed) => new(
         new SwinConfig(Patch: 2, Dim: 32, Depths: [2, 2], Heads: [2, 4], Window: 7, MlpRatio: 2),
-        new ClassifierTrainingOptions(Epochs: 2, BatchSize: 128, LearningRate: 1e-3, WeightDecay: 0.05, Seed: seed), 60_000, 10_000,
-        [28, 56, 112, 224], 4);
+        new ClassifierTrainingOptions(Epochs: 2, BatchSize: 128, LearningRate: 2e-3, WeightDecay: 0.05, Seed: seed), 60_000, 10_000,
+        [28, 56, 112, 224], 4, WarmupSteps: 200);
 
     /// <summary>Smoke-test sizes.</summary>
     public static SwinSettings Quick(int seed) => new(
         new SwinConfig(Patch: 4, Dim: 16, Depths: [1, 1], Heads: [2, 2], Window: 7, MlpRatio: 2),
         new ClassifierTrainingOptions(Epochs: 1, BatchSize: 128, LearningRate: 2e-3, Seed: seed), 3_000, 1_000,
-        [28, 56, 112], 1);
+        [28, 56, 112], 1, WarmupSteps: 5);
 }
 
 /// <summary>Swin's shifted windows on Fashion-MNIST and its linear cost against ViT's quadratic one.</summary>
@@ -60,7 +61,7 @@ public sealed class SwinExperiment : IExperiment
         using var model = new Swin(settings.Model);
         var result = context.Result();
         var cache = context.Models.Entry(Info.Id, settings, [data.Manifest]);
-        (var history, result.Model) = cache.LoadOrTrain(model, () => VisionTraining.Train(context, model, data, settings.Training, "Swin on Fashion-MNIST"));
+        (var history, result.Model) = cache.LoadOrTrain(model, () => VisionTraining.Train(context, model, data, settings.Training, "Swin on Fashion-MNIST", settings.WarmupSteps));
         if (result.Model == ModelOrigin.Reused) context.Progress.Log($"{Info.Id}: reusing the trained model {cache.Key}");
         var (testLoss, accuracy) = ClassifierTrainer.Evaluate(model, data.XTest, data.YTest, 1000);
         result.Metric("test_accuracy", accuracy)
