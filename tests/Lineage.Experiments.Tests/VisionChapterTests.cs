@@ -40,6 +40,18 @@ public class VisionChapterTests
     }
 
     [Fact]
+    public void DataSize_Quick_TrainsViTAndCnnOnEachFraction()
+    {
+        if (!TestPaths.Has(DataCatalog.FashionMnist)) return;
+        using var dir = new TempFolder();
+        var r = Run(new DataSizeExperiment(), dir);
+        Assert.InRange(r.Metrics["vit_accuracy_5pct"], 0, 1);
+        Assert.InRange(r.Metrics["cnn_accuracy_20pct"], 0, 1);
+        Assert.Contains(r.Plots, p => p.File.EndsWith("accuracy-vs-data.png", StringComparison.Ordinal));
+        Assert.Equal(2, r.Tables.Single().Rows.Count);
+    }
+
+    [Fact]
     public void Clip_Quick_RetrievesAboveChance_AndWritesAModelFolder()
     {
         if (!TestPaths.Has(DataCatalog.Twemoji) || !TestPaths.Has(DataCatalog.GoogleEmoji) || !TestPaths.Has(DataCatalog.FashionMnist)) return;

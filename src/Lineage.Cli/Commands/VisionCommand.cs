@@ -53,7 +53,7 @@ internal static class VisionCommand
             AnsiConsole.MarkupLine("{0}: {1:N0} parameters, {2:N0} training images; checkpoint {3}", title, model.parameters().Sum(p => p.numel()), xTrain.shape[0], Markup.Escape(checkpoint));
             long steps = options.Epochs * ((xTrain.shape[0] + 127) / 128);
             var history = WithBar(parse, steps, report => ScheduledTrainer.Train(model, xTrain, yTrain, xTest, yTest, options, 300,
-                new Reporter(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}, loss {r.Loss:0.000}"))), cancellation));
+                new Reporter(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}, loss {r.Loss:0.000}"))), cancellation: cancellation));
             foreach (var e in history.Epochs)
                 AnsiConsole.MarkupLine("epoch {0}: test accuracy {1:P2}, {2:0} s", e.Epoch, e.TestAccuracy, e.Seconds);
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(dir, "model");

@@ -135,7 +135,7 @@ public static class VisionTraining
     /// checkpoint after every epoch in the experiment's output folder.
     /// </summary>
     public static TrainingHistory Train(ExperimentContext context, nn.Module<Tensor, Tensor> model, FashionImages data, ClassifierTrainingOptions options, string label,
-        int warmupSteps, Tensor? xTrain = null, Tensor? yTrain = null, string checkpoint = "checkpoint.bin")
+        int warmupSteps, Tensor? xTrain = null, Tensor? yTrain = null, string checkpoint = "checkpoint.bin", long maxSteps = 0)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(data);
@@ -144,10 +144,11 @@ public static class VisionTraining
         yTrain ??= data.YTrain;
         var training = options with { CheckpointPath = context.OutputFile(checkpoint), EvalBatchSize = 1000 };
         long steps = training.Epochs * ((xTrain.shape[0] + training.BatchSize - 1) / training.BatchSize);
+        if (maxSteps > 0) steps = Math.Min(steps, maxSteps);
         using var bar = context.Progress.Start(label, steps);
         var progress = new SyncProgress<StepReport>(r =>
             bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}/{training.Epochs}, loss {r.Loss:0.000}")));
-        return ScheduledTrainer.Train(model, xTrain, yTrain, data.XTest, data.YTest, training, warmupSteps, progress, context.Cancellation);
+        return ScheduledTrainer.Train(model, xTrain, yTrain, data.XTest, data.YTest, training, warmupSteps, progress, maxSteps, context.Cancellation);
     }
 
     /// <summary>Learning-curve and test-accuracy plots.</summary>

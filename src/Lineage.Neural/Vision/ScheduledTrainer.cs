@@ -30,9 +30,10 @@ public static class ScheduledTrainer
     /// <param name="warmupSteps">Steps of linear warm-up.</param>
     /// <param name="progress">Told after every step.</param>
     /// <param name="cancellation">Stops between steps; the last epoch's checkpoint is intact.</param>
+    /// <param name="maxSteps">Stop after this many steps in all, even within an epoch (0: no limit), for equal-compute comparisons.</param>
     /// <exception cref="TrainingDivergedException">A loss was NaN or infinite.</exception>
     public static TrainingHistory Train(nn.Module<Tensor, Tensor> model, Tensor xTrain, Tensor yTrain, Tensor xTest, Tensor yTest,
-        ClassifierTrainingOptions options, int warmupSteps, IProgress<StepReport>? progress = null, CancellationToken cancellation = default)
+        ClassifierTrainingOptions options, int warmupSteps, IProgress<StepReport>? progress = null, long maxSteps = 0, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(xTrain);
@@ -51,19 +52,21 @@ public static class ScheduledTrainer
 
         long n = xTrain.shape[0];
         long perEpoch = (n + options.BatchSize - 1) / options.BatchSize;
-        long total = perEpoch * options.Epochs;
+        long total = maxSteps > 0 ? Math.Min(perEpoch * options.Epochs, maxSteps) : perEpoch * options.Epochs;
         long step = history.StepLosses.Count;
-        for (int epoch = history.Epochs.Count + 1; epoch <= options.Epochs; epoch++)
+        for (int epoch = history.Epochs.Count + 1; epoch <= options.Epochs && step < total; epoch++)
         {
             var clock = Stopwatch.StartNew();
             model.train();
             var order = Enumerable.Range(0, (int)n).Select(i => (long)i).ToArray();
             new Random(options.Seed + epoch).Shuffle(order);
             double sum = 0;
-            for (long start = 0; start < n; start += options.BatchSize)
+            long taken = 0;
+            for (long start = 0; start < n && step < total; start += options.BatchSize)
             {
                 cancellation.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
+                taken++;
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRate(step, total, warmupSteps, options.LearningRate);
                 var index = tensor(order.AsSpan((int)start, (int)Math.Min(options.BatchSize, n - start)).ToArray());
                 optimizer.zero_grad();
@@ -80,7 +83,7 @@ public static class ScheduledTrainer
             }
 
             var (testLoss, accuracy) = ClassifierTrainer.Evaluate(model, xTest, yTest, options.EvalBatchSize);
-            history.Epochs.Add(new EpochReport(epoch, sum / perEpoch, testLoss, accuracy, clock.Elapsed.TotalSeconds));
+            history.Epochs.Add(new EpochReport(epoch, sum / Math.Max(1, taken), testLoss, accuracy, clock.Elapsed.TotalSeconds));
             if (options.CheckpointPath is not null)
                 Checkpoint.Save(options.CheckpointPath, model, optimizer, new CheckpointInfo(epoch, JsonSerializer.Serialize(history)));
         }
