@@ -61,7 +61,7 @@ public sealed class ClipExperiment : IExperiment
         Summary: "Dual encoders (ViT + text transformer) trained with InfoNCE (CLIP) and the pairwise sigmoid (SigLIP) on Twemoji + Google emoji and on Fashion-MNIST captions; held-out recall@1/@5 both ways and prompt classification.",
         Paper: Papers.Radford2021,
         Budget: TimeSpan.FromMinutes(3),
-        QuickBudget: TimeSpan.FromSeconds(15));
+        QuickBudget: TimeSpan.FromSeconds(10));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)

@@ -49,7 +49,7 @@ public sealed class SwinExperiment : IExperiment
         Summary: "Swin (window 7, shifted windows, relative position bias, patch merging) on Fashion-MNIST; forward time and memory of ViT vs Swin at sides 28–224 with fitted exponents.",
         Paper: Papers.Liu2021,
         Budget: TimeSpan.FromMinutes(3),
-        QuickBudget: TimeSpan.FromSeconds(10));
+        QuickBudget: TimeSpan.FromSeconds(8));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)

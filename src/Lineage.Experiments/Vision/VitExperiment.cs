@@ -43,7 +43,7 @@ public sealed class VitExperiment : IExperiment
         Summary: "28×28 images cut into 4×4 patches (49 tokens + [CLS]), learned positions, 4 pre-LN blocks; test accuracy and attention rollout.",
         Paper: Papers.Dosovitskiy2021,
         Budget: TimeSpan.FromMinutes(4),
-        QuickBudget: TimeSpan.FromSeconds(10));
+        QuickBudget: TimeSpan.FromSeconds(8));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)
