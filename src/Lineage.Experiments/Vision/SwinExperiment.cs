@@ -178,10 +178,26 @@ public sealed class SwinExperiment : IExperiment
     }
 }
 
-/// <summary>Peak resident memory of the process during an action (Linux: reset VmHWM through /proc/self/clear_refs, read it after).</summary>
+/// <summary>
+/// Peak resident memory an action adds (Linux). glibc keeps freed memory for reuse, which would hide new allocations
+/// from the resident-set size, so before the action every free page is returned to the system (<c>malloc_trim(0)</c>)
+/// and allocations of 64 KiB and more are served by fresh mappings (<c>mallopt(M_MMAP_THRESHOLD)</c>); the high-water mark
+/// (VmHWM) is then reset through <c>/proc/self/clear_refs</c> and read after the action. Afterwards the threshold is set to
+/// glibc's dynamic maximum (32 MiB), so later work reuses memory as before.
+/// </summary>
 public static class PeakMemory
 {
-    /// <summary>Bytes by which the resident-set high-water mark exceeded the resident set before <paramref name="action"/>; 0 where /proc is not available.</summary>
+    private const int MmapThreshold = -3;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    private static extern int Mallopt(int parameter, int value);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
+    private static extern int MallocTrim(nuint pad);
+
+    /// <summary>Bytes by which the resident-set high-water mark exceeded the resident set before <paramref name="action"/>; 0 where this is not Linux with glibc.</summary>
     public static double Measure(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -191,20 +207,26 @@ public static class PeakMemory
         {
             try
             {
+                _ = Mallopt(MmapThreshold, 64 * 1024);
+                _ = MallocTrim(0);
                 File.WriteAllText("/proc/self/clear_refs", "5");          // resets VmHWM to the current RSS
                 before = Read("VmRSS:");
             }
-            catch (IOException)
-            {
-                supported = false;
-            }
-            catch (UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException)
             {
                 supported = false;
             }
         }
 
-        action();
+        try
+        {
+            action();
+        }
+        finally
+        {
+            if (supported) _ = Mallopt(MmapThreshold, 32 * 1024 * 1024);
+        }
+
         return supported ? Math.Max(0, Read("VmHWM:") - before) : 0;
     }
 
