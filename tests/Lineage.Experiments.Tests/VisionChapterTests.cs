@@ -29,14 +29,23 @@ public class VisionChapterTests
     }
 
     [Fact]
-    public void Swin_Quick_TrainsAndMeasuresForwardCost()
+    public void Swin_Quick_Trains()
     {
         if (!TestPaths.Has(DataCatalog.FashionMnist)) return;
         using var dir = new TempFolder();
         var r = Run(new SwinExperiment(), dir);
         Assert.True(r.Metrics["test_accuracy"] > 0.3, $"accuracy {r.Metrics["test_accuracy"]}");
+        Assert.All(r.Claims, c => Assert.True(c.Passed, c.Statement));
+    }
+
+    [Fact]
+    public void Complexity_Quick_MeasuresBothModelsAtEverySide()
+    {
+        using var dir = new TempFolder();
+        var r = Run(new ComplexityExperiment(), dir);
         Assert.True(double.IsFinite(r.Metrics["vit_time_exponent"]) && double.IsFinite(r.Metrics["swin_time_exponent"]));
         Assert.Contains(r.Tables, t => t.Title.Contains("forward pass", StringComparison.Ordinal) && t.Rows.Count == 3);
+        Assert.True(r.Metrics["vit_forward_ms_112"] > 0);
     }
 
     [Fact]

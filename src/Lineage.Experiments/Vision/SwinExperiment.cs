@@ -17,38 +17,34 @@ namespace Lineage.Experiments.Vision;
 /// <param name="Training">Optimiser and schedule.</param>
 /// <param name="TrainExamples">Training images used (the first N).</param>
 /// <param name="TestExamples">Test images used (the first N).</param>
-/// <param name="Sides">Image sides of the scaling measurement.</param>
-/// <param name="ScalingBatch">Images per forward pass in the scaling measurement.</param>
 /// <param name="WarmupSteps">Linear warm-up steps before the cosine decay.</param>
-public sealed record SwinSettings(SwinConfig Model, ClassifierTrainingOptions Training, int TrainExamples, int TestExamples, int[] Sides, int ScalingBatch, int WarmupSteps)
+public sealed record SwinSettings(SwinConfig Model, ClassifierTrainingOptions Training, int TrainExamples, int TestExamples, int WarmupSteps)
 {
     /// <summary>The real run: patch 2 (14 × 14 tokens), window 7, stages of width 32 and 64.</summary>
     public static SwinSettings Default(int seed) => new(
         new SwinConfig(Patch: 2, Dim: 32, Depths: [2, 2], Heads: [2, 4], Window: 7, MlpRatio: 2),
-        new ClassifierTrainingOptions(Epochs: 2, BatchSize: 128, LearningRate: 2e-3, WeightDecay: 0.05, Seed: seed), 60_000, 10_000,
-        [28, 56, 112, 224], 4, WarmupSteps: 200);
+        new ClassifierTrainingOptions(Epochs: 2, BatchSize: 128, LearningRate: 2e-3, WeightDecay: 0.05, Seed: seed), 60_000, 10_000, WarmupSteps: 200);
 
     /// <summary>Smoke-test sizes.</summary>
     public static SwinSettings Quick(int seed) => new(
         new SwinConfig(Patch: 4, Dim: 16, Depths: [1, 1], Heads: [2, 2], Window: 7, MlpRatio: 2),
-        new ClassifierTrainingOptions(Epochs: 1, BatchSize: 128, LearningRate: 2e-3, Seed: seed), 3_000, 1_000,
-        [28, 56, 112], 1, WarmupSteps: 5);
+        new ClassifierTrainingOptions(Epochs: 1, BatchSize: 128, LearningRate: 2e-3, Seed: seed), 3_000, 1_000, WarmupSteps: 5);
 }
 
-/// <summary>Swin's shifted windows on Fashion-MNIST and its linear cost against ViT's quadratic one.</summary>
+/// <summary>Swin's shifted windows on Fashion-MNIST.</summary>
 public sealed class SwinExperiment : IExperiment
 {
-    /// <summary>Test accuracy bar (two epochs; see the note on calibration in <see cref="Run"/>).</summary>
-    public const double AccuracyBar = 0.85;
+    /// <summary>Test accuracy bar for two epochs: set below the MLP's 5-epoch 0.86 as a floor; not yet calibrated over seeds.</summary>
+    public const double AccuracyBar = 0.82;
 
     /// <inheritdoc />
     public ExperimentInfo Info { get; } = new(
         Id: "vision.swin",
         Family: Family.Vision,
-        Title: "Swin attends in shifted windows: linear cost in the image area",
-        Summary: "Swin (window 7, shifted windows, relative position bias, patch merging) on Fashion-MNIST; forward time and memory of ViT vs Swin at sides 28–224 with fitted exponents.",
+        Title: "Swin learns Fashion-MNIST in shifted windows",
+        Summary: "Swin (window 7, shifted windows, relative position bias, patch merging into two stages) trained on Fashion-MNIST; test accuracy.",
         Paper: Papers.Liu2021,
-        Budget: TimeSpan.FromMinutes(3),
+        Budget: TimeSpan.FromMinutes(2.5),
         QuickBudget: TimeSpan.FromSeconds(8));
 
     /// <inheritdoc />
@@ -75,14 +71,49 @@ public sealed class SwinExperiment : IExperiment
             result.ClaimAtLeast($"Swin reaches ≥ {AccuracyBar:P0} test accuracy on Fashion-MNIST in {settings.Training.Epochs} epochs", accuracy, AccuracyBar);
         VisionTraining.Curves(context, result, history, "Swin");
 
-        Scaling(context, result, settings);
         result.Note("Swin's block is the library's pre-LN TransformerBlock run on the windowed layout: the cyclic shift and window partition happen before it, " +
                     "and the relative position bias plus the −∞ shift mask enter as its additive attention bias.");
         return result;
     }
+}
+
+/// <summary>What the complexity measurement uses; part of nothing cached (no model is trained).</summary>
+/// <param name="Sides">Image sides.</param>
+/// <param name="Batch">Images per forward pass.</param>
+public sealed record ComplexitySettings(int[] Sides, int Batch)
+{
+    /// <summary>The real run.</summary>
+    public static ComplexitySettings Default => new([28, 56, 112, 224], 4);
+
+    /// <summary>Smoke-test sizes.</summary>
+    public static ComplexitySettings Quick => new([28, 56, 112], 1);
+}
+
+/// <summary>One forward pass of ViT (global attention) against Swin (window attention) as the image grows.</summary>
+public sealed class ComplexityExperiment : IExperiment
+{
+    /// <inheritdoc />
+    public ExperimentInfo Info { get; } = new(
+        Id: "vision.complexity",
+        Family: Family.Vision,
+        Title: "ViT's cost grows with the square of the patches, Swin's linearly",
+        Summary: "Time and peak memory of one forward pass of ViT and Swin (patch 4 both) on images upsampled to sides 28, 56, 112 and 224, with exponents fitted in the number of patches.",
+        Paper: Papers.Liu2021,
+        Budget: TimeSpan.FromMinutes(0.5),
+        QuickBudget: TimeSpan.FromSeconds(3));
+
+    /// <inheritdoc />
+    public ExperimentResult Run(ExperimentContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var result = context.Result();
+        Scaling(context, result, context.Quick ? ComplexitySettings.Quick : ComplexitySettings.Default);
+        result.Note("Random weights: the cost of a forward pass does not depend on them. Both models use the written-out attention, which holds the score matrices the complexity analysis counts.");
+        return result;
+    }
 
     /// <summary>Forward time and peak memory of ViT and Swin (patch 4 both, random weights) as the side grows.</summary>
-    private static void Scaling(ExperimentContext context, ExperimentResult result, SwinSettings settings)
+    private static void Scaling(ExperimentContext context, ExperimentResult result, ComplexitySettings settings)
     {
         var rows = new List<IReadOnlyList<string>>();
         var patches = new List<double>();
@@ -101,7 +132,7 @@ public sealed class SwinExperiment : IExperiment
             // The written-out kernel, so both models hold their score matrices as the complexity analysis assumes.
             vit.Kernel = AttentionKernel.Naive;
             swin.Kernel = AttentionKernel.Naive;
-            using var x = ImageTensors.Resize(rand(settings.ScalingBatch, 1, 28, 28), side);   // upsampled
+            using var x = ImageTensors.Resize(rand(settings.Batch, 1, 28, 28), side);   // upsampled
             var (sSwin, mSwin) = Measure(swin, x);
             var (sVit, mVit) = Measure(vit, x);
             double n = (side / 4.0) * (side / 4.0);
@@ -125,7 +156,7 @@ public sealed class SwinExperiment : IExperiment
               .Metric("swin_memory_exponent", swinMemory)
               .Metric($"vit_forward_ms_{settings.Sides[^1]}", vitSeconds[^1] * 1000)
               .Metric($"swin_forward_ms_{settings.Sides[^1]}", swinSeconds[^1] * 1000);
-        result.Table($"One forward pass of {settings.ScalingBatch} images (patch 4 both; written-out attention): time and peak memory", ["side (px)", "patches N", "ViT ms", "Swin ms", "ViT peak MB", "Swin peak MB"], rows);
+        result.Table($"One forward pass of {settings.Batch} images (patch 4 both; written-out attention): time and peak memory", ["side (px)", "patches N", "ViT ms", "Swin ms", "ViT peak MB", "Swin peak MB"], rows);
         if (!context.Quick)
         {
             // Calibration (2 cores, shared): ViT's time exponent 1.6–1.9 between 112 and 224 px, Swin's 0.9–1.1.
@@ -169,7 +200,7 @@ public sealed class SwinExperiment : IExperiment
         return (times.Order().ElementAt(1), bytes);
     }
 
-    /// <summary>Least-squares slope of log y on log x over the last two points.</summary>
+    /// <summary>Slope of log y against log x between the last two points: the exponent a of y ∝ xᵃ there.</summary>
     internal static double Slope(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         int n = x.Count;

@@ -18,10 +18,14 @@ namespace Lineage.Experiments.Vision;
 /// <param name="WarmupSteps">Linear warm-up steps before the cosine decay.</param>
 public sealed record VitSettings(VitConfig Model, ClassifierTrainingOptions Training, int TrainExamples, int TestExamples, int WarmupSteps)
 {
-    /// <summary>The real run: 60,000 images, patch 4 (49 patches), width 64, 4 pre-LN blocks; 5 epochs, peak 2e-3, cosine.</summary>
+    /// <summary>
+    /// The real run: 60,000 images, patch 4 (49 patches), width 64, 4 pre-LN blocks; 7 epochs, peak 2e-3, cosine. Measured
+    /// with this model and schedule over 5 epochs: 82.3, 84.5, 86.3, 87.4, 87.8% test accuracy, short of the bar; 7 epochs
+    /// give the cosine decay two more epochs.
+    /// </summary>
     public static VitSettings Default(int seed) => new(
         new VitConfig(Patch: 4, Dim: 64, Layers: 4, Heads: 4, MlpRatio: 2),
-        new ClassifierTrainingOptions(Epochs: 5, BatchSize: 128, LearningRate: 2e-3, WeightDecay: 0.05, Seed: seed), 60_000, 10_000, WarmupSteps: 300);
+        new ClassifierTrainingOptions(Epochs: 7, BatchSize: 128, LearningRate: 2e-3, WeightDecay: 0.05, Seed: seed), 60_000, 10_000, WarmupSteps: 300);
 
     /// <summary>Smoke-test sizes.</summary>
     public static VitSettings Quick(int seed) => new(
@@ -42,7 +46,7 @@ public sealed class VitExperiment : IExperiment
         Title: "A Vision Transformer learns Fashion-MNIST from patches",
         Summary: "28×28 images cut into 4×4 patches (49 tokens + [CLS]), learned positions, 4 pre-LN blocks; test accuracy and attention rollout.",
         Paper: Papers.Dosovitskiy2021,
-        Budget: TimeSpan.FromMinutes(4),
+        Budget: TimeSpan.FromMinutes(6),
         QuickBudget: TimeSpan.FromSeconds(8));
 
     /// <inheritdoc />

@@ -182,6 +182,43 @@ public static class ContrastiveLosses
         return (-total / n).squeeze().MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// SigLIP's loss with its gradient, block by block, so that at most N × chunk logits and their autograd state exist at
+    /// a time (the chunking the paper's memory claim rests on; a chunked forward alone still keeps every block for the
+    /// backward pass). Each block's loss is back-propagated into detached copies of u, v, t and b at once and its graph
+    /// freed; the summed gradients are then passed on to <paramref name="u"/>, <paramref name="v"/>, <paramref name="scale"/>
+    /// and <paramref name="bias"/> in one backward call (through the encoders, when u and v come from them).
+    /// </summary>
+    /// <returns>The loss value.</returns>
+    public static double SigmoidWithGradient(Tensor u, Tensor v, Tensor scale, Tensor bias, int chunk)
+    {
+        CheckPairs(u, v);
+        ArgumentNullException.ThrowIfNull(scale);
+        ArgumentNullException.ThrowIfNull(bias);
+        long n = u.shape[0];
+        long c = chunk <= 0 ? n : Math.Min(chunk, n);
+        using var outer = NewDisposeScope();
+        var ud = u.detach().requires_grad_(true);
+        var vd = v.detach().requires_grad_(true);
+        var sd = scale.detach().requires_grad_(true);
+        var bd = bias.detach().requires_grad_(true);
+        double total = 0;
+        for (long start = 0; start < n; start += c)
+        {
+            using var scope = NewDisposeScope();
+            long size = Math.Min(c, n - start);
+            var logits = sd * ud.matmul(vd.narrow(0, start, size).t()) + bd;                  // (N, c)
+            var labels = 2 * eye(n, size, device: u.device).roll(start, 0) - 1;              // +1 where row i == column start + j
+            var loss = -nn.functional.logsigmoid(labels * logits).sum() / n;
+            loss.backward();                                                                   // frees this block's graph
+            total += loss.item<float>();
+        }
+
+        var pairs = new[] { (u, ud), (v, vd), (scale, sd), (bias, bd) }.Where(p => p.Item1.requires_grad && p.Item2.grad is not null).ToList();
+        if (pairs.Count > 0) torch.autograd.backward(pairs.Select(p => p.Item1).ToList(), pairs.Select(p => p.Item2.grad!).ToList());
+        return total;
+    }
+
     private static void CheckPairs(Tensor u, Tensor v)
     {
         ArgumentNullException.ThrowIfNull(u);

@@ -80,6 +80,23 @@ public class ClipTests
     }
 
     [Fact]
+    public void SigmoidWithGradient_BlockByBlock_MatchesAutograd()
+    {
+        torch.manual_seed(0);
+        using var scope = torch.NewDisposeScope();
+        var u0 = nn.functional.normalize(torch.randn(9, 4), dim: -1);
+        var v0 = nn.functional.normalize(torch.randn(9, 4), dim: -1);
+        var (u1, v1, t1, b1) = (u0.clone().requires_grad_(true), v0.clone().requires_grad_(true), torch.tensor(10f).requires_grad_(true), torch.tensor(-10f).requires_grad_(true));
+        var reference = ContrastiveLosses.Sigmoid(u1, v1, t1, b1);
+        reference.backward();
+        var (u2, v2, t2, b2) = (u0.clone().requires_grad_(true), v0.clone().requires_grad_(true), torch.tensor(10f).requires_grad_(true), torch.tensor(-10f).requires_grad_(true));
+        double value = ContrastiveLosses.SigmoidWithGradient(u2, v2, t2, b2, chunk: 4);
+        Assert.Equal(reference.item<float>(), value, 4);
+        Assert.True(u1.grad!.allclose(u2.grad!, atol: 1e-6) && v1.grad!.allclose(v2.grad!, atol: 1e-6));
+        Assert.True(t1.grad!.allclose(t2.grad!, atol: 1e-6) && b1.grad!.allclose(b2.grad!, atol: 1e-6));
+    }
+
+    [Fact]
     public void InfoNce_IsSymmetricCrossEntropy_AndLowForMatchingPairs()
     {
         using var scope = torch.NewDisposeScope();
