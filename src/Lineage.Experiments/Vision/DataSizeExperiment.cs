@@ -40,14 +40,14 @@ public sealed class DataSizeExperiment : IExperiment
         Summary: "ViT and a CNN of similar parameter count trained with equal steps on 5%, 20% and 100% of Fashion-MNIST; test accuracy against data size.",
         Paper: Papers.Dosovitskiy2021,
         Budget: TimeSpan.FromMinutes(1.5),
-        QuickBudget: TimeSpan.FromSeconds(6));
+        QuickBudget: TimeSpan.FromSeconds(8));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var s = context.Quick ? DataSizeSettings.Quick : DataSizeSettings.Default;
-        using var data = FashionImages.Load(context, 60_000, s.TestExamples);
+        using var data = FashionImages.Load(context, (int)Math.Round(60_000 * s.Fractions.Max()), s.TestExamples);
         var result = context.Result();
         var vitAccuracy = new List<double>();
         var cnnAccuracy = new List<double>();

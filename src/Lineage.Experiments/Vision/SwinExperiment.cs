@@ -45,7 +45,7 @@ public sealed class SwinExperiment : IExperiment
         Summary: "Swin (window 7, shifted windows, relative position bias, patch merging into two stages) trained on Fashion-MNIST; test accuracy.",
         Paper: Papers.Liu2021,
         Budget: TimeSpan.FromMinutes(2.5),
-        QuickBudget: TimeSpan.FromSeconds(8));
+        QuickBudget: TimeSpan.FromSeconds(6));
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)
