@@ -19,5 +19,6 @@ root.Subcommands.Add(EncoderDecoderCommands.Encoder("roberta"));
 root.Subcommands.Add(EncoderDecoderCommands.T5());
 root.Subcommands.Add(AttentionCommand.Create());
 root.Subcommands.Add(LongContextCommand.Create());
+foreach (var command in VisionCommand.CreateAll()) root.Subcommands.Add(command);
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);

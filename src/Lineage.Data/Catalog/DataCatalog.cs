@@ -126,8 +126,34 @@ public static class DataCatalog
             ["ot.czz"] = "333ec1d56825922a7f9ab68627480956cf0b2114404880cb6e1a8bea8ebcf13a",
         });
 
+    /// <summary>Twemoji (Twitter's emoji set) from emoji-datasource: 1,911 emoji (3,786 images with skin tones) of 64 × 64, each named, with a category and sub-category.</summary>
+    public static readonly DatasetSpec Twemoji = new(
+        Id: "twemoji",
+        Title: "Twemoji 64×64 images with Unicode names",
+        Registry: Registry.Npm,
+        Package: "emoji-datasource-twitter",
+        Version: "16.0.0",
+        Licence: "CC-BY-4.0 (images, Twitter); MIT (package)",
+        Description: "3,786 palette/RGBA PNGs of 64×64 (1,911 emoji + skin tones) and emoji.json (name, category, sub-category); sprite sheets dropped",
+        KeepPattern: @"^package/(?<keep>emoji\.json)$|^package/img/twitter/(?<keep>64/[0-9a-f-]+\.png)$",
+        ExpectedFileCount: 3787,
+        ArtifactSha256: "f64a530c63bca463bd8317fdc4615ce63a53a0c65018e4ce2d848aaba7a28877");
+
+    /// <summary>The same emoji drawn by Google (Noto Color Emoji): a second image for every Twemoji caption.</summary>
+    public static readonly DatasetSpec GoogleEmoji = new(
+        Id: "google-emoji",
+        Title: "Google (Noto) emoji 64×64 images with Unicode names",
+        Registry: Registry.Npm,
+        Package: "emoji-datasource-google",
+        Version: "16.0.0",
+        Licence: "Apache-2.0 (images, Google); MIT (package)",
+        Description: "3,786 PNGs of 64×64 of the same emoji as twemoji, drawn by Google, and emoji.json; sprite sheets dropped",
+        KeepPattern: @"^package/(?<keep>emoji\.json)$|^package/img/google/(?<keep>64/[0-9a-f-]+\.png)$",
+        ExpectedFileCount: 3787,
+        ArtifactSha256: "fb5fd131b362aab7a55542d2a147a79708cce0a8b1c1bbacd470172708b5c438");
+
     /// <summary>Every data set, in the order <c>lineage data list</c> shows them.</summary>
-    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict, TreasuryOfDavid];
+    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict, TreasuryOfDavid, Twemoji, GoogleEmoji];
 
     /// <summary>The data set with this id.</summary>
     /// <exception cref="ArgumentException">No data set has this id; the message lists the known ids.</exception>
