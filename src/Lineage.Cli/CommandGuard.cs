@@ -8,7 +8,13 @@ namespace Lineage.Cli;
 internal static class CommandGuard
 {
     /// <summary>Runs <paramref name="action"/>; <paramref name="stopped"/> is what to say after Ctrl-C.</summary>
-    public static int Run(Func<int> action, string stopped = "")
+    public static int Run(Func<int> action, string stopped = "") => Run(action, () => stopped);
+
+    /// <summary>Runs a training <paramref name="action"/>; after Ctrl-C it says whether <paramref name="checkpoint"/> was written, so --resume can continue.</summary>
+    public static int WithCheckpoint(Func<int> action, string checkpoint) =>
+        Run(action, () => File.Exists(checkpoint) ? $"The last checkpoint is {checkpoint}; continue with --resume." : "No checkpoint was written yet.");
+
+    private static int Run(Func<int> action, Func<string> stopped)
     {
         try
         {
@@ -16,10 +22,10 @@ internal static class CommandGuard
         }
         catch (OperationCanceledException)
         {
-            AnsiConsole.MarkupLine("[yellow]stopped.[/] {0}", Markup.Escape(stopped));
+            AnsiConsole.MarkupLine("[yellow]stopped.[/] {0}", Markup.Escape(stopped()));
             return 130;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or TrainingDivergedException or DecoderFallbackException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or TrainingDivergedException or DecoderFallbackException)
         {
             AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
             return e is ArgumentException ? 2 : 1;

@@ -126,25 +126,7 @@ internal static class SequenceCommand
         return ByteCorpus.FromText(text[..cut], text[cut..], path);
     }
 
-    /// <summary>Turns the errors a user can cause into a message and an exit code; Ctrl-C keeps the last checkpoint.</summary>
-    private static int Guard(Func<int> action, string checkpoint)
-    {
-        try
-        {
-            return action();
-        }
-        catch (OperationCanceledException)
-        {
-            AnsiConsole.MarkupLine("[yellow]stopped.[/] {0}", File.Exists(checkpoint)
-                ? Markup.Escape($"The last checkpoint is {checkpoint}; continue with --resume.") : "No checkpoint was written yet.");
-            return 130;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or TrainingDivergedException or DecoderFallbackException)
-        {
-            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-            return e is ArgumentException ? 2 : 1;
-        }
-    }
+    private static int Guard(Func<int> action, string checkpoint) => CommandGuard.WithCheckpoint(action, checkpoint);
 
     private sealed class Progress(ProgressTask task) : IProgress<StepReport>
     {
