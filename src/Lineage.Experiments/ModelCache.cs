@@ -103,9 +103,11 @@ public sealed class ModelCacheEntry
     /// </summary>
     /// <param name="model">The freshly built model; its weights are loaded or trained in place.</param>
     /// <param name="train">Trains <paramref name="model"/> and returns its history.</param>
+    /// <param name="storeAlso">Writes further files the model needs (a tokenizer) into the staging folder it is given, so
+    /// they are stored atomically with the weights; or null.</param>
     /// <returns>The history, and whether the model was reused or trained.</returns>
     /// <exception cref="InvalidDataException">The stored history is empty.</exception>
-    public (THistory History, ModelOrigin Origin) LoadOrTrain<THistory>(torch.nn.Module model, Func<THistory> train)
+    public (THistory History, ModelOrigin Origin) LoadOrTrain<THistory>(torch.nn.Module model, Func<THistory> train, Action<string>? storeAlso = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
@@ -122,6 +124,7 @@ public sealed class ModelCacheEntry
         {
             model.save(System.IO.Path.Combine(dir, "model.bin"));
             AtomicFile.WriteAllText(System.IO.Path.Combine(dir, "history.json"), JsonSerializer.Serialize(history));
+            storeAlso?.Invoke(dir);
         });
         return (history, ModelOrigin.Trained);
     }

@@ -100,10 +100,8 @@ internal static class EncoderPretraining
     {
         var (ids, padding, segments, labels) = Stack(batch, pad);
         var hidden = model.Encode(ids, padding, segments);
-        var flat = labels.reshape(-1);
-        var chosen = nonzero(flat.ge(0)).squeeze(1);
-        var logits = model.MlmLogits(hidden.reshape(-1, hidden.shape[^1]).index_select(0, chosen));
-        var loss = nn.functional.cross_entropy(logits, flat.index_select(0, chosen));
+        var (logits, targets) = MaskedLogits(model, hidden, labels);
+        var loss = nn.functional.cross_entropy(logits, targets);
         if (nsp is not null) loss = loss + nn.functional.cross_entropy(model.NspLogits(hidden), tensor(nsp.Select(b => b ? 1L : 0L).ToArray()));
         return loss;
     }
@@ -124,11 +122,9 @@ internal static class EncoderPretraining
                 var chunk = examples.Skip(start).Take(64).ToList();
                 var (ids, padding, segments, labels) = Stack(chunk, pad);
                 var hidden = model.Encode(ids, padding, segments);
-                var flat = labels.reshape(-1);
-                var chosen = nonzero(flat.ge(0)).squeeze(1);
-                var logits = model.MlmLogits(hidden.reshape(-1, hidden.shape[^1]).index_select(0, chosen));
-                loss += nn.functional.cross_entropy(logits, flat.index_select(0, chosen), reduction: nn.Reduction.Sum).item<float>();
-                tokens += chosen.shape[0];
+                var (logits, targets) = MaskedLogits(model, hidden, labels);
+                loss += nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.Sum).item<float>();
+                tokens += targets.shape[0];
                 if (nsp is not null)
                 {
                     var predicted = model.NspLogits(hidden).argmax(-1).data<long>().ToArray();
@@ -181,6 +177,14 @@ internal static class EncoderPretraining
         }
 
         return (double)right / testIds.Count;
+    }
+
+    // The masked-LM head applied only at the chosen positions (labels ≥ 0), which is where the loss is: (logits (N, V), targets (N)).
+    private static (Tensor Logits, Tensor Targets) MaskedLogits(Bert model, Tensor hidden, Tensor labels)
+    {
+        var flat = labels.reshape(-1);
+        var chosen = nonzero(flat.ge(0)).squeeze(1);
+        return (model.MlmLogits(hidden.reshape(-1, hidden.shape[^1]).index_select(0, chosen)), flat.index_select(0, chosen));
     }
 
     // Pads a batch to its longest sequence: ids (B, T), padding mask (B, T) true for real tokens, segments (or null), labels (−1 where not chosen or padded).

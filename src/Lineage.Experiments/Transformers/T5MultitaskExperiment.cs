@@ -80,7 +80,7 @@ public sealed class T5MultitaskExperiment : IExperiment
         var cache = context.Models.Entry(context.Info.Id, settings, specs.Select(s => context.Data.Check(s).Manifest!));
 
         // The vocabulary: trained by SentencePiece's own trainer on a sample of every task's inputs and targets.
-        var spm = cache.CanReuse && File.Exists(cache.Path(SentencePiece.FileName))
+        var spm = cache.CanReuse
             ? SentencePiece.Load(cache.Path(SentencePiece.FileName))
             : SentencePiece.Train(VocabularyText(tasks, settings.Seed), context.OutputFile("vocabulary"), settings.Vocabulary, sentinels: 0, settings.Seed, context.Cancellation);
         var config = settings.Model with { VocabSize = spm.VocabSize };
@@ -88,31 +88,16 @@ public sealed class T5MultitaskExperiment : IExperiment
         using var t5 = new T5(config);
         var encoded = tasks.Select(t => t.Train.Select(p => Encode(spm, p, settings)).ToArray()).ToArray();
 
-        StepHistory history;
-        if (cache.CanReuse && File.Exists(cache.Path(SentencePiece.FileName)))
-        {
-            (history, result.Model) = cache.LoadOrTrain<StepHistory>(t5, () => throw new InvalidOperationException("unreachable"));
-            context.Progress.Log($"{context.Info.Id}: reusing the trained T5 {cache.Key}");
-        }
-        else
+        (var history, result.Model) = cache.LoadOrTrain(t5, () =>
         {
             var options = new StepTrainingOptions(settings.Steps, settings.LearningRate, GradClip: 1.0,
                 CheckpointPath: context.OutputFile("checkpoint.bin"), CheckpointEvery: 250);
-            using (var bar = context.Progress.Start("T5 on three text-to-text tasks", settings.Steps))
-            {
-                var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, loss {r.Loss:0.000}")));
-                history = StepTrainer.Train(t5, step => BatchLoss(t5, encoded, settings, step), options, null, progress,
-                    JsonSerializer.Serialize(config), context.Cancellation);
-            }
-
-            cache.Store(dir =>
-            {
-                t5.save(Path.Combine(dir, "model.bin"));
-                File.Copy(spm.Path, Path.Combine(dir, SentencePiece.FileName));
-                Data.AtomicFile.WriteAllText(Path.Combine(dir, "history.json"), JsonSerializer.Serialize(history));
-            });
-            result.Model = ModelOrigin.Trained;
-        }
+            using var bar = context.Progress.Start("T5 on three text-to-text tasks", settings.Steps);
+            var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, loss {r.Loss:0.000}")));
+            return StepTrainer.Train(t5, step => BatchLoss(t5, encoded, settings, step), options, null, progress,
+                JsonSerializer.Serialize(config), context.Cancellation);
+        }, dir => File.Copy(spm.Path, Path.Combine(dir, SentencePiece.FileName)));   // the vocabulary the weights belong to
+        if (result.Model == ModelOrigin.Reused) context.Progress.Log($"{context.Info.Id}: reusing the trained T5 {cache.Key}");
 
         // The trained model as a Hugging Face folder: config.json, model.safetensors and the tokenizer (spiece.model).
         string folder = context.OutputFile("model");
