@@ -20,5 +20,6 @@ root.Subcommands.Add(EncoderDecoderCommands.T5());
 root.Subcommands.Add(AttentionCommand.Create());
 root.Subcommands.Add(LongContextCommand.Create());
 foreach (var command in VisionCommand.CreateAll()) root.Subcommands.Add(command);
+root.Subcommands.Add(VlaCommand.Create());
 var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
 return await root.Parse(args).InvokeAsync(configuration);

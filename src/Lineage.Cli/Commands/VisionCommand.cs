@@ -180,7 +180,7 @@ internal static class VisionCommand
         return EmojiPairs.Load(twitter, google, [store.Check(DataCatalog.Twemoji).Manifest!, store.Check(DataCatalog.GoogleEmoji).Manifest!], side, 0, seed, cancellation);
     }
 
-    private static T WithBar<T>(ParseResult parse, long total, Func<Action<long, string>, T> run)
+    internal static T WithBar<T>(ParseResult parse, long total, Func<Action<long, string>, T> run)
     {
         if (parse.GetValue(GlobalOptions.Quiet) || !AnsiConsole.Profile.Capabilities.Interactive) return run((_, _) => { });
         return AnsiConsole.Progress().AutoClear(false)

@@ -33,6 +33,32 @@ public static class ImageLoader
         return Decode(File.ReadAllBytes(path), path, side, background);
     }
 
+    /// <summary>
+    /// Decodes <paramref name="path"/>, resizes it to side × side and returns its pixels with transparency kept:
+    /// side × side × 4 bytes, row-major RGBA with straight (not premultiplied) alpha, for sprites drawn over a scene.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not an image, corrupt or truncated; the message names the file.</exception>
+    public static byte[] LoadRgba(string path, int side)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Image file not found: {path}", path);
+        var image = Decode(File.ReadAllBytes(path), path, side, background: 0f);               // premultiplied over black
+        var alpha = Decode(File.ReadAllBytes(path), path, side, background: 1f);               // over white: 1 − α + α·c
+        int plane = side * side;
+        var rgba = new byte[4 * plane];
+        for (int i = 0; i < plane; i++)
+        {
+            // Over black a pixel is α·c; over white α·c + 1 − α: their difference gives α, then c = (α·c) / α.
+            float a = Math.Clamp(1 - (alpha.Pixels[i] - image.Pixels[i]), 0, 1);
+            rgba[4 * i + 3] = (byte)MathF.Round(255 * a);
+            for (int c = 0; c < 3; c++)
+                rgba[4 * i + c] = a > 0 ? (byte)MathF.Round(255 * Math.Clamp(image.Pixels[c * plane + i] / a, 0, 1)) : (byte)0;
+        }
+
+        return rgba;
+    }
+
     /// <summary>Decodes image bytes; <paramref name="source"/> names them in errors.</summary>
     /// <exception cref="InvalidDataException">Not an image, corrupt or truncated.</exception>
     public static RgbImage Decode(byte[] bytes, string source, int? side = null, float background = 1f)

@@ -49,6 +49,36 @@ public static class ImageFigures
         Lineage.Data.AtomicFile.WriteAllBytes(path, png.ToArray());
     }
 
+    /// <summary>Writes an interleaved RGB frame (side × side × 3 bytes) as a PNG, scaled up <paramref name="scale"/> times without smoothing.</summary>
+    public static void SaveRgb(string path, byte[] rgb, int side, int scale = 4)
+    {
+        ArgumentNullException.ThrowIfNull(rgb);
+        if (rgb.Length != side * side * 3) throw new ArgumentException($"{rgb.Length} bytes; a {side} × {side} RGB frame has {side * side * 3}.", nameof(rgb));
+        using var bitmap = new SKBitmap(new SKImageInfo(side * scale, side * scale, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        for (int y = 0; y < side * scale; y++)
+        {
+            for (int x = 0; x < side * scale; x++)
+            {
+                int q = ((y / scale) * side + x / scale) * 3;
+                bitmap.SetPixel(x, y, new SKColor(rgb[q], rgb[q + 1], rgb[q + 2]));
+            }
+        }
+
+        using var png = SKImage.FromBitmap(bitmap).Encode(SKEncodedImageFormat.Png, 100);
+        Lineage.Data.AtomicFile.WriteAllBytes(path, png.ToArray());
+    }
+
+    /// <summary>Interleaved RGB bytes (side × side × 3) as planar pixels in [0, 1], for <see cref="FigureImage"/>.</summary>
+    public static float[] Planar(byte[] rgb, int side)
+    {
+        ArgumentNullException.ThrowIfNull(rgb);
+        int plane = side * side;
+        var p = new float[3 * plane];
+        for (int i = 0; i < plane; i++)
+            for (int c = 0; c < 3; c++) p[c * plane + i] = rgb[3 * i + c] / 255f;
+        return p;
+    }
+
     private static SKBitmap ToBitmap(FigureImage im)
     {
         var bitmap = new SKBitmap(new SKImageInfo(im.Side, im.Side, SKColorType.Rgba8888, SKAlphaType.Opaque));

@@ -135,9 +135,20 @@ public sealed class Tabletop
         ArgumentNullException.ThrowIfNull(pool);
         config.Validate();
         var rng = new Random(seed);
-        int count = rng.Next(Math.Max(config.MinObjects, kind == TaskKind.PlaceNextTo ? 2 : 1), config.MaxObjects + 1);
         var distinct = pool.GroupBy(s => s.Name).Select(g => g.First()).ToList();
-        if (distinct.Count < count) throw new ArgumentException($"the sprite pool has {distinct.Count} distinct names; a scene needs {count}", nameof(pool));
+        // A scene whose task is already done at the start (the target already in its corner, already beside the other
+        // object) is drawn again from the same generator.
+        for (int draw = 0; ; draw++)
+        {
+            var scene = Draw(config, distinct, kind, rng);
+            if (!scene.Success || draw >= 100) return scene;
+        }
+    }
+
+    private static Tabletop Draw(TabletopConfig config, List<Sprite> distinct, TaskKind kind, Random rng)
+    {
+        int count = rng.Next(Math.Max(config.MinObjects, kind == TaskKind.PlaceNextTo ? 2 : 1), config.MaxObjects + 1);
+        if (distinct.Count < count) throw new ArgumentException($"the sprite pool has {distinct.Count} distinct names; a scene needs {count}", nameof(distinct));
         var sprites = distinct.OrderBy(_ => rng.Next()).Take(count).Select(s => s.Validate()).ToList();
         var objects = new List<TableObject>();
         float margin = config.ObjectSize, min = 1.5f * config.ObjectSize;
@@ -223,15 +234,17 @@ public sealed class Tabletop
         for (int i = 0; i < n * n; i++) { image[3 * i] = 222; image[3 * i + 1] = 196; image[3 * i + 2] = 150; }   // a light wooden table
         foreach (var o in _objects.Where(o => o.Id != Held)) Draw(image, o);
         if (Held >= 0) Draw(image, _objects[Held]);
-        // The gripper: two dark jaws, apart when open, together when closed.
-        int gx = (int)MathF.Round(GripperX), gy = (int)MathF.Round(GripperY), gap = Closed ? 1 : 4;
+        // The gripper: two dark jaws, apart when open, together when closed on nothing, and blue around a held object (so
+        // that "closed on the object, holding it" and "closed beside it, not holding" look different to a policy).
+        int gx = (int)MathF.Round(GripperX), gy = (int)MathF.Round(GripperY), gap = Held >= 0 ? 3 : Closed ? 1 : 5;
+        var (r, g, b) = Held >= 0 ? ((byte)30, (byte)60, (byte)220) : ((byte)40, (byte)40, (byte)60);
         for (int t = -4; t <= 4; t++)
         {
-            Put(image, gx - gap, gy + t, 40, 40, 60);
-            Put(image, gx + gap, gy + t, 40, 40, 60);
+            Put(image, gx - gap, gy + t, r, g, b);
+            Put(image, gx + gap, gy + t, r, g, b);
         }
 
-        for (int t = -gap; t <= gap; t++) Put(image, gx + t, gy - 4, 40, 40, 60);
+        for (int t = -gap; t <= gap; t++) Put(image, gx + t, gy - 4, r, g, b);
         return image;
     }
 

@@ -137,6 +137,28 @@ public sealed class ActionTokenizer
         return action;
     }
 
+    /// <summary>The action scaled to [−1, 1] per dimension (clipped to the range first), as a continuous head predicts it.</summary>
+    public float[] Normalize(IReadOnlyList<float> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        if (action.Count != Dimensions) throw new ArgumentException($"an action of {action.Count} values; this tokenizer has {Dimensions} dimensions.", nameof(action));
+        var x = new float[Dimensions];
+        for (int k = 0; k < Dimensions; k++)
+            x[k] = float.IsNaN(action[k]) ? 0 : 2 * (Math.Clamp(action[k], _lo[k], _hi[k]) - _lo[k]) / (_hi[k] - _lo[k]) - 1;
+        return x;
+    }
+
+    /// <summary>Back from [−1, 1] to the action's units (values outside [−1, 1] are clipped).</summary>
+    public float[] Denormalize(IReadOnlyList<float> normalized)
+    {
+        ArgumentNullException.ThrowIfNull(normalized);
+        if (normalized.Count != Dimensions) throw new ArgumentException($"{normalized.Count} values; this tokenizer has {Dimensions} dimensions.", nameof(normalized));
+        var a = new float[Dimensions];
+        for (int k = 0; k < Dimensions; k++)
+            a[k] = _lo[k] + (Math.Clamp(float.IsNaN(normalized[k]) ? 0 : normalized[k], -1, 1) + 1) / 2 * (_hi[k] - _lo[k]);
+        return a;
+    }
+
     /// <summary>The largest decoding error of dimension <paramref name="k"/> for values inside its range: half a bin.</summary>
     public float MaxError(int k) => (_hi[k] - _lo[k]) / (2 * Bins);
 }

@@ -177,17 +177,24 @@ public sealed class TextTransformer : nn.Module<Tensor, Tensor>
     /// <summary>The [EOS] feature of each text (B, D) from ids (B, T) as <see cref="CaptionTokenizer.EncodeBatch"/> makes them.</summary>
     public override Tensor forward(Tensor ids)
     {
+        using var scope = NewDisposeScope();
+        var x = Encode(ids);                                                               // (B, T, D)
+        var eos = ids.eq(CaptionTokenizer.Eos).to(ScalarType.Int64).argmax(1);             // (B) first [EOS]
+        return x[arange(ids.shape[0], device: ids.device), eos].MoveToOuterDisposeScope(); // (B, D)
+    }
+
+    /// <summary>Every token's feature after the final LayerNorm, (B, T, D) (a VLA reads the instruction this way).</summary>
+    public Tensor Encode(Tensor ids)
+    {
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.dim() != 2 || ids.shape[1] > Config.Context || ids.dtype != ScalarType.Int64)
             throw new ArgumentException($"Text ids must be int64 (B, ≤ {Config.Context}); got {ids.dtype} ({string.Join(", ", ids.shape)}).", nameof(ids));
         TokenIds.Check(ids, Config.VocabSize, nameof(ids));
         using var scope = NewDisposeScope();
-        long b = ids.shape[0], t = ids.shape[1];
+        long t = ids.shape[1];
         var x = token_embedding.forward(ids) + position_embedding.forward(arange(t, dtype: ScalarType.Int64, device: ids.device));   // (B, T, D)
         var padding = ids.ne(CaptionTokenizer.Pad);                                        // (B, T) true for real tokens
         foreach (var block in layers) x = block.forward(x, padding, true, null, null, null, null, null, 0);
-        x = final_layer_norm.forward(x);
-        var eos = ids.eq(CaptionTokenizer.Eos).to(ScalarType.Int64).argmax(1);             // (B) first [EOS]
-        return x[arange(b, device: ids.device), eos].MoveToOuterDisposeScope();            // (B, D)
+        return final_layer_norm.forward(x).MoveToOuterDisposeScope();
     }
 }

@@ -5,7 +5,7 @@ namespace Lineage.Neural.Tests.Action;
 public class TabletopTests
 {
     // Synthetic sprites (the tour uses Twemoji): a filled disc of one colour each, two categories.
-    private static readonly Sprite[] Pool =
+    internal static readonly Sprite[] Pool =
     [
         .. new[] { ("red apple", 220, 30, 30, "Food"), ("banana", 240, 220, 40, "Food"), ("grapes", 120, 40, 160, "Food"),
                    ("cat", 200, 140, 60, "Animals"), ("dog", 150, 100, 60, "Animals"), ("frog", 60, 180, 60, "Animals") }
@@ -89,6 +89,37 @@ public class TabletopTests
         Assert.Throws<InvalidOperationException>(() => TabletopExpert.Act(missing));
         Assert.Throws<ArgumentException>(() => Tabletop.Random(new TabletopConfig(MinObjects: 5, MaxObjects: 5), Pool[..3], TaskKind.PickUp, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new TabletopConfig(Size: 20).Validate());
+    }
+
+    [Theory]
+    [InlineData(TaskKind.PickUp)]
+    [InlineData(TaskKind.MoveToCorner)]
+    [InlineData(TaskKind.PlaceNextTo)]
+    [InlineData(TaskKind.PushRight)]
+    public void RandomScenes_NeverStartDone(TaskKind kind)
+    {
+        var small = new TabletopConfig(Size: 64, ObjectSize: 16, MinObjects: 2, MaxObjects: 3, MaxStep: 8);
+        for (int seed = 0; seed < 300; seed++)
+        {
+            Assert.False(Tabletop.Random(small, Pool, kind, seed).Success, $"seed {seed}");
+            Assert.False(Tabletop.Random(new TabletopConfig(), Pool, kind, seed).Success, $"seed {seed}");
+        }
+    }
+
+    [Fact]
+    public void Render_HoldingLooksDifferentFromClosedOnNothing()
+    {
+        var sim = Tabletop.Random(new TabletopConfig(), Pool, TaskKind.PickUp, 4);
+        var target = sim.Objects[sim.Task.Target];
+        var beside = Tabletop.FromScene(sim.Config, sim.Objects, sim.Task, target.X, target.Y);
+        var holding = Tabletop.FromScene(sim.Config, sim.Objects, sim.Task, target.X, target.Y);
+        beside.Step(new TableAction(0, 0, 0));                 // open on it: nothing held
+        holding.Step(new TableAction(0, 0, 1));                // close on it: held
+        Assert.True(holding.Success);
+        var empty = Tabletop.FromScene(sim.Config, sim.Objects, sim.Task, target.X, target.Y);
+        empty.Step(new TableAction(0, 0, 0));
+        Assert.NotEqual(holding.Render(), beside.Render());
+        Assert.Equal(beside.Render(), empty.Render());
     }
 
     [Fact]

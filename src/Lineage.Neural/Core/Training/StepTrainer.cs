@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,6 +17,8 @@ namespace Lineage.Neural.Core.Training;
 /// <param name="Resume">Continue from <paramref name="CheckpointPath"/> when it exists.</param>
 /// <param name="StopBelow">Stop early once an evaluation is below this (NaN: never).</param>
 /// <param name="MaxSeconds">Stop early once this much training time has passed (0: no limit); for equal-time comparisons.</param>
+/// <param name="HoldGc">Run each step with the garbage collector held off (<see cref="NoGcRegion"/>): for loops that allocate
+/// many managed arrays per step, where a collection during a TorchSharp call could free a Scalar in use.</param>
 public sealed record StepTrainingOptions(
     int Steps,
     double LearningRate = 1e-3,
@@ -25,7 +28,8 @@ public sealed record StepTrainingOptions(
     int CheckpointEvery = 100,
     bool Resume = false,
     double StopBelow = double.NaN,
-    double MaxSeconds = 0)
+    double MaxSeconds = 0,
+    bool HoldGc = false)
 {
     /// <summary>Returns these options, or throws naming the bad field.</summary>
     public StepTrainingOptions Validate()
@@ -109,15 +113,18 @@ public static class StepTrainer
             }
             double value;
             clock.Restart();
-            using (var scope = torch.NewDisposeScope())                       // every temporary of this step dies here
+            double Step()
             {
+                using var scope = torch.NewDisposeScope();                     // every temporary of this step dies here
                 optimizer.zero_grad();
                 var l = loss(step);
                 l.backward();
                 if (options.GradClip > 0) nn.utils.clip_grad_norm_(model.parameters(), options.GradClip);
                 optimizer.step();
-                value = l.item<float>();                                       // leaves the scope as a number
+                return l.item<float>();                                        // leaves the scope as a number
             }
+
+            value = options.HoldGc ? NoGcRegion.Run(Step) : Step();
             seconds += clock.Elapsed.TotalSeconds;
             if (!double.IsFinite(value))
                 throw new TrainingDivergedException(step + 1, value, options.CheckpointPath is { } p && File.Exists(p) ? p : null);

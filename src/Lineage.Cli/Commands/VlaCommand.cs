@@ -1,0 +1,246 @@
+using System.CommandLine;
+using System.Globalization;
+using Lineage.Data.Catalog;
+using Lineage.Experiments;
+using Lineage.Experiments.Robotics;
+using Lineage.Experiments.Vision;
+using Lineage.Neural.Action;
+using Lineage.Neural.Core;
+using Lineage.Neural.Core.Training;
+using Lineage.Neural.Multimodal;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Lineage.Cli.Commands;
+
+/// <summary>
+/// <c>lineage vla collect|train|eval|play</c>: expert demonstrations in the Twemoji tabletop, an RT-2/OpenVLA-style policy
+/// trained on them (on a CLIP pretrained on captioned scenes, kept in <c>&lt;out&gt;/vla/clip</c>), its closed-loop
+/// success, and one episode for a typed instruction. Files under <c>&lt;out&gt;/vla</c>: demos.bin, checkpoint.bin
+/// (atomic; --resume), model/ (config.json, model.safetensors, vocab.json, answers.json).
+/// </summary>
+internal static class VlaCommand
+{
+    private static readonly Option<string?> ModelFolder = new("--model") { Description = "VLA model folder (default: <out>/vla/model)." };
+    private static readonly Option<string?> DemosFile = new("--demos") { Description = "Demonstrations file (default: <out>/vla/demos.bin)." };
+
+    private static string Dir(ParseResult parse) => Path.Combine(parse.GetValue(GlobalOptions.Out)!, "vla");
+
+    private static string Model(ParseResult parse) => parse.GetValue(ModelFolder) ?? Path.Combine(Dir(parse), "model");
+
+    /// <summary>The command and its four subcommands.</summary>
+    public static Command Create() => new("vla", "Vision-language-action policy in a tabletop of real emoji: collect demonstrations, train, eval, play.")
+    {
+        Collect(), Train(), Eval(), Play(),
+    };
+
+    private static Command Collect()
+    {
+        var episodes = new Option<int>("--episodes") { Description = "Expert episodes per task kind (pick up, move to a corner, put next to, push right).", DefaultValueFactory = _ => VlaSettings.Default.EpisodesPerKind };
+        var command = new Command("collect", "Record the scripted expert on random scenes of the seen objects (noisy labels with outliers, DART execution noise).") { episodes, DemosFile };
+        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
+        {
+            var sprites = Sprites(parse, cancellation);
+            var path = parse.GetValue(DemosFile) ?? Path.Combine(Dir(parse), "demos.bin");
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            int n = parse.GetValue(episodes);
+            var kinds = Enum.GetValues<TaskKind>();
+            var demos = VisionCommand.WithBar(parse, n * kinds.Length, report =>
+                Demonstrations.Collect(VlaSettings.DefaultTable, Seen(sprites), kinds, new CollectionSettings(n, Seed: parse.GetValue(GlobalOptions.Seed)),
+                    new SyncProgress<int>(e => report(e, $"episode {e}")), cancellation));
+            demos.Save(path);
+            AnsiConsole.MarkupLine("{0:N0} episodes, {1:N0} steps ({2:P1} outlier labels) → {3}", demos.Episodes, demos.Steps.Count, demos.OutlierShare(demos.Table), Markup.Escape(path));
+            return 0;
+        }, "Nothing was written."), CancellationToken.None));
+        return command;
+    }
+
+    private static Command Train()
+    {
+        var steps = new Option<int>("--steps") { Description = "Training steps in all (a resumed run continues up to this).", DefaultValueFactory = _ => VlaSettings.Default.Steps };
+        var head = new Option<string>("--head") { Description = "tokens (256-bin action tokens, cross-entropy, as RT-2/OpenVLA) or a continuous head with mse, huber or l1.", DefaultValueFactory = _ => "tokens" };
+        head.AcceptOnlyFromAmong("tokens", "mse", "huber", "l1");
+        var curriculum = new Option<int>("--curriculum") { Description = "First train this many steps on scene questions, then actions (0: actions only).", DefaultValueFactory = _ => 0 };
+        var randomVision = new Option<bool>("--random-vision") { Description = "Start from a randomly initialised image encoder instead of the pretrained CLIP's." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from <out>/vla/checkpoint.bin if it exists." };
+        var command = new Command("train", "Train the VLA on the demonstrations (collected first if missing); CLIP is pretrained on captioned scenes first if <out>/vla/clip is missing.")
+        {
+            steps, head, curriculum, randomVision, resume, DemosFile, ModelFolder,
+        };
+        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.WithCheckpoint(() =>
+        {
+            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            using var oneThread = TorchThreads.AtMost(parse.GetValue(GlobalOptions.Threads) == 0 ? 1 : parse.GetValue(GlobalOptions.Threads));
+            int seed = parse.GetValue(GlobalOptions.Seed);
+            var s = VlaSettings.Default with { Steps = parse.GetValue(steps) };
+            var sprites = Sprites(parse, cancellation);
+            var dir = Dir(parse);
+            Directory.CreateDirectory(dir);
+            var demosPath = parse.GetValue(DemosFile) ?? Path.Combine(dir, "demos.bin");
+            Demonstrations demos;
+            if (File.Exists(demosPath)) demos = Demonstrations.Load(demosPath);
+            else
+            {
+                AnsiConsole.MarkupLine("[grey]no demonstrations at {0}: recording them first[/]", Markup.Escape(demosPath));
+                demos = Demonstrations.Collect(s.Table, Seen(sprites), Enum.GetValues<TaskKind>(), new CollectionSettings(s.EpisodesPerKind, Seed: seed), cancellation: cancellation);
+                demos.Save(demosPath);
+            }
+
+            using var clip = Clip(parse, dir, s, sprites, seed, out var tokenizer, cancellation);
+            var answers = SceneText.Answers(sprites);
+            var (h, loss) = parse.GetValue(head) switch
+            {
+                "mse" => (ActionHead.Continuous, RegressionLoss.Mse),
+                "huber" => (ActionHead.Continuous, RegressionLoss.Huber),
+                "l1" => (ActionHead.Continuous, RegressionLoss.L1),
+                _ => (ActionHead.Tokens, RegressionLoss.Mse),
+            };
+            bool random = parse.GetValue(randomVision);
+            manual_seed(seed);
+            var model = new Vla(VlaRecipe.ModelConfig(s, clip.Config, answers.Count, h, loss, !random));
+            if (random) model.TextModel.load_state_dict(clip.TextModel.state_dict());
+            else model.LoadEncoders(clip);
+            var policy = new VlaPolicy(model, tokenizer, s.Table, answers);
+            int questionSteps = parse.GetValue(curriculum);
+            var questions = questionSteps > 0 ? VlaRecipe.Questions(s.Table, Seen(sprites), Enum.GetValues<TaskKind>(), answers, s.Questions, seed) : null;
+            var checkpoint = Path.Combine(dir, "checkpoint.bin");
+            var options = new VlaTrainingOptions(s.Steps, s.Batch, s.LearningRate, questionSteps, seed, checkpoint, parse.GetValue(resume));
+            AnsiConsole.MarkupLine("VLA ({0} head{1}): {2:N0} parameters ({3:N0} trainable), {4:N0} demonstration steps; checkpoint {5}", h, h == ActionHead.Continuous ? ", " + loss : "",
+                model.parameters().Sum(p => p.numel()), model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), demos.Steps.Count, Markup.Escape(checkpoint));
+            var history = VisionCommand.WithBar(parse, s.Steps, report => policy.Train(demos, questions, options,
+                progress: new SyncProgress<StepReport>(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:0.000}"))), cancellation: cancellation));
+            var folder = Model(parse);
+            VlaFolder.Save(folder, policy);
+            AnsiConsole.MarkupLine("{0} steps in {1:0} s, final loss {2:0.000}; model folder: {3}", history.Losses.Count, history.TrainSeconds, history.Losses.TakeLast(20).Average(), Markup.Escape(folder));
+            model.Dispose();
+            return 0;
+        }, Path.Combine(Dir(parse), "checkpoint.bin")), CancellationToken.None));
+        return command;
+    }
+
+    private static Command Eval()
+    {
+        var episodes = new Option<int>("--episodes") { Description = "Held-out episodes per task kind.", DefaultValueFactory = _ => VlaSettings.Default.EvalPerKind };
+        var command = new Command("eval", "Closed-loop success of a VLA model folder on held-out scenes (per task, 95% Wilson intervals), and on pick-ups of objects no demonstration showed.") { episodes, ModelFolder };
+        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
+        {
+            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            var policy = VlaFolder.Load(Model(parse));
+            var sprites = Sprites(parse, cancellation);
+            int seed = parse.GetValue(GlobalOptions.Seed), n = parse.GetValue(episodes);
+            if (n < 1) throw new ArgumentException($"--episodes must be at least 1, got {n}.");
+            var kinds = Enum.GetValues<TaskKind>();
+            var outcomes = policy.RunEpisodes(VlaRecipe.Scenes(policy.Table, Seen(sprites), kinds, n, seed), cancellation: cancellation);
+            var unseen = policy.RunEpisodes(VlaRecipe.UnseenScenes(policy.Table, Seen(sprites), [.. sprites.Where(p => p.Category == TableSprites.HeldOutCategory)], n, seed), cancellation: cancellation);
+            var table = new Table().AddColumns("task", "episodes", "success", "95% interval", "mean steps");
+            foreach (var (label, group) in kinds.Select(k => (k.ToString(), outcomes.Where(o => o.Kind == k).ToList())).Append(("all", outcomes.ToList())).Append(("pick up an unseen object", unseen.ToList())))
+            {
+                int k = group.Count(o => o.Success);
+                var (lo, hi) = Proportion.Wilson(k, group.Count);
+                table.AddRow(label, group.Count.ToString(CultureInfo.InvariantCulture), ((double)k / group.Count).ToString("P1", CultureInfo.InvariantCulture),
+                    string.Create(CultureInfo.InvariantCulture, $"[{lo:P0}, {hi:P0}]"), group.Average(o => o.Steps).ToString("0.0", CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(table);
+            policy.Model.Dispose();
+            return 0;
+        }), CancellationToken.None));
+        return command;
+    }
+
+    private static Command Play()
+    {
+        var instruction = new Argument<string>("instruction") { Description = "What to do, e.g. \"pick up the banana\", \"move the cat to the top left\", \"put the dog next to the pear\", \"push the leftmost fruit right\"." };
+        var frames = new Option<string?>("--frames") { Description = "Folder for the episode's frames (default: <out>/vla/play)." };
+        var command = new Command("play", "Run one episode for a typed instruction on a random table that holds the objects it names; writes every frame and a strip.") { instruction, frames, ModelFolder };
+        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
+        {
+            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            var policy = VlaFolder.Load(Model(parse));
+            var sprites = Sprites(parse, cancellation);
+            string text = parse.GetValue(instruction) ?? "";
+            if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("The instruction is empty.");
+            var sim = Scene(policy.Table, sprites, text, parse.GetValue(GlobalOptions.Seed));
+            AnsiConsole.MarkupLine("on the table: {0}", Markup.Escape(string.Join(", ", sim.Objects.Select(o => $"{o.Sprite.Name} ({o.Sprite.Category})"))));
+            if (sim.Task.Target < 0)
+                AnsiConsole.MarkupLine("[yellow]note:[/] the instruction names no object on the table (known objects: {0}); the policy still acts, but nothing can succeed.",
+                    Markup.Escape(string.Join(", ", sprites.Select(p => p.Name))));
+            if (policy.Text.Unknown(text) is { Count: > 0 } unknown)
+                AnsiConsole.MarkupLine("[yellow]note:[/] words the model never saw become [[UNK]]: {0}", Markup.Escape(string.Join(", ", unknown)));
+            var folder = parse.GetValue(frames) ?? Path.Combine(Dir(parse), "play");
+            Directory.CreateDirectory(folder);
+            var shots = new List<byte[]>();
+            var outcome = policy.RunEpisodes([sim], frame: (_, f) => shots.Add(f), cancellation: cancellation)[0];
+            for (int i = 0; i < shots.Count; i++) ImageFigures.SaveRgb(Path.Combine(folder, $"frame-{i:000}.png"), shots[i], policy.Table.Size);
+            int per = Math.Min(10, shots.Count);
+            var strip = Enumerable.Range(0, per).Select(c => (int)Math.Round(c * (shots.Count - 1) / (double)Math.Max(1, per - 1)))
+                .Select(t => new FigureImage(ImageFigures.Planar(shots[t], policy.Table.Size), 3, policy.Table.Size, $"step {t}")).ToList();
+            ImageFigures.Grid(Path.Combine(folder, "strip.png"), text, strip, per, 96);
+            AnsiConsole.MarkupLine("{0} after {1} steps ({2} clipped action values); {3} frames and strip.png in {4}",
+                outcome.Success ? "[green]done[/]" : "[red]not done[/]", outcome.Steps, outcome.Clipped, shots.Count, Markup.Escape(folder));
+            policy.Model.Dispose();
+            return outcome.Success ? 0 : 3;
+        }), CancellationToken.None));
+        return command;
+    }
+
+    /// <summary>A table holding the objects the instruction names (plus one or two others), the gripper somewhere random.</summary>
+    private static Tabletop Scene(TabletopConfig table, IReadOnlyList<Sprite> sprites, string text, int seed)
+    {
+        string t = " " + text.ToLowerInvariant() + " ";
+        var named = sprites.Where(p => t.Contains(" " + p.Name + " ", StringComparison.Ordinal)).ToList();
+        var category = sprites.Select(p => p.Category).Distinct().FirstOrDefault(c => t.Contains(" " + c + " ", StringComparison.Ordinal));
+        if (category is not null && named.Count == 0) named.Add(sprites.First(p => p.Category == category));
+        var rng = new Random(seed);
+        var others = sprites.Except(named).OrderBy(_ => rng.Next()).Take(Math.Max(0, Math.Min(table.MaxObjects, Math.Max(table.MinObjects, named.Count + 1)) - named.Count));
+        var chosen = named.Take(table.MaxObjects).Concat(others).ToList();
+        var objects = new List<TableObject>();
+        float m = table.ObjectSize;
+        foreach (var sprite in chosen)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                float x = m + (float)rng.NextDouble() * (table.Size - 2 * m), y = m + (float)rng.NextDouble() * (table.Size - 2 * m);
+                if (category is not null && objects.Count == 0) x = m + (float)rng.NextDouble() * (table.Size / 3f - m);      // room to push right
+                if (objects.All(o => Tabletop.Distance(o.X, o.Y, x, y) >= 1.5f * m) || attempt > 200)
+                {
+                    objects.Add(new TableObject(objects.Count, sprite, x, y));
+                    break;
+                }
+            }
+        }
+
+        return Tabletop.FromScene(table, objects, TaskParser.Parse(text, objects), (float)rng.NextDouble() * table.Size, (float)rng.NextDouble() * table.Size);
+    }
+
+    private static DualEncoder Clip(ParseResult parse, string dir, VlaSettings s, IReadOnlyList<Sprite> sprites, int seed, out CaptionTokenizer tokenizer, CancellationToken cancellation)
+    {
+        var folder = Path.Combine(dir, "clip");
+        if (File.Exists(Path.Combine(folder, "model.safetensors")))
+        {
+            var loaded = ModelFolders.LoadDualEncoder(folder, out tokenizer);
+            AnsiConsole.MarkupLine("[grey]CLIP from {0}[/]", Markup.Escape(folder));
+            return loaded;
+        }
+
+        tokenizer = VlaRecipe.Tokenizer(s.Table, sprites, seed);
+        manual_seed(seed);
+        var clip = new DualEncoder(VlaRecipe.ClipConfig(s, tokenizer));
+        var tok = tokenizer;
+        var history = VisionCommand.WithBar(parse, s.ClipSteps, report => VlaRecipe.PretrainClip(clip, tok, s.Table, sprites, s, seed, Path.Combine(dir, "clip-checkpoint.bin"), resume: true,
+            new SyncProgress<StepReport>(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"CLIP loss {r.Loss:0.000}"))), cancellation));
+        ModelFolders.SaveDualEncoder(folder, clip, tokenizer);
+        AnsiConsole.MarkupLine("CLIP pretrained on captioned scenes ({0} steps, caption top-1 among 64: {1:P0}) → {2}", history.Losses.Count,
+            VlaRecipe.CaptionAccuracy(clip, tokenizer, s.Table, sprites, s.Context, seed), Markup.Escape(folder));
+        return clip;
+    }
+
+    private static IReadOnlyList<Sprite> Sprites(ParseResult parse, CancellationToken cancellation)
+    {
+        var store = new DataStore(DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)));
+        var folder = store.Require(DataCatalog.Twemoji, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation);
+        return TableSprites.Load(folder, VlaSettings.DefaultTable.ObjectSize);
+    }
+
+    private static List<Sprite> Seen(IReadOnlyList<Sprite> sprites) => [.. sprites.Where(p => p.Category != TableSprites.HeldOutCategory)];
+}

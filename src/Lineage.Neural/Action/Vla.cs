@@ -1,0 +1,328 @@
+// A vision-language-action model in the line of RT-2 (Brohan et al. 2023, arXiv:2307.15818) and OpenVLA (Kim et al.
+// 2024, arXiv:2406.09246): a pretrained image encoder, a projector into the decoder's width, and a causal decoder that
+// reads image tokens + instruction tokens and writes the action as tokens, one 256-bin token per action dimension
+// (RT-1's discretisation, Brohan et al. 2022). Trained with cross-entropy on the action tokens only.
+// Lineage: CLIP/SigLIP learned to match images and text; a VLA reuses that vision (and language) knowledge to act.
+// Shapes: B batch, S image side, G = S/P patch grid, M merge factor, I = (G/M)² image tokens, T instruction tokens,
+// K decoder tokens, D decoder width, V = 3 specials + 256 bins + answers.
+// Deviations (docs/action.md): tiny sizes; the instruction is read by our CLIP's text tower (OpenVLA feeds the instruction
+// to its Llama 2 through the LLM's own tokenizer; our decoder has no web-scale language pretraining, so the pretrained
+// language side is CLIP's text tower); the patch tokens are merged M × M before the projector (a pixel-shuffle, as
+// several small VLMs do) so the decoder sees I = 16 image tokens, not 64; the action bins are new tokens appended to a
+// small vocabulary instead of OpenVLA's 256 least-used Llama tokens (a vocabulary of our own has no unused tokens).
+// Options beyond OpenVLA, for the experiments: a continuous head (MSE, Huber or L1 on the normalised action) and
+// one-token answers to scene questions (the curriculum's first stage).
+using Lineage.Neural.Multimodal;
+using Lineage.Neural.Transformers;
+using Lineage.Neural.Vision;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.Action;
+
+/// <summary>How the model outputs an action.</summary>
+public enum ActionHead
+{
+    /// <summary>RT-2/OpenVLA: one 256-bin token per dimension, decoded greedily; cross-entropy.</summary>
+    Tokens,
+    /// <summary>A linear head on the decoder's state at [BOS] regressing the normalised action.</summary>
+    Continuous,
+}
+
+/// <summary>The regression loss of the continuous head.</summary>
+public enum RegressionLoss
+{
+    /// <summary>Mean squared error.</summary>
+    Mse,
+    /// <summary>Huber (1964): quadratic within δ, linear beyond.</summary>
+    Huber,
+    /// <summary>Mean absolute error.</summary>
+    L1,
+}
+
+/// <summary>Size and options of a <see cref="Vla"/>.</summary>
+/// <param name="Encoders">The image and text towers (a CLIP/SigLIP dual encoder's; its projections are not used).</param>
+/// <param name="Dim">Decoder width D.</param>
+/// <param name="Layers">Decoder blocks.</param>
+/// <param name="Heads">Decoder heads.</param>
+/// <param name="Merge">Patch tokens merged M × M into one image token.</param>
+/// <param name="Answers">One-token answers to scene questions (0: none).</param>
+/// <param name="Head">Token or continuous action output.</param>
+/// <param name="Loss">The continuous head's loss.</param>
+/// <param name="HuberDelta">Huber's δ on the normalised action (range [−1, 1]).</param>
+/// <param name="FreezeVision">Keep the image tower's weights fixed.</param>
+/// <param name="FreezeText">Keep the text tower's weights fixed.</param>
+/// <param name="ActionDims">Action dimensions (dx, dy, grip).</param>
+public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Layers = 2, int Heads = 4, int Merge = 2, int Answers = 0,
+    ActionHead Head = ActionHead.Tokens, RegressionLoss Loss = RegressionLoss.Mse, double HuberDelta = 0.2,
+    bool FreezeVision = true, bool FreezeText = true, int ActionDims = 3)
+{
+    /// <summary>Special decoder tokens; the action bins start at <see cref="FirstBin"/>.</summary>
+    public const int Pad = 0, Bos = 1, Eos = 2, FirstBin = 3;
+
+    /// <summary>The first answer token.</summary>
+    public const int FirstAnswer = FirstBin + ActionTokenizer.Bins;
+
+    /// <summary>Decoder vocabulary: specials, 256 bins, answers.</summary>
+    public int VocabSize => FirstAnswer + Answers;
+
+    /// <summary>Image tokens the decoder reads, I = (G/M)².</summary>
+    public int ImageTokens => (Encoders.Vision.Grid / Merge) * (Encoders.Vision.Grid / Merge);
+
+    /// <summary>Longest decoder sequence: image + instruction + [BOS] + one token per action dimension.</summary>
+    public int Context => ImageTokens + Encoders.Text.Context + 1 + ActionDims;
+
+    /// <summary>Returns this config, or throws naming the bad field.</summary>
+    public VlaConfig Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Encoders, nameof(Encoders));
+        Encoders.Validate();
+        if (Merge < 1 || Encoders.Vision.Grid % Merge != 0) throw new ArgumentException($"Merge {Merge} must divide the patch grid {Encoders.Vision.Grid}.", nameof(Merge));
+        if (Dim < 1 || Heads < 1 || Dim % Heads != 0) throw new ArgumentException($"Dim {Dim} must be a positive multiple of Heads {Heads}.", nameof(Dim));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Layers, 1, nameof(Layers));
+        ArgumentOutOfRangeException.ThrowIfNegative(Answers, nameof(Answers));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ActionDims, 1, nameof(ActionDims));
+        if (!(HuberDelta > 0)) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "must be > 0");
+        return this;
+    }
+}
+
+/// <summary>
+/// The VLA: image tower → merged patch tokens → MLP projector; text tower → linear projector; a causal pre-LN decoder
+/// over [image tokens, instruction tokens, [BOS], action tokens] with its own token embedding (tied to the output layer).
+/// </summary>
+public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly Vit vision_model;
+    private readonly TextTransformer text_model;
+    private readonly Sequential projector;
+    private readonly Linear text_projector;
+    private readonly Embedding embed_tokens;
+    private readonly LearnedPositions embed_positions;
+    private readonly ModuleList<TransformerBlock> layers;
+    private readonly LayerNorm norm;
+    private readonly Linear? action_head;
+
+    /// <summary>A randomly initialised model (see <see cref="LoadEncoders"/> to start from a trained CLIP/SigLIP).</summary>
+    public Vla(VlaConfig config) : base(nameof(Vla))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config.Validate();
+        var v = config.Encoders.Vision;
+        vision_model = new Vit(v);
+        text_model = new TextTransformer(config.Encoders.Text);
+        projector = nn.Sequential(
+            ("fc1", nn.Linear(config.Merge * config.Merge * v.Dim, config.Dim)),
+            ("act", nn.GELU()),
+            ("fc2", nn.Linear(config.Dim, config.Dim)));
+        text_projector = nn.Linear(config.Encoders.Text.Dim, config.Dim);
+        embed_tokens = nn.Embedding(config.VocabSize, config.Dim);
+        embed_positions = new LearnedPositions(config.Context, config.Dim);
+        layers = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(
+            new BlockConfig(config.Dim, config.Heads, 4 * config.Dim, Dropout: 0, PreNorm: true, Activation: Activation.GeluTanh)))]);
+        norm = nn.LayerNorm(config.Dim);
+        if (config.Head == ActionHead.Continuous) action_head = nn.Linear(config.Dim, config.ActionDims);
+        RegisterComponents();
+        TransformerInit.Apply(layers);
+        using (no_grad())
+        {
+            // GPT-2's N(0, 0.02) for the (tied) token embedding and the positions; with libtorch's default N(0, 1) the
+            // positions would swamp the projected image tokens and the decoder would learn to ignore the image.
+            embed_tokens.weight!.normal_(0, 0.02);
+            foreach (var p in embed_positions.parameters()) p.normal_(0, 0.02);
+        }
+        ApplyFreezing();
+    }
+
+    /// <summary>The settings.</summary>
+    public VlaConfig Config { get; }
+
+    /// <summary>The image tower.</summary>
+    public Vit VisionModel => vision_model;
+
+    /// <summary>The text tower.</summary>
+    public TextTransformer TextModel => text_model;
+
+    /// <summary>Copies both towers' weights from a trained dual encoder of the same sizes.</summary>
+    /// <exception cref="ArgumentException">The dual encoder's towers have other sizes.</exception>
+    public void LoadEncoders(DualEncoder encoders)
+    {
+        ArgumentNullException.ThrowIfNull(encoders);
+        if (encoders.Config.Vision != Config.Encoders.Vision || encoders.Config.Text != Config.Encoders.Text)
+            throw new ArgumentException($"The dual encoder's towers ({encoders.Config.Vision}, {encoders.Config.Text}) differ from this VLA's ({Config.Encoders.Vision}, {Config.Encoders.Text}).", nameof(encoders));
+        vision_model.load_state_dict(encoders.VisionModel.state_dict());
+        text_model.load_state_dict(encoders.TextModel.state_dict());
+        ApplyFreezing();
+    }
+
+    /// <summary>
+    /// The decoder's prefix: I projected image tokens then T projected instruction tokens, (B, I + T, D), and its
+    /// padding mask (B, I + T), true for real tokens.
+    /// </summary>
+    /// <param name="images">(B, 3, S, S) in [0, 1].</param>
+    /// <param name="text">Instruction ids (B, T) from the towers' <see cref="CaptionTokenizer"/>.</param>
+    public (Tensor Tokens, Tensor Padding) Prefix(Tensor images, Tensor text)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(text);
+        if (images.shape[0] != text.shape[0]) throw new ArgumentException($"{images.shape[0]} images but {text.shape[0]} instructions.", nameof(text));
+        using var scope = NewDisposeScope();
+        var v = Config.Encoders.Vision;
+        Tensor patches, words;
+        using (Config.FreezeVision ? no_grad() : null) patches = vision_model.Encode(images).narrow(1, 1, v.Patches);   // (B, G², Dv), [CLS] dropped
+        using (Config.FreezeText ? no_grad() : null) words = text_model.Encode(text);                                    // (B, T, Dt)
+        long b = images.shape[0];
+        int g = v.Grid, m = Config.Merge, h = g / m;
+        var merged = patches.reshape(b, h, m, h, m, v.Dim).permute(0, 1, 3, 2, 4, 5).reshape(b, h * h, m * m * v.Dim);   // (B, I, M²·Dv)
+        var tokens = cat([projector.forward(merged), text_projector.forward(words)], 1);                                    // (B, I + T, D)
+        var padding = cat([ones(b, h * h, dtype: ScalarType.Bool, device: images.device), text.ne(CaptionTokenizer.Pad)], 1);
+        return (tokens.MoveToOuterDisposeScope(), padding.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The decoder's final states (B, K, D) at the K decoder tokens that follow the prefix.</summary>
+    public Tensor Decode(Tensor prefix, Tensor padding, Tensor tokens)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(padding);
+        TokenIds.Check(tokens, Config.VocabSize, nameof(tokens));
+        using var scope = NewDisposeScope();
+        long b = prefix.shape[0], k = tokens.shape[1], n = prefix.shape[1] + k;
+        if (n > Config.Context) throw new ArgumentException($"{n} tokens exceed the decoder's context of {Config.Context}.", nameof(tokens));
+        var x = cat([prefix, embed_tokens.forward(tokens)], 1) + embed_positions.forward(arange(n, dtype: ScalarType.Int64, device: prefix.device));
+        var mask = cat([padding, ones(b, k, dtype: ScalarType.Bool, device: prefix.device)], 1);
+        foreach (var block in layers) x = block.forward(x, mask, true, null, null, null, null, null, 0);
+        return norm.forward(x.narrow(1, n - k, k)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Next-token logits (B, K, V) over the decoder tokens (B, K) that follow image + instruction.</summary>
+    public override Tensor forward(Tensor images, Tensor text, Tensor tokens)
+    {
+        using var scope = NewDisposeScope();
+        var (prefix, padding) = Prefix(images, text);
+        return TiedEmbeddings.Logits(Decode(prefix, padding, tokens), embed_tokens.weight!).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Cross-entropy of the action tokens: the decoder reads [BOS] t₁ … t_{A−1} and predicts t₁ … t_A.</summary>
+    /// <param name="images">(B, 3, S, S).</param>
+    /// <param name="text">(B, T).</param>
+    /// <param name="actionTokens">(B, A) decoder ids of the action bins, <see cref="BinsToTokens"/>.</param>
+    public Tensor TokenLoss(Tensor images, Tensor text, Tensor actionTokens)
+    {
+        RequireHead(ActionHead.Tokens);
+        using var scope = NewDisposeScope();
+        var input = cat([full(actionTokens.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: actionTokens.device), actionTokens.narrow(1, 0, Config.ActionDims - 1)], 1);
+        var logits = forward(images, text, input);                                                    // (B, A, V)
+        return nn.functional.cross_entropy(logits.reshape(-1, Config.VocabSize), actionTokens.reshape(-1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Cross-entropy of one-token answers, given as answer indices (B), to questions (B, T) about the images.</summary>
+    public Tensor AnswerLoss(Tensor images, Tensor text, Tensor answers)
+    {
+        if (Config.Answers == 0) throw new InvalidOperationException("This VLA has no answer tokens (Answers = 0).");
+        using var scope = NewDisposeScope();
+        var logits = forward(images, text, full(answers.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: answers.device)).squeeze(1);
+        return nn.functional.cross_entropy(logits.narrow(1, VlaConfig.FirstAnswer, Config.Answers), answers).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Decoder ids of action bins (bin b is token <see cref="VlaConfig.FirstBin"/> + b).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A bin outside 0–255.</exception>
+    public static long[] BinsToTokens(IReadOnlyList<int> bins)
+    {
+        ArgumentNullException.ThrowIfNull(bins);
+        var tokens = new long[bins.Count];
+        for (int i = 0; i < bins.Count; i++)
+        {
+            if (bins[i] is < 0 or >= ActionTokenizer.Bins) throw new ArgumentOutOfRangeException(nameof(bins), bins[i], $"bin {i} is outside 0–{ActionTokenizer.Bins - 1}.");
+            tokens[i] = VlaConfig.FirstBin + bins[i];
+        }
+
+        return tokens;
+    }
+
+    /// <summary>The continuous head's loss against normalised actions (B, A) in [−1, 1].</summary>
+    public Tensor RegressionLoss(Tensor images, Tensor text, Tensor targets)
+    {
+        RequireHead(ActionHead.Continuous);
+        using var scope = NewDisposeScope();
+        var predicted = Regress(images, text);
+        var loss = Config.Loss switch
+        {
+            Action.RegressionLoss.Mse => nn.functional.mse_loss(predicted, targets),
+            Action.RegressionLoss.Huber => nn.functional.huber_loss(predicted, targets, delta: Config.HuberDelta),
+            _ => nn.functional.l1_loss(predicted, targets),
+        };
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The continuous head's normalised action (B, A).</summary>
+    public Tensor Regress(Tensor images, Tensor text)
+    {
+        RequireHead(ActionHead.Continuous);
+        using var scope = NewDisposeScope();
+        var (prefix, padding) = Prefix(images, text);
+        var state = Decode(prefix, padding, full(images.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: images.device));
+        return action_head!.forward(state.squeeze(1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Greedy action tokens (B, A) as bins 0–255: A decoding steps, each restricted to the 256 bin tokens (constrained
+    /// decoding, so the output always decodes to an action).
+    /// </summary>
+    public Tensor PredictBins(Tensor images, Tensor text)
+    {
+        RequireHead(ActionHead.Tokens);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (prefix, padding) = Prefix(images, text);
+        var tokens = full(images.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: images.device);
+        var firstBin = tensor((long)VlaConfig.FirstBin, device: images.device);                        // a tensor, not a Scalar, in the loop
+        for (int k = 0; k < Config.ActionDims; k++)
+        {
+            var state = Decode(prefix, padding, tokens).select(1, -1);                                   // (B, D)
+            var logits = TiedEmbeddings.Logits(state, embed_tokens.weight!).narrow(1, VlaConfig.FirstBin, ActionTokenizer.Bins);
+            tokens = cat([tokens, logits.argmax(1, keepdim: true).add(firstBin)], 1);
+        }
+
+        return tokens.narrow(1, 1, Config.ActionDims).sub(firstBin).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The most likely answer (index into the answer list) to each question.</summary>
+    public Tensor PredictAnswers(Tensor images, Tensor text)
+    {
+        if (Config.Answers == 0) throw new InvalidOperationException("This VLA has no answer tokens (Answers = 0).");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var logits = forward(images, text, full(images.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: images.device)).squeeze(1);
+        return logits.narrow(1, VlaConfig.FirstAnswer, Config.Answers).argmax(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Maps decoder token ids back to bins.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A token that is not an action bin (the message names it).</exception>
+    public static int[] TokensToBins(IReadOnlyList<long> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        var bins = new int[tokens.Count];
+        for (int i = 0; i < tokens.Count; i++)
+        {
+            long b = tokens[i] - VlaConfig.FirstBin;
+            if (b is < 0 or >= ActionTokenizer.Bins)
+                throw new ArgumentOutOfRangeException(nameof(tokens), tokens[i], $"token {i} (id {tokens[i]}) is not an action token (ids {VlaConfig.FirstBin}–{VlaConfig.FirstBin + ActionTokenizer.Bins - 1}).");
+            bins[i] = (int)b;
+        }
+
+        return bins;
+    }
+
+    /// <summary>Turns gradients of the towers off or on as the config says.</summary>
+    private void ApplyFreezing()
+    {
+        foreach (var p in vision_model.parameters()) p.requires_grad = !Config.FreezeVision;
+        foreach (var p in text_model.parameters()) p.requires_grad = !Config.FreezeText;
+    }
+
+    private void RequireHead(ActionHead head)
+    {
+        if (Config.Head != head) throw new InvalidOperationException($"This VLA has a {Config.Head} action head, not {head}.");
+    }
+}

@@ -1,0 +1,84 @@
+// VLA model folders: config.json (the VLA's config and the table's), model.safetensors (the towers under Hugging Face
+// CLIP names, the rest under our names: projector.*, text_projector.*, embed_tokens.*, layers.*, norm.*), vocab.json
+// (the text tower's words) and answers.json (the one-token answers).
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lineage.Data;
+using Lineage.Neural.Multimodal;
+using Lineage.Neural.Vision;
+
+namespace Lineage.Neural.Action;
+
+/// <summary>Saves and loads <see cref="VlaPolicy"/> model folders.</summary>
+public static class VlaFolder
+{
+    /// <summary>The model type written to config.json.</summary>
+    public const string ModelType = "lineage-vla";
+
+    /// <summary>Our names → the folder's: CLIP's for the towers, ours for the rest.</summary>
+    public static IReadOnlyList<NameRule> Rules { get; } = [.. ModelFolders.Rules, new(@"^(.*)$", "$1")];
+
+    private sealed record Stored(VlaConfig Vla, TabletopConfig Table);
+
+    /// <summary>Writes the policy into <paramref name="folder"/> (each file atomically).</summary>
+    public static void Save(string folder, VlaPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        ArgumentNullException.ThrowIfNull(policy);
+        var c = policy.Model.Config;
+        var config = new JsonObject
+        {
+            ["model_type"] = ModelType,
+            ["architectures"] = new JsonArray("VisionLanguageActionModel"),
+            ["n_action_bins"] = ActionTokenizer.Bins,
+            ["action_dims"] = c.ActionDims,
+            ["action_head"] = c.Head.ToString(),
+            ["image_size"] = c.Encoders.Vision.ImageSize,
+            ["lineage_config"] = JsonSerializer.SerializeToNode(new Stored(c, policy.Table)),
+        };
+        HfWeights.Save(folder, policy.Model, Rules, new Dictionary<string, long[]> { ["vision_model.embeddings.class_embedding"] = [c.Encoders.Vision.Dim] }, config);
+        policy.Text.Save(Path.Combine(folder, "vocab.json"));
+        AtomicFile.WriteAllText(Path.Combine(folder, "answers.json"), JsonSerializer.Serialize(policy.Answers));
+    }
+
+    /// <summary>Loads a folder written by <see cref="Save"/>.</summary>
+    /// <exception cref="InvalidDataException">A missing file, another model type, or weights that do not match the config (the tensor is named).</exception>
+    public static VlaPolicy Load(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var stored = HfWeights.ReadConfig<Stored>(folder, ModelType);
+        if (stored.Vla is null || stored.Table is null) throw new InvalidDataException($"{Path.Combine(folder, "config.json")}: lineage_config lacks the VLA or table settings.");
+        var vocab = Path.Combine(folder, "vocab.json");
+        if (!File.Exists(vocab)) throw new InvalidDataException($"{vocab}: missing.");
+        var text = CaptionTokenizer.Load(vocab);
+        if (text.VocabSize != stored.Vla.Encoders.Text.VocabSize) throw new InvalidDataException($"{vocab}: {text.VocabSize} tokens, but the config's text tower has {stored.Vla.Encoders.Text.VocabSize}.");
+        var answersPath = Path.Combine(folder, "answers.json");
+        if (!File.Exists(answersPath)) throw new InvalidDataException($"{answersPath}: missing.");
+        List<string> answers;
+        try
+        {
+            answers = JsonSerializer.Deserialize<List<string>>(File.ReadAllText(answersPath)) ?? throw new InvalidDataException($"{answersPath}: empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{answersPath}: {e.Message}", e);
+        }
+
+        var model = new Vla(stored.Vla);
+        try
+        {
+            HfWeights.Load(folder, model, Rules);
+            return new VlaPolicy(model, text, stored.Table, answers);
+        }
+        catch (ArgumentException e)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"{folder}: {e.Message}", e);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,267 @@
+// A trained VLA as a tabletop policy: batches of rendered frames and instructions in, actions out; its training loop
+// (behaviour cloning on demonstrations, optionally after a question-answering stage) and the closed-loop evaluation.
+using System.Text.Json;
+using Lineage.Neural.Core;
+using Lineage.Neural.Core.Training;
+using Lineage.Neural.Multimodal;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.Action;
+
+/// <summary>A question about a frame with its answer's index in <see cref="VlaPolicy.Answers"/>.</summary>
+public sealed record SceneQuestion(byte[] Image, string Question, int Answer);
+
+/// <summary>How a <see cref="VlaPolicy"/> is trained.</summary>
+/// <param name="Steps">Optimiser steps in all (question steps included).</param>
+/// <param name="Batch">Examples per step.</param>
+/// <param name="LearningRate">Adam's step size.</param>
+/// <param name="QuestionSteps">Curriculum: the first steps train on scene questions, the rest on actions (0: actions only).</param>
+/// <param name="Seed">Seeds the batches.</param>
+/// <param name="CheckpointPath">Atomic checkpoints here, or null.</param>
+/// <param name="Resume">Continue from the checkpoint when it exists.</param>
+/// <param name="EvaluateEvery">Steps between evaluations (0: none).</param>
+public sealed record VlaTrainingOptions(int Steps, int Batch = 64, double LearningRate = 1e-3, int QuestionSteps = 0, int Seed = 0,
+    string? CheckpointPath = null, bool Resume = false, int EvaluateEvery = 0)
+{
+    /// <summary>Returns these options, or throws naming the bad field.</summary>
+    public VlaTrainingOptions Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1, nameof(Steps));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Batch, 1, nameof(Batch));
+        if (QuestionSteps < 0 || QuestionSteps >= Steps) throw new ArgumentOutOfRangeException(nameof(QuestionSteps), QuestionSteps, $"must be in [0, Steps = {Steps})");
+        return this;
+    }
+}
+
+/// <summary>One closed-loop episode's outcome.</summary>
+public sealed record EpisodeOutcome(TaskKind Kind, string Instruction, bool Success, int Steps, int Clipped);
+
+/// <summary>A VLA with its tokenizers and table: acts on rendered frames.</summary>
+public sealed class VlaPolicy
+{
+    /// <summary>A policy over <paramref name="model"/>.</summary>
+    /// <exception cref="ArgumentException">The tokenizer, table or answers do not fit the model.</exception>
+    public VlaPolicy(Vla model, CaptionTokenizer text, TabletopConfig table, IReadOnlyList<string> answers)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(answers);
+        if (text.VocabSize != model.Config.Encoders.Text.VocabSize) throw new ArgumentException($"The text tokenizer has {text.VocabSize} tokens; the model's text tower has {model.Config.Encoders.Text.VocabSize}.", nameof(text));
+        if (table.Size != model.Config.Encoders.Vision.ImageSize) throw new ArgumentException($"The table is {table.Size} pixels; the model's image tower takes {model.Config.Encoders.Vision.ImageSize}.", nameof(table));
+        if (answers.Count != model.Config.Answers) throw new ArgumentException($"{answers.Count} answers; the model has {model.Config.Answers} answer tokens.", nameof(answers));
+        (Model, Text, Table, Answers) = (model, text, table.Validate(), answers);
+        Actions = ActionTokenizer.ForTabletop(table);
+    }
+
+    /// <summary>The model.</summary>
+    public Vla Model { get; }
+
+    /// <summary>The instruction tokenizer (the text tower's).</summary>
+    public CaptionTokenizer Text { get; }
+
+    /// <summary>The table the policy acts on.</summary>
+    public TabletopConfig Table { get; }
+
+    /// <summary>The action tokenizer for this table.</summary>
+    public ActionTokenizer Actions { get; }
+
+    /// <summary>The one-token answers, by index.</summary>
+    public IReadOnlyList<string> Answers { get; }
+
+    /// <summary>Frames (Size × Size × 3 bytes each) as a float batch (B, 3, S, S) in [0, 1].</summary>
+    public static Tensor ImageBatch(IReadOnlyList<byte[]> images, int side)
+    {
+        using var scope = NewDisposeScope();
+        return ToFloat(Frames(images, side)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Frames as one uint8 tensor (B, S, S, 3), the compact form a training set is kept in.</summary>
+    public static Tensor Frames(IReadOnlyList<byte[]> images, int side)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        int bytes = side * side * 3;
+        var data = new byte[(long)images.Count * bytes];
+        for (int b = 0; b < images.Count; b++)
+        {
+            if (images[b].Length != bytes) throw new ArgumentException($"image {b}: {images[b].Length} bytes; expected {side} × {side} × 3 = {bytes}.", nameof(images));
+            images[b].CopyTo(data, (long)b * bytes);
+        }
+
+        return tensor(data, [images.Count, side, side, 3]);
+    }
+
+    /// <summary>uint8 frames (B, S, S, 3) → float (B, 3, S, S) in [0, 1].</summary>
+    public static Tensor ToFloat(Tensor frames)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        using var scope = NewDisposeScope();
+        return frames.permute(0, 3, 1, 2).to(ScalarType.Float32).div(255f).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Instruction ids (B, T).</summary>
+    public Tensor Instructions(IReadOnlyList<string> texts) => Text.EncodeBatch(texts, Model.Config.Encoders.Text.Context);
+
+    /// <summary>The policy's action for each (frame, instruction); always a valid action in the table's range.</summary>
+    public TableAction[] Act(IReadOnlyList<byte[]> images, IReadOnlyList<string> instructions) => NoGcRegion.Run(() => ActNow(images, instructions));
+
+    private TableAction[] ActNow(IReadOnlyList<byte[]> images, IReadOnlyList<string> instructions)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(instructions);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Model.eval();
+        var x = ImageBatch(images, Table.Size);
+        var t = Instructions(instructions);
+        var actions = new TableAction[images.Count];
+        if (Model.Config.Head == ActionHead.Tokens)
+        {
+            var bins = Model.PredictBins(x, t).data<long>().ToArray();
+            int a = Model.Config.ActionDims;
+            for (int b = 0; b < actions.Length; b++)
+            {
+                var v = Actions.Decode([.. bins.Skip(b * a).Take(a).Select(z => (int)z)]);
+                actions[b] = new TableAction(v[0], v[1], v[2]);
+            }
+        }
+        else
+        {
+            var y = Model.Regress(x, t).data<float>().ToArray();
+            int a = Model.Config.ActionDims;
+            for (int b = 0; b < actions.Length; b++)
+            {
+                var v = Actions.Denormalize(y.Skip(b * a).Take(a).ToArray());
+                actions[b] = new TableAction(v[0], v[1], v[2]);
+            }
+        }
+
+        return actions;
+    }
+
+    /// <summary>The policy's answer to each question about a frame.</summary>
+    public string[] Answer(IReadOnlyList<byte[]> images, IReadOnlyList<string> questions) => NoGcRegion.Run(() =>
+    {
+        using var scope = NewDisposeScope();
+        Model.eval();
+        var idx = Model.PredictAnswers(ImageBatch(images, Table.Size), Instructions(questions)).data<long>().ToArray();
+        return idx.Select(i => Answers[(int)i]).ToArray();
+    });
+
+    /// <summary>
+    /// Behaviour cloning: cross-entropy on the action tokens (or the regression loss of the continuous head) of random
+    /// demonstration steps; with a curriculum, the first <see cref="VlaTrainingOptions.QuestionSteps"/> steps answer
+    /// scene questions instead. Adam, gradient clipping, NaN check and atomic checkpoints come from <see cref="StepTrainer"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">No demonstrations, or a curriculum without questions.</exception>
+    public StepHistory Train(Demonstrations demos, IReadOnlyList<SceneQuestion>? questions, VlaTrainingOptions options,
+        Func<double>? evaluate = null, IProgress<StepReport>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(demos);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (demos.Steps.Count == 0) throw new ArgumentException("The demonstration set is empty.", nameof(demos));
+        if (demos.Table != Table) throw new ArgumentException($"The demonstrations were recorded on another table ({demos.Table}) than the policy's ({Table}).", nameof(demos));
+        if (options.QuestionSteps > 0 && (questions is null || questions.Count == 0)) throw new ArgumentException("A curriculum needs scene questions.", nameof(questions));
+        var steps = demos.Steps;
+        int a = Model.Config.ActionDims;
+        var actionTokens = new long[steps.Count * a];
+        var targets = new float[steps.Count * a];
+        for (int i = 0; i < steps.Count; i++)
+        {
+            var l = steps[i].Label;
+            float[] v = [l.Dx, l.Dy, l.Grip];
+            var b = Vla.BinsToTokens(Actions.Encode(v));
+            var n = Actions.Normalize(v);
+            for (int k = 0; k < a; k++) (actionTokens[i * a + k], targets[i * a + k]) = (b[k], n[k]);
+        }
+
+        var texts = steps.Select(s => s.Instruction).Distinct().ToList();
+        var textIndex = texts.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i, StringComparer.Ordinal);
+        using var textIds = Instructions(texts);
+        using var tokenTensor = tensor(actionTokens, [steps.Count, a]);
+        using var targetTensor = tensor(targets, [steps.Count, a]);
+        using var textOf = tensor(steps.Select(s => (long)textIndex[s.Instruction]).ToArray());
+        using var frames = Frames([.. steps.Select(s => s.Image)], Table.Size);                     // (N, S, S, 3) uint8, kept once
+        using var questionFrames = options.QuestionSteps > 0 ? Frames([.. questions!.Select(q => q.Image)], Table.Size) : null;
+        using var questionIds = options.QuestionSteps > 0 ? Instructions([.. questions!.Select(q => q.Question)]) : null;
+        using var answerIds = options.QuestionSteps > 0 ? tensor(questions!.Select(q => (long)q.Answer).ToArray()) : null;
+        return StepTrainer.Train(Model, step =>
+        {
+            var rng = new Random(StableSeed.Of(options.Seed, step));
+            if (step < options.QuestionSteps)
+            {
+                var pick = tensor(Enumerable.Range(0, options.Batch).Select(_ => (long)rng.Next(questions!.Count)).ToArray());
+                return Model.AnswerLoss(ToFloat(questionFrames!.index_select(0, pick)), questionIds!.index_select(0, pick), answerIds!.index_select(0, pick));
+            }
+
+            var index = tensor(Enumerable.Range(0, options.Batch).Select(_ => (long)rng.Next(steps.Count)).ToArray());
+            var images = ToFloat(frames.index_select(0, index));
+            var text = textIds.index_select(0, textOf.index_select(0, index));
+            return Model.Config.Head == ActionHead.Tokens
+                ? Model.TokenLoss(images, text, tokenTensor.index_select(0, index))
+                : Model.RegressionLoss(images, text, targetTensor.index_select(0, index));
+        }, new StepTrainingOptions(options.Steps, options.LearningRate, GradClip: 1.0, EvaluateEvery: options.EvaluateEvery,
+            CheckpointPath: options.CheckpointPath, CheckpointEvery: 200, Resume: options.Resume, HoldGc: true),
+            evaluate, progress, JsonSerializer.Serialize(Model.Config), cancellation);
+    }
+
+    /// <summary>
+    /// Runs every scene to the end with this policy, all episodes stepping together in batches; the simulator decides
+    /// success. <paramref name="frame"/>, when given, is told each episode's frames (episode index, frame).
+    /// </summary>
+    public EpisodeOutcome[] RunEpisodes(IReadOnlyList<Tabletop> scenes, int batch = 256, Action<int, byte[]>? frame = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(scenes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1, nameof(batch));
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var live = Enumerable.Range(0, scenes.Count).Where(i => !scenes[i].Finished).ToList();
+            if (live.Count == 0) break;
+            foreach (var chunk in live.Chunk(batch))
+            {
+                var images = chunk.Select(i => scenes[i].Render()).ToList();
+                if (frame is not null) for (int j = 0; j < chunk.Length; j++) frame(chunk[j], images[j]);
+                var actions = Act(images, [.. chunk.Select(i => scenes[i].Task.Text)]);
+                for (int j = 0; j < chunk.Length; j++) scenes[chunk[j]].Step(actions[j]);
+            }
+        }
+
+        if (frame is not null) for (int i = 0; i < scenes.Count; i++) frame(i, scenes[i].Render());
+        return [.. scenes.Select(s => new EpisodeOutcome(s.Task.Kind, s.Task.Text, s.Success, s.Steps, s.ClippedActions))];
+    }
+
+    /// <summary>Mean absolute error against the expert's clean actions on demonstration steps: dx and dy in pixels, and the share of wrong gripper commands.</summary>
+    public (double MoveError, double GripError) ActionError(IReadOnlyList<DemoStep> steps, int batch = 256)
+    {
+        ArgumentNullException.ThrowIfNull(steps);
+        if (steps.Count == 0) throw new ArgumentException("No steps to measure the action error on.", nameof(steps));
+        double move = 0, grip = 0;
+        foreach (var chunk in steps.Chunk(batch))
+        {
+            var acts = Act([.. chunk.Select(s => s.Image)], [.. chunk.Select(s => s.Instruction)]);
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                move += (Math.Abs(acts[i].Dx - chunk[i].Expert.Dx) + Math.Abs(acts[i].Dy - chunk[i].Expert.Dy)) / 2;
+                grip += (acts[i].Grip > 0.5f) != (chunk[i].Expert.Grip > 0.5f) ? 1 : 0;
+            }
+        }
+
+        return (move / steps.Count, grip / steps.Count);
+    }
+}
+
+/// <summary>Confidence intervals of a success rate.</summary>
+public static class Proportion
+{
+    /// <summary>The Wilson score interval (95% by default) of <paramref name="successes"/> out of <paramref name="n"/>.</summary>
+    public static (double Low, double High) Wilson(int successes, int n, double z = 1.959964)
+    {
+        if (n <= 0) return (0, 1);
+        double p = (double)successes / n, z2 = z * z;
+        double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+        double half = z * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / (1 + z2 / n);
+        return (Math.Max(0, centre - half), Math.Min(1, centre + half));
+    }
+}
