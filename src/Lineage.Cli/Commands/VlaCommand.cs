@@ -210,7 +210,7 @@ internal static class VlaCommand
             }
         }
 
-        return Tabletop.FromScene(table, objects, TaskParser.Parse(text, objects), (float)rng.NextDouble() * table.Size, (float)rng.NextDouble() * table.Size);
+        return Tabletop.FromScene(table, objects, TaskParser.Parse(text, objects), (float)rng.NextDouble() * table.Size, (float)rng.NextDouble() * table.Size, closed: true);
     }
 
     private static DualEncoder Clip(ParseResult parse, string dir, VlaSettings s, IReadOnlyList<Sprite> sprites, int seed, out CaptionTokenizer tokenizer, CancellationToken cancellation)

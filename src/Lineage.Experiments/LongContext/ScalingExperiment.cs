@@ -25,7 +25,7 @@ public sealed class ScalingExperiment : IExperiment
         Summary: "One forward + backward pass of each mixer (C = 32, batch 1) on embedded Treasury of David text: wall time and peak memory at " +
                  "n = 1,024 … 65,536, sizes skipped when they would not fit in memory or would exceed a time cap, and the fitted exponent of time ∝ nᵖ.",
         Paper: Papers.Beltagy2020,
-        Budget: TimeSpan.FromSeconds(60),
+        Budget: TimeSpan.FromSeconds(45),
         QuickBudget: TimeSpan.FromSeconds(3));
 
     /// <inheritdoc />

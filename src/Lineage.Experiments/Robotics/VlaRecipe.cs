@@ -84,7 +84,7 @@ public static class VlaRecipe
         {
             var scene = Tabletop.Random(table, pool, kinds[i % kinds.Count], StableSeed.Of(seed, 556, i));
             var (q, a) = SceneText.Ask(scene, rng);
-            list.Add(new SceneQuestion(scene.Render(), q, index[a]));
+            list.Add(new SceneQuestion(scene.Render(), scene.State(), q, index[a]));
         }
 
         return list;
@@ -95,7 +95,7 @@ public static class VlaRecipe
     {
         ArgumentNullException.ThrowIfNull(policy);
         var qs = Questions(table, pool, kinds, policy.Answers, 400, seed + 1);
-        var said = policy.Answer([.. qs.Select(q => q.Image)], [.. qs.Select(q => q.Question)]);
+        var said = policy.Answer(qs);
         return Enumerable.Range(0, qs.Count).Count(i => said[i] == policy.Answers[qs[i].Answer]) / (double)qs.Count;
     }
 
@@ -124,6 +124,6 @@ public static class VlaRecipe
     public static Tabletop[] Paraphrased(IReadOnlyList<Tabletop> scenes)
     {
         ArgumentNullException.ThrowIfNull(scenes);
-        return [.. scenes.Select(s => Tabletop.FromScene(s.Config, s.Objects, s.Task with { Text = s.Task.Text.Replace("pick up", "grab", StringComparison.Ordinal) }, s.GripperX, s.GripperY))];
+        return [.. scenes.Select(s => Tabletop.FromScene(s.Config, s.Objects, s.Task with { Text = s.Task.Text.Replace("pick up", "grab", StringComparison.Ordinal) }, s.GripperX, s.GripperY, s.Closed))];
     }
 }

@@ -16,9 +16,10 @@ namespace Lineage.Neural.Action;
 /// <param name="Kind">Task kind.</param>
 /// <param name="Instruction">The instruction text.</param>
 /// <param name="Image">The observation: Size × Size × 3 RGB bytes.</param>
+/// <param name="State">The robot's state at the step (<see cref="Tabletop.State"/>).</param>
 /// <param name="Expert">The expert's clean action.</param>
 /// <param name="Label">The training label (the expert's action plus label noise, or an outlier).</param>
-public sealed record DemoStep(int Episode, TaskKind Kind, string Instruction, byte[] Image, TableAction Expert, TableAction Label);
+public sealed record DemoStep(int Episode, TaskKind Kind, string Instruction, byte[] Image, float[] State, TableAction Expert, TableAction Label);
 
 /// <summary>How demonstrations are collected.</summary>
 /// <param name="EpisodesPerKind">Episodes of each task kind.</param>
@@ -26,7 +27,7 @@ public sealed record DemoStep(int Episode, TaskKind Kind, string Instruction, by
 /// <param name="LabelNoise">Std of the label noise on dx and dy, pixels.</param>
 /// <param name="OutlierRate">Share of labels replaced by a uniformly random action.</param>
 /// <param name="Seed">Seeds scenes and noise.</param>
-public sealed record CollectionSettings(int EpisodesPerKind = 100, double ExecutionNoise = 0.2, double LabelNoise = 0.6, double OutlierRate = 0.04, int Seed = 0)
+public sealed record CollectionSettings(int EpisodesPerKind = 100, double ExecutionNoise = 0.2, double LabelNoise = 0.3, double OutlierRate = 0.04, int Seed = 0)
 {
     /// <summary>Returns these settings, or throws naming the bad field.</summary>
     public CollectionSettings Validate()
@@ -54,7 +55,10 @@ public sealed class Demonstrations
         Table = table.Validate();
         int bytes = table.Size * table.Size * 3;
         foreach (var s in steps)
+        {
             if (s.Image.Length != bytes) throw new ArgumentException($"episode {s.Episode}: an image of {s.Image.Length} bytes; the table's images have {bytes}.", nameof(steps));
+            if (s.State.Length != VlaConfig.StateDims) throw new ArgumentException($"episode {s.Episode}: a state of {s.State.Length} numbers; expected {VlaConfig.StateDims}.", nameof(steps));
+        }
         Steps = steps;
     }
 
@@ -99,7 +103,7 @@ public sealed class Demonstrations
                 while (!sim.Finished)
                 {
                     var expert = TabletopExpert.Act(sim);
-                    steps.Add(new DemoStep(episode, kind, sim.Task.Text, sim.Render(), expert, NoisyLabel(expert, table, settings, rng)));
+                    steps.Add(new DemoStep(episode, kind, sim.Task.Text, sim.Render(), sim.State(), expert, NoisyLabel(expert, table, settings, rng)));
                     float len = MathF.Sqrt(expert.Dx * expert.Dx + expert.Dy * expert.Dy);
                     float sigma = (float)settings.ExecutionNoise * len;
                     sim.Step(expert with { Dx = expert.Dx + sigma * Gaussian(rng), Dy = expert.Dy + sigma * Gaussian(rng) });
@@ -130,6 +134,7 @@ public sealed class Demonstrations
                 w.Write((int)s.Kind);
                 w.Write(s.Instruction);
                 w.Write(s.Image);
+                foreach (float x in s.State) w.Write(x);
                 foreach (var a in new[] { s.Expert, s.Label })
                 {
                     w.Write(a.Dx);
@@ -165,9 +170,11 @@ public sealed class Demonstrations
                 string text = r.ReadString();
                 var image = r.ReadBytes(bytes);
                 if (image.Length != bytes) throw new EndOfStreamException();
+                var state = new float[VlaConfig.StateDims];
+                for (int k = 0; k < state.Length; k++) state[k] = r.ReadSingle();
                 var expert = new TableAction(r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
                 var label = new TableAction(r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
-                steps.Add(new DemoStep(episode, kind, text, image, expert, label));
+                steps.Add(new DemoStep(episode, kind, text, image, state, expert, label));
             }
 
             return new Demonstrations(table, steps);

@@ -82,12 +82,13 @@ public sealed class Tabletop
     private readonly List<TableObject> _objects;
     private readonly float _startX;
 
-    private Tabletop(TabletopConfig config, List<TableObject> objects, TableTask task, float gripperX, float gripperY)
+    private Tabletop(TabletopConfig config, List<TableObject> objects, TableTask task, float gripperX, float gripperY, bool closed)
     {
         Config = config;
         _objects = objects;
         Task = task;
         (GripperX, GripperY) = (gripperX, gripperY);
+        Closed = closed;
         _startX = task.Target >= 0 ? objects[task.Target].X : 0;
     }
 
@@ -168,17 +169,17 @@ public sealed class Tabletop
 
         var task = MakeTask(kind, objects, rng);
         float gx = (float)rng.NextDouble() * config.Size, gy = (float)rng.NextDouble() * config.Size;
-        return new Tabletop(config, objects, task, gx, gy);
+        return new Tabletop(config, objects, task, gx, gy, closed: true);   // starts closed: closing on an object is what grasps it
     }
 
-    /// <summary>A scene with the given objects and instruction text; the instruction is resolved against the objects' names (a name not on the table gives target −1).</summary>
-    public static Tabletop FromScene(TabletopConfig config, IReadOnlyList<TableObject> objects, TableTask task, float gripperX, float gripperY)
+    /// <summary>A scene with the given objects, task and gripper (open unless <paramref name="closed"/>); see <see cref="TaskParser"/> to read a task from text.</summary>
+    public static Tabletop FromScene(TabletopConfig config, IReadOnlyList<TableObject> objects, TableTask task, float gripperX, float gripperY, bool closed = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(objects);
         ArgumentNullException.ThrowIfNull(task);
         config.Validate();
-        return new Tabletop(config, [.. objects], task, gripperX, gripperY);
+        return new Tabletop(config, [.. objects], task, gripperX, gripperY, closed);
     }
 
     /// <summary>Applies one action; returns whether the episode is finished.</summary>
@@ -190,9 +191,10 @@ public sealed class Tabletop
         bool close = grip > 0.5f;
         float size = Config.Size - 1;
         float nx = Math.Clamp(GripperX + dx, 0, size), ny = Math.Clamp(GripperY + dy, 0, size);
-        if (Held < 0 && !Closed)
+        if (Held < 0 && !close)
         {
-            // The open gripper pushes what it runs into.
+            // The open gripper pushes what it runs into (the step's grip command applies first: closing and moving in the
+            // same step pushes nothing).
             foreach (var o in _objects.ToArray())
             {
                 float d = Distance(o.X, o.Y, nx, ny);
@@ -247,6 +249,12 @@ public sealed class Tabletop
         for (int t = -gap; t <= gap; t++) Put(image, gx + t, gy - 4, r, g, b);
         return image;
     }
+
+    /// <summary>
+    /// The robot's own state, as a policy with proprioception reads it: gripper x and y as fractions of the table,
+    /// 1 when closed, 1 when holding an object.
+    /// </summary>
+    public float[] State() => [GripperX / Config.Size, GripperY / Config.Size, Closed ? 1 : 0, Held >= 0 ? 1 : 0];
 
     /// <summary>Distance between two points.</summary>
     public static float Distance(float x1, float y1, float x2, float y2) => MathF.Sqrt((x1 - x2) * (x1 - x2) + (y1 - y2) * (y1 - y2));

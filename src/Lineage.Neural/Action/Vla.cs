@@ -54,10 +54,14 @@ public enum RegressionLoss
 /// <param name="FreezeVision">Keep the image tower's weights fixed.</param>
 /// <param name="FreezeText">Keep the text tower's weights fixed.</param>
 /// <param name="ActionDims">Action dimensions (dx, dy, grip).</param>
+/// <param name="Proprio">Read the robot's own state (gripper position, closed, holding) as one more prefix token.</param>
 public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Layers = 2, int Heads = 4, int Merge = 2, int Answers = 0,
     ActionHead Head = ActionHead.Tokens, RegressionLoss Loss = RegressionLoss.Mse, double HuberDelta = 0.2,
-    bool FreezeVision = true, bool FreezeText = true, int ActionDims = 3)
+    bool FreezeVision = true, bool FreezeText = true, int ActionDims = 3, bool Proprio = true)
 {
+    /// <summary>Numbers in the proprioceptive state (<see cref="Tabletop.State"/>).</summary>
+    public const int StateDims = 4;
+
     /// <summary>Special decoder tokens; the action bins start at <see cref="FirstBin"/>.</summary>
     public const int Pad = 0, Bos = 1, Eos = 2, FirstBin = 3;
 
@@ -70,8 +74,8 @@ public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Lay
     /// <summary>Image tokens the decoder reads, I = (G/M)².</summary>
     public int ImageTokens => (Encoders.Vision.Grid / Merge) * (Encoders.Vision.Grid / Merge);
 
-    /// <summary>Longest decoder sequence: image + instruction + [BOS] + one token per action dimension.</summary>
-    public int Context => ImageTokens + Encoders.Text.Context + 1 + ActionDims;
+    /// <summary>Longest decoder sequence: image + state + instruction + [BOS] + one token per action dimension.</summary>
+    public int Context => ImageTokens + (Proprio ? 1 : 0) + Encoders.Text.Context + 1 + ActionDims;
 
     /// <summary>Returns this config, or throws naming the bad field.</summary>
     public VlaConfig Validate()
@@ -92,12 +96,13 @@ public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Lay
 /// The VLA: image tower → merged patch tokens → MLP projector; text tower → linear projector; a causal pre-LN decoder
 /// over [image tokens, instruction tokens, [BOS], action tokens] with its own token embedding (tied to the output layer).
 /// </summary>
-public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor>
+public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
 {
     private readonly Vit vision_model;
     private readonly TextTransformer text_model;
     private readonly Sequential projector;
     private readonly Linear text_projector;
+    private readonly Linear? state_projector;
     private readonly Embedding embed_tokens;
     private readonly LearnedPositions embed_positions;
     private readonly ModuleList<TransformerBlock> layers;
@@ -117,6 +122,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor>
             ("act", nn.GELU()),
             ("fc2", nn.Linear(config.Dim, config.Dim)));
         text_projector = nn.Linear(config.Encoders.Text.Dim, config.Dim);
+        if (config.Proprio) state_projector = nn.Linear(VlaConfig.StateDims, config.Dim);
         embed_tokens = nn.Embedding(config.VocabSize, config.Dim);
         embed_positions = new LearnedPositions(config.Context, config.Dim);
         layers = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(
@@ -157,27 +163,63 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>
-    /// The decoder's prefix: I projected image tokens then T projected instruction tokens, (B, I + T, D), and its
-    /// padding mask (B, I + T), true for real tokens.
+    /// The decoder's prefix: I projected image tokens, the projected state token (with <see cref="VlaConfig.Proprio"/>),
+    /// then T projected instruction tokens, (B, P, D), and its padding mask (B, P), true for real tokens.
     /// </summary>
     /// <param name="images">(B, 3, S, S) in [0, 1].</param>
+    /// <param name="state">(B, 4) proprioceptive state (<see cref="Tabletop.State"/>); ignored without <see cref="VlaConfig.Proprio"/>.</param>
     /// <param name="text">Instruction ids (B, T) from the towers' <see cref="CaptionTokenizer"/>.</param>
-    public (Tensor Tokens, Tensor Padding) Prefix(Tensor images, Tensor text)
+    public (Tensor Tokens, Tensor Padding) Prefix(Tensor images, Tensor state, Tensor text)
     {
         ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(text);
-        if (images.shape[0] != text.shape[0]) throw new ArgumentException($"{images.shape[0]} images but {text.shape[0]} instructions.", nameof(text));
+        if (images.shape[0] != text.shape[0] || state.shape[0] != text.shape[0]) throw new ArgumentException($"{images.shape[0]} images, {state.shape[0]} states and {text.shape[0]} instructions: need one of each per example.", nameof(text));
+        using var scope = NewDisposeScope();
+        var (tokens, padding) = PrefixFromFeatures(ImageFeatures(images), state, TextFeatures(text), text);
+        return (tokens.MoveToOuterDisposeScope(), padding.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The image tower's patch features (B, G², Dv), [CLS] dropped; without gradient when the tower is frozen.</summary>
+    public Tensor ImageFeatures(Tensor images)
+    {
+        using var scope = NewDisposeScope();
+        using (Config.FreezeVision ? no_grad() : null) return vision_model.Encode(images).narrow(1, 1, Config.Encoders.Vision.Patches).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The text tower's token features (B, T, Dt); without gradient when the tower is frozen.</summary>
+    public Tensor TextFeatures(Tensor text)
+    {
+        using var scope = NewDisposeScope();
+        using (Config.FreezeText ? no_grad() : null) return text_model.Encode(text).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The prefix from tower features (<see cref="ImageFeatures"/>, <see cref="TextFeatures"/>): with frozen towers a
+    /// training set's features are computed once and each step runs only the projectors and the decoder.
+    /// </summary>
+    public (Tensor Tokens, Tensor Padding) PrefixFromFeatures(Tensor patches, Tensor state, Tensor words, Tensor text)
+    {
+        ArgumentNullException.ThrowIfNull(patches);
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(words);
+        ArgumentNullException.ThrowIfNull(text);
         using var scope = NewDisposeScope();
         var v = Config.Encoders.Vision;
-        Tensor patches, words;
-        using (Config.FreezeVision ? no_grad() : null) patches = vision_model.Encode(images).narrow(1, 1, v.Patches);   // (B, G², Dv), [CLS] dropped
-        using (Config.FreezeText ? no_grad() : null) words = text_model.Encode(text);                                    // (B, T, Dt)
-        long b = images.shape[0];
+        long b = patches.shape[0];
         int g = v.Grid, m = Config.Merge, h = g / m;
         var merged = patches.reshape(b, h, m, h, m, v.Dim).permute(0, 1, 3, 2, 4, 5).reshape(b, h * h, m * m * v.Dim);   // (B, I, M²·Dv)
-        var tokens = cat([projector.forward(merged), text_projector.forward(words)], 1);                                    // (B, I + T, D)
-        var padding = cat([ones(b, h * h, dtype: ScalarType.Bool, device: images.device), text.ne(CaptionTokenizer.Pad)], 1);
-        return (tokens.MoveToOuterDisposeScope(), padding.MoveToOuterDisposeScope());
+        var parts = new List<Tensor> { projector.forward(merged) };
+        var masks = new List<Tensor> { ones(b, h * h, dtype: ScalarType.Bool, device: patches.device) };
+        if (state_projector is not null)
+        {
+            parts.Add(state_projector.forward(state).unsqueeze(1));                                                       // (B, 1, D)
+            masks.Add(ones(b, 1, dtype: ScalarType.Bool, device: patches.device));
+        }
+
+        parts.Add(text_projector.forward(words));
+        masks.Add(text.ne(CaptionTokenizer.Pad));
+        return (cat(parts, 1).MoveToOuterDisposeScope(), cat(masks, 1).MoveToOuterDisposeScope());
     }
 
     /// <summary>The decoder's final states (B, K, D) at the K decoder tokens that follow the prefix.</summary>
@@ -195,33 +237,51 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor>
         return norm.forward(x.narrow(1, n - k, k)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Next-token logits (B, K, V) over the decoder tokens (B, K) that follow image + instruction.</summary>
-    public override Tensor forward(Tensor images, Tensor text, Tensor tokens)
+    /// <summary>Next-token logits (B, K, V) over the decoder tokens (B, K) that follow image, state and instruction.</summary>
+    public override Tensor forward(Tensor images, Tensor state, Tensor text, Tensor tokens)
     {
         using var scope = NewDisposeScope();
-        var (prefix, padding) = Prefix(images, text);
+        var (prefix, padding) = Prefix(images, state, text);
         return TiedEmbeddings.Logits(Decode(prefix, padding, tokens), embed_tokens.weight!).MoveToOuterDisposeScope();
     }
 
     /// <summary>Cross-entropy of the action tokens: the decoder reads [BOS] t₁ … t_{A−1} and predicts t₁ … t_A.</summary>
     /// <param name="images">(B, 3, S, S).</param>
+    /// <param name="state">(B, 4).</param>
     /// <param name="text">(B, T).</param>
     /// <param name="actionTokens">(B, A) decoder ids of the action bins, <see cref="BinsToTokens"/>.</param>
-    public Tensor TokenLoss(Tensor images, Tensor text, Tensor actionTokens)
+    public Tensor TokenLoss(Tensor images, Tensor state, Tensor text, Tensor actionTokens)
     {
+        using var scope = NewDisposeScope();
+        return TokenLoss(Prefix(images, state, text), actionTokens).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="TokenLoss(Tensor, Tensor, Tensor, Tensor)"/> from a prefix already computed.</summary>
+    public Tensor TokenLoss((Tensor Tokens, Tensor Padding) prefix, Tensor actionTokens)
+    {
+        ArgumentNullException.ThrowIfNull(actionTokens);
         RequireHead(ActionHead.Tokens);
         using var scope = NewDisposeScope();
         var input = cat([full(actionTokens.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: actionTokens.device), actionTokens.narrow(1, 0, Config.ActionDims - 1)], 1);
-        var logits = forward(images, text, input);                                                    // (B, A, V)
+        var logits = TiedEmbeddings.Logits(Decode(prefix.Tokens, prefix.Padding, input), embed_tokens.weight!);   // (B, A, V)
         return nn.functional.cross_entropy(logits.reshape(-1, Config.VocabSize), actionTokens.reshape(-1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Cross-entropy of one-token answers, given as answer indices (B), to questions (B, T) about the images.</summary>
-    public Tensor AnswerLoss(Tensor images, Tensor text, Tensor answers)
+    public Tensor AnswerLoss(Tensor images, Tensor state, Tensor text, Tensor answers)
     {
+        using var scope = NewDisposeScope();
+        return AnswerLoss(Prefix(images, state, text), answers).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="AnswerLoss(Tensor, Tensor, Tensor, Tensor)"/> from a prefix already computed.</summary>
+    public Tensor AnswerLoss((Tensor Tokens, Tensor Padding) prefix, Tensor answers)
+    {
+        ArgumentNullException.ThrowIfNull(answers);
         if (Config.Answers == 0) throw new InvalidOperationException("This VLA has no answer tokens (Answers = 0).");
         using var scope = NewDisposeScope();
-        var logits = forward(images, text, full(answers.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: answers.device)).squeeze(1);
+        var hidden = Decode(prefix.Tokens, prefix.Padding, full(answers.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: answers.device)).squeeze(1);
+        var logits = TiedEmbeddings.Logits(hidden, embed_tokens.weight!);
         return nn.functional.cross_entropy(logits.narrow(1, VlaConfig.FirstAnswer, Config.Answers), answers).MoveToOuterDisposeScope();
     }
 
@@ -241,11 +301,17 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>The continuous head's loss against normalised actions (B, A) in [−1, 1].</summary>
-    public Tensor RegressionLoss(Tensor images, Tensor text, Tensor targets)
+    public Tensor RegressionLoss(Tensor images, Tensor state, Tensor text, Tensor targets)
     {
-        RequireHead(ActionHead.Continuous);
         using var scope = NewDisposeScope();
-        var predicted = Regress(images, text);
+        return RegressionLoss(Prefix(images, state, text), targets).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="RegressionLoss(Tensor, Tensor, Tensor, Tensor)"/> from a prefix already computed.</summary>
+    public Tensor RegressionLoss((Tensor Tokens, Tensor Padding) prefix, Tensor targets)
+    {
+        using var scope = NewDisposeScope();
+        var predicted = Regress(prefix);
         var loss = Config.Loss switch
         {
             Action.RegressionLoss.Mse => nn.functional.mse_loss(predicted, targets),
@@ -256,31 +322,37 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>The continuous head's normalised action (B, A).</summary>
-    public Tensor Regress(Tensor images, Tensor text)
+    public Tensor Regress(Tensor images, Tensor state, Tensor text)
+    {
+        using var scope = NewDisposeScope();
+        return Regress(Prefix(images, state, text)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="Regress(Tensor, Tensor, Tensor)"/> from a prefix already computed.</summary>
+    public Tensor Regress((Tensor Tokens, Tensor Padding) prefix)
     {
         RequireHead(ActionHead.Continuous);
         using var scope = NewDisposeScope();
-        var (prefix, padding) = Prefix(images, text);
-        var state = Decode(prefix, padding, full(images.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: images.device));
-        return action_head!.forward(state.squeeze(1)).MoveToOuterDisposeScope();
+        var hidden = Decode(prefix.Tokens, prefix.Padding, full(prefix.Tokens.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: prefix.Tokens.device));
+        return action_head!.forward(hidden.squeeze(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
     /// Greedy action tokens (B, A) as bins 0–255: A decoding steps, each restricted to the 256 bin tokens (constrained
     /// decoding, so the output always decodes to an action).
     /// </summary>
-    public Tensor PredictBins(Tensor images, Tensor text)
+    public Tensor PredictBins(Tensor images, Tensor state, Tensor text)
     {
         RequireHead(ActionHead.Tokens);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (prefix, padding) = Prefix(images, text);
+        var (prefix, padding) = Prefix(images, state, text);
         var tokens = full(images.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: images.device);
         var firstBin = tensor((long)VlaConfig.FirstBin, device: images.device);                        // a tensor, not a Scalar, in the loop
         for (int k = 0; k < Config.ActionDims; k++)
         {
-            var state = Decode(prefix, padding, tokens).select(1, -1);                                   // (B, D)
-            var logits = TiedEmbeddings.Logits(state, embed_tokens.weight!).narrow(1, VlaConfig.FirstBin, ActionTokenizer.Bins);
+            var hidden = Decode(prefix, padding, tokens).select(1, -1);                                  // (B, D)
+            var logits = TiedEmbeddings.Logits(hidden, embed_tokens.weight!).narrow(1, VlaConfig.FirstBin, ActionTokenizer.Bins);
             tokens = cat([tokens, logits.argmax(1, keepdim: true).add(firstBin)], 1);
         }
 
@@ -288,12 +360,12 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>The most likely answer (index into the answer list) to each question.</summary>
-    public Tensor PredictAnswers(Tensor images, Tensor text)
+    public Tensor PredictAnswers(Tensor images, Tensor state, Tensor text)
     {
         if (Config.Answers == 0) throw new InvalidOperationException("This VLA has no answer tokens (Answers = 0).");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var logits = forward(images, text, full(images.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: images.device)).squeeze(1);
+        var logits = forward(images, state, text, full(images.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: images.device)).squeeze(1);
         return logits.narrow(1, VlaConfig.FirstAnswer, Config.Answers).argmax(1).MoveToOuterDisposeScope();
     }
 

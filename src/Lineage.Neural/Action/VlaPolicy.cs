@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Lineage.Neural.Action;
 
 /// <summary>A question about a frame with its answer's index in <see cref="VlaPolicy.Answers"/>.</summary>
-public sealed record SceneQuestion(byte[] Image, string Question, int Answer);
+public sealed record SceneQuestion(byte[] Image, float[] State, string Question, int Answer);
 
 /// <summary>How a <see cref="VlaPolicy"/> is trained.</summary>
 /// <param name="Steps">Optimiser steps in all (question steps included).</param>
@@ -102,10 +102,24 @@ public sealed class VlaPolicy
     /// <summary>Instruction ids (B, T).</summary>
     public Tensor Instructions(IReadOnlyList<string> texts) => Text.EncodeBatch(texts, Model.Config.Encoders.Text.Context);
 
-    /// <summary>The policy's action for each (frame, instruction); always a valid action in the table's range.</summary>
-    public TableAction[] Act(IReadOnlyList<byte[]> images, IReadOnlyList<string> instructions) => NoGcRegion.Run(() => ActNow(images, instructions));
+    /// <summary>States (4 numbers each, <see cref="Tabletop.State"/>) as a batch (B, 4).</summary>
+    public static Tensor StateBatch(IReadOnlyList<float[]> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        var data = new float[states.Count * VlaConfig.StateDims];
+        for (int b = 0; b < states.Count; b++)
+        {
+            if (states[b].Length != VlaConfig.StateDims) throw new ArgumentException($"state {b}: {states[b].Length} numbers; expected {VlaConfig.StateDims}.", nameof(states));
+            states[b].CopyTo(data, b * VlaConfig.StateDims);
+        }
 
-    private TableAction[] ActNow(IReadOnlyList<byte[]> images, IReadOnlyList<string> instructions)
+        return tensor(data, [states.Count, VlaConfig.StateDims]);
+    }
+
+    /// <summary>The policy's action for each (frame, state, instruction); always a valid action in the table's range.</summary>
+    public TableAction[] Act(IReadOnlyList<byte[]> images, IReadOnlyList<float[]> states, IReadOnlyList<string> instructions) => NoGcRegion.Run(() => ActNow(images, states, instructions));
+
+    private TableAction[] ActNow(IReadOnlyList<byte[]> images, IReadOnlyList<float[]> states, IReadOnlyList<string> instructions)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(instructions);
@@ -113,11 +127,12 @@ public sealed class VlaPolicy
         using var noGrad = no_grad();
         Model.eval();
         var x = ImageBatch(images, Table.Size);
+        var q = StateBatch(states);
         var t = Instructions(instructions);
         var actions = new TableAction[images.Count];
         if (Model.Config.Head == ActionHead.Tokens)
         {
-            var bins = Model.PredictBins(x, t).data<long>().ToArray();
+            var bins = Model.PredictBins(x, q, t).data<long>().ToArray();
             int a = Model.Config.ActionDims;
             for (int b = 0; b < actions.Length; b++)
             {
@@ -127,7 +142,7 @@ public sealed class VlaPolicy
         }
         else
         {
-            var y = Model.Regress(x, t).data<float>().ToArray();
+            var y = Model.Regress(x, q, t).data<float>().ToArray();
             int a = Model.Config.ActionDims;
             for (int b = 0; b < actions.Length; b++)
             {
@@ -139,12 +154,14 @@ public sealed class VlaPolicy
         return actions;
     }
 
-    /// <summary>The policy's answer to each question about a frame.</summary>
-    public string[] Answer(IReadOnlyList<byte[]> images, IReadOnlyList<string> questions) => NoGcRegion.Run(() =>
+    /// <summary>The policy's answer to each question about a frame (the question's answer index is not used).</summary>
+    public string[] Answer(IReadOnlyList<SceneQuestion> questions) => NoGcRegion.Run(() =>
     {
+        ArgumentNullException.ThrowIfNull(questions);
         using var scope = NewDisposeScope();
         Model.eval();
-        var idx = Model.PredictAnswers(ImageBatch(images, Table.Size), Instructions(questions)).data<long>().ToArray();
+        var idx = Model.PredictAnswers(ImageBatch([.. questions.Select(q => q.Image)], Table.Size), StateBatch([.. questions.Select(q => q.State)]),
+            Instructions([.. questions.Select(q => q.Question)])).data<long>().ToArray();
         return idx.Select(i => Answers[(int)i]).ToArray();
     });
 
@@ -182,28 +199,69 @@ public sealed class VlaPolicy
         using var tokenTensor = tensor(actionTokens, [steps.Count, a]);
         using var targetTensor = tensor(targets, [steps.Count, a]);
         using var textOf = tensor(steps.Select(s => (long)textIndex[s.Instruction]).ToArray());
+        using var stateTensor = StateBatch([.. steps.Select(s => s.State)]);
+        using var questionStates = options.QuestionSteps > 0 ? StateBatch([.. questions!.Select(q => q.State)]) : null;
         using var frames = Frames([.. steps.Select(s => s.Image)], Table.Size);                     // (N, S, S, 3) uint8, kept once
         using var questionFrames = options.QuestionSteps > 0 ? Frames([.. questions!.Select(q => q.Image)], Table.Size) : null;
         using var questionIds = options.QuestionSteps > 0 ? Instructions([.. questions!.Select(q => q.Question)]) : null;
         using var answerIds = options.QuestionSteps > 0 ? tensor(questions!.Select(q => (long)q.Answer).ToArray()) : null;
+        // Frozen towers give the same features at every step: compute them once, so a step runs only projectors and decoder.
+        bool cached = Model.Config.FreezeVision && Model.Config.FreezeText;
+        using var frameFeatures = cached ? Features(frames) : null;
+        using var textFeatures = cached ? TowerText(textIds) : null;
+        using var questionFeatures = cached && questionFrames is not null ? Features(questionFrames) : null;
+        using var questionWords = cached && questionIds is not null ? TowerText(questionIds) : null;
+        Model.train();
         return StepTrainer.Train(Model, step =>
         {
             var rng = new Random(StableSeed.Of(options.Seed, step));
             if (step < options.QuestionSteps)
             {
                 var pick = tensor(Enumerable.Range(0, options.Batch).Select(_ => (long)rng.Next(questions!.Count)).ToArray());
-                return Model.AnswerLoss(ToFloat(questionFrames!.index_select(0, pick)), questionIds!.index_select(0, pick), answerIds!.index_select(0, pick));
+                var qIds = questionIds!.index_select(0, pick);
+                var qPrefix = cached
+                    ? Model.PrefixFromFeatures(questionFeatures!.index_select(0, pick), questionStates!.index_select(0, pick), questionWords!.index_select(0, pick), qIds)
+                    : Model.Prefix(ToFloat(questionFrames!.index_select(0, pick)), questionStates!.index_select(0, pick), qIds);
+                return Model.AnswerLoss(qPrefix, answerIds!.index_select(0, pick));
             }
 
             var index = tensor(Enumerable.Range(0, options.Batch).Select(_ => (long)rng.Next(steps.Count)).ToArray());
-            var images = ToFloat(frames.index_select(0, index));
-            var text = textIds.index_select(0, textOf.index_select(0, index));
+            var which = textOf.index_select(0, index);
+            var text = textIds.index_select(0, which);
+            var state = stateTensor.index_select(0, index);
+            var prefix = cached
+                ? Model.PrefixFromFeatures(frameFeatures!.index_select(0, index), state, textFeatures!.index_select(0, which), text)
+                : Model.Prefix(ToFloat(frames.index_select(0, index)), state, text);
             return Model.Config.Head == ActionHead.Tokens
-                ? Model.TokenLoss(images, text, tokenTensor.index_select(0, index))
-                : Model.RegressionLoss(images, text, targetTensor.index_select(0, index));
+                ? Model.TokenLoss(prefix, tokenTensor.index_select(0, index))
+                : Model.RegressionLoss(prefix, targetTensor.index_select(0, index));
         }, new StepTrainingOptions(options.Steps, options.LearningRate, GradClip: 1.0, EvaluateEvery: options.EvaluateEvery,
             CheckpointPath: options.CheckpointPath, CheckpointEvery: 200, Resume: options.Resume, HoldGc: true),
             evaluate, progress, JsonSerializer.Serialize(Model.Config), cancellation);
+    }
+
+    /// <summary>The image tower's features of uint8 frames (N, S, S, 3), computed in chunks without gradient.</summary>
+    private Tensor Features(Tensor frames) => NoGcRegion.Run(() =>
+    {
+        using var noGrad = no_grad();
+        Model.eval();
+        var chunks = new List<Tensor>();
+        for (long start = 0; start < frames.shape[0]; start += 256)
+        {
+            using var scope = NewDisposeScope();
+            chunks.Add(Model.ImageFeatures(ToFloat(frames.narrow(0, start, Math.Min(256, frames.shape[0] - start)))).MoveToOuterDisposeScope());
+        }
+
+        var all = cat(chunks, 0);
+        foreach (var c in chunks) c.Dispose();
+        return all;
+    });
+
+    private Tensor TowerText(Tensor ids)
+    {
+        using var noGrad = no_grad();
+        Model.eval();
+        return Model.TextFeatures(ids);
     }
 
     /// <summary>
@@ -223,7 +281,7 @@ public sealed class VlaPolicy
             {
                 var images = chunk.Select(i => scenes[i].Render()).ToList();
                 if (frame is not null) for (int j = 0; j < chunk.Length; j++) frame(chunk[j], images[j]);
-                var actions = Act(images, [.. chunk.Select(i => scenes[i].Task.Text)]);
+                var actions = Act(images, [.. chunk.Select(i => scenes[i].State())], [.. chunk.Select(i => scenes[i].Task.Text)]);
                 for (int j = 0; j < chunk.Length; j++) scenes[chunk[j]].Step(actions[j]);
             }
         }
@@ -240,7 +298,7 @@ public sealed class VlaPolicy
         double move = 0, grip = 0;
         foreach (var chunk in steps.Chunk(batch))
         {
-            var acts = Act([.. chunk.Select(s => s.Image)], [.. chunk.Select(s => s.Instruction)]);
+            var acts = Act([.. chunk.Select(s => s.Image)], [.. chunk.Select(s => s.State)], [.. chunk.Select(s => s.Instruction)]);
             for (int i = 0; i < chunk.Length; i++)
             {
                 move += (Math.Abs(acts[i].Dx - chunk[i].Expert.Dx) + Math.Abs(acts[i].Dy - chunk[i].Expert.Dy)) / 2;

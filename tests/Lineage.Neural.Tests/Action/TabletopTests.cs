@@ -36,12 +36,17 @@ public class TabletopTests
     [InlineData(TaskKind.PushRight)]
     public void Expert_SolvesEveryEpisode(TaskKind kind)
     {
-        var config = new TabletopConfig();
+        foreach (var config in new[] { new TabletopConfig(), new TabletopConfig(Size: 64, ObjectSize: 16, MinObjects: 2, MaxObjects: 3, MaxStep: 8, GraspRadius: 8, MaxSteps: 40) })
+            Solves(config, kind);
+    }
+
+    private static void Solves(TabletopConfig config, TaskKind kind)
+    {
         for (int seed = 0; seed < 150; seed++)
         {
             var sim = Tabletop.Random(config, Pool, kind, seed);
             var steps = TabletopExpert.Demonstrate(sim);
-            Assert.True(sim.Success, $"seed {seed}: '{sim.Task.Text}' not done after {sim.Steps} steps");
+            Assert.True(sim.Success, $"{config.Size} px table, seed {seed}: '{sim.Task.Text}' not done after {sim.Steps} steps");
             Assert.True(steps.Count < config.MaxSteps);
             Assert.Equal(0, sim.ClippedActions);
         }

@@ -36,14 +36,16 @@ public class VlaTests
         var policy = Policy();
         var m = policy.Model;
         using var images = rand(3, 3, 64, 64);
+        using var state = rand(3, 4);
         using var ids = policy.Instructions(["pick up the cat", "push the leftmost food right", "move the dog to the top left"]);
-        using var logits = m.forward(images, ids, full(3, 2, VlaConfig.Bos, dtype: ScalarType.Int64));
+        using var logits = m.forward(images, state, ids, full(3, 2, VlaConfig.Bos, dtype: ScalarType.Int64));
         Assert.Equal(new long[] { 3, 2, m.Config.VocabSize }, logits.shape);
         Assert.Equal(4, m.Config.ImageTokens);                                    // 4 × 4 patches merged 2 × 2
-        using var loss = m.TokenLoss(images, ids, tensor(new long[] { 3, 4, 5, 100, 200, 258, 3, 3, 3 }, [3, 3]));
+        Assert.Equal(4 + 1 + 12 + 1 + 3, m.Config.Context);                     // image, state, instruction, [BOS], actions
+        using var loss = m.TokenLoss(images, state, ids, tensor(new long[] { 3, 4, 5, 100, 200, 258, 3, 3, 3 }, [3, 3]));
         Assert.True(double.IsFinite(loss.item<float>()));
         Assert.InRange(loss.item<float>(), 0, 2 * Math.Log(m.Config.VocabSize));
-        using var bins = m.PredictBins(images, ids);
+        using var bins = m.PredictBins(images, state, ids);
         Assert.Equal(new long[] { 3, 3 }, bins.shape);
         Assert.All(bins.data<long>().ToArray(), b => Assert.InRange(b, 0, 255));
     }
@@ -55,7 +57,7 @@ public class VlaTests
         var m = policy.Model;
         using var images = rand(2, 3, 64, 64);
         using var ids = policy.Instructions(["pick up the cat", "pick up the dog"]);
-        using var loss = m.TokenLoss(images, ids, tensor(new long[] { 10, 20, 30, 40, 50, 60 }, [2, 3]));
+        using var loss = m.TokenLoss(images, rand(2, 4), ids, tensor(new long[] { 10, 20, 30, 40, 50, 60 }, [2, 3]));
         loss.backward();
         Assert.All(m.VisionModel.parameters(), p => Assert.Null(p.grad));
         Assert.All(m.TextModel.parameters(), p => Assert.Null(p.grad));
@@ -98,7 +100,7 @@ public class VlaTests
             var policy = new VlaPolicy(new Vla(Config(text, ActionHead.Continuous, answers.Count) with { Loss = loss }), text, Table, answers);
             var history = policy.Train(demos, null, new VlaTrainingOptions(Steps: 5, Batch: 8));
             Assert.All(history.Losses, l => Assert.True(double.IsFinite(l)));
-            var act = policy.Act([demos.Steps[0].Image], [demos.Steps[0].Instruction])[0];
+            var act = policy.Act([demos.Steps[0].Image], [demos.Steps[0].State], [demos.Steps[0].Instruction])[0];
             Assert.InRange(act.Dx, -Table.MaxStep, Table.MaxStep);
         }
 
@@ -109,11 +111,11 @@ public class VlaTests
         {
             var scene = Tabletop.Random(Table, TabletopTests.Pool, TaskKind.PickUp, i);
             var (q, a) = SceneText.Ask(scene, rng);
-            return new SceneQuestion(scene.Render(), q, index[a]);
+            return new SceneQuestion(scene.Render(), scene.State(), q, index[a]);
         }).ToList();
         var h = qPolicy.Train(demos, questions, new VlaTrainingOptions(Steps: 6, Batch: 8, QuestionSteps: 3));
         Assert.Equal(6, h.Losses.Count);
-        Assert.Equal(20, qPolicy.Answer([.. questions.Select(q => q.Image)], [.. questions.Select(q => q.Question)]).Length);
+        Assert.Equal(20, qPolicy.Answer(questions).Length);
         Assert.Throws<ArgumentException>(() => qPolicy.Train(demos, null, new VlaTrainingOptions(Steps: 6, QuestionSteps: 3)));
     }
 
@@ -163,7 +165,8 @@ public class VlaTests
         var demos = Demos(episodes: 1);
         var images = demos.Steps.Take(5).Select(s => s.Image).ToList();
         var texts = demos.Steps.Take(5).Select(s => s.Instruction).ToList();
-        Assert.Equal(policy.Act(images, texts), loaded.Act(images, texts));
+        var states = demos.Steps.Take(5).Select(s => s.State).ToList();
+        Assert.Equal(policy.Act(images, states, texts), loaded.Act(images, states, texts));
 
         // Another vision encoder (patch 8 instead of 16) saved over the config of this one.
         var text = Tokenizer();
@@ -193,6 +196,7 @@ public class VlaTests
         Assert.Equal(demos.Steps[3].Image, back.Steps[3].Image);
         Assert.Equal(demos.Steps[3].Label, back.Steps[3].Label);
         Assert.Equal(demos.Steps[3].Instruction, back.Steps[3].Instruction);
+        Assert.Equal(demos.Steps[3].State, back.Steps[3].State);
 
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
