@@ -63,16 +63,18 @@ internal static class VlaCommand
         var curriculum = new Option<int>("--curriculum") { Description = "First train this many steps on scene questions, then actions (0: actions only).", DefaultValueFactory = _ => 0 };
         var randomVision = new Option<bool>("--random-vision") { Description = "Start from a randomly initialised image encoder instead of the pretrained CLIP's." };
         var resume = new Option<bool>("--resume") { Description = "Continue from <out>/vla/checkpoint.bin if it exists." };
+        var clipSteps = new Option<int>("--clip-steps") { Description = "CLIP pretraining steps on captioned scenes, when <out>/vla/clip does not exist yet.", DefaultValueFactory = _ => VlaSettings.Default.ClipSteps };
         var command = new Command("train", "Train the VLA on the demonstrations (collected first if missing); CLIP is pretrained on captioned scenes first if <out>/vla/clip is missing.")
         {
-            steps, head, curriculum, randomVision, resume, DemosFile, ModelFolder,
+            steps, head, curriculum, randomVision, resume, clipSteps, DemosFile, ModelFolder,
         };
         command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.WithCheckpoint(() =>
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
             using var oneThread = TorchThreads.AtMost(parse.GetValue(GlobalOptions.Threads) == 0 ? 1 : parse.GetValue(GlobalOptions.Threads));
             int seed = parse.GetValue(GlobalOptions.Seed);
-            var s = VlaSettings.Default with { Steps = parse.GetValue(steps) };
+            var s = VlaSettings.Default with { Steps = parse.GetValue(steps), ClipSteps = parse.GetValue(clipSteps) };
+            if (s.Steps < 1 || s.ClipSteps < 1) throw new ArgumentException($"--steps and --clip-steps must be at least 1 (got {s.Steps} and {s.ClipSteps}).");
             var sprites = Sprites(parse, cancellation);
             var dir = Dir(parse);
             Directory.CreateDirectory(dir);
@@ -138,7 +140,7 @@ internal static class VlaCommand
                 int k = group.Count(o => o.Success);
                 var (lo, hi) = Proportion.Wilson(k, group.Count);
                 table.AddRow(label, group.Count.ToString(CultureInfo.InvariantCulture), ((double)k / group.Count).ToString("P1", CultureInfo.InvariantCulture),
-                    string.Create(CultureInfo.InvariantCulture, $"[{lo:P0}, {hi:P0}]"), group.Average(o => o.Steps).ToString("0.0", CultureInfo.InvariantCulture));
+                    Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"[{lo:P0}, {hi:P0}]")), group.Average(o => o.Steps).ToString("0.0", CultureInfo.InvariantCulture));
             }
 
             AnsiConsole.Write(table);
