@@ -39,7 +39,7 @@ public sealed class DataSizeExperiment : IExperiment
         Title: "Without a convolutional prior, ViT needs more data",
         Summary: "ViT and a CNN of similar parameter count trained with equal steps on 5%, 20% and 100% of Fashion-MNIST; test accuracy against data size.",
         Paper: Papers.Dosovitskiy2021,
-        Budget: TimeSpan.FromMinutes(1.5),
+        Budget: TimeSpan.FromMinutes(3.5),
         QuickBudget: TimeSpan.FromSeconds(8));
 
     /// <inheritdoc />
