@@ -25,7 +25,7 @@ public sealed record DataSizeSettings(VitConfig Vit, SmallCnnConfig Cnn, double[
         [0.05, 0.2, 1.0], Steps: 400, Batch: 64, LearningRate: 2e-3, TestExamples: 10_000);
 
     /// <summary>Smoke-test sizes.</summary>
-    public static DataSizeSettings Quick => new(new VitConfig(Patch: 7, Dim: 32, Layers: 2, Heads: 2, MlpRatio: 2), new SmallCnnConfig(Widths: [8, 16, 32]),
+    public static DataSizeSettings Quick => new(new VitConfig(Patch: 7, Dim: 32, Layers: 2, Heads: 2, MlpRatio: 2), new SmallCnnConfig(Widths: [8, 16, 16], Hidden: 32),
         [0.05, 0.2], Steps: 15, Batch: 64, LearningRate: 2e-3, TestExamples: 1_000);
 }
 

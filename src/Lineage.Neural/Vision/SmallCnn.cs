@@ -12,18 +12,27 @@ namespace Lineage.Neural.Vision;
 /// <param name="Channels">Input channels.</param>
 /// <param name="Widths">Output channels of the three 3 × 3 convolutions.</param>
 /// <param name="Classes">Classes.</param>
-public sealed record SmallCnnConfig(int Channels = 1, int[]? Widths = null, int Classes = 10)
+/// <param name="Hidden">Width of the fully connected hidden layer.</param>
+/// <param name="ImageSize">Image side in pixels (the flattened feature map is Widths[2] × (ImageSize / 8)²).</param>
+public sealed record SmallCnnConfig(int Channels = 1, int[]? Widths = null, int Classes = 10, int Hidden = 128, int ImageSize = 28)
 {
-    /// <summary>Channels of the three convolutions (default 32, 64, 192: about 131 k parameters, like the chapter's ViT).</summary>
-    public int[] ConvWidths => Widths ?? [32, 64, 192];
+    /// <summary>Channels of the three convolutions (default 32, 64, 64: with the 128-wide hidden layer about 131 k parameters, like the chapter's ViT).</summary>
+    public int[] ConvWidths => Widths ?? [32, 64, 64];
+
+    /// <summary>Side of the last feature map (three 2 × 2 poolings).</summary>
+    public int MapSide => ImageSize / 8;
 }
 
-/// <summary>conv3×3–ReLU–pool, conv3×3–ReLU–pool, conv3×3–ReLU, global average pool, linear.</summary>
+/// <summary>
+/// LeNet's shape with today's parts: (conv3×3–ReLU–max-pool) × 3, flatten, a ReLU hidden layer, linear. The flattened
+/// map keeps where each feature is (a global average would throw that away), which is part of the CNN's prior.
+/// </summary>
 public sealed class SmallCnn : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
     private readonly Conv2d conv2;
     private readonly Conv2d conv3;
+    private readonly Linear fc;
     private readonly Linear head;
 
     /// <summary>A randomly initialised CNN.</summary>
@@ -33,10 +42,12 @@ public sealed class SmallCnn : nn.Module<Tensor, Tensor>
         Config = config;
         var w = config.ConvWidths;
         if (w.Length != 3 || w.Any(x => x < 1)) throw new ArgumentException($"Widths needs three positive channel counts; got [{string.Join(", ", w)}].", nameof(config));
+        if (config.MapSide < 1) throw new ArgumentException($"ImageSize {config.ImageSize} is too small for three 2 × 2 poolings (needs ≥ 8).", nameof(config));
         conv1 = nn.Conv2d(config.Channels, w[0], 3, padding: 1);
         conv2 = nn.Conv2d(w[0], w[1], 3, padding: 1);
         conv3 = nn.Conv2d(w[1], w[2], 3, padding: 1);
-        head = nn.Linear(w[2], config.Classes);
+        fc = nn.Linear(w[2] * config.MapSide * config.MapSide, config.Hidden);
+        head = nn.Linear(config.Hidden, config.Classes);
         RegisterComponents();
     }
 
@@ -49,9 +60,11 @@ public sealed class SmallCnn : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4 || images.shape[1] != Config.Channels) throw new ArgumentException($"Expected images (B, {Config.Channels}, H, W); got ({string.Join(", ", images.shape)}).", nameof(images));
         using var scope = NewDisposeScope();
+        if (images.shape[2] != Config.ImageSize || images.shape[3] != Config.ImageSize)
+            throw new ArgumentException($"Expected {Config.ImageSize} × {Config.ImageSize} images; got {images.shape[2]} × {images.shape[3]}.", nameof(images));
         var x = nn.functional.max_pool2d(nn.functional.relu(conv1.forward(images)), 2);   // (B, 32, H/2, W/2)
         x = nn.functional.max_pool2d(nn.functional.relu(conv2.forward(x)), 2);            // (B, 64, H/4, W/4)
-        x = nn.functional.relu(conv3.forward(x)).mean([2L, 3L]);                          // (B, 192) global average
-        return head.forward(x).MoveToOuterDisposeScope();
+        x = nn.functional.max_pool2d(nn.functional.relu(conv3.forward(x)), 2).flatten(1); // (B, 64 · (H/8)²)
+        return head.forward(nn.functional.relu(fc.forward(x))).MoveToOuterDisposeScope();
     }
 }
