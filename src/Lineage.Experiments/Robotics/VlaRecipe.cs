@@ -53,7 +53,7 @@ public static class VlaRecipe
             var pick = new Random(StableSeed.Of(seed, 78, step));
             var index = tensor(Enumerable.Range(0, s.ClipBatch).Select(_ => (long)pick.Next(pairs.Count)).ToArray());
             return (VlaPolicy.ToFloat(frames.index_select(0, index)), ids.index_select(0, index));
-        }, new StepTrainingOptions(s.ClipSteps, 2e-3, GradClip: 1.0, CheckpointPath: checkpoint, CheckpointEvery: 100, Resume: resume && checkpoint is not null, HoldGc: true),
+        }, new StepTrainingOptions(s.ClipSteps, 2e-3, GradClip: 1.0, CheckpointPath: checkpoint, CheckpointEvery: 100, Resume: resume && checkpoint is not null),
             progress: progress, cancellation: cancellation);
     }
 

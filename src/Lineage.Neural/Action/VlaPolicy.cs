@@ -129,26 +129,16 @@ public sealed class VlaPolicy
         var x = ImageBatch(images, Table.Size);
         var q = StateBatch(states);
         var t = Instructions(instructions);
+        bool tokens = Model.Config.Head == ActionHead.Tokens;
+        // Bins decode to their centres; the continuous head's [−1, 1] output is scaled back to the action's units.
+        var raw = tokens ? Model.PredictBins(x, q, t).to(ScalarType.Float32).data<float>().ToArray() : Model.Regress(x, q, t).data<float>().ToArray();
+        int a = Model.Config.ActionDims;
         var actions = new TableAction[images.Count];
-        if (Model.Config.Head == ActionHead.Tokens)
+        for (int b = 0; b < actions.Length; b++)
         {
-            var bins = Model.PredictBins(x, q, t).data<long>().ToArray();
-            int a = Model.Config.ActionDims;
-            for (int b = 0; b < actions.Length; b++)
-            {
-                var v = Actions.Decode([.. bins.Skip(b * a).Take(a).Select(z => (int)z)]);
-                actions[b] = new TableAction(v[0], v[1], v[2]);
-            }
-        }
-        else
-        {
-            var y = Model.Regress(x, q, t).data<float>().ToArray();
-            int a = Model.Config.ActionDims;
-            for (int b = 0; b < actions.Length; b++)
-            {
-                var v = Actions.Denormalize(y.Skip(b * a).Take(a).ToArray());
-                actions[b] = new TableAction(v[0], v[1], v[2]);
-            }
+            var row = raw.AsSpan(b * a, a).ToArray();
+            var v = tokens ? Actions.Decode([.. row.Select(z => (int)z)]) : Actions.Denormalize(row);
+            actions[b] = new TableAction(v[0], v[1], v[2]);
         }
 
         return actions;
@@ -236,7 +226,7 @@ public sealed class VlaPolicy
                 ? Model.TokenLoss(prefix, tokenTensor.index_select(0, index))
                 : Model.RegressionLoss(prefix, targetTensor.index_select(0, index));
         }, new StepTrainingOptions(options.Steps, options.LearningRate, GradClip: 1.0, EvaluateEvery: options.EvaluateEvery,
-            CheckpointPath: options.CheckpointPath, CheckpointEvery: 200, Resume: options.Resume, HoldGc: true),
+            CheckpointPath: options.CheckpointPath, CheckpointEvery: 200, Resume: options.Resume),
             evaluate, progress, JsonSerializer.Serialize(Model.Config), cancellation);
     }
 

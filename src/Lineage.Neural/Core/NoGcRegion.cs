@@ -7,7 +7,9 @@ namespace Lineage.Neural.Core;
 /// an operator such as <c>a + b</c> passes an implicit <c>Scalar</c> (the alpha 1) to libtorch by its native handle
 /// only, so if a garbage collection happens during the native call, the finalizer thread can free the Scalar while
 /// libtorch reads it ("Unknown scalar type", "Expected false to be true" in <c>Scalar::toFloat</c>). Loops that allocate
-/// many managed arrays per step (rendered frames, image batches) make collections frequent enough to hit it. With no
+/// many managed arrays per step (rendered frames, image batches), or tests running beside each other, make collections
+/// frequent enough to hit it; the training loops (<c>StepTrainer</c>, <c>ClassifierTrainer</c>, <c>ScheduledTrainer</c>)
+/// therefore run every step inside a region, and the VLA policy its inference. With no
 /// collection during the block, no Scalar in use can be finalized. When the block allocates more than the budget the
 /// runtime ends the region early and collects as usual (the work still runs; only the protection lapses).
 /// </summary>

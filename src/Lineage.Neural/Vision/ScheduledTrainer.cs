@@ -3,6 +3,7 @@
 // evaluation follow ClassifierTrainer (and reuse its records and Evaluate); only the per-step learning rate is new.
 using System.Diagnostics;
 using System.Text.Json;
+using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -65,15 +66,19 @@ public static class ScheduledTrainer
             for (long start = 0; start < n && step < total; start += options.BatchSize)
             {
                 cancellation.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
                 taken++;
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRate(step, total, warmupSteps, options.LearningRate);
-                var index = tensor(order.AsSpan((int)start, (int)Math.Min(options.BatchSize, n - start)).ToArray());
-                optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(model.forward(xTrain.index_select(0, index)), yTrain.index_select(0, index));
-                loss.backward();
-                optimizer.step();
-                double value = loss.item<float>();
+                long first = start;
+                double value = NoGcRegion.Run(() =>                         // no collection mid-call (TorchSharp's Scalar race)
+                {
+                    using var scope = NewDisposeScope();
+                    var index = tensor(order.AsSpan((int)first, (int)Math.Min(options.BatchSize, n - first)).ToArray());
+                    optimizer.zero_grad();
+                    var loss = nn.functional.cross_entropy(model.forward(xTrain.index_select(0, index)), yTrain.index_select(0, index));
+                    loss.backward();
+                    optimizer.step();
+                    return (double)loss.item<float>();
+                });
                 step++;
                 if (!double.IsFinite(value))
                     throw new TrainingDivergedException(step, value, options.CheckpointPath is { } p && File.Exists(p) ? p : null);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Lineage.Neural.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -113,16 +114,20 @@ public static class ClassifierTrainer
             for (long start = 0; start < n; start += options.BatchSize)
             {
                 cancellation.ThrowIfCancellationRequested();
-                using var scope = torch.NewDisposeScope();                 // every temporary of this step dies here
-                long size = Math.Min(options.BatchSize, n - start);
-                var index = torch.tensor(order.AsSpan((int)start, (int)size).ToArray(), dtype: ScalarType.Int64);
-                var x = xTrain.index_select(0, index);                     // (B, …)
-                var y = yTrain.index_select(0, index);                     // (B)
-                optimizer.zero_grad();
-                var loss = nn.functional.cross_entropy(model.forward(x), y);
-                loss.backward();
-                optimizer.step();
-                double value = loss.item<float>();                         // leaves the scope as a number
+                long first = start;
+                double value = NoGcRegion.Run(() =>                         // no collection mid-call (TorchSharp's Scalar race)
+                {
+                    using var scope = torch.NewDisposeScope();             // every temporary of this step dies here
+                    long size = Math.Min(options.BatchSize, n - first);
+                    var index = torch.tensor(order.AsSpan((int)first, (int)size).ToArray(), dtype: ScalarType.Int64);
+                    var x = xTrain.index_select(0, index);                 // (B, …)
+                    var y = yTrain.index_select(0, index);                 // (B)
+                    optimizer.zero_grad();
+                    var loss = nn.functional.cross_entropy(model.forward(x), y);
+                    loss.backward();
+                    optimizer.step();
+                    return (double)loss.item<float>();                     // leaves the scope as a number
+                });
                 step++;
                 if (!double.IsFinite(value)) throw new TrainingDivergedException(step, value, LastCheckpoint(options));
                 lossSum += value;
