@@ -46,10 +46,10 @@ internal static class VlaCommand
             int n = parse.GetValue(episodes);
             var kinds = Enum.GetValues<TaskKind>();
             var demos = VisionCommand.WithBar(parse, n * kinds.Length, report =>
-                Demonstrations.Collect(VlaSettings.DefaultTable, Seen(sprites), kinds, new CollectionSettings(n, Seed: parse.GetValue(GlobalOptions.Seed)),
+                Demonstrations.Collect(VlaSettings.DefaultTable, TableSprites.Seen(sprites), kinds, new CollectionSettings(n, Seed: parse.GetValue(GlobalOptions.Seed)),
                     new SyncProgress<int>(e => report(e, $"episode {e}")), cancellation));
             demos.Save(path);
-            AnsiConsole.MarkupLine("{0:N0} episodes, {1:N0} steps ({2:P1} outlier labels) → {3}", demos.Episodes, demos.Steps.Count, demos.OutlierShare(demos.Table), Markup.Escape(path));
+            AnsiConsole.MarkupLine("{0:N0} episodes, {1:N0} steps ({2:P1} outlier labels) → {3}", demos.Episodes, demos.Steps.Count, demos.OutlierShare(), Markup.Escape(path));
             return 0;
         }, "Nothing was written."), CancellationToken.None));
         return command;
@@ -84,7 +84,7 @@ internal static class VlaCommand
             else
             {
                 AnsiConsole.MarkupLine("[grey]no demonstrations at {0}: recording them first[/]", Markup.Escape(demosPath));
-                demos = Demonstrations.Collect(s.Table, Seen(sprites), Enum.GetValues<TaskKind>(), new CollectionSettings(s.EpisodesPerKind, Seed: seed), cancellation: cancellation);
+                demos = Demonstrations.Collect(s.Table, TableSprites.Seen(sprites), Enum.GetValues<TaskKind>(), new CollectionSettings(s.EpisodesPerKind, Seed: seed), cancellation: cancellation);
                 demos.Save(demosPath);
             }
 
@@ -104,7 +104,7 @@ internal static class VlaCommand
             else model.LoadEncoders(clip);
             var policy = new VlaPolicy(model, tokenizer, s.Table, answers);
             int questionSteps = parse.GetValue(curriculum);
-            var questions = questionSteps > 0 ? VlaRecipe.Questions(s.Table, Seen(sprites), Enum.GetValues<TaskKind>(), answers, s.Questions, seed) : null;
+            var questions = questionSteps > 0 ? VlaRecipe.Questions(s.Table, TableSprites.Seen(sprites), Enum.GetValues<TaskKind>(), answers, s.Questions, seed) : null;
             var checkpoint = Path.Combine(dir, "checkpoint.bin");
             var options = new VlaTrainingOptions(s.Steps, s.Batch, s.LearningRate, questionSteps, seed, checkpoint, parse.GetValue(resume));
             AnsiConsole.MarkupLine("VLA ({0} head{1}): {2:N0} parameters ({3:N0} trainable), {4:N0} demonstration steps; checkpoint {5}", h, h == ActionHead.Continuous ? ", " + loss : "",
@@ -132,8 +132,8 @@ internal static class VlaCommand
             int seed = parse.GetValue(GlobalOptions.Seed), n = parse.GetValue(episodes);
             if (n < 1) throw new ArgumentException($"--episodes must be at least 1, got {n}.");
             var kinds = Enum.GetValues<TaskKind>();
-            var outcomes = policy.RunEpisodes(VlaRecipe.Scenes(policy.Table, Seen(sprites), kinds, n, seed), cancellation: cancellation);
-            var unseen = policy.RunEpisodes(VlaRecipe.UnseenScenes(policy.Table, Seen(sprites), [.. sprites.Where(p => p.Category == TableSprites.HeldOutCategory)], n, seed), cancellation: cancellation);
+            var outcomes = policy.RunEpisodes(VlaRecipe.Scenes(policy.Table, TableSprites.Seen(sprites), kinds, n, seed), cancellation: cancellation);
+            var unseen = policy.RunEpisodes(VlaRecipe.UnseenScenes(policy.Table, TableSprites.Seen(sprites), TableSprites.Unseen(sprites), n, seed), cancellation: cancellation);
             var table = new Table().AddColumns("task", "episodes", "success", "95% interval", "mean steps");
             foreach (var (label, group) in kinds.Select(k => (k.ToString(), outcomes.Where(o => o.Kind == k).ToList())).Append(("all", outcomes.ToList())).Append(("pick up an unseen object", unseen.ToList())))
             {
@@ -243,6 +243,4 @@ internal static class VlaCommand
         var folder = store.Require(DataCatalog.Twemoji, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation);
         return TableSprites.Load(folder, VlaSettings.DefaultTable.ObjectSize);
     }
-
-    private static List<Sprite> Seen(IReadOnlyList<Sprite> sprites) => [.. sprites.Where(p => p.Category != TableSprites.HeldOutCategory)];
 }

@@ -23,6 +23,12 @@ public static class TableSprites
     /// <summary>The category no action data contains.</summary>
     public const string HeldOutCategory = "vegetable";
 
+    /// <summary>The sprites action data may show (every category but <see cref="HeldOutCategory"/>).</summary>
+    public static List<Sprite> Seen(IEnumerable<Sprite> sprites) => [.. sprites.Where(p => p.Category != HeldOutCategory)];
+
+    /// <summary>The sprites of <see cref="HeldOutCategory"/>, seen only in the image-text pretraining.</summary>
+    public static List<Sprite> Unseen(IEnumerable<Sprite> sprites) => [.. sprites.Where(p => p.Category == HeldOutCategory)];
+
     /// <summary>Loads every sprite of <see cref="Groups"/> from the Twemoji cache, resized to <paramref name="side"/> pixels with transparency.</summary>
     /// <exception cref="InvalidDataException">An emoji of the list is missing from the data set.</exception>
     public static IReadOnlyList<Sprite> Load(ExperimentContext context, int side)

@@ -84,8 +84,8 @@ public sealed class VlaExperiment : IExperiment
         using var oneThread = TorchThreads.AtMost(1);   // small matrices: one libtorch thread is faster on this machine
         var table = s.Table;
         var sprites = TableSprites.Load(context, table.ObjectSize);
-        var seen = sprites.Where(p => p.Category != TableSprites.HeldOutCategory).ToList();
-        var unseen = sprites.Where(p => p.Category == TableSprites.HeldOutCategory).ToList();
+        var seen = TableSprites.Seen(sprites);
+        var unseen = TableSprites.Unseen(sprites);
         var kinds = Enum.GetValues<TaskKind>();
         var manifests = new[] { context.Data.Check(Lineage.Data.Catalog.DataCatalog.Twemoji).Manifest! };
 
@@ -113,7 +113,7 @@ public sealed class VlaExperiment : IExperiment
         double quantisation = demos.Steps.Max(st => QuantisationError(tokens, st.Label));
         result.Metric("demo_episodes", demos.Episodes)
               .Metric("demo_steps", demos.Steps.Count)
-              .Metric("label_outlier_share", demos.OutlierShare(table))
+              .Metric("label_outlier_share", demos.OutlierShare())
               .Metric("quantisation_error_max_px", quantisation);
         result.ClaimAtMost($"256 bins: decoding an action token is off by at most half a bin ({tokens.MaxError(0):0.###} px)", quantisation, tokens.MaxError(0) + 1e-6);
 
@@ -188,7 +188,7 @@ public sealed class VlaExperiment : IExperiment
             result.Table("Token head (cross-entropy, as OpenVLA) vs a continuous head with MSE, Huber (δ = 0.2) and L1, on labels with Gaussian noise and outliers",
                 ["head and loss", "success", "move error vs clean expert (px)", "grip error"], lossRows);
             Plots.Lines(context.OutputFile("training-loss.png"), "VLA training loss (curriculum: question answering first)", "step", "loss", [.. curves]);
-
+    
             // Transfer: pick up objects (vegetables) no action data showed; CLIP saw them with their names.
             var transferRows = new List<IReadOnlyList<string>>();
             var transfer = new Dictionary<string, double>();
@@ -281,7 +281,6 @@ public sealed class VlaExperiment : IExperiment
         var folder = Path.Combine(context.OutputDirectory, "vla");
         VlaFolder.Save(folder, policy);
         result.Note($"The token VLA is saved as a model folder (config.json, model.safetensors, vocab.json, answers.json) in {Path.GetFileName(context.OutputDirectory)}/vla; `lineage vla play` and `lineage vla eval` read it.");
-        result.Plot("training-loss.png", "Training loss of every variant (smoothed over 20 steps); the curriculum's first steps are question answering.");
     }
 
     private static double QuantisationError(ActionTokenizer tokens, TableAction a)

@@ -72,8 +72,8 @@ public sealed class Demonstrations
     public int Episodes => Steps.Count == 0 ? 0 : Steps.Select(s => s.Episode).Distinct().Count();
 
     /// <summary>Share of labels that are outliers (differ from the expert by more than a quarter of the range).</summary>
-    public double OutlierShare(TabletopConfig table) =>
-        Steps.Count == 0 ? 0 : Steps.Count(s => Math.Abs(s.Label.Dx - s.Expert.Dx) > table.MaxStep / 2 || Math.Abs(s.Label.Dy - s.Expert.Dy) > table.MaxStep / 2 || (s.Label.Grip > 0.5f) != (s.Expert.Grip > 0.5f)) / (double)Steps.Count;
+    public double OutlierShare() =>
+        Steps.Count == 0 ? 0 : Steps.Count(s => Math.Abs(s.Label.Dx - s.Expert.Dx) > Table.MaxStep / 2 || Math.Abs(s.Label.Dy - s.Expert.Dy) > Table.MaxStep / 2 || (s.Label.Grip > 0.5f) != (s.Expert.Grip > 0.5f)) / (double)Steps.Count;
 
     /// <summary>Runs the expert on random scenes of each kind and records every step.</summary>
     /// <param name="table">Table sizes.</param>

@@ -262,7 +262,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(actionTokens);
         RequireHead(ActionHead.Tokens);
         using var scope = NewDisposeScope();
-        var input = cat([full(actionTokens.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: actionTokens.device), actionTokens.narrow(1, 0, Config.ActionDims - 1)], 1);
+        var input = cat([BosTokens(actionTokens.shape[0], actionTokens.device), actionTokens.narrow(1, 0, Config.ActionDims - 1)], 1);
         var logits = TiedEmbeddings.Logits(Decode(prefix.Tokens, prefix.Padding, input), embed_tokens.weight!);   // (B, A, V)
         return nn.functional.cross_entropy(logits.reshape(-1, Config.VocabSize), actionTokens.reshape(-1)).MoveToOuterDisposeScope();
     }
@@ -278,11 +278,8 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     public Tensor AnswerLoss((Tensor Tokens, Tensor Padding) prefix, Tensor answers)
     {
         ArgumentNullException.ThrowIfNull(answers);
-        if (Config.Answers == 0) throw new InvalidOperationException("This VLA has no answer tokens (Answers = 0).");
         using var scope = NewDisposeScope();
-        var hidden = Decode(prefix.Tokens, prefix.Padding, full(answers.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: answers.device)).squeeze(1);
-        var logits = TiedEmbeddings.Logits(hidden, embed_tokens.weight!);
-        return nn.functional.cross_entropy(logits.narrow(1, VlaConfig.FirstAnswer, Config.Answers), answers).MoveToOuterDisposeScope();
+        return nn.functional.cross_entropy(AnswerLogits(prefix), answers).MoveToOuterDisposeScope();
     }
 
     /// <summary>Decoder ids of action bins (bin b is token <see cref="VlaConfig.FirstBin"/> + b).</summary>
@@ -333,8 +330,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     {
         RequireHead(ActionHead.Continuous);
         using var scope = NewDisposeScope();
-        var hidden = Decode(prefix.Tokens, prefix.Padding, full(prefix.Tokens.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: prefix.Tokens.device));
-        return action_head!.forward(hidden.squeeze(1)).MoveToOuterDisposeScope();
+        return action_head!.forward(DecodeBos(prefix)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -347,7 +343,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (prefix, padding) = Prefix(images, state, text);
-        var tokens = full(images.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: images.device);
+        var tokens = BosTokens(images.shape[0], images.device);
         var firstBin = tensor((long)VlaConfig.FirstBin, device: images.device);                        // a tensor, not a Scalar, in the loop
         for (int k = 0; k < Config.ActionDims; k++)
         {
@@ -362,11 +358,9 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     /// <summary>The most likely answer (index into the answer list) to each question.</summary>
     public Tensor PredictAnswers(Tensor images, Tensor state, Tensor text)
     {
-        if (Config.Answers == 0) throw new InvalidOperationException("This VLA has no answer tokens (Answers = 0).");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var logits = forward(images, state, text, full(images.shape[0], 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: images.device)).squeeze(1);
-        return logits.narrow(1, VlaConfig.FirstAnswer, Config.Answers).argmax(1).MoveToOuterDisposeScope();
+        return AnswerLogits(Prefix(images, state, text)).argmax(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Maps decoder token ids back to bins.</summary>
@@ -384,6 +378,24 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         }
 
         return bins;
+    }
+
+    /// <summary>A column of [BOS] ids (B, 1).</summary>
+    private static Tensor BosTokens(long batch, Device device) => full(batch, 1, VlaConfig.Bos, dtype: ScalarType.Int64, device: device);
+
+    /// <summary>The decoder's final state (B, D) at [BOS] right after the prefix.</summary>
+    private Tensor DecodeBos((Tensor Tokens, Tensor Padding) prefix)
+    {
+        using var scope = NewDisposeScope();
+        return Decode(prefix.Tokens, prefix.Padding, BosTokens(prefix.Tokens.shape[0], prefix.Tokens.device)).squeeze(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits (B, answers) of the answer tokens at [BOS].</summary>
+    private Tensor AnswerLogits((Tensor Tokens, Tensor Padding) prefix)
+    {
+        if (Config.Answers == 0) throw new InvalidOperationException("This VLA has no answer tokens (Answers = 0).");
+        using var scope = NewDisposeScope();
+        return TiedEmbeddings.Logits(DecodeBos(prefix), embed_tokens.weight!).narrow(1, VlaConfig.FirstAnswer, Config.Answers).MoveToOuterDisposeScope();
     }
 
     /// <summary>Turns gradients of the towers off or on as the config says.</summary>

@@ -67,6 +67,18 @@ public class ImageLoaderTests
     }
 
     [Fact]
+    public void LoadRgba_KeepsTransparency_WithStraightAlpha()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.WriteBytes("p.png", PalettePng());
+        var big = ImageLoader.LoadRgba(path, 8);
+        Assert.Equal(8 * 8 * 4, big.Length);
+        Assert.Equal(255, big[3]);                                  // left edge: the opaque red pixel
+        Assert.Equal(0, big[(8 * 8 - 1) * 4 + 3]);                  // right edge: the transparent one
+        Assert.Equal(255, big[0]);                                  // straight alpha: full red where it is opaque
+    }
+
+    [Fact]
     public void GreyPng_BecomesRgbWithEqualChannels()
     {
         using var dir = new TempDirectory();
