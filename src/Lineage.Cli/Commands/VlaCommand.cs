@@ -106,7 +106,7 @@ internal static class VlaCommand
             int questionSteps = parse.GetValue(curriculum);
             var questions = questionSteps > 0 ? VlaRecipe.Questions(s.Table, TableSprites.Seen(sprites), Enum.GetValues<TaskKind>(), answers, s.Questions, seed) : null;
             var checkpoint = Path.Combine(dir, "checkpoint.bin");
-            var options = new VlaTrainingOptions(s.Steps, s.Batch, s.LearningRate, questionSteps, seed, checkpoint, parse.GetValue(resume));
+            var options = s.Training(questionSteps, seed, checkpoint, parse.GetValue(resume));
             AnsiConsole.MarkupLine("VLA ({0} head{1}): {2:N0} parameters ({3:N0} trainable), {4:N0} demonstration steps; checkpoint {5}", h, h == ActionHead.Continuous ? ", " + loss : "",
                 model.parameters().Sum(p => p.numel()), model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), demos.Steps.Count, Markup.Escape(checkpoint));
             var history = VisionCommand.WithBar(parse, s.Steps, report => policy.Train(demos, questions, options,

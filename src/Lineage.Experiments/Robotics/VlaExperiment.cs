@@ -30,15 +30,26 @@ namespace Lineage.Experiments.Robotics;
 /// <param name="Layers">Decoder blocks.</param>
 /// <param name="Steps">VLA training steps (every variant).</param>
 /// <param name="Batch">Steps per batch.</param>
-/// <param name="LearningRate">Adam's step size.</param>
+/// <param name="LearningRate">Adam's peak step size.</param>
 /// <param name="QuestionSteps">The curriculum's question-answering steps (out of <paramref name="Steps"/>).</param>
 /// <param name="Questions">Scene questions generated for the curriculum.</param>
 /// <param name="EvalPerKind">Closed-loop episodes per task kind.</param>
 /// <param name="UnseenEpisodes">Closed-loop episodes on unseen objects and on unseen phrasings.</param>
+/// <param name="OneObjectEpisodes">Expert episodes of single-object pick-ups (reach and grasp).</param>
+/// <param name="VisionLayer">The image tower layer the projector reads (<see cref="VlaConfig.VisionLayer"/>): 0, the patch
+/// embeddings, because the last layer's patch tokens did not let any policy localise even a single object in our budget.</param>
+/// <param name="WarmupSteps">Linear learning-rate warm-up before the cosine decay.</param>
 public sealed record VlaSettings(TabletopConfig Table, VitConfig Vision, int TextDim, int TextLayers, int Context, int EmbedDim, int ClipSteps, int ClipBatch, int ClipScenes,
     int EpisodesPerKind, int HeldOutEpisodesPerKind, int Dim, int Layers, int Steps, int Batch, double LearningRate, int QuestionSteps, int Questions,
-    int EvalPerKind, int UnseenEpisodes)
+    int EvalPerKind, int UnseenEpisodes, int OneObjectEpisodes = 600, int? VisionLayer = 0, int WarmupSteps = 50)
 {
+    /// <summary>The reach-and-grasp table: the same table with one object on it (no choice of object to make).</summary>
+    public TabletopConfig OneObjectTable => Table with { MinObjects = 1, MaxObjects = 1 };
+
+    /// <summary>The training options of a policy (Adam, linear warm-up, cosine decay).</summary>
+    public VlaTrainingOptions Training(int questionSteps, int seed, string? checkpoint, bool resume = false) =>
+        new(Steps, Batch, LearningRate, questionSteps, seed, checkpoint, resume, WarmupSteps: WarmupSteps, CosineDecay: true);
+
     /// <summary>The table of the experiments: 64 × 64 pixels, 16-pixel objects, 2–3 objects, 8-pixel moves, grasp within 8 pixels.</summary>
     public static TabletopConfig DefaultTable => new(Size: 64, ObjectSize: 16, MinObjects: 2, MaxObjects: 3, MaxStep: 8, GraspRadius: 8, MaxSteps: 40);
 
@@ -46,7 +57,7 @@ public sealed record VlaSettings(TabletopConfig Table, VitConfig Vision, int Tex
     public static VlaSettings Default => new(DefaultTable,
         new VitConfig(ImageSize: 64, Channels: 3, Patch: 8, Dim: 48, Layers: 2, Heads: 4, MlpRatio: 2, Classes: 0),
         TextDim: 48, TextLayers: 2, Context: 16, EmbedDim: 48, ClipSteps: 400, ClipBatch: 64, ClipScenes: 6000,
-        EpisodesPerKind: 150, HeldOutEpisodesPerKind: 10, Dim: 64, Layers: 2, Steps: 1000, Batch: 32, LearningRate: 3e-3, QuestionSteps: 300, Questions: 3000,
+        EpisodesPerKind: 150, HeldOutEpisodesPerKind: 10, Dim: 64, Layers: 2, Steps: 1500, Batch: 32, LearningRate: 2e-3, QuestionSteps: 450, Questions: 3000,
         EvalPerKind: 50, UnseenEpisodes: 60);
 
     /// <summary>Smoke-test sizes.</summary>
@@ -54,14 +65,14 @@ public sealed record VlaSettings(TabletopConfig Table, VitConfig Vision, int Tex
     {
         Vision = new VitConfig(ImageSize: 64, Channels: 3, Patch: 8, Dim: 16, Layers: 1, Heads: 2, MlpRatio: 2, Classes: 0),
         TextDim = 16, TextLayers = 1, EmbedDim = 16, ClipSteps = 5, ClipBatch = 16, ClipScenes = 100, EpisodesPerKind = 4, HeldOutEpisodesPerKind = 2,
-        Dim = 16, Layers = 1, Steps = 6, Batch = 8, QuestionSteps = 2, Questions = 40, EvalPerKind = 3, UnseenEpisodes = 4,
+        Dim = 16, Layers = 1, Steps = 6, Batch = 8, QuestionSteps = 2, Questions = 40, EvalPerKind = 3, UnseenEpisodes = 4, OneObjectEpisodes = 8, WarmupSteps = 2,
     };
 }
 
 /// <summary>The vision-language-action chapter: one experiment, several variants trained on the same demonstrations.</summary>
 public sealed class VlaExperiment : IExperiment
 {
-    private sealed record Variant(string Name, ActionHead Head, RegressionLoss Loss, bool ClipVision, int QuestionSteps);
+    private sealed record Variant(string Name, ActionHead Head, RegressionLoss Loss, bool ClipVision, int QuestionSteps, bool OneObject);
 
     /// <inheritdoc />
     public ExperimentInfo Info { get; } = new(
@@ -105,14 +116,19 @@ public sealed class VlaExperiment : IExperiment
         result.Metric("clip_final_loss", clipHistory.Losses.TakeLast(20).Average())
               .Metric("clip_caption_top1", clipAccuracy);
 
-        // 2. Demonstrations on the seen objects only, with execution noise (DART) and noisy labels with outliers.
+        // 2. Demonstrations on the seen objects only, with execution noise (DART) and noisy labels with outliers: the four
+        //    tasks on tables of 2–3 objects, and single-object pick-ups (reach and grasp, no choice of object to make).
         var collect = new CollectionSettings(s.EpisodesPerKind, Seed: context.Seed);
         var demos = Collect(context, table, seen, kinds, collect, "Recording expert demonstrations");
         var heldOut = Collect(context, table, seen, kinds, collect with { EpisodesPerKind = s.HeldOutEpisodesPerKind, Seed = context.Seed + 7919 }, "Recording held-out demonstrations");
+        var oneTable = s.OneObjectTable;
+        var oneDemos = Collect(context, oneTable, seen, [TaskKind.PickUp], collect with { EpisodesPerKind = s.OneObjectEpisodes }, "Recording single-object pick-ups");
+        var oneHeldOut = Collect(context, oneTable, seen, [TaskKind.PickUp], collect with { EpisodesPerKind = 4 * s.HeldOutEpisodesPerKind, Seed = context.Seed + 7919 }, "Recording held-out pick-ups");
         var tokens = ActionTokenizer.ForTabletop(table);
-        double quantisation = demos.Steps.Max(st => QuantisationError(tokens, st.Label));
+        double quantisation = demos.Steps.Concat(oneDemos.Steps).Max(st => QuantisationError(tokens, st.Label));
         result.Metric("demo_episodes", demos.Episodes)
               .Metric("demo_steps", demos.Steps.Count)
+              .Metric("one_object_demo_steps", oneDemos.Steps.Count)
               .Metric("label_outlier_share", demos.OutlierShare())
               .Metric("quantisation_error_max_px", quantisation);
         result.ClaimAtMost($"256 bins: decoding an action token is off by at most half a bin ({tokens.MaxError(0):0.###} px)", quantisation, tokens.MaxError(0) + 1e-6);
@@ -120,29 +136,30 @@ public sealed class VlaExperiment : IExperiment
         var answers = SceneText.Answers(sprites);
         var questions = VlaRecipe.Questions(table, seen, kinds, answers, s.Questions, context.Seed);
 
-        // 3. The variants, all on the same demonstrations and steps.
+        // 3. The variants: five on single-object pick-ups (same demonstrations and steps), two on the four tasks.
         Variant[] variants =
         [
-            new("tokens", ActionHead.Tokens, RegressionLoss.Mse, true, 0),
-            new("tokens, random vision", ActionHead.Tokens, RegressionLoss.Mse, false, 0),
-            new("continuous, MSE", ActionHead.Continuous, RegressionLoss.Mse, true, 0),
-            new("continuous, Huber", ActionHead.Continuous, RegressionLoss.Huber, true, 0),
-            new("continuous, L1", ActionHead.Continuous, RegressionLoss.L1, true, 0),
-            new("tokens, curriculum", ActionHead.Tokens, RegressionLoss.Mse, true, s.QuestionSteps),
+            new("tokens", ActionHead.Tokens, RegressionLoss.Mse, true, 0, true),
+            new("tokens, random vision", ActionHead.Tokens, RegressionLoss.Mse, false, 0, true),
+            new("continuous, MSE", ActionHead.Continuous, RegressionLoss.Mse, true, 0, true),
+            new("continuous, Huber", ActionHead.Continuous, RegressionLoss.Huber, true, 0, true),
+            new("continuous, L1", ActionHead.Continuous, RegressionLoss.L1, true, 0, true),
+            new("four tasks, tokens", ActionHead.Tokens, RegressionLoss.Mse, true, 0, false),
+            new("four tasks, tokens, curriculum", ActionHead.Tokens, RegressionLoss.Mse, true, s.QuestionSteps, false),
         ];
         Tabletop[] SeenScenes() => VlaRecipe.Scenes(table, seen, kinds, s.EvalPerKind, context.Seed);
-        var expertScenes = SeenScenes();
+        Tabletop[] OneScenes() => VlaRecipe.Scenes(oneTable, seen, [TaskKind.PickUp], 2 * s.EvalPerKind, context.Seed);
+        var expertScenes = SeenScenes().Concat(OneScenes()).ToArray();
         foreach (var sim in expertScenes) TabletopExpert.Demonstrate(sim);
         result.ClaimAtLeast("The scripted expert solves every held-out scene", expertScenes.Count(x => x.Success) / (double)expertScenes.Length, 1.0);
 
+        var oneRows = new List<IReadOnlyList<string>>();
         var rows = new List<IReadOnlyList<string>>();
-        var lossRows = new List<IReadOnlyList<string>>();
         var outcomes = new Dictionary<string, EpisodeOutcome[]>();
-        var errors = new Dictionary<string, (double Move, double Grip)>();
         var curves = new List<Series>();
         var origins = new List<ModelOrigin> { clipOrigin };
-        VlaPolicy? main = null;
-        var policies = new List<(Vla Model, VlaPolicy Policy)>();
+        var policies = new Dictionary<string, VlaPolicy>();
+        var models = new List<Vla>();
         try
         {
             foreach (var v in variants)
@@ -150,81 +167,80 @@ public sealed class VlaExperiment : IExperiment
                 var config = VlaRecipe.ModelConfig(s, clipConfig, answers.Count, v.Head, v.Loss, freezeVision: true);   // both towers frozen in every variant
                 Seeding.Seed(context.Seed);
                 var model = new Vla(config);
+                models.Add(model);
                 if (v.ClipVision) model.LoadEncoders(clip);
                 else model.TextModel.load_state_dict(clip.TextModel.state_dict());   // random image tower, CLIP's text tower
-                var policy = new VlaPolicy(model, tokenizer, table, answers);
-                policies.Add((model, policy));
+                var policy = new VlaPolicy(model, tokenizer, v.OneObject ? oneTable : table, answers);
+                policies[v.Name] = policy;
                 var entry = context.Models.Entry($"{Info.Id}.{Slug(v.Name)}", new { s, v, clipEntry.Key }, manifests);
-                var options = new VlaTrainingOptions(s.Steps, s.Batch, s.LearningRate, v.QuestionSteps, context.Seed, context.OutputFile($"checkpoint-{Slug(v.Name)}.bin"));
+                var options = s.Training(v.QuestionSteps, context.Seed, context.OutputFile($"checkpoint-{Slug(v.Name)}.bin"));
                 var (history, origin) = entry.LoadOrTrain(model, () =>
                 {
                     using var bar = context.Progress.Start($"VLA: {v.Name}", s.Steps);
                     var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:0.000}")));
-                    return policy.Train(demos, questions, options, progress: progress, cancellation: context.Cancellation);
+                    return policy.Train(v.OneObject ? oneDemos : demos, questions, options, progress: progress, cancellation: context.Cancellation);
                 });
                 origins.Add(origin);
-                var scenes = SeenScenes();
-                outcomes[v.Name] = policy.RunEpisodes(scenes, cancellation: context.Cancellation);
-                errors[v.Name] = policy.ActionError(heldOut.Steps);
-                var o = outcomes[v.Name];
-                rows.Add([v.Name, .. kinds.Select(k => Rate(o.Where(x => x.Kind == k).ToList())), Rate(o), F(errors[v.Name].Move, "0.00"), P(errors[v.Name].Grip), F(history.TrainSeconds, "0")]);
+                var o = outcomes[v.Name] = policy.RunEpisodes(v.OneObject ? OneScenes() : SeenScenes(), cancellation: context.Cancellation);
+                var (move, grip) = policy.ActionError((v.OneObject ? oneHeldOut : heldOut).Steps);
+                if (v.OneObject) oneRows.Add([v.Name, Rate(o), F(move, "0.00"), P(grip), F(history.TrainSeconds, "0")]);
+                else rows.Add([v.Name, .. kinds.Select(k => Rate(o.Where(x => x.Kind == k).ToList())), Rate(o), F(move, "0.00"), P(grip), F(history.TrainSeconds, "0")]);
                 result.Metric($"{Slug(v.Name)}_success", o.Count(x => x.Success) / (double)o.Length)
-                      .Metric($"{Slug(v.Name)}_move_error_px", errors[v.Name].Move)
-                      .Metric($"{Slug(v.Name)}_grip_error", errors[v.Name].Grip)
+                      .Metric($"{Slug(v.Name)}_move_error_px", move)
+                      .Metric($"{Slug(v.Name)}_grip_error", grip)
                       .Metric($"{Slug(v.Name)}_train_seconds", history.TrainSeconds);
-                if (v.Head == ActionHead.Continuous || v.Name == "tokens")
-                    lossRows.Add([v.Name, Rate(o), F(errors[v.Name].Move, "0.00"), P(errors[v.Name].Grip)]);
                 curves.Add(new Series(v.Name, [.. Enumerable.Range(1, history.Losses.Count).Select(i => (double)i)], Plots.Smooth(history.Losses, 20)));
-                if (v.Name == "tokens") main = policy;
-                if (v.Name == "tokens, curriculum" && v.QuestionSteps > 0)
+                if (v.QuestionSteps > 0)
                     result.Metric("curriculum_question_accuracy", VlaRecipe.QuestionAccuracy(policy, table, seen, kinds, context.Seed));
             }
 
             result.Model = origins.All(x => x == ModelOrigin.Reused) ? ModelOrigin.Reused : ModelOrigin.Trained;
+            var oneRandom = RandomPolicy(OneScenes(), oneTable, context.Seed);
+            oneRows.Add(["random actions", Rate(oneRandom), "–", "–", "–"]);
+            result.Table($"Reach and grasp: picking up the only object on the table ({2 * s.EvalPerKind} held-out scenes, seen objects; 95% Wilson intervals). " +
+                         "Token head (cross-entropy, as OpenVLA) vs a continuous head with MSE, Huber (δ = 0.2) and L1, on labels with Gaussian noise and outliers",
+                ["policy", "success", "move error vs clean expert (px)", "grip error", "train s"], oneRows);
             var random = RandomPolicy(SeenScenes(), table, context.Seed);
             rows.Add(["random actions", .. kinds.Select(k => Rate(random.Where(x => x.Kind == k).ToList())), Rate(random), "–", "–", "–"]);
-            result.Table($"Closed-loop success on held-out scenes of seen objects ({s.EvalPerKind} per task; 95% Wilson intervals)",
+            result.Table($"The four tasks on tables of 2–3 objects ({s.EvalPerKind} held-out scenes per task; 95% Wilson intervals): actions only vs question answering first",
                 ["policy", .. kinds.Select(k => k.ToString()), "all", "move error (px)", "grip error", "train s"], rows);
-            result.Table("Token head (cross-entropy, as OpenVLA) vs a continuous head with MSE, Huber (δ = 0.2) and L1, on labels with Gaussian noise and outliers",
-                ["head and loss", "success", "move error vs clean expert (px)", "grip error"], lossRows);
             Plots.Lines(context.OutputFile("training-loss.png"), "VLA training loss (curriculum: question answering first)", "step", "loss", [.. curves]);
-    
+
             // Transfer: pick up objects (vegetables) no action data showed; CLIP saw them with their names.
             var transferRows = new List<IReadOnlyList<string>>();
-            var transfer = new Dictionary<string, double>();
             foreach (var name in new[] { "tokens", "tokens, random vision" })
             {
-                var policy = policies[Array.FindIndex(variants, x => x.Name == name)].Policy;
-                var unseenOut = policy.RunEpisodes(VlaRecipe.UnseenScenes(table, seen, unseen, s.UnseenEpisodes, context.Seed), cancellation: context.Cancellation);
-                var seenOut = outcomes[name].Where(x => x.Kind == TaskKind.PickUp).ToList();
-                var phrasing = policy.RunEpisodes(VlaRecipe.Paraphrased(VlaRecipe.Scenes(table, seen, [TaskKind.PickUp], s.UnseenEpisodes, context.Seed + 1)), cancellation: context.Cancellation);
-                transfer[name] = unseenOut.Count(x => x.Success) / (double)unseenOut.Length;
-                transferRows.Add([name, Rate(seenOut), Rate(unseenOut), Rate(phrasing)]);
-                result.Metric($"{Slug(name)}_unseen_object_success", transfer[name])
+                var policy = policies[name];
+                var unseenOut = policy.RunEpisodes(VlaRecipe.UnseenScenes(oneTable, seen, unseen, s.UnseenEpisodes, context.Seed), cancellation: context.Cancellation);
+                var phrasing = policy.RunEpisodes(VlaRecipe.Paraphrased(VlaRecipe.Scenes(oneTable, seen, [TaskKind.PickUp], s.UnseenEpisodes, context.Seed + 1)), cancellation: context.Cancellation);
+                transferRows.Add([name, Rate(outcomes[name]), Rate(unseenOut), Rate(phrasing)]);
+                result.Metric($"{Slug(name)}_unseen_object_success", unseenOut.Count(x => x.Success) / (double)unseenOut.Length)
                       .Metric($"{Slug(name)}_paraphrase_success", phrasing.Count(x => x.Success) / (double)phrasing.Length);
             }
 
-            result.Table($"Pick-up transfer: objects seen only in image-text pretraining ({string.Join(", ", unseen.Select(u => u.Name))}) and unseen phrasings (\"grab the …\")",
+            result.Table($"Single-object pick-up transfer: objects seen only in image-text pretraining ({string.Join(", ", unseen.Select(u => u.Name))}) and an unseen phrasing (\"grab the …\")",
                 ["vision encoder", "seen objects", "unseen objects", "unseen phrasing"], transferRows);
-            result.Metric("random_success", random.Count(x => x.Success) / (double)random.Length);
+            result.Metric("random_success", random.Count(x => x.Success) / (double)random.Length)
+                  .Metric("one_object_random_success", oneRandom.Count(x => x.Success) / (double)oneRandom.Length);
 
             if (!context.Quick)
             {
-                // Measured 25 Nov 2026 (default sizes, 1,000 steps per variant, 23 s each): every policy at 0% success, random
-                // actions at 14%. The policies learn the action distribution (travel saturated, stop, keep the gripper closed)
-                // but not where the named object is precisely enough to open and close on it; this claim stays, failing,
-                // until they do.
-                double tokenSuccess = outcomes["tokens"].Count(x => x.Success) / (double)outcomes["tokens"].Length;
-                double randomSuccess = random.Count(x => x.Success) / (double)random.Length;
-                result.ClaimAtLeast($"The token VLA solves held-out scenes more often than random actions ({randomSuccess:P0}): at least +10 points", tokenSuccess - randomSuccess, 0.10);
+                double Success(IReadOnlyCollection<EpisodeOutcome> o) => o.Count(x => x.Success) / (double)o.Count;
+                result.ClaimAtLeast($"The token VLA picks up the object more often than random actions ({Success(oneRandom):P0}): at least +15 points",
+                    Success(outcomes["tokens"]) - Success(oneRandom), 0.15);
+                // Measured 25 Nov 2026: still 0% on the four tasks (random actions 14%); the claim stays, failing, until the
+                // policy grounds the instruction's object among several.
+                result.ClaimAtLeast($"On the four tasks, the token VLA solves held-out scenes more often than random actions ({Success(random):P0}): at least +10 points",
+                    Success(outcomes["four tasks, tokens"]) - Success(random), 0.10);
             }
 
-            Rollouts(context, result, main!, table, seen);
-            ModelFolderNote(context, result, main!);
+            Rollouts(context, result, [(policies["tokens"], OneScenes().Take(4).ToArray()), (policies["four tasks, tokens"],
+                [.. kinds.Select(k => Tabletop.Random(table, seen, k, StableSeed.Of(context.Seed, 6060, (int)k)))])]);
+            ModelFolderNote(context, result, policies["four tasks, tokens"]);
         }
         finally
         {
-            foreach (var (model, _) in policies) model.Dispose();
+            foreach (var model in models) model.Dispose();
         }
 
         result.Note("State of this chapter: the pipeline runs end to end (CLIP pretraining, demonstrations, six policies, closed-loop " +
@@ -253,27 +269,30 @@ public sealed class VlaExperiment : IExperiment
         return [.. scenes.Select(s => new EpisodeOutcome(s.Task.Kind, s.Task.Text, s.Success, s.Steps, s.ClippedActions))];
     }
 
-    private static void Rollouts(ExperimentContext context, ExperimentResult result, VlaPolicy policy, TabletopConfig table, IReadOnlyList<Sprite> seen)
+    private static void Rollouts(ExperimentContext context, ExperimentResult result, IReadOnlyList<(VlaPolicy Policy, Tabletop[] Scenes)> runs)
     {
-        var kinds = Enum.GetValues<TaskKind>();
-        var scenes = kinds.Select(k => Tabletop.Random(table, seen, k, StableSeed.Of(context.Seed, 6060, (int)k))).ToArray();
-        var frames = scenes.Select(_ => new List<byte[]>()).ToArray();
-        var outcome = policy.RunEpisodes(scenes, frame: (i, f) => frames[i].Add(f), cancellation: context.Cancellation);
         const int perRow = 8;
         var figure = new List<FigureImage>();
-        for (int i = 0; i < scenes.Length; i++)
+        int side = 0;
+        foreach (var (policy, scenes) in runs)
         {
-            var f = frames[i];
-            for (int c = 0; c < perRow; c++)
+            var frames = scenes.Select(_ => new List<byte[]>()).ToArray();
+            var outcome = policy.RunEpisodes(scenes, frame: (i, f) => frames[i].Add(f), cancellation: context.Cancellation);
+            side = policy.Table.Size;
+            for (int i = 0; i < scenes.Length; i++)
             {
-                int t = (int)Math.Round(c * (f.Count - 1) / (double)(perRow - 1));
-                string caption = c == 0 ? scenes[i].Task.Text : c == perRow - 1 ? (outcome[i].Success ? $"done, step {outcome[i].Steps}" : $"failed, step {outcome[i].Steps}") : $"step {t}";
-                figure.Add(new FigureImage(ImageFigures.Planar(f[t], table.Size), 3, table.Size, caption));
+                var f = frames[i];
+                for (int c = 0; c < perRow; c++)
+                {
+                    int t = (int)Math.Round(c * (f.Count - 1) / (double)(perRow - 1));
+                    string caption = c == 0 ? scenes[i].Task.Text : c == perRow - 1 ? (outcome[i].Success ? $"done, step {outcome[i].Steps}" : $"failed, step {outcome[i].Steps}") : $"step {t}";
+                    figure.Add(new FigureImage(ImageFigures.Planar(f[t], side), 3, side, caption));
+                }
             }
         }
 
-        ImageFigures.Grid(context.OutputFile("rollouts.png"), "Closed-loop rollouts of the token VLA, one task per row (8 frames spread over each episode)", figure, perRow, 96);
-        result.Plot("rollouts.png", "Rollouts of the token VLA on held-out scenes: the policy sees only the frame and the instruction.");
+        ImageFigures.Grid(context.OutputFile("rollouts.png"), "Closed-loop rollouts: single-object pick-ups, then the four tasks (8 frames spread over each episode)", figure, perRow, 96);
+        result.Plot("rollouts.png", "Rollouts of the token VLAs on held-out scenes: the policy sees only the frame, its gripper state and the instruction.");
     }
 
     private static void ModelFolderNote(ExperimentContext context, ExperimentResult result, VlaPolicy policy)

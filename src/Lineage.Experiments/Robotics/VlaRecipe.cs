@@ -31,12 +31,14 @@ public static class VlaRecipe
     public static VlaConfig ModelConfig(VlaSettings s, DualEncoderConfig encoders, int answers, ActionHead head, RegressionLoss loss, bool freezeVision)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return new VlaConfig(encoders, s.Dim, s.Layers, 4, Merge: 2, Answers: answers, Head: head, Loss: loss, FreezeVision: freezeVision);
+        return new VlaConfig(encoders, s.Dim, s.Layers, 4, Merge: 2, Answers: answers, Head: head, Loss: loss, FreezeVision: freezeVision, VisionLayer: s.VisionLayer);
     }
 
     /// <summary>
     /// Image-text pretraining (the stand-in for web data): a fixed set of captioned one-object scenes of every sprite,
-    /// rendered once and kept as uint8; each step draws its batch from the step number.
+    /// rendered once and kept as uint8; each step draws its batch from the step number. Adam at 1e-3 with 50 warm-up
+    /// steps and a cosine decay: at a constant 2e-3 with no warm-up the loss stayed at ln 64 (chance) for some seeds
+    /// and caption top-1 reached 16% at best; with the schedule every seed tried learned (41–44%).
     /// </summary>
     public static StepHistory PretrainClip(DualEncoder clip, CaptionTokenizer tokenizer, TabletopConfig table, IReadOnlyList<Sprite> sprites, VlaSettings s, int seed,
         string? checkpoint, bool resume = false, IProgress<StepReport>? progress = null, CancellationToken cancellation = default)
@@ -53,7 +55,8 @@ public static class VlaRecipe
             var pick = new Random(StableSeed.Of(seed, 78, step));
             var index = tensor(Enumerable.Range(0, s.ClipBatch).Select(_ => (long)pick.Next(pairs.Count)).ToArray());
             return (VlaPolicy.ToFloat(frames.index_select(0, index)), ids.index_select(0, index));
-        }, new StepTrainingOptions(s.ClipSteps, 2e-3, GradClip: 1.0, CheckpointPath: checkpoint, CheckpointEvery: 100, Resume: resume && checkpoint is not null),
+        }, new StepTrainingOptions(s.ClipSteps, 1e-3, GradClip: 1.0, CheckpointPath: checkpoint, CheckpointEvery: 100, Resume: resume && checkpoint is not null,
+            WarmupSteps: 50, CosineDecay: true),
             progress: progress, cancellation: cancellation);
     }
 

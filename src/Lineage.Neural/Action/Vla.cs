@@ -8,7 +8,8 @@
 // Deviations (docs/action.md): tiny sizes; the instruction is read by our CLIP's text tower (OpenVLA feeds the instruction
 // to its Llama 2 through the LLM's own tokenizer; our decoder has no web-scale language pretraining, so the pretrained
 // language side is CLIP's text tower); the patch tokens are merged M × M before the projector (a pixel-shuffle, as
-// several small VLMs do) so the decoder sees I = 16 image tokens, not 64; the action bins are new tokens appended to a
+// several small VLMs do) so the decoder sees I = 16 image tokens, not 64, each with its centre's coordinates appended;
+// the patch tokens are read from a chosen layer of the tower (VisionLayer); the action bins are new tokens appended to a
 // small vocabulary instead of OpenVLA's 256 least-used Llama tokens (a vocabulary of our own has no unused tokens).
 // Options beyond OpenVLA, for the experiments: a continuous head (MSE, Huber or L1 on the normalised action) and
 // one-token answers to scene questions (the curriculum's first stage).
@@ -55,9 +56,12 @@ public enum RegressionLoss
 /// <param name="FreezeText">Keep the text tower's weights fixed.</param>
 /// <param name="ActionDims">Action dimensions (dx, dy, grip).</param>
 /// <param name="Proprio">Read the robot's own state (gripper position, closed, holding) as one more prefix token.</param>
+/// <param name="VisionLayer">Read the image tower's patch tokens after this many blocks (0: the patch embeddings with
+/// their positions; null: after the last block and the final LayerNorm). VLMs often read an inner layer (LLaVA and
+/// Prismatic/OpenVLA the penultimate one); see docs/action.md for what we measured.</param>
 public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Layers = 2, int Heads = 4, int Merge = 2, int Answers = 0,
     ActionHead Head = ActionHead.Tokens, RegressionLoss Loss = RegressionLoss.Mse, double HuberDelta = 0.2,
-    bool FreezeVision = true, bool FreezeText = true, int ActionDims = 3, bool Proprio = true)
+    bool FreezeVision = true, bool FreezeText = true, int ActionDims = 3, bool Proprio = true, int? VisionLayer = null)
 {
     /// <summary>Numbers in the proprioceptive state (<see cref="Tabletop.State"/>).</summary>
     public const int StateDims = 4;
@@ -88,13 +92,16 @@ public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Lay
         ArgumentOutOfRangeException.ThrowIfNegative(Answers, nameof(Answers));
         ArgumentOutOfRangeException.ThrowIfLessThan(ActionDims, 1, nameof(ActionDims));
         if (!(HuberDelta > 0)) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "must be > 0");
+        if (VisionLayer is { } l && (l < 0 || l > Encoders.Vision.Layers)) throw new ArgumentOutOfRangeException(nameof(VisionLayer), l, $"must be between 0 and the image tower's {Encoders.Vision.Layers} blocks");
         return this;
     }
 }
 
 /// <summary>
 /// The VLA: image tower → merged patch tokens → MLP projector; text tower → linear projector; a causal pre-LN decoder
-/// over [image tokens, instruction tokens, [BOS], action tokens] with its own token embedding (tied to the output layer).
+/// over [image tokens, instruction tokens, [BOS], action tokens] with its own token embedding and an untied output layer
+/// (as Llama 2, OpenVLA's language model: with GPT-2's tied embeddings our small decoder learned to repeat the dx token as
+/// dy, since a token's own embedding is its highest-scoring output until training unlearns it).
 /// </summary>
 public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
 {
@@ -108,6 +115,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     private readonly ModuleList<TransformerBlock> layers;
     private readonly LayerNorm norm;
     private readonly Linear? action_head;
+    private readonly Linear lm_head;
 
     /// <summary>A randomly initialised model (see <see cref="LoadEncoders"/> to start from a trained CLIP/SigLIP).</summary>
     public Vla(VlaConfig config) : base(nameof(Vla))
@@ -118,7 +126,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         vision_model = new Vit(v);
         text_model = new TextTransformer(config.Encoders.Text);
         projector = nn.Sequential(
-            ("fc1", nn.Linear(config.Merge * config.Merge * v.Dim, config.Dim)),
+            ("fc1", nn.Linear(config.Merge * config.Merge * v.Dim + 2, config.Dim)),
             ("act", nn.GELU()),
             ("fc2", nn.Linear(config.Dim, config.Dim)));
         text_projector = nn.Linear(config.Encoders.Text.Dim, config.Dim);
@@ -129,11 +137,12 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
             new BlockConfig(config.Dim, config.Heads, 4 * config.Dim, Dropout: 0, PreNorm: true, Activation: Activation.GeluTanh)))]);
         norm = nn.LayerNorm(config.Dim);
         if (config.Head == ActionHead.Continuous) action_head = nn.Linear(config.Dim, config.ActionDims);
+        lm_head = nn.Linear(config.Dim, config.VocabSize, hasBias: false);
         RegisterComponents();
         TransformerInit.Apply(layers);
         using (no_grad())
         {
-            // GPT-2's N(0, 0.02) for the (tied) token embedding and the positions; with libtorch's default N(0, 1) the
+            // GPT-2's N(0, 0.02) for the token embedding and the positions; with libtorch's default N(0, 1) the
             // positions would swamp the projected image tokens and the decoder would learn to ignore the image.
             embed_tokens.weight!.normal_(0, 0.02);
             foreach (var p in embed_positions.parameters()) p.normal_(0, 0.02);
@@ -184,7 +193,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     public Tensor ImageFeatures(Tensor images)
     {
         using var scope = NewDisposeScope();
-        using (Config.FreezeVision ? no_grad() : null) return vision_model.Encode(images).narrow(1, 1, Config.Encoders.Vision.Patches).MoveToOuterDisposeScope();
+        using (Config.FreezeVision ? no_grad() : null) return vision_model.Hidden(images, Config.VisionLayer ?? Config.Encoders.Vision.Layers).narrow(1, 1, Config.Encoders.Vision.Patches).MoveToOuterDisposeScope();
     }
 
     /// <summary>The text tower's token features (B, T, Dt); without gradient when the tower is frozen.</summary>
@@ -209,6 +218,11 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         long b = patches.shape[0];
         int g = v.Grid, m = Config.Merge, h = g / m;
         var merged = patches.reshape(b, h, m, h, m, v.Dim).permute(0, 1, 3, 2, 4, 5).reshape(b, h * h, m * m * v.Dim);   // (B, I, M²·Dv)
+        // Each image token also carries its centre (x, y) in [0, 1], the units of the state token's gripper position
+        // (CoordConv, Liu et al. 2018), so "where" is one linear read-out away.
+        var centre = (arange(h, dtype: ScalarType.Float32, device: patches.device) + 0.5f) / h;
+        var coords = stack([centre.unsqueeze(1).expand(h, h), centre.unsqueeze(0).expand(h, h)], -1).reshape(1, h * h, 2).flip(-1);  // (x, y) per token
+        merged = cat([merged, coords.expand(b, h * h, 2)], -1);
         var parts = new List<Tensor> { projector.forward(merged) };
         var masks = new List<Tensor> { ones(b, h * h, dtype: ScalarType.Bool, device: patches.device) };
         if (state_projector is not null)
@@ -242,7 +256,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var (prefix, padding) = Prefix(images, state, text);
-        return TiedEmbeddings.Logits(Decode(prefix, padding, tokens), embed_tokens.weight!).MoveToOuterDisposeScope();
+        return lm_head.forward(Decode(prefix, padding, tokens)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Cross-entropy of the action tokens: the decoder reads [BOS] t₁ … t_{A−1} and predicts t₁ … t_A.</summary>
@@ -263,7 +277,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         RequireHead(ActionHead.Tokens);
         using var scope = NewDisposeScope();
         var input = cat([BosTokens(actionTokens.shape[0], actionTokens.device), actionTokens.narrow(1, 0, Config.ActionDims - 1)], 1);
-        var logits = TiedEmbeddings.Logits(Decode(prefix.Tokens, prefix.Padding, input), embed_tokens.weight!);   // (B, A, V)
+        var logits = lm_head.forward(Decode(prefix.Tokens, prefix.Padding, input));   // (B, A, V)
         return nn.functional.cross_entropy(logits.reshape(-1, Config.VocabSize), actionTokens.reshape(-1)).MoveToOuterDisposeScope();
     }
 
@@ -348,7 +362,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         for (int k = 0; k < Config.ActionDims; k++)
         {
             var hidden = Decode(prefix, padding, tokens).select(1, -1);                                  // (B, D)
-            var logits = TiedEmbeddings.Logits(hidden, embed_tokens.weight!).narrow(1, VlaConfig.FirstBin, ActionTokenizer.Bins);
+            var logits = lm_head.forward(hidden).narrow(1, VlaConfig.FirstBin, ActionTokenizer.Bins);
             tokens = cat([tokens, logits.argmax(1, keepdim: true).add(firstBin)], 1);
         }
 
@@ -395,7 +409,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     {
         if (Config.Answers == 0) throw new InvalidOperationException("This VLA has no answer tokens (Answers = 0).");
         using var scope = NewDisposeScope();
-        return TiedEmbeddings.Logits(DecodeBos(prefix), embed_tokens.weight!).narrow(1, VlaConfig.FirstAnswer, Config.Answers).MoveToOuterDisposeScope();
+        return lm_head.forward(DecodeBos(prefix)).narrow(1, VlaConfig.FirstAnswer, Config.Answers).MoveToOuterDisposeScope();
     }
 
     /// <summary>Turns gradients of the towers off or on as the config says.</summary>

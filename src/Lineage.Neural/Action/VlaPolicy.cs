@@ -20,8 +20,10 @@ public sealed record SceneQuestion(byte[] Image, float[] State, string Question,
 /// <param name="CheckpointPath">Atomic checkpoints here, or null.</param>
 /// <param name="Resume">Continue from the checkpoint when it exists.</param>
 /// <param name="EvaluateEvery">Steps between evaluations (0: none).</param>
+/// <param name="WarmupSteps">Linear learning-rate warm-up over this many steps (0: none).</param>
+/// <param name="CosineDecay">Lower the learning rate along half a cosine to 0 after the warm-up.</param>
 public sealed record VlaTrainingOptions(int Steps, int Batch = 64, double LearningRate = 1e-3, int QuestionSteps = 0, int Seed = 0,
-    string? CheckpointPath = null, bool Resume = false, int EvaluateEvery = 0)
+    string? CheckpointPath = null, bool Resume = false, int EvaluateEvery = 0, int WarmupSteps = 0, bool CosineDecay = false)
 {
     /// <summary>Returns these options, or throws naming the bad field.</summary>
     public VlaTrainingOptions Validate()
@@ -226,7 +228,7 @@ public sealed class VlaPolicy
                 ? Model.TokenLoss(prefix, tokenTensor.index_select(0, index))
                 : Model.RegressionLoss(prefix, targetTensor.index_select(0, index));
         }, new StepTrainingOptions(options.Steps, options.LearningRate, GradClip: 1.0, EvaluateEvery: options.EvaluateEvery,
-            CheckpointPath: options.CheckpointPath, CheckpointEvery: 200, Resume: options.Resume),
+            CheckpointPath: options.CheckpointPath, CheckpointEvery: 200, Resume: options.Resume, WarmupSteps: options.WarmupSteps, CosineDecay: options.CosineDecay),
             evaluate, progress, JsonSerializer.Serialize(Model.Config), cancellation);
     }
 

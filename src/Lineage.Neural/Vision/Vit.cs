@@ -116,6 +116,23 @@ public sealed class Vit : nn.Module<Tensor, Tensor>
         return (tokens + pos_embed.forward(positions)).MoveToOuterDisposeScope();   // + (T, D) broadcast
     }
 
+    /// <summary>
+    /// Every token after the first <paramref name="layers"/> blocks, (B, T, D); token 0 is [CLS]. All blocks: the same as
+    /// <see cref="Encode"/> (final LayerNorm included); fewer: the residual stream there, as VLMs that read an inner
+    /// layer (LLaVA, Prismatic/OpenVLA take the penultimate one) do; 0: <see cref="Embed"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not between 0 and the number of blocks.</exception>
+    public Tensor Hidden(Tensor images, int layers)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layers);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(layers, Config.Layers);
+        if (layers == Config.Layers) return Encode(images);
+        using var scope = NewDisposeScope();
+        var x = Embed(images);
+        foreach (var block in blocks.Take(layers)) x = block.forward(x);
+        return x.MoveToOuterDisposeScope();
+    }
+
     /// <summary>Every token after the encoder and the final LayerNorm: (B, T, D); token 0 is [CLS].</summary>
     public Tensor Encode(Tensor images)
     {

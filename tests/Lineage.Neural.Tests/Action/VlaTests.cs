@@ -51,6 +51,52 @@ public class VlaTests
     }
 
     [Fact]
+    public void VisionLayer_ReadsThatLayersPatchTokens_OutOfRangeIsAnError()
+    {
+        var text = Tokenizer();
+        Seeding.Seed(3);
+        using var last = new Vla(Config(text));
+        using var first = new Vla(Config(text) with { VisionLayer = 0 });
+        first.LoadEncoders(ToDual(last));
+        using var images = rand(2, 3, 64, 64);
+        int n = last.Config.Encoders.Vision.Patches;
+        using (no_grad())
+        {
+            Assert.True(last.ImageFeatures(images).allclose(last.VisionModel.Encode(images).narrow(1, 1, n)));
+            Assert.True(first.ImageFeatures(images).allclose(last.VisionModel.Embed(images).narrow(1, 1, n)));
+            Assert.True(last.VisionModel.Hidden(images, 1).allclose(last.VisionModel.Encode(images)));
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => last.VisionModel.Hidden(images, 2));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Config(text) with { VisionLayer = 2 } is var c ? c.Validate() : null);
+        Assert.Equal("VisionLayer", e.ParamName);
+    }
+
+    [Fact]
+    public void OutputLayer_IsUntied_AndImageTokensCarryTheirPosition()
+    {
+        var policy = Policy();
+        var m = policy.Model;
+        var names = m.named_parameters().Select(p => p.name).ToList();
+        Assert.Contains("lm_head.weight", names);
+        Assert.Contains("embed_tokens.weight", names);
+        using var ids = policy.Instructions(["pick up the cat"]);
+        using var noGrad = no_grad();
+        var c = m.Config.Encoders;
+        var (prefix, _) = m.PrefixFromFeatures(zeros(1, c.Vision.Patches, c.Vision.Dim), zeros(1, 4), m.TextFeatures(ids), ids);
+        var image = prefix[0].narrow(0, 0, m.Config.ImageTokens);                 // same (zero) content, different places
+        for (int i = 1; i < m.Config.ImageTokens; i++) Assert.False(image[i].allclose(image[0]), $"image token {i} equals token 0");
+    }
+
+    private static DualEncoder ToDual(Vla vla)
+    {
+        var dual = new DualEncoder(vla.Config.Encoders);
+        dual.VisionModel.load_state_dict(vla.VisionModel.state_dict());
+        dual.TextModel.load_state_dict(vla.TextModel.state_dict());
+        return dual;
+    }
+
+    [Fact]
     public void FrozenTowers_GetNoGradient_TheDecoderDoes()
     {
         var policy = Policy();

@@ -20,6 +20,9 @@ namespace Lineage.Neural.Core.Training;
 /// <param name="HoldGc">Run each step with the garbage collector held off (<see cref="NoGcRegion"/>), so that a collection
 /// during a TorchSharp call cannot free a Scalar still in use. On by default (it cost nothing measurable: sequence.bytenet
 /// 27.3 s without, 27.7 s with); off only to look at the race.</param>
+/// <param name="WarmupSteps">Raise the learning rate linearly from 0 over this many steps (0: start at full rate).</param>
+/// <param name="CosineDecay">After the warm-up, lower the learning rate along half a cosine to 0 at the last step
+/// (<see cref="Vision.ScheduledTrainer.LearningRate"/>); off: constant after the warm-up.</param>
 public sealed record StepTrainingOptions(
     int Steps,
     double LearningRate = 1e-3,
@@ -30,7 +33,9 @@ public sealed record StepTrainingOptions(
     bool Resume = false,
     double StopBelow = double.NaN,
     double MaxSeconds = 0,
-    bool HoldGc = true)
+    bool HoldGc = true,
+    int WarmupSteps = 0,
+    bool CosineDecay = false)
 {
     /// <summary>Returns these options, or throws naming the bad field.</summary>
     public StepTrainingOptions Validate()
@@ -38,6 +43,7 @@ public sealed record StepTrainingOptions(
         ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1, nameof(Steps));
         ArgumentOutOfRangeException.ThrowIfNegative(EvaluateEvery, nameof(EvaluateEvery));
         ArgumentOutOfRangeException.ThrowIfLessThan(CheckpointEvery, 1, nameof(CheckpointEvery));
+        ArgumentOutOfRangeException.ThrowIfNegative(WarmupSteps, nameof(WarmupSteps));
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "must be a positive number");
         if (!(GradClip >= 0)) throw new ArgumentOutOfRangeException(nameof(GradClip), GradClip, "must be ≥ 0");
         if (Resume && CheckpointPath is null) throw new ArgumentException("Resume needs a CheckpointPath.", nameof(Resume));
@@ -113,6 +119,8 @@ public static class StepTrainer
                 cancellation.ThrowIfCancellationRequested();
             }
             double value;
+            if (options.WarmupSteps > 0 || options.CosineDecay)
+                foreach (var group in optimizer.ParamGroups) group.LearningRate = ScheduledRate(step, options);
             clock.Restart();
             double Step()
             {
@@ -147,6 +155,14 @@ public static class StepTrainer
             }
         }
         return history with { TrainSeconds = seconds, Stopped = stopped };
+    }
+
+    /// <summary>The learning rate of step <paramref name="step"/> (0-based) under the options' warm-up and decay.</summary>
+    public static double ScheduledRate(long step, StepTrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.CosineDecay) return Vision.ScheduledTrainer.LearningRate(step, options.Steps, options.WarmupSteps, options.LearningRate);
+        return step < options.WarmupSteps ? options.LearningRate * (step + 1) / options.WarmupSteps : options.LearningRate;
     }
 
     /// <summary>The model configuration a checkpoint written by <see cref="Train"/> was saved with (null if none).</summary>
