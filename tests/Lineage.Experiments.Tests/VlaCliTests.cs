@@ -43,6 +43,29 @@ public class VlaCliTests
     }
 
     [Fact]
+    public void OneObject_CollectsPickUpsOnSingleObjectTables_AndEvalsPickUpsOnly()
+    {
+        if (!TestPaths.Has(global::Lineage.Data.Catalog.DataCatalog.Twemoji)) return;
+        using var dir = new TempFolder();
+        var (code, output) = Lineage("vla", "collect", "--one-object", "--episodes", "3", "-o", dir.Path, "-q");
+        Assert.True(code == 0, output);
+        Assert.Contains("3 episodes", output, StringComparison.Ordinal);
+
+        (code, output) = Lineage("vla", "train", "--one-object", "--steps", "2", "--clip-steps", "2", "-o", dir.Path, "-q");
+        Assert.True(code == 0, output);
+        (code, output) = Lineage("vla", "eval", "--episodes", "2", "-o", dir.Path, "-q");
+        Assert.True(code == 0, output);
+        Assert.Contains("PickUp", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("PushRight", output, StringComparison.Ordinal);
+
+        // Four-task demonstrations are not single-object ones.
+        Assert.True(Lineage("vla", "collect", "--episodes", "1", "-o", dir.Path, "-q").ExitCode == 0);
+        (code, output) = Lineage("vla", "train", "--one-object", "--steps", "2", "-o", dir.Path, "-q");
+        Assert.Equal(2, code);                                                   // a usage error
+        Assert.Contains("--one-object", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BadInput_ExitsWithAMessage()
     {
         using var dir = new TempFolder();

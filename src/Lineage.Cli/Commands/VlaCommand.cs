@@ -36,17 +36,16 @@ internal static class VlaCommand
 
     private static Command Collect()
     {
-        var episodes = new Option<int>("--episodes") { Description = "Expert episodes per task kind (pick up, move to a corner, put next to, push right).", DefaultValueFactory = _ => VlaSettings.Default.EpisodesPerKind };
-        var command = new Command("collect", "Record the scripted expert on random scenes of the seen objects (noisy labels with outliers, DART execution noise).") { episodes, DemosFile };
+        var episodes = new Option<int?>("--episodes") { Description = $"Expert episodes per task kind (pick up, move to a corner, put next to, push right); default {VlaSettings.Default.EpisodesPerKind}, or {VlaSettings.Default.OneObjectEpisodes} pick-ups with --one-object." };
+        var command = new Command("collect", "Record the scripted expert on random scenes of the seen objects (noisy labels with outliers, DART execution noise).") { episodes, OneObject, DemosFile };
         command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
         {
             var sprites = Sprites(parse, cancellation);
             var path = parse.GetValue(DemosFile) ?? Path.Combine(Dir(parse), "demos.bin");
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            int n = parse.GetValue(episodes);
-            var kinds = Enum.GetValues<TaskKind>();
+            var (table, kinds, n) = Plan(parse, parse.GetValue(episodes));
             var demos = VisionCommand.WithBar(parse, n * kinds.Length, report =>
-                Demonstrations.Collect(VlaSettings.DefaultTable, TableSprites.Seen(sprites), kinds, new CollectionSettings(n, Seed: parse.GetValue(GlobalOptions.Seed)),
+                Demonstrations.Collect(table, TableSprites.Seen(sprites), kinds, new CollectionSettings(n, Seed: parse.GetValue(GlobalOptions.Seed)),
                     new SyncProgress<int>(e => report(e, $"episode {e}")), cancellation));
             demos.Save(path);
             AnsiConsole.MarkupLine("{0:N0} episodes, {1:N0} steps ({2:P1} outlier labels) → {3}", demos.Episodes, demos.Steps.Count, demos.OutlierShare(), Markup.Escape(path));
@@ -66,7 +65,7 @@ internal static class VlaCommand
         var clipSteps = new Option<int>("--clip-steps") { Description = "CLIP pretraining steps on captioned scenes, when <out>/vla/clip does not exist yet.", DefaultValueFactory = _ => VlaSettings.Default.ClipSteps };
         var command = new Command("train", "Train the VLA on the demonstrations (collected first if missing); CLIP is pretrained on captioned scenes first if <out>/vla/clip is missing.")
         {
-            steps, head, curriculum, randomVision, resume, clipSteps, DemosFile, ModelFolder,
+            steps, head, curriculum, randomVision, resume, clipSteps, OneObject, DemosFile, ModelFolder,
         };
         command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.WithCheckpoint(() =>
         {
@@ -84,9 +83,13 @@ internal static class VlaCommand
             else
             {
                 AnsiConsole.MarkupLine("[grey]no demonstrations at {0}: recording them first[/]", Markup.Escape(demosPath));
-                demos = Demonstrations.Collect(s.Table, TableSprites.Seen(sprites), Enum.GetValues<TaskKind>(), new CollectionSettings(s.EpisodesPerKind, Seed: seed), cancellation: cancellation);
+                var (table, kinds, n) = Plan(parse, null);
+                demos = Demonstrations.Collect(table, TableSprites.Seen(sprites), kinds, new CollectionSettings(n, Seed: seed), cancellation: cancellation);
                 demos.Save(demosPath);
             }
+
+            if (parse.GetValue(OneObject) && demos.Table.MaxObjects != 1)
+                throw new ArgumentException($"--one-object, but {demosPath} holds demonstrations on tables of {demos.Table.MinObjects}–{demos.Table.MaxObjects} objects; collect single-object ones into another file (--demos).");
 
             using var clip = Clip(parse, dir, s, sprites, seed, out var tokenizer, cancellation);
             var answers = SceneText.Answers(sprites);
@@ -102,7 +105,7 @@ internal static class VlaCommand
             var model = new Vla(VlaRecipe.ModelConfig(s, clip.Config, answers.Count, h, loss, !random));
             if (random) model.TextModel.load_state_dict(clip.TextModel.state_dict());
             else model.LoadEncoders(clip);
-            var policy = new VlaPolicy(model, tokenizer, s.Table, answers);
+            var policy = new VlaPolicy(model, tokenizer, demos.Table, answers);                         // the table the demonstrations were recorded on
             int questionSteps = parse.GetValue(curriculum);
             var questions = questionSteps > 0 ? VlaRecipe.Questions(s.Table, TableSprites.Seen(sprites), Enum.GetValues<TaskKind>(), answers, s.Questions, seed) : null;
             var checkpoint = Path.Combine(dir, "checkpoint.bin");
@@ -120,6 +123,21 @@ internal static class VlaCommand
         return command;
     }
 
+    private static readonly Option<bool> OneObject = new("--one-object")
+    {
+        Description = "Single-object pick-ups (reach and grasp): the setting in which the tour's token VLA beats random actions; without it, the four tasks on tables of 2–3 objects.",
+    };
+
+    /// <summary>The table, task kinds and episodes per kind that <c>collect</c> (or <c>train</c> with no demonstrations) records.</summary>
+    private static (TabletopConfig Table, TaskKind[] Kinds, int Episodes) Plan(ParseResult parse, int? episodes)
+    {
+        var s = VlaSettings.Default;
+        bool one = parse.GetValue(OneObject);
+        int n = episodes ?? (one ? s.OneObjectEpisodes : s.EpisodesPerKind);
+        if (n < 1) throw new ArgumentException($"--episodes must be at least 1, got {n}.");
+        return one ? (s.OneObjectTable, [TaskKind.PickUp], n) : (s.Table, Enum.GetValues<TaskKind>(), n);
+    }
+
     private static Command Eval()
     {
         var episodes = new Option<int>("--episodes") { Description = "Held-out episodes per task kind.", DefaultValueFactory = _ => VlaSettings.Default.EvalPerKind };
@@ -131,7 +149,8 @@ internal static class VlaCommand
             var sprites = Sprites(parse, cancellation);
             int seed = parse.GetValue(GlobalOptions.Seed), n = parse.GetValue(episodes);
             if (n < 1) throw new ArgumentException($"--episodes must be at least 1, got {n}.");
-            var kinds = Enum.GetValues<TaskKind>();
+            // A policy trained on single-object tables learnt pick-ups only (lineage vla collect --one-object).
+            TaskKind[] kinds = policy.Table.MaxObjects == 1 ? [TaskKind.PickUp] : Enum.GetValues<TaskKind>();
             var outcomes = policy.RunEpisodes(VlaRecipe.Scenes(policy.Table, TableSprites.Seen(sprites), kinds, n, seed), cancellation: cancellation);
             var unseen = policy.RunEpisodes(VlaRecipe.UnseenScenes(policy.Table, TableSprites.Seen(sprites), TableSprites.Unseen(sprites), n, seed), cancellation: cancellation);
             var table = new Table().AddColumns("task", "episodes", "success", "95% interval", "mean steps");
