@@ -93,6 +93,22 @@ public class EncodingsTests
         (code, output) = Lineage("encode", "tfidf", onlyShort, "--norm", "l3");
         Assert.Equal(2, code);
         Assert.Contains("--norm", output, StringComparison.Ordinal);
+
+        (code, output) = Lineage("encode", "tfidf", onlyShort, "--strip-accents", "latin");
+        Assert.Equal(2, code);
+        Assert.Contains("--strip-accents", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Encode_StripAccents_FoldsAccentedWords()
+    {
+        using var dir = new TempFolder();
+        var input = Path.Combine(dir.Path, "docs.txt");
+        File.WriteAllText(input, "Café résumé\ncafe resume naïve\n");
+        var vocab = Path.Combine(dir.Path, "vocab.txt");
+        var (code, output) = Lineage("encode", "bow", input, "--strip-accents", "unicode", "--vocab-out", vocab);
+        Assert.True(code == 0, output);
+        Assert.Equal(["cafe", "naive", "resume"], File.ReadAllLines(vocab));
     }
 
     [Fact]

@@ -22,6 +22,7 @@ internal static class EncodeCommand
     private static readonly Option<string> Analyzer = new("--analyzer") { Description = "word, char or char_wb.", DefaultValueFactory = _ => "word" };
     private static readonly Option<string> Pattern = new("--token-pattern") { Description = "Token regex (Python syntax), default scikit-learn's.", DefaultValueFactory = _ => TextAnalyzer.DefaultPattern };
     private static readonly Option<bool> NoLowercase = new("--no-lowercase") { Description = "Keep case." };
+    private static readonly Option<string> StripAccents = new("--strip-accents") { Description = "Remove accents after lower-casing: none, ascii (NFKD, keep ASCII only) or unicode (NFKD, drop combining marks), as scikit-learn's strip_accents.", DefaultValueFactory = _ => "none" };
     private static readonly Option<string?> StopWords = new("--stop-words") { Description = "File of stop words, one per line." };
     private static readonly Option<bool> Strict = new("--strict-utf8") { Description = "Stop on invalid UTF-8 instead of replacing it by U+FFFD." };
     private static readonly Option<string?> MatrixOut = new("--out", "-o") { Description = "Write the matrix here (Matrix Market coordinate, 1-based; rows = documents, or tokens for onehot)." };
@@ -40,7 +41,7 @@ internal static class EncodeCommand
                  })
         {
             var input = new Argument<string>("INPUT") { Description = "A file with one document per line, or a folder with one document per file (recursive, sorted by path)." };
-            var sub = new Command(name, help) { input, Ngram, MinDf, MaxDf, MaxFeatures, Binary, Sublinear, NoSmooth, Norm, Analyzer, Pattern, NoLowercase, StopWords, Strict, MatrixOut, VocabOut, Save, Top };
+            var sub = new Command(name, help) { input, Ngram, MinDf, MaxDf, MaxFeatures, Binary, Sublinear, NoSmooth, Norm, Analyzer, Pattern, NoLowercase, StripAccents, StopWords, Strict, MatrixOut, VocabOut, Save, Top };
             sub.SetAction((parse, cancellation) => Task.Run(() => Run(name, parse.GetValue(input)!, parse, cancellation), CancellationToken.None));
             command.Subcommands.Add(sub);
         }
@@ -108,7 +109,7 @@ internal static class EncodeCommand
             AnsiConsole.MarkupLine("[yellow]cancelled; nothing written[/]");
             return 130;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or FormatException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or FormatException or UnauthorizedAccessException or NotSupportedException)
         {
             AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
             return 2;
@@ -128,7 +129,8 @@ internal static class EncodeCommand
         var stop = parse.GetValue(StopWords) is { } sw ? File.ReadAllLines(sw).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray() : null;
         return new CountVectorizerOptions
         {
-            Analyzer = new TextAnalyzer(analyzer, lo, hi, !parse.GetValue(NoLowercase), parse.GetValue(Pattern)!, stop),
+            Analyzer = new TextAnalyzer(analyzer, lo, hi, !parse.GetValue(NoLowercase), parse.GetValue(Pattern)!, stop,
+                TextAnalyzer.ParseStripAccents(parse.GetValue(StripAccents)) ?? throw new ArgumentException($"--strip-accents must be none, ascii or unicode, not '{parse.GetValue(StripAccents)}'.")),
             Binary = parse.GetValue(Binary),
             MinDf = ParseDf("--min-df", parse.GetValue(MinDf)!),
             MaxDf = ParseDf("--max-df", parse.GetValue(MaxDf)!),

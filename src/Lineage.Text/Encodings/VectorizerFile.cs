@@ -6,7 +6,7 @@ using Lineage.Text.Tokenization;
 namespace Lineage.Text.Encodings;
 
 /// <summary>
-/// Saves and loads fitted count and TF-IDF vectorizers as JSON (format <c>lineage.vectorizer</c>, version 1; see
+/// Saves and loads fitted count and TF-IDF vectorizers as JSON (format <c>lineage.vectorizer</c>, version 1, or 2 with accent stripping; see
 /// docs/encodings.md): the analyzer, the counting and weighting settings, the vocabulary in column order and the idf.
 /// </summary>
 public static class VectorizerFile
@@ -14,8 +14,9 @@ public static class VectorizerFile
     /// <summary>Format name in the file.</summary>
     public const string Format = "lineage.vectorizer";
 
-    /// <summary>The version this build writes and the highest it reads.</summary>
-    public const int Version = 1;
+    /// <summary>The highest version this build reads and writes: 2 adds <c>strip_accents</c>; a vectorizer without accent
+    /// stripping is still written as version 1, which older builds read.</summary>
+    public const int Version = 2;
 
     /// <summary>Saves a fitted count vectorizer atomically.</summary>
     public static void Save(string path, CountVectorizer vectorizer) => AtomicFile.Write(path, s => Write(s, vectorizer, null));
@@ -37,7 +38,7 @@ public static class VectorizerFile
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
         w.WriteStartObject();
         w.WriteString("format", Format);
-        w.WriteNumber("version", Version);
+        w.WriteNumber("version", a.StripAccents == AccentStripping.None ? 1 : 2);
         w.WriteString("kind", weights is null ? "count" : "tfidf");
         w.WriteStartObject("analyzer");
         w.WriteString("kind", TextAnalyzer.KindName(a.Kind));
@@ -47,6 +48,7 @@ public static class VectorizerFile
         w.WriteEndArray();
         w.WriteBoolean("lowercase", a.Lowercase);
         w.WriteString("token_pattern", a.TokenPattern);
+        if (a.StripAccents != AccentStripping.None) w.WriteString("strip_accents", TextAnalyzer.StripAccentsName(a.StripAccents));
         if (a.StopWords is null) w.WriteNull("stop_words");
         else
         {
@@ -155,7 +157,8 @@ public static class VectorizerFile
             TextAnalyzer.ParseKind(kindName) ?? throw new FormatException($"unknown analyzer kind '{kindName}'"),
             ngram[0].GetInt32(), ngram[1].GetInt32(), a.GetProperty("lowercase").GetBoolean(),
             a.GetProperty("token_pattern").GetString() ?? throw new FormatException("token_pattern is null"),
-            stop.ValueKind == JsonValueKind.Null ? null : stop.EnumerateArray().Select(s => s.GetString() ?? throw new FormatException("a stop word is null")).ToArray());
+            stop.ValueKind == JsonValueKind.Null ? null : stop.EnumerateArray().Select(s => s.GetString() ?? throw new FormatException("a stop word is null")).ToArray(),
+            StripAccentsOf(a));
         var c = root.GetProperty("counting");
         var mf = c.GetProperty("max_features");
         var options = new CountVectorizerOptions
@@ -186,5 +189,12 @@ public static class VectorizerFile
             case var k:
                 throw new FormatException($"unknown vectorizer kind '{k}'");
         }
+    }
+
+    private static AccentStripping StripAccentsOf(JsonElement analyzer)
+    {
+        if (!analyzer.TryGetProperty("strip_accents", out var e) || e.ValueKind == JsonValueKind.Null) return AccentStripping.None;
+        var name = e.GetString();
+        return TextAnalyzer.ParseStripAccents(name) ?? throw new FormatException($"unknown strip_accents '{name}' (expected null, \"ascii\" or \"unicode\")");
     }
 }

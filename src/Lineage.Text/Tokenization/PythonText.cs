@@ -49,6 +49,43 @@ public static class PythonText
         _ => char.IsWhiteSpace(c),
     };
 
+    /// <summary>
+    /// scikit-learn's accent stripping: <c>strip_accents_unicode</c> (text with a non-ASCII character is put in NFKD and
+    /// its combining marks, canonical combining class ≠ 0, are dropped) or <c>strip_accents_ascii</c> (NFKD, then every
+    /// non-ASCII character dropped).
+    /// </summary>
+    /// <param name="text">The text (already lower-cased, as scikit-learn's preprocessor lower-cases first).</param>
+    /// <param name="mode">Which of the two.</param>
+    /// <param name="into">Receives the result; resized as needed.</param>
+    /// <returns>The length written.</returns>
+    /// <exception cref="NotSupportedException">The text is not ASCII and no Unicode normalisation is available (see <see cref="Nfkd"/>).</exception>
+    public static int StripAccents(ReadOnlySpan<char> text, AccentStripping mode, ref char[] into)
+    {
+        int n = text.Length;
+        bool ascii = System.Text.Ascii.IsValid(text);
+        if (mode == AccentStripping.None || ascii)
+        {
+            if (into.Length < n) into = new char[Math.Max(16, n)];
+            text.CopyTo(into);
+            return n;
+        }
+
+        var decomposed = Nfkd.Decompose(text.ToString());
+        if (into.Length < decomposed.Length) into = new char[Math.Max(16, decomposed.Length)];
+        int w = 0;
+        for (int i = 0; i < decomposed.Length;)
+        {
+            int cp = char.IsHighSurrogate(decomposed[i]) && i + 1 < decomposed.Length && char.IsLowSurrogate(decomposed[i + 1])
+                ? char.ConvertToUtf32(decomposed[i], decomposed[i + 1]) : decomposed[i];
+            int units = cp > 0xFFFF ? 2 : 1;
+            bool keep = mode == AccentStripping.Ascii ? cp < 0x80 : !CombiningMarks.Contains(cp);
+            if (keep) for (int k = 0; k < units; k++) into[w++] = decomposed[i + k];
+            i += units;
+        }
+
+        return w;
+    }
+
     /// <summary>Python's <c>str.lower()</c> of <paramref name="text"/>, appended to <paramref name="into"/>.</summary>
     /// <param name="text">The text.</param>
     /// <param name="into">Receives the lower-cased text; resized as needed.</param>

@@ -17,6 +17,17 @@ public enum AnalyzerKind
     CharWordBounded,
 }
 
+/// <summary>scikit-learn's <c>strip_accents</c>: none, <c>'ascii'</c> or <c>'unicode'</c>.</summary>
+public enum AccentStripping
+{
+    /// <summary>Keep accents (<c>strip_accents=None</c>, the default).</summary>
+    None,
+    /// <summary>NFKD, then drop every non-ASCII character (<c>'ascii'</c>: fast, loses non-Latin letters entirely).</summary>
+    Ascii,
+    /// <summary>NFKD, then drop combining marks (<c>'unicode'</c>: slower, keeps other scripts).</summary>
+    Unicode,
+}
+
 /// <summary>Receives the terms of a document one at a time, without a string allocated per term.</summary>
 public interface ITermSink
 {
@@ -52,9 +63,10 @@ public sealed record TextAnalyzer
     /// <param name="lowercase">Lower-case before tokenising.</param>
     /// <param name="tokenPattern">Token pattern (word analyzer only).</param>
     /// <param name="stopWords">Terms removed after tokenising (word analyzer only); null for none.</param>
+    /// <param name="stripAccents">Accent stripping after lower-casing (scikit-learn's order).</param>
     /// <exception cref="ArgumentException">A bad n-gram range, an invalid pattern, or one with more than one group.</exception>
     public TextAnalyzer(AnalyzerKind kind = AnalyzerKind.Word, int minN = 1, int maxN = 1, bool lowercase = true,
-        string tokenPattern = DefaultPattern, IEnumerable<string>? stopWords = null)
+        string tokenPattern = DefaultPattern, IEnumerable<string>? stopWords = null, AccentStripping stripAccents = AccentStripping.None)
     {
         if (minN < 1 || maxN < minN)
         {
@@ -66,6 +78,8 @@ public sealed record TextAnalyzer
         MinN = minN;
         MaxN = maxN;
         Lowercase = lowercase;
+        if (!Enum.IsDefined(stripAccents)) throw new ArgumentOutOfRangeException(nameof(stripAccents), stripAccents, "not an accent-stripping mode");
+        StripAccents = stripAccents;
         TokenPattern = tokenPattern;
         if (kind == AnalyzerKind.Word && tokenPattern != DefaultPattern)
         {
@@ -106,6 +120,9 @@ public sealed record TextAnalyzer
     /// <summary>Lower-case before tokenising.</summary>
     public bool Lowercase { get; }
 
+    /// <summary>Accent stripping (after lower-casing).</summary>
+    public AccentStripping StripAccents { get; }
+
     /// <summary>Token pattern of the word analyzer.</summary>
     public string TokenPattern { get; }
 
@@ -118,6 +135,23 @@ public sealed record TextAnalyzer
         AnalyzerKind.Word => "word",
         AnalyzerKind.Characters => "char",
         _ => "char_wb",
+    };
+
+    /// <summary>scikit-learn's value of <c>strip_accents</c>: <c>null</c>, <c>ascii</c> or <c>unicode</c>.</summary>
+    public static string? StripAccentsName(AccentStripping mode) => mode switch
+    {
+        AccentStripping.Ascii => "ascii",
+        AccentStripping.Unicode => "unicode",
+        _ => null,
+    };
+
+    /// <summary>The accent stripping of scikit-learn's value (<c>null</c>/<c>none</c>, <c>ascii</c>, <c>unicode</c>), or null for any other.</summary>
+    public static AccentStripping? ParseStripAccents(string? name) => name switch
+    {
+        null or "none" => AccentStripping.None,
+        "ascii" => AccentStripping.Ascii,
+        "unicode" => AccentStripping.Unicode,
+        _ => null,
     };
 
     /// <summary>The analyzer kind of scikit-learn's name (<c>word</c>, <c>char</c>, <c>char_wb</c>), or null for any other.</summary>
@@ -154,6 +188,12 @@ public sealed record TextAnalyzer
         else
         {
             text = document;
+        }
+
+        if (StripAccents != AccentStripping.None)
+        {
+            int n = PythonText.StripAccents(text, StripAccents, ref buffers.Accents);
+            text = buffers.Accents.AsSpan(0, n);
         }
 
         switch (Kind)
@@ -421,15 +461,15 @@ public sealed record TextAnalyzer
 
     /// <inheritdoc />
     public bool Equals(TextAnalyzer? other) => other is not null && Kind == other.Kind && MinN == other.MinN && MaxN == other.MaxN
-        && Lowercase == other.Lowercase && TokenPattern == other.TokenPattern
+        && Lowercase == other.Lowercase && StripAccents == other.StripAccents && TokenPattern == other.TokenPattern
         && (StopWords ?? []).SequenceEqual(other.StopWords ?? [], StringComparer.Ordinal) && (StopWords is null) == (other.StopWords is null);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Kind, MinN, MaxN, Lowercase, TokenPattern, StopWords?.Count ?? -1);
+    public override int GetHashCode() => HashCode.Combine(Kind, MinN, MaxN, Lowercase, StripAccents, TokenPattern, StopWords?.Count ?? -1);
 
     /// <summary>A short description, e.g. <c>word 1-2, lowercase</c>.</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{KindName(Kind)} {MinN}-{MaxN}{(Lowercase ? ", lowercase" : "")}{(StopWords is null ? "" : $", {StopWords.Count} stop words")}");
+        $"{KindName(Kind)} {MinN}-{MaxN}{(Lowercase ? ", lowercase" : "")}{(StripAccents == AccentStripping.None ? "" : $", strip accents ({StripAccentsName(StripAccents)})")}{(StopWords is null ? "" : $", {StopWords.Count} stop words")}");
 
     private struct ListSink : ITermSink
     {
@@ -445,6 +485,7 @@ public sealed record TextAnalyzer
 public sealed class AnalyzerBuffers
 {
     internal char[] Lower = new char[256];
+    internal char[] Accents = new char[256];
     internal char[] Gram = new char[256];
     internal int[] Runes = new int[256];
     internal int[] Starts = new int[64];

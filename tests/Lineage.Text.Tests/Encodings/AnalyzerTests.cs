@@ -12,6 +12,34 @@ public class AnalyzerTests
     }
 
     [Fact]
+    public void StripAccents_AsScikitLearn_AfterLowercasing()
+    {
+        var unicode = new TextAnalyzer(stripAccents: AccentStripping.Unicode);
+        var ascii = new TextAnalyzer(stripAccents: AccentStripping.Ascii);
+        Assert.Equal(["ecole", "naive", "fiance", "straße", "ελληνικα"], unicode.Analyze("ÉCOLE naïve ﬁancé straße Ελληνικά"));
+        Assert.Equal(["ecole", "naive", "fiance", "strae"], ascii.Analyze("ÉCOLE naïve ﬁancé straße Ελληνικά"));   // ß and Greek are not ASCII
+        // The outputs scikit-learn 1.2.1 gives: Devanagari vowel signs are marks, not \w, so words split around them.
+        Assert.Equal(["नद"], unicode.Analyze("हिन्दी"));
+        Assert.Empty(ascii.Analyze("हिन्दी"));
+        Assert.Equal(["plain", "ascii"], unicode.Analyze("plain ascii"));
+        Assert.Equal(["ab", "cd"], unicode.Analyze("a\u0301b \ud800 cd"));      // a lone surrogate neither crashes nor joins words
+        Assert.NotEqual(unicode, new TextAnalyzer());
+        Assert.Contains("strip accents (unicode)", unicode.ToString(), StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TextAnalyzer(stripAccents: (AccentStripping)9));
+    }
+
+    [Fact]
+    public void Nfkd_ThroughIcu_EqualsDotNets()
+    {
+        // The lineage command runs in .NET's invariant globalization mode and normalises through the system's ICU.
+        const string text = "Ångström ﬁ Ⅻ ǅ Ｆｕｌｌ ﷺ 한국어 e\u0301 ῷ";
+        var icu = Nfkd.WithIcu(text);
+        if (icu is null) return;                                                  // no libicuuc on this machine
+        Assert.Equal(text.Normalize(System.Text.NormalizationForm.FormKD), icu);
+        Assert.Equal("a\ud800b", Nfkd.WithIcu("a\ud800b"));                         // a lone surrogate stays
+    }
+
+    [Fact]
     public void WordNgrams_UnigramsFirstThenBigrams_JoinedByOneSpace()
     {
         var terms = new TextAnalyzer(minN: 1, maxN: 2).Analyze("dog bites man");

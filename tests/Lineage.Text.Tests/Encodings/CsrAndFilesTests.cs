@@ -88,6 +88,34 @@ public sealed class CsrAndFilesTests : IDisposable
     }
 
     [Fact]
+    public void VectorizerFile_StripAccents_IsVersion2_WithoutItVersion1()
+    {
+        var docs = new[] { "Café naïve résumé", "cafe naive resume", "ǅemal ﬁnancial" };
+        var path = Path.Combine(_dir, "accents.json");
+        var accents = new CountVectorizer(new CountVectorizerOptions { Analyzer = new TextAnalyzer(stripAccents: AccentStripping.Unicode) });
+        var x = accents.FitTransform(docs);
+        Assert.Equal(["cafe", "dzemal", "financial", "naive", "resume"], accents.Vocabulary.Terms);
+        VectorizerFile.Save(path, accents);
+        var json = File.ReadAllText(path);
+        Assert.Contains("\"version\": 2", json, StringComparison.Ordinal);
+        Assert.Contains("\"strip_accents\": \"unicode\"", json, StringComparison.Ordinal);
+        var loaded = VectorizerFile.LoadCount(path);
+        Assert.Equal(AccentStripping.Unicode, loaded.Options.Analyzer.StripAccents);
+        Assert.Equal(x.Values.ToArray(), loaded.Transform(docs).Values.ToArray());
+
+        File.WriteAllText(path, json.Replace("\"unicode\"", "\"latin\"", StringComparison.Ordinal));
+        Assert.Contains("strip_accents 'latin'", Assert.Throws<InvalidDataException>(() => VectorizerFile.Load(path)).Message, StringComparison.Ordinal);
+
+        var plain = new CountVectorizer();
+        plain.Fit(docs);
+        VectorizerFile.Save(path, plain);
+        json = File.ReadAllText(path);
+        Assert.Contains("\"version\": 1", json, StringComparison.Ordinal);                      // readable by older builds
+        Assert.DoesNotContain("strip_accents", json, StringComparison.Ordinal);
+        Assert.Equal(AccentStripping.None, VectorizerFile.LoadCount(path).Options.Analyzer.StripAccents);
+    }
+
+    [Fact]
     public void VectorizerFile_CorruptFutureOrForeign_GiveClearErrors()
     {
         var tfidf = new TfidfVectorizer();

@@ -96,7 +96,8 @@ public sealed class SklearnParityTests
         var analyzer = new TextAnalyzer(kind, minN, maxN,
             lowercase: !p.TryGetProperty("lowercase", out var lc) || lc.GetBoolean(),
             tokenPattern: p.TryGetProperty("token_pattern", out var tp) ? tp.GetString()! : TextAnalyzer.DefaultPattern,
-            stopWords: p.TryGetProperty("stop_words", out var sw) ? sw.EnumerateArray().Select(e => e.GetString()!).ToArray() : null);
+            stopWords: p.TryGetProperty("stop_words", out var sw) ? sw.EnumerateArray().Select(e => e.GetString()!).ToArray() : null,
+            stripAccents: p.TryGetProperty("strip_accents", out var sa) ? TextAnalyzer.ParseStripAccents(sa.GetString())!.Value : AccentStripping.None);
         var counting = new CountVectorizerOptions
         {
             Analyzer = analyzer,

@@ -36,6 +36,8 @@ docs += [
     "tab\tand  double   spaces\n\nnew lines",
     "emoji 😀😀 text 𝐁𝐨𝐥𝐝 math letters",         # astral: symbols are not \w, mathematical letters are
     "CJK 漢字テキスト 한국어",
+    "Ångström façade résumé ﬁnancial Ⅻ ñandú ǅemal Ｆｕｌｌｗｉｄｔｈ e\u0301te\u0301 naïveté",  # NFKD: ligatures, compatibility, combining
+    "हिन्दी पाठ Tiếng Việt Ελληνικά ά ῷ", # scripts whose marks are and are not combining (class 0 vowel signs)
 ]
 
 configs = [
@@ -48,6 +50,9 @@ configs = [
     ("tfidf_no_idf_trigrams", "tfidf", dict(use_idf=False, ngram_range=(2, 3), min_df=3)),
     ("count_default", "count", {}),
     ("count_binary_bigrams_max_features", "count", dict(binary=True, ngram_range=(1, 2), max_features=1000)),
+    ("tfidf_strip_accents_unicode", "tfidf", dict(strip_accents="unicode")),
+    ("count_strip_accents_ascii_char_wb", "count", dict(strip_accents="ascii", analyzer="char_wb", ngram_range=(1, 3), min_df=2)),
+    ("tfidf_strip_accents_unicode_cased_bigrams", "tfidf", dict(strip_accents="unicode", lowercase=False, ngram_range=(1, 2), min_df=2)),
 ]
 
 
