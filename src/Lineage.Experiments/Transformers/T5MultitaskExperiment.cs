@@ -22,15 +22,25 @@ namespace Lineage.Experiments.Transformers;
 /// <summary>What the T5 multitask experiment trains with; part of the model-cache key.</summary>
 /// <param name="Model">T5 size (its vocabulary size is the SentencePiece model's).</param>
 /// <param name="Vocabulary">SentencePiece pieces, specials and sentinels included.</param>
-/// <param name="Batch">Examples per step, all of one task (the tasks take turns).</param>
+/// <param name="Batch">Examples per step, all of one task (the tasks take turns, <paramref name="Turns"/>).</param>
 /// <param name="Steps">Training steps.</param>
-/// <param name="LearningRate">Adam's step size.</param>
+/// <param name="LearningRate">Adam's peak step size (100 warm-up steps, then a cosine decay).</param>
 /// <param name="MaxInput">Input tokens kept (longer inputs are cut, keeping the final &lt;/s&gt;).</param>
 /// <param name="MaxTarget">Target tokens kept.</param>
 /// <param name="Evaluated">Held-out examples generated per task.</param>
 /// <param name="Seed">Seeds initialisation, batches and the tokenizer trainer.</param>
-public sealed record T5MultitaskSettings(T5Config Model, int Vocabulary, int Batch, int Steps, double LearningRate, int MaxInput, int MaxTarget, int Evaluated, int Seed)
+/// <param name="Turns">The task of each step, in a repeating cycle of task indices (pronounce 0, tag 1, classify 2): a
+/// mixing rate per task, as T5 §3.5.2 studies; the default gives tagging, the task that needs most steps, every other step.</param>
+public sealed record T5MultitaskSettings(T5Config Model, int Vocabulary, int Batch, int Steps, double LearningRate, int MaxInput, int MaxTarget, int Evaluated, int Seed,
+    string Turns = "0,1,2,1")
 {
+    /// <summary>The task index of step <paramref name="step"/>.</summary>
+    public int TaskOf(long step)
+    {
+        var turns = Turns.Split(',');
+        return int.Parse(turns[step % turns.Length], CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The real run.</summary>
     public static T5MultitaskSettings Default(int seed) =>
         new(new T5Config(VocabSize: 0, Layers: 2, Heads: 4, Dim: 96, Hidden: 256, Dropout: 0, Buckets: 32, MaxDistance: 64),
@@ -91,7 +101,7 @@ public sealed class T5MultitaskExperiment : IExperiment
         (var history, result.Model) = cache.LoadOrTrain(t5, () =>
         {
             var options = new StepTrainingOptions(settings.Steps, settings.LearningRate, GradClip: 1.0,
-                CheckpointPath: context.OutputFile("checkpoint.bin"), CheckpointEvery: 250);
+                CheckpointPath: context.OutputFile("checkpoint.bin"), CheckpointEvery: 250, WarmupSteps: 100, CosineDecay: true);
             using var bar = context.Progress.Start("T5 on three text-to-text tasks", settings.Steps);
             var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, loss {r.Loss:0.000}")));
             return StepTrainer.Train(t5, step => BatchLoss(t5, encoded, settings, step), options, null, progress,
@@ -133,7 +143,7 @@ public sealed class T5MultitaskExperiment : IExperiment
             result.Plot(context.RelativeOutput("loss.png"), "Training loss of the one model on the mixed tasks");
         }
 
-        result.Note($"{parameters:N0} parameters, {history.Losses.Count} steps of {settings.Batch} examples (the tasks take turns, one per step), " +
+        result.Note($"{parameters:N0} parameters, {history.Losses.Count} steps of {settings.Batch} examples (one task per step, in the turns {settings.Turns}: tagging every other step), " +
                     $"a {spm.VocabSize}-piece unigram SentencePiece vocabulary trained with spm_train on the tasks' text. Inputs are cut at " +
                     $"{settings.MaxInput} tokens and targets at {settings.MaxTarget}. Every answer is generated greedily as text and compared with " +
                     "the reference: nothing in the model knows there are three tasks but the prefix. T5 pre-trains with span corruption " +
@@ -229,10 +239,10 @@ public sealed class T5MultitaskExperiment : IExperiment
 
     private static Tensor BatchLoss(T5 t5, (long[] Input, long[] Target)[][] tasks, T5MultitaskSettings s, long step)
     {
-        // One task per step, in turn, so each batch is padded only to its own task's lengths (a word to pronounce is 5
+        // One task per step, in turns (Settings.Turns), so each batch is padded only to its own task's lengths (a word to pronounce is 5
         // tokens, an e-mail 30): the model is still one set of weights trained on every task.
         var rng = new Random(StableSeed.Of(s.Seed, step));
-        var task = tasks[step % tasks.Length];
+        var task = tasks[s.TaskOf(step)];
         var picked = Enumerable.Range(0, s.Batch).Select(_ => task[rng.Next(task.Length)]).ToArray();
         int si = picked.Max(p => p.Input.Length), ti = picked.Max(p => p.Target.Length);
         var x = new long[s.Batch * si];
