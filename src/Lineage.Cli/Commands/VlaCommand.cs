@@ -135,7 +135,8 @@ internal static class VlaCommand
         bool one = parse.GetValue(OneObject);
         int n = episodes ?? (one ? s.OneObjectEpisodes : s.EpisodesPerKind);
         if (n < 1) throw new ArgumentException($"--episodes must be at least 1, got {n}.");
-        return one ? (s.OneObjectTable, [TaskKind.PickUp], n) : (s.Table, Enum.GetValues<TaskKind>(), n);
+        var table = one ? s.OneObjectTable : s.Table;
+        return (table, VlaRecipe.Kinds(table), n);
     }
 
     private static Command Eval()
@@ -149,8 +150,7 @@ internal static class VlaCommand
             var sprites = Sprites(parse, cancellation);
             int seed = parse.GetValue(GlobalOptions.Seed), n = parse.GetValue(episodes);
             if (n < 1) throw new ArgumentException($"--episodes must be at least 1, got {n}.");
-            // A policy trained on single-object tables learnt pick-ups only (lineage vla collect --one-object).
-            TaskKind[] kinds = policy.Table.MaxObjects == 1 ? [TaskKind.PickUp] : Enum.GetValues<TaskKind>();
+            var kinds = VlaRecipe.Kinds(policy.Table);   // a policy trained on single-object tables learnt pick-ups only
             var outcomes = policy.RunEpisodes(VlaRecipe.Scenes(policy.Table, TableSprites.Seen(sprites), kinds, n, seed), cancellation: cancellation);
             var unseen = policy.RunEpisodes(VlaRecipe.UnseenScenes(policy.Table, TableSprites.Seen(sprites), TableSprites.Unseen(sprites), n, seed), cancellation: cancellation);
             var table = new Table().AddColumns("task", "episodes", "success", "95% interval", "mean steps");

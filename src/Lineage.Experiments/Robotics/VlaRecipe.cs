@@ -102,6 +102,13 @@ public static class VlaRecipe
         return Enumerable.Range(0, qs.Count).Count(i => said[i] == policy.Answers[qs[i].Answer]) / (double)qs.Count;
     }
 
+    /// <summary>The task kinds a table is for: pick-ups only on a single-object table (reach and grasp), all four otherwise.</summary>
+    public static TaskKind[] Kinds(TabletopConfig table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        return table.MaxObjects == 1 ? [TaskKind.PickUp] : Enum.GetValues<TaskKind>();
+    }
+
     /// <summary>Held-out scenes of each kind (seeds no demonstration uses), <paramref name="perKind"/> of each.</summary>
     public static Tabletop[] Scenes(TabletopConfig table, IReadOnlyList<Sprite> pool, IReadOnlyList<TaskKind> kinds, int perKind, int seed) =>
         [.. kinds.SelectMany(k => Enumerable.Range(0, perKind).Select(e => Tabletop.Random(table, pool, k, StableSeed.Of(seed, 424242, (int)k, e))))];

@@ -14,12 +14,7 @@ namespace Lineage.Neural.Vision;
 public static class ScheduledTrainer
 {
     /// <summary>The learning rate at step <paramref name="step"/> (0-based) of <paramref name="total"/>: linear warm-up over <paramref name="warmup"/> steps to <paramref name="peak"/>, then half a cosine to 0.</summary>
-    public static double LearningRate(long step, long total, long warmup, double peak)
-    {
-        if (step < warmup) return peak * (step + 1) / warmup;
-        double progress = (double)(step - warmup) / Math.Max(1, total - warmup);
-        return peak * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
-    }
+    public static double LearningRate(long step, long total, long warmup, double peak) => LearningRateSchedule.WarmupCosine(step, total, warmup, peak);
 
     /// <summary>Trains <paramref name="model"/> with AdamW under the schedule; checkpoints after every epoch; resumes when asked.</summary>
     /// <param name="model">Images → logits.</param>

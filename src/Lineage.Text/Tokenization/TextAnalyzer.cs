@@ -190,7 +190,7 @@ public sealed record TextAnalyzer
             text = document;
         }
 
-        if (StripAccents != AccentStripping.None)
+        if (StripAccents != AccentStripping.None && !System.Text.Ascii.IsValid(text))   // ASCII text has no accents: no copy
         {
             int n = PythonText.StripAccents(text, StripAccents, ref buffers.Accents);
             text = buffers.Accents.AsSpan(0, n);

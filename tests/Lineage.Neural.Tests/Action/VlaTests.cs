@@ -68,7 +68,7 @@ public class VlaTests
         }
 
         Assert.Throws<ArgumentOutOfRangeException>(() => last.VisionModel.Hidden(images, 2));
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Config(text) with { VisionLayer = 2 } is var c ? c.Validate() : null);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => (Config(text) with { VisionLayer = 2 }).Validate());
         Assert.Equal("VisionLayer", e.ParamName);
     }
 

@@ -22,7 +22,7 @@ namespace Lineage.Neural.Core.Training;
 /// 27.3 s without, 27.7 s with); off only to look at the race.</param>
 /// <param name="WarmupSteps">Raise the learning rate linearly from 0 over this many steps (0: start at full rate).</param>
 /// <param name="CosineDecay">After the warm-up, lower the learning rate along half a cosine to 0 at the last step
-/// (<see cref="Vision.ScheduledTrainer.LearningRate"/>); off: constant after the warm-up.</param>
+/// (<see cref="LearningRateSchedule.WarmupCosine"/>); off: constant after the warm-up.</param>
 public sealed record StepTrainingOptions(
     int Steps,
     double LearningRate = 1e-3,
@@ -48,6 +48,22 @@ public sealed record StepTrainingOptions(
         if (!(GradClip >= 0)) throw new ArgumentOutOfRangeException(nameof(GradClip), GradClip, "must be ≥ 0");
         if (Resume && CheckpointPath is null) throw new ArgumentException("Resume needs a CheckpointPath.", nameof(Resume));
         return this;
+    }
+}
+
+/// <summary>Learning-rate schedules by step, shared by every trainer that uses one.</summary>
+public static class LearningRateSchedule
+{
+    /// <summary>Linear warm-up over <paramref name="warmup"/> steps to <paramref name="peak"/>, constant after it.</summary>
+    public static double Warmup(long step, long warmup, double peak) => step < warmup ? peak * (step + 1) / warmup : peak;
+
+    /// <summary>The rate at step <paramref name="step"/> (0-based) of <paramref name="total"/>: linear warm-up over
+    /// <paramref name="warmup"/> steps to <paramref name="peak"/>, then half a cosine to 0.</summary>
+    public static double WarmupCosine(long step, long total, long warmup, double peak)
+    {
+        if (step < warmup) return Warmup(step, warmup, peak);
+        double progress = (double)(step - warmup) / Math.Max(1, total - warmup);
+        return peak * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1, progress)));
     }
 }
 
@@ -161,8 +177,9 @@ public static class StepTrainer
     public static double ScheduledRate(long step, StepTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.CosineDecay) return Vision.ScheduledTrainer.LearningRate(step, options.Steps, options.WarmupSteps, options.LearningRate);
-        return step < options.WarmupSteps ? options.LearningRate * (step + 1) / options.WarmupSteps : options.LearningRate;
+        return options.CosineDecay
+            ? LearningRateSchedule.WarmupCosine(step, options.Steps, options.WarmupSteps, options.LearningRate)
+            : LearningRateSchedule.Warmup(step, options.WarmupSteps, options.LearningRate);
     }
 
     /// <summary>The model configuration a checkpoint written by <see cref="Train"/> was saved with (null if none).</summary>
