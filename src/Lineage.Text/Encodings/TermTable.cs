@@ -80,6 +80,50 @@ internal sealed class TermTable
         return id;
     }
 
+    /// <summary>
+    /// A table of the terms with <c>column[id] ≥ 0</c>, whose ids are those columns (0 … <paramref name="count"/> − 1,
+    /// each used once). Slots move with their stored hashes: no term is hashed or compared again.
+    /// </summary>
+    public TermTable Renumber(int[] column, int count)
+    {
+        var table = new TermTable(count);
+        var starts = new int[Math.Max(1, count)];
+        var lengths = new int[Math.Max(1, count)];
+        int used = 0;
+        for (int id = 0; id < Count; id++)
+        {
+            int c = column[id];
+            if (c < 0) continue;
+            lengths[c] = Term(id).Length;
+        }
+
+        for (int c = 0; c < count; c++)
+        {
+            starts[c] = used;
+            used += lengths[c];
+        }
+
+        var arena = new char[Math.Max(16, used)];
+        int mask = table._slots.Length - 1;
+        foreach (ref readonly var s in _slots.AsSpan())
+        {
+            if (s.IdPlusOne == 0) continue;
+            int c = column[s.IdPlusOne - 1];
+            if (c < 0) continue;
+            Term(s.IdPlusOne - 1).CopyTo(arena.AsSpan(starts[c]));
+            int i = s.Hash & mask;
+            while (table._slots[i].IdPlusOne != 0) i = (i + 1) & mask;
+            table._slots[i] = s;
+            table._slots[i].IdPlusOne = c + 1;
+        }
+
+        table._starts = starts;
+        table._arena = arena;
+        table._used = used;
+        table.Count = count;
+        return table;
+    }
+
     private void Grow()
     {
         var slots = new Slot[_slots.Length * 2];

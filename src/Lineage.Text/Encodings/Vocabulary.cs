@@ -29,6 +29,13 @@ public sealed class Vocabulary
         }
     }
 
+    // Terms already sorted and unique, with a table whose ids are their columns (a fit hands over its own table).
+    internal Vocabulary(string[] terms, TermTable table)
+    {
+        _terms = terms;
+        _table = table;
+    }
+
     /// <summary>Number of terms (columns).</summary>
     public int Count => _terms.Length;
 

@@ -37,6 +37,12 @@ public class VectorizerTests
         var top = new CountVectorizer(new CountVectorizerOptions { MaxFeatures = 2 });
         top.Fit(Docs);
         Assert.Equal(["bites", "the"], top.Vocabulary.Terms);                  // the ×4, then bites/dog/man tie at 2: code point order
+        foreach (var fitted in new[] { common, rare, top })
+        {
+            // The fit hands its own hash table, renumbered, to the vocabulary: every kept term finds its column, pruned ones none.
+            foreach (var (column, term) in fitted.Vocabulary.Terms.Index()) Assert.Equal(column, fitted.Vocabulary.IndexOf(term));
+            foreach (var pruned in new[] { "cat", "dog", "man" }.Except(fitted.Vocabulary.Terms)) Assert.Equal(-1, fitted.Vocabulary.IndexOf(pruned));
+        }
     }
 
     [Fact]
@@ -157,5 +163,27 @@ public class VocabularyOrderTests
         Assert.Equal(bmp.Order(StringComparer.Ordinal), CountVectorizer.SortByCodePoint(bmp).Select(i => bmp[i]));
         string[] astral = ["\uFFFD", "𝐁", "a", "\uE000x"];                     // U+1D401 sorts after U+FFFD in Python
         Assert.Equal(["a", "\uE000x", "\uFFFD", "𝐁"], CountVectorizer.SortByCodePoint(astral).Select(i => astral[i]));
+    }
+
+    private static readonly string[] Alphabet = ["a", "b", "c", "x", "z", "0", "9", "é", "_", "\uFFFD", "\uE000", "𝐁", "😀"];
+
+    [Fact]
+    public void SortByCodePoint_AgreesWithPythonsOrder_OnTermsSharingLongPrefixes()
+    {
+        // Runs of equal 4-unit keys are sorted on the next 4 units, and so on: URLs, numbers, astral characters (after
+        // U+E000–U+FFFF in code-point order) and one very long term (thousands of levels deep: the stack must hold).
+        var random = new Random(7);
+        var terms = new HashSet<string>(StringComparer.Ordinal) { new string('a', 20_000), new string('a', 20_000) + "b", new string('a', 19_999) };
+        while (terms.Count < 5_000)
+        {
+            var prefix = random.Next(3) switch { 0 => "http://www.example.com/", 1 => "1234", _ => "" };
+            var tail = string.Concat(Enumerable.Range(0, random.Next(0, 9)).Select(_ => Alphabet[random.Next(Alphabet.Length)]));
+            terms.Add(prefix + tail);
+        }
+
+        var array = terms.ToArray();
+        Assert.Equal(array.Order(CodePointComparer.Instance), CountVectorizer.SortByCodePoint(array).Select(i => array[i]));
+        string[] withNul = ["b\0", "b", "a\0b", "a"];                          // U+0000 clashes with "ended": the comparer sorts these
+        Assert.Equal(["a", "a\0b", "b", "b\0"], CountVectorizer.SortByCodePoint(withNul).Select(i => withNul[i]));
     }
 }
