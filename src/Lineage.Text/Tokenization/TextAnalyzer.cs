@@ -213,7 +213,7 @@ public sealed record TextAnalyzer
     private void Words<TSink>(ReadOnlySpan<char> text, AnalyzerBuffers b, ref TSink sink) where TSink : ITermSink
     {
         b.TokenCount = 0;
-        if (_regex is null) ScanDefault(text, b);
+        if (_regex is null) DefaultTokenScanner.Scan(text, b);
         else ScanRegex(text, b);
 
         if (_stopSet is not null)
@@ -254,75 +254,6 @@ public sealed record TextAnalyzer
                 sink.Add(b.Gram.AsSpan(0, w));
             }
         }
-    }
-
-    // (?u)\b\w\w+\b: every maximal run of word characters at least two code points long. A table for ASCII (most
-    // characters, and runs are short, so a scalar loop beats vectorised searches); Python's \w for the rest.
-    private static void ScanDefault(ReadOnlySpan<char> text, AnalyzerBuffers b)
-    {
-        ReadOnlySpan<bool> ascii = AsciiWordTable;
-        int i = 0, n = text.Length;
-        while (i < n)
-        {
-            char c = text[i];
-            if (c < 0x80)
-            {
-                if (!ascii[c])
-                {
-                    i++;
-                    continue;
-                }
-            }
-            else if (!IsWordAt(text, i, out int skip))
-            {
-                i += skip;
-                continue;
-            }
-
-            int s = i, codePoints = 0;
-            while (i < n)
-            {
-                c = text[i];
-                if (c < 0x80)
-                {
-                    if (!ascii[c]) break;
-                    i++;
-                }
-                else
-                {
-                    if (!IsWordAt(text, i, out int used)) break;
-                    i += used;
-                }
-
-                codePoints++;
-            }
-
-            if (codePoints >= 2) b.AddToken(s, i - s);
-        }
-    }
-
-    private static ReadOnlySpan<bool> AsciiWordTable =>
-    [
-        false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false,
-        false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false,
-        false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false,
-        true, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false,
-        false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true,
-        true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, true,
-        false, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true,
-        true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, false,
-    ];
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsWordAt(ReadOnlySpan<char> text, int at, out int used)
-    {
-        if (Rune.DecodeFromUtf16(text[at..], out var r, out used) != OperationStatus.Done)
-        {
-            used = 1;
-            return false;
-        }
-
-        return PythonText.IsWordChar(r);
     }
 
     private void ScanRegex(ReadOnlySpan<char> text, AnalyzerBuffers b)
