@@ -48,6 +48,11 @@ public sealed class Vocabulary
     /// <summary>The column of <paramref name="term"/>, or -1 when it is not in the vocabulary.</summary>
     public int IndexOf(ReadOnlySpan<char> term) => _table.Find(term);
 
+    // The lookup with the term's hash already computed (TermTable.Hash), and the prefetch hint before it.
+    internal int IndexOf(ReadOnlySpan<char> term, int hash) => _table.Find(term, hash);
+
+    internal void Prefetch(int hash) => _table.Prefetch(hash);
+
     /// <summary>The column of <paramref name="term"/>, or -1 when it is not in the vocabulary.</summary>
     public int IndexOf(string term)
     {

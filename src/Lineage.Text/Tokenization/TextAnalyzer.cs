@@ -179,6 +179,41 @@ public sealed record TextAnalyzer
     public void Analyze<TSink>(ReadOnlySpan<char> document, AnalyzerBuffers buffers, ref TSink sink) where TSink : ITermSink
     {
         ArgumentNullException.ThrowIfNull(buffers);
+        var text = Prepare(document, buffers);
+        switch (Kind)
+        {
+            case AnalyzerKind.Word:
+                Words(text, buffers, ref sink);
+                break;
+            case AnalyzerKind.Characters:
+                CharGrams(text, buffers, ref sink);
+                break;
+            default:
+                CharWordGrams(text, buffers, ref sink);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// For a word analyzer without n-grams: the lower-cased (and accent-stripped) text, its tokens left in
+    /// <paramref name="buffers"/> (<c>Starts</c>, <c>Lengths</c>, <c>TokenCount</c>), so that a counter can look
+    /// several up at once. False, and nothing done, for any other analyzer.
+    /// </summary>
+    internal bool TryUnigrams(ReadOnlySpan<char> document, AnalyzerBuffers buffers, out ReadOnlySpan<char> text)
+    {
+        if (Kind != AnalyzerKind.Word || MaxN != 1)
+        {
+            text = default;
+            return false;
+        }
+
+        text = Prepare(document, buffers);
+        Tokens(text, buffers);
+        return true;
+    }
+
+    private ReadOnlySpan<char> Prepare(ReadOnlySpan<char> document, AnalyzerBuffers buffers)
+    {
         ReadOnlySpan<char> text;
         if (Lowercase)
         {
@@ -196,21 +231,11 @@ public sealed record TextAnalyzer
             text = buffers.Accents.AsSpan(0, n);
         }
 
-        switch (Kind)
-        {
-            case AnalyzerKind.Word:
-                Words(text, buffers, ref sink);
-                break;
-            case AnalyzerKind.Characters:
-                CharGrams(text, buffers, ref sink);
-                break;
-            default:
-                CharWordGrams(text, buffers, ref sink);
-                break;
-        }
+        return text;
     }
 
-    private void Words<TSink>(ReadOnlySpan<char> text, AnalyzerBuffers b, ref TSink sink) where TSink : ITermSink
+    // The token pattern's matches, less stop words, into b.Starts / b.Lengths.
+    private void Tokens(ReadOnlySpan<char> text, AnalyzerBuffers b)
     {
         b.TokenCount = 0;
         if (_regex is null) DefaultTokenScanner.Scan(text, b);
@@ -229,7 +254,11 @@ public sealed record TextAnalyzer
 
             b.TokenCount = kept;
         }
+    }
 
+    private void Words<TSink>(ReadOnlySpan<char> text, AnalyzerBuffers b, ref TSink sink) where TSink : ITermSink
+    {
+        Tokens(text, b);
         int count = b.TokenCount;
         if (MinN == 1)
         {
