@@ -3,6 +3,9 @@ using Lineage.Text.Tokenization;
 
 namespace Lineage.Text.Encodings;
 
+/// <summary>The characters of term <paramref name="id"/> (valid until the source changes).</summary>
+internal delegate ReadOnlySpan<char> TermAt(int id);
+
 /// <summary>What <c>Transform</c> does with a term that has no column.</summary>
 public enum UnknownTerms
 {
@@ -128,9 +131,7 @@ public sealed class CountVectorizer
             }
         }
 
-        var terms = new string[merged.Count];
-        for (int id = 0; id < terms.Length; id++) terms[id] = merged.TermString(id);
-        var byName = SortByCodePoint(terms);
+        var byName = SortByCodePoint(merged.Count, merged.Term);
 
         double high = Options.MaxDf.For(n), low = Options.MinDf.For(n);
         if (high < low) throw new ArgumentException($"max_df ({Options.MaxDf}) corresponds to fewer documents ({high}) than min_df ({Options.MinDf}, {low}).", nameof(documents));
@@ -153,13 +154,14 @@ public sealed class CountVectorizer
         Array.Fill(column, -1);
         for (int i = 0; i < kept.Count; i++) column[kept[i]] = i;
         PrunedTerms = merged.Count - kept.Count;
-        _vocabulary = new Vocabulary([.. kept.Select(id => terms[id])], merged.Renumber(column, kept.Count));
+        merged.Renumber(column, kept.Count);   // the fit's own table becomes the vocabulary's
+        _vocabulary = new Vocabulary(merged);
         for (int c = 0; c < maps.Length; c++)
         {
             for (int local = 0; local < maps[c].Length; local++) maps[c][local] = column[maps[c][local]];
         }
 
-        return Assemble(chunks, n, kept.Count, maps);
+        return AssembleAndRelease(chunks, n, kept.Count, maps);
     }
 
     /// <summary>
@@ -171,25 +173,29 @@ public sealed class CountVectorizer
     /// go on only while every term in them has more units. A term holding U+0000 would clash with "ended": then every
     /// term is sorted by <see cref="CodePointComparer"/>.
     /// </summary>
-    internal static int[] SortByCodePoint(string[] terms)
+    internal static int[] SortByCodePoint(string[] terms) => SortByCodePoint(terms.Length, id => terms[id]);
+
+    /// <summary>As <see cref="SortByCodePoint(string[])"/>, for the <paramref name="count"/> terms <paramref name="term"/> gives.</summary>
+    internal static int[] SortByCodePoint(int count, TermAt term)
     {
-        var ids = Enumerable.Range(0, terms.Length).ToArray();
-        if (terms.Any(t => t.Contains('\0', StringComparison.Ordinal)))
+        var ids = Enumerable.Range(0, count).ToArray();
+        if (ids.Any(id => term(id).Contains('\0')))
         {
-            Array.Sort(ids, Comparer<int>.Create((a, b) => CodePointComparer.Instance.Compare(terms[a], terms[b])));
+            var strings = ids.Select(id => term(id).ToString()).ToArray();
+            Array.Sort(ids, Comparer<int>.Create((a, b) => CodePointComparer.Instance.Compare(strings[a], strings[b])));
             return ids;
         }
 
-        var keys = new ulong[terms.Length];
+        var keys = new ulong[count];
         var runs = new Stack<(int Start, int Length, int Offset)>();
         RadixScratch? scratch = null;
-        runs.Push((0, terms.Length, 0));
+        runs.Push((0, count, 0));
         while (runs.TryPop(out var run))
         {
             int end = run.Start + run.Length;
             for (int i = run.Start; i < end; i++)
             {
-                var t = terms[ids[i]];
+                var t = term(ids[i]);
                 ulong key = 0;
                 for (int k = run.Offset; k < run.Offset + 4; k++) key = (key << 16) | (k < t.Length ? Digit(t[k]) : 0);
                 keys[i] = key;
@@ -274,7 +280,7 @@ public sealed class CountVectorizer
         var vocabulary = Vocabulary;
         var chunks = Count(documents, threads, vocabulary, Options.Unknown, cancellation);
         unknownTerms = chunks.Sum(c => c.Unknown);
-        return Assemble(chunks, documents.Count, vocabulary.Count, null);
+        return AssembleAndRelease(chunks, documents.Count, vocabulary.Count, null);
     }
 
     private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown, CancellationToken cancellation)
@@ -311,6 +317,13 @@ public sealed class CountVectorizer
         return chunks;
     }
 
+    private CsrMatrix<double> AssembleAndRelease(TermCounter[] chunks, int rows, int columns, int[][]? maps)
+    {
+        var matrix = Assemble(chunks, rows, columns, maps);
+        foreach (var chunk in chunks) chunk.Release();
+        return matrix;
+    }
+
     // Concatenates the chunks' rows, maps each chunk's local column to its final one (-1: dropped; no map: already
     // final), then orders each row by column. Instead of sorting every row, the matrix is transposed twice by counting
     // sort (to columns, and back to rows): two linear passes over the values, and the columns come out ascending.
@@ -345,8 +358,9 @@ public sealed class CountVectorizer
         // Rows → columns: the entries of each column, in row order.
         int nnz = rowPointers[rows];
         for (int j = 0; j < columns; j++) perColumn[j + 1] += perColumn[j];
-        var byColumnRow = new int[nnz];
-        var byColumnCount = new int[nnz];
+        // Scratch from the shared pool: a repeated fit reuses it instead of zeroing fresh pages.
+        var byColumnRow = System.Buffers.ArrayPool<int>.Shared.Rent(nnz);
+        var byColumnCount = System.Buffers.ArrayPool<int>.Shared.Rent(nnz);
         var next = perColumn.AsSpan(0, columns).ToArray();
         row = 0;
         foreach (var chunk in chunks)
@@ -381,6 +395,8 @@ public sealed class CountVectorizer
             }
         }
 
+        System.Buffers.ArrayPool<int>.Shared.Return(byColumnRow);
+        System.Buffers.ArrayPool<int>.Shared.Return(byColumnCount);
         return new CsrMatrix<double>(rows, columns, rowPointers, cols, vals, trusted: true);
     }
 
@@ -400,8 +416,8 @@ public sealed class CountVectorizer
         private int[] _count = new int[1024];
         private int[] _touched = new int[256];
         private int _touchedCount;
-        private int[] _columns = new int[4096];
-        private int[] _counts = new int[4096];
+        private int[] _columns = System.Buffers.ArrayPool<int>.Shared.Rent(4096);   // pooled: see Release
+        private int[] _counts = System.Buffers.ArrayPool<int>.Shared.Rent(4096);
         private int[] _rowPointers = new int[256];
         private int _rows;
 
@@ -485,14 +501,30 @@ public sealed class CountVectorizer
             }
         }
 
+        /// <summary>Gives the entry arrays back to the shared pool; the counter is not used after this.</summary>
+        public void Release()
+        {
+            System.Buffers.ArrayPool<int>.Shared.Return(_columns);
+            System.Buffers.ArrayPool<int>.Shared.Return(_counts);
+            _columns = _counts = [];
+        }
+
+        private static int[] Regrow(int[] array, int size, int used)
+        {
+            var bigger = System.Buffers.ArrayPool<int>.Shared.Rent(size);
+            array.AsSpan(0, used).CopyTo(bigger);
+            System.Buffers.ArrayPool<int>.Shared.Return(array);
+            return bigger;
+        }
+
         public void EndDocument()
         {
             int nnz = Nnz;
             if (nnz + _touchedCount > _columns.Length)
             {
                 int size = Math.Max(_columns.Length * 2, nnz + _touchedCount);
-                Array.Resize(ref _columns, size);
-                Array.Resize(ref _counts, size);
+                _columns = Regrow(_columns, size, nnz);
+                _counts = Regrow(_counts, size, nnz);
             }
 
             for (int t = 0; t < _touchedCount; t++)

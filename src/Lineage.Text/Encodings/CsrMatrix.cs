@@ -231,6 +231,9 @@ public sealed class CsrMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
 
     internal int[] ColumnArray => _columns;
 
+    // Written to only by a step that owns the matrix outright (TF-IDF weighting of the counts it just made).
+    internal T[] ValueArray => _values;
+
     /// <summary>The same matrix with another element type.</summary>
     public CsrMatrix<TOther> Cast<TOther>() where TOther : unmanaged, IFloatingPointIeee754<TOther>
     {

@@ -15,6 +15,9 @@ internal sealed class TermTable
     /// <summary>Terms up to this long are compared inside the slot.</summary>
     public const int InlineChars = 10;
 
+    // The length of a removed term's slot: no key matches it, and probing goes on past it.
+    private const int Tombstone = -1;
+
     private Slot[] _slots;
     private int[] _starts = new int[256];   // id → arena offset; terms sit in the arena in id order, so id + 1 starts where id ends
     private char[] _arena = new char[4096];
@@ -76,11 +79,32 @@ internal sealed class TermTable
             ref var s = ref slots[i];
             if (s.IdPlusOne == 0) return i;
             if (s.Hash != hash || s.Length != key.Length) continue;
-            var stored = key.Length <= InlineChars
-                ? MemoryMarshal.CreateReadOnlySpan(ref s.Inline[0], key.Length)
-                : _arena.AsSpan(_starts[s.IdPlusOne - 1], key.Length);
-            if (key.SequenceEqual(stored)) return i;
+            if (key.Length <= InlineChars ? InlineEquals(key, ref s.Inline[0]) : key.SequenceEqual(_arena.AsSpan(_starts[s.IdPlusOne - 1], key.Length))) return i;
         }
+    }
+
+    // Whether a key of up to InlineChars (10) characters equals the first key.Length characters of a slot: two or
+    // three overlapping 8-byte reads, or two 4-byte ones, instead of a call to SequenceEqual.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool InlineEquals(ReadOnlySpan<char> key, ref char stored)
+    {
+        ref byte a = ref Unsafe.As<char, byte>(ref MemoryMarshal.GetReference(key));
+        ref byte b = ref Unsafe.As<char, byte>(ref stored);
+        nuint n = (nuint)key.Length * 2;
+        if (n >= 8)
+        {
+            bool ends = Unsafe.ReadUnaligned<ulong>(ref a) == Unsafe.ReadUnaligned<ulong>(ref b)
+                        && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref a, n - 8)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, n - 8));
+            return ends && (n <= 16 || Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref a, 8)) == Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, 8)));
+        }
+
+        if (n >= 4)
+        {
+            return Unsafe.ReadUnaligned<uint>(ref a) == Unsafe.ReadUnaligned<uint>(ref b)
+                   && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref a, n - 4)) == Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref b, n - 4));
+        }
+
+        return n == 0 || Unsafe.ReadUnaligned<ushort>(ref a) == Unsafe.ReadUnaligned<ushort>(ref b);
     }
 
     private int Add(ReadOnlySpan<char> key, int hash, int slot)
@@ -103,22 +127,20 @@ internal sealed class TermTable
     }
 
     /// <summary>
-    /// A table of the terms with <c>column[id] ≥ 0</c>, whose ids are those columns (0 … <paramref name="count"/> − 1,
-    /// each used once). Slots move with their stored hashes: no term is hashed or compared again.
+    /// Renumbers the table in place: term <c>id</c> becomes <c>column[id]</c> (0 … <paramref name="count"/> − 1, each
+    /// used once), and terms whose column is negative are removed (their slots become tombstones that never match, so
+    /// probe chains stay intact). No term is hashed or compared again; the characters are laid out anew in column order.
     /// </summary>
-    public TermTable Renumber(int[] column, int count)
+    public void Renumber(int[] column, int count)
     {
-        var table = new TermTable(count);
         var starts = new int[Math.Max(1, count)];
         var lengths = new int[Math.Max(1, count)];
-        int used = 0;
         for (int id = 0; id < Count; id++)
         {
-            int c = column[id];
-            if (c < 0) continue;
-            lengths[c] = Term(id).Length;
+            if (column[id] >= 0) lengths[column[id]] = Term(id).Length;
         }
 
+        int used = 0;
         for (int c = 0; c < count; c++)
         {
             starts[c] = used;
@@ -126,24 +148,23 @@ internal sealed class TermTable
         }
 
         var arena = new char[Math.Max(16, used)];
-        int mask = table._slots.Length - 1;
-        foreach (ref readonly var s in _slots.AsSpan())
+        for (int id = 0; id < Count; id++)
         {
-            if (s.IdPlusOne == 0) continue;
-            int c = column[s.IdPlusOne - 1];
-            if (c < 0) continue;
-            Term(s.IdPlusOne - 1).CopyTo(arena.AsSpan(starts[c]));
-            int i = s.Hash & mask;
-            while (table._slots[i].IdPlusOne != 0) i = (i + 1) & mask;
-            table._slots[i] = s;
-            table._slots[i].IdPlusOne = c + 1;
+            if (column[id] >= 0) Term(id).CopyTo(arena.AsSpan(starts[column[id]]));
         }
 
-        table._starts = starts;
-        table._arena = arena;
-        table._used = used;
-        table.Count = count;
-        return table;
+        foreach (ref var s in _slots.AsSpan())
+        {
+            if (s.IdPlusOne == 0 || s.Length < 0) continue;
+            int c = column[s.IdPlusOne - 1];
+            if (c >= 0) s.IdPlusOne = c + 1;
+            else s.Length = Tombstone;
+        }
+
+        _starts = starts;
+        _arena = arena;
+        _used = used;
+        Count = count;
     }
 
     private void Grow()
@@ -152,7 +173,7 @@ internal sealed class TermTable
         int mask = slots.Length - 1;
         foreach (ref readonly var s in _slots.AsSpan())
         {
-            if (s.IdPlusOne == 0) continue;
+            if (s.IdPlusOne == 0 || s.Length == Tombstone) continue;
             int i = s.Hash & mask;
             while (slots[i].IdPlusOne != 0) i = (i + 1) & mask;
             slots[i] = s;

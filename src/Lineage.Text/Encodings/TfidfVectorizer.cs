@@ -56,12 +56,16 @@ public sealed class TfidfTransformer
 
     /// <summary>Weights a count matrix: (sublinear) tf × idf, then the row norm.</summary>
     /// <exception cref="ArgumentException">The matrix has another number of columns than the fitted one.</exception>
-    public CsrMatrix<double> Transform(CsrMatrix<double> counts)
+    public CsrMatrix<double> Transform(CsrMatrix<double> counts) => Weigh(counts, inPlace: false);
+
+    // With inPlace, the count matrix's own values array is overwritten: only for a matrix nobody else holds (the
+    // vectorizer's intermediate counts), which saves a copy of every value.
+    internal CsrMatrix<double> Weigh(CsrMatrix<double> counts, bool inPlace)
     {
         ArgumentNullException.ThrowIfNull(counts);
         var idf = (double[])Idf;
         if (counts.Columns != idf.Length) throw new ArgumentException($"The matrix has {counts.Columns} columns; this transformer was fitted on {idf.Length}.", nameof(counts));
-        var values = counts.Values.ToArray();
+        var values = inPlace ? counts.ValueArray : counts.Values.ToArray();
         var cols = counts.ColumnIndices;
         for (int k = 0; k < values.Length; k++)
         {
@@ -116,10 +120,13 @@ public sealed class TfidfVectorizer
     }
 
     /// <summary>Learns vocabulary and idf and returns the weighted document-term matrix.</summary>
-    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default) =>
-        Weights.FitTransform(Counts.FitTransform(documents, threads, cancellation));
+    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
+    {
+        var counts = Counts.FitTransform(documents, threads, cancellation);
+        return Weights.Fit(counts).Weigh(counts, inPlace: true);
+    }
 
     /// <summary>The weighted document-term matrix over the fitted vocabulary.</summary>
     public CsrMatrix<double> Transform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default) =>
-        Weights.Transform(Counts.Transform(documents, threads, cancellation));
+        Weights.Weigh(Counts.Transform(documents, threads, cancellation), inPlace: true);
 }

@@ -9,8 +9,8 @@ namespace Lineage.Text.Encodings;
 /// </summary>
 public sealed class Vocabulary
 {
-    private readonly string[] _terms;
     private readonly TermTable _table;
+    private string[]? _terms;   // made on first use when the vocabulary comes from a fit
 
     /// <summary>A vocabulary from its terms in column order.</summary>
     /// <exception cref="ArgumentException">A term occurs twice.</exception>
@@ -29,21 +29,17 @@ public sealed class Vocabulary
         }
     }
 
-    // Terms already sorted and unique, with a table whose ids are their columns (a fit hands over its own table).
-    internal Vocabulary(string[] terms, TermTable table)
-    {
-        _terms = terms;
-        _table = table;
-    }
+    // A fit hands over its own table, whose ids are the columns; the term strings are made only if asked for.
+    internal Vocabulary(TermTable table) => _table = table;
 
     /// <summary>Number of terms (columns).</summary>
-    public int Count => _terms.Length;
+    public int Count => _table.Count;
 
     /// <summary>The terms, in column order.</summary>
-    public IReadOnlyList<string> Terms => _terms;
+    public IReadOnlyList<string> Terms => _terms ??= [.. Enumerable.Range(0, _table.Count).Select(_table.TermString)];
 
     /// <summary>The term of column <paramref name="column"/>.</summary>
-    public string this[int column] => _terms[column];
+    public string this[int column] => _terms is null ? _table.TermString(column) : _terms[column];
 
     /// <summary>The column of <paramref name="term"/>, or -1 when it is not in the vocabulary.</summary>
     public int IndexOf(ReadOnlySpan<char> term) => _table.Find(term);
