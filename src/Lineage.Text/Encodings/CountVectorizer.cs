@@ -119,15 +119,15 @@ public sealed class CountVectorizer
                                         "perhaps they contain only stop words, or no token matches the pattern.", nameof(documents));
         }
 
+        // Document and term frequencies, summed over the chunks (each counter kept them per term as it went).
         var df = new int[merged.Count];
         var tf = new long[merged.Count];
         foreach (var (c, chunk) in chunks.Index())
         {
-            for (int k = 0; k < chunk.Nnz; k++)
+            for (int local = 0; local < chunk.Terms!.Count; local++)
             {
-                int id = maps[c][chunk.Columns[k]];
-                df[id]++;
-                tf[id] += Options.Binary ? 1 : chunk.Counts[k];
+                df[maps[c][local]] += chunk.DocumentFrequency[local];
+                tf[maps[c][local]] += chunk.TermFrequency[local];
             }
         }
 
@@ -161,8 +161,15 @@ public sealed class CountVectorizer
             for (int local = 0; local < maps[c].Length; local++) maps[c][local] = column[maps[c][local]];
         }
 
-        return AssembleAndRelease(chunks, n, kept.Count, maps);
+        // Entries per column are the document frequencies; with nothing pruned, every entry is kept.
+        var perColumn = new int[kept.Count];
+        for (int i = 0; i < kept.Count; i++) perColumn[i] = df[kept[i]];
+        ColumnDocumentFrequencies = perColumn;
+        return AssembleAndRelease(chunks, n, kept.Count, maps, PrunedTerms == 0 ? perColumn : null);
     }
+
+    // The document frequency of each column from the last fit, for the TF-IDF weighting that follows it.
+    internal int[]? ColumnDocumentFrequencies { get; private set; }
 
     /// <summary>
     /// The ids of <paramref name="terms"/> (distinct) in code-point order of the terms. A most-significant-first radix
@@ -280,7 +287,7 @@ public sealed class CountVectorizer
         var vocabulary = Vocabulary;
         var chunks = Count(documents, threads, vocabulary, Options.Unknown, cancellation);
         unknownTerms = chunks.Sum(c => c.Unknown);
-        return AssembleAndRelease(chunks, documents.Count, vocabulary.Count, null);
+        return AssembleAndRelease(chunks, documents.Count, vocabulary.Count, null, null);
     }
 
     private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown, CancellationToken cancellation)
@@ -292,7 +299,7 @@ public sealed class CountVectorizer
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
             {
                 int from = (int)((long)documents.Count * p / parts), to = (int)((long)documents.Count * (p + 1) / parts);
-                var counter = new TermCounter(fixedVocabulary, unknown, from);
+                var counter = new TermCounter(fixedVocabulary, unknown, from, Options.Binary);
                 var sink = new CounterSink(counter);
                 var buffers = new AnalyzerBuffers();
                 for (int d = from; d < to; d++)
@@ -317,9 +324,9 @@ public sealed class CountVectorizer
         return chunks;
     }
 
-    private CsrMatrix<double> AssembleAndRelease(TermCounter[] chunks, int rows, int columns, int[][]? maps)
+    private CsrMatrix<double> AssembleAndRelease(TermCounter[] chunks, int rows, int columns, int[][]? maps, int[]? entriesPerColumn)
     {
-        var matrix = Assemble(chunks, rows, columns, maps);
+        var matrix = Assemble(chunks, rows, columns, maps, entriesPerColumn);
         foreach (var chunk in chunks) chunk.Release();
         return matrix;
     }
@@ -327,13 +334,25 @@ public sealed class CountVectorizer
     // Concatenates the chunks' rows, maps each chunk's local column to its final one (-1: dropped; no map: already
     // final), then orders each row by column. Instead of sorting every row, the matrix is transposed twice by counting
     // sort (to columns, and back to rows): two linear passes over the values, and the columns come out ascending.
-    private CsrMatrix<double> Assemble(TermCounter[] chunks, int rows, int columns, int[][]? maps)
+    // When the entries per column are known and no entry is dropped (a fit without pruning), the pass that counts
+    // them is skipped and the columns are mapped on the way.
+    private CsrMatrix<double> Assemble(TermCounter[] chunks, int rows, int columns, int[][]? maps, int[]? entriesPerColumn)
     {
         // Final columns, in place in the chunks' arrays (-1: dropped); entries per row and per column.
         var rowPointers = new int[rows + 1];
         var perColumn = new int[columns + 1];
+        bool mapped = entriesPerColumn is null;
         int row = 0;
-        for (int c = 0; c < chunks.Length; c++)
+        if (!mapped)
+        {
+            entriesPerColumn.AsSpan().CopyTo(perColumn.AsSpan(1));
+            foreach (var chunk in chunks)
+            {
+                for (int r = 0; r < chunk.Rows; r++, row++) rowPointers[row + 1] = rowPointers[row] + chunk.RowPointers[r + 1] - chunk.RowPointers[r];
+            }
+        }
+
+        for (int c = 0; mapped && c < chunks.Length; c++)
         {
             var chunk = chunks[c];
             var map = maps?[c];
@@ -363,16 +382,17 @@ public sealed class CountVectorizer
         var byColumnCount = System.Buffers.ArrayPool<int>.Shared.Rent(nnz);
         var next = perColumn.AsSpan(0, columns).ToArray();
         row = 0;
-        foreach (var chunk in chunks)
+        foreach (var (c, chunk) in chunks.Index())
         {
             var rp = chunk.RowPointers;
             var chunkCols = chunk.Columns;
             var chunkCounts = chunk.Counts;
+            var map = mapped ? null : maps?[c];
             for (int r = 0; r < chunk.Rows; r++, row++)
             {
                 for (int k = rp[r]; k < rp[r + 1]; k++)
                 {
-                    int col = chunkCols[k];
+                    int col = map is null ? chunkCols[k] : map[chunkCols[k]];
                     if (col < 0) continue;
                     int at = next[col]++;
                     byColumnRow[at] = row;
@@ -410,10 +430,13 @@ public sealed class CountVectorizer
     {
         private readonly Vocabulary? _fixed;
         private readonly UnknownTerms _unknown;
+        private readonly bool _binary;
         private readonly TermTable? _ids;
         private const int Ahead = 16;
         private int[] _hashes = new int[256];
         private int[] _count = new int[1024];
+        private int[] _df = [];   // fit mode: documents and occurrences (or documents, when binary) of each term
+        private long[] _tf = [];
         private int[] _touched = new int[256];
         private int _touchedCount;
         private int[] _columns = System.Buffers.ArrayPool<int>.Shared.Rent(4096);   // pooled: see Release
@@ -421,13 +444,22 @@ public sealed class CountVectorizer
         private int[] _rowPointers = new int[256];
         private int _rows;
 
-        public TermCounter(Vocabulary? fixedVocabulary, UnknownTerms unknown, int firstDocument)
+        public TermCounter(Vocabulary? fixedVocabulary, UnknownTerms unknown, int firstDocument, bool binary)
         {
+            _binary = binary;
             _fixed = fixedVocabulary;
             _unknown = unknown;
             Document = firstDocument;
-            if (_fixed is not null) _count = new int[Math.Max(1, _fixed.Count)];
-            else _ids = new TermTable();
+            if (_fixed is not null)
+            {
+                _count = new int[Math.Max(1, _fixed.Count)];
+            }
+            else
+            {
+                _ids = new TermTable();
+                _df = new int[_count.Length];
+                _tf = new long[_count.Length];
+            }
         }
 
         public int Document { get; set; }
@@ -445,6 +477,10 @@ public sealed class CountVectorizer
         public int[] Columns => _columns;
 
         public int[] Counts => _counts;
+
+        public int[] DocumentFrequency => _df;
+
+        public long[] TermFrequency => _tf;
 
         /// <summary>
         /// The document's tokens (unigrams), hashed first so that each lookup can prefetch the slot of the term
@@ -491,7 +527,12 @@ public sealed class CountVectorizer
             else
             {
                 id = _ids!.GetOrAdd(term, hash);
-                if (id == _count.Length) Array.Resize(ref _count, _count.Length * 2);
+                if (id == _count.Length)
+                {
+                    Array.Resize(ref _count, _count.Length * 2);
+                    Array.Resize(ref _df, _count.Length);
+                    Array.Resize(ref _tf, _count.Length);
+                }
             }
 
             if (_count[id]++ == 0)
@@ -530,9 +571,15 @@ public sealed class CountVectorizer
             for (int t = 0; t < _touchedCount; t++)
             {
                 int id = _touched[t];
+                int count = _count[id];
                 _columns[nnz + t] = id;
-                _counts[nnz + t] = _count[id];
+                _counts[nnz + t] = count;
                 _count[id] = 0;
+                if (_ids is not null)
+                {
+                    _df[id]++;
+                    _tf[id] += _binary ? 1 : count;
+                }
             }
 
             if (_rows + 2 > _rowPointers.Length) Array.Resize(ref _rowPointers, _rowPointers.Length * 2);
