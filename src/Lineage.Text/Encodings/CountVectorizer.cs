@@ -162,10 +162,8 @@ public sealed class CountVectorizer
         }
 
         // Entries per column are the document frequencies; with nothing pruned, every entry is kept.
-        var perColumn = new int[kept.Count];
-        for (int i = 0; i < kept.Count; i++) perColumn[i] = df[kept[i]];
-        ColumnDocumentFrequencies = perColumn;
-        return AssembleAndRelease(chunks, n, kept.Count, maps, PrunedTerms == 0 ? perColumn : null);
+        ColumnDocumentFrequencies = [.. kept.Select(id => df[id])];
+        return AssembleAndRelease(chunks, n, kept.Count, maps, dropsEntries: PrunedTerms > 0);
     }
 
     // The document frequency of each column from the last fit, for the TF-IDF weighting that follows it.
@@ -287,7 +285,7 @@ public sealed class CountVectorizer
         var vocabulary = Vocabulary;
         var chunks = Count(documents, threads, vocabulary, Options.Unknown, cancellation);
         unknownTerms = chunks.Sum(c => c.Unknown);
-        return AssembleAndRelease(chunks, documents.Count, vocabulary.Count, null, null);
+        return AssembleAndRelease(chunks, documents.Count, vocabulary.Count, null, dropsEntries: false);
     }
 
     private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown, CancellationToken cancellation)
@@ -324,100 +322,166 @@ public sealed class CountVectorizer
         return chunks;
     }
 
-    private CsrMatrix<double> AssembleAndRelease(TermCounter[] chunks, int rows, int columns, int[][]? maps, int[]? entriesPerColumn)
+    private CsrMatrix<double> AssembleAndRelease(TermCounter[] chunks, int rows, int columns, int[][]? maps, bool dropsEntries)
     {
-        var matrix = Assemble(chunks, rows, columns, maps, entriesPerColumn);
+        var matrix = Assemble(chunks, rows, columns, maps, dropsEntries);
         foreach (var chunk in chunks) chunk.Release();
         return matrix;
     }
 
-    // Concatenates the chunks' rows, maps each chunk's local column to its final one (-1: dropped; no map: already
-    // final), then orders each row by column. Instead of sorting every row, the matrix is transposed twice by counting
-    // sort (to columns, and back to rows): two linear passes over the values, and the columns come out ascending.
-    // When the entries per column are known and no entry is dropped (a fit without pruning), the pass that counts
-    // them is skipped and the columns are mapped on the way.
-    private CsrMatrix<double> Assemble(TermCounter[] chunks, int rows, int columns, int[][]? maps, int[]? entriesPerColumn)
+    // Concatenates the chunks' rows, maps each chunk's local column to its final one (-1: dropped by pruning; no map:
+    // already final), and orders each row by column.
+    private CsrMatrix<double> Assemble(TermCounter[] chunks, int rows, int columns, int[][]? maps, bool dropsEntries)
     {
-        // Final columns, in place in the chunks' arrays (-1: dropped); entries per row and per column.
+        // Entries per row: as counted, unless pruning dropped some.
         var rowPointers = new int[rows + 1];
-        var perColumn = new int[columns + 1];
-        bool mapped = entriesPerColumn is null;
         int row = 0;
-        if (!mapped)
+        foreach (var (c, chunk) in chunks.Index())
         {
-            entriesPerColumn.AsSpan().CopyTo(perColumn.AsSpan(1));
-            foreach (var chunk in chunks)
-            {
-                for (int r = 0; r < chunk.Rows; r++, row++) rowPointers[row + 1] = rowPointers[row] + chunk.RowPointers[r + 1] - chunk.RowPointers[r];
-            }
-        }
-
-        for (int c = 0; mapped && c < chunks.Length; c++)
-        {
-            var chunk = chunks[c];
-            var map = maps?[c];
             var rp = chunk.RowPointers;
-            var chunkCols = chunk.Columns;
+            var map = maps?[c];
             for (int r = 0; r < chunk.Rows; r++, row++)
             {
-                int kept = 0;
-                for (int k = rp[r]; k < rp[r + 1]; k++)
+                int kept = rp[r + 1] - rp[r];
+                if (dropsEntries)
                 {
-                    int col = map is null ? chunkCols[k] : map[chunkCols[k]];
-                    chunkCols[k] = col;
-                    if (col < 0) continue;
-                    kept++;
-                    perColumn[col + 1]++;
+                    for (int k = rp[r]; k < rp[r + 1]; k++) kept -= map![chunk.Columns[k]] < 0 ? 1 : 0;
                 }
 
                 rowPointers[row + 1] = rowPointers[row] + kept;
             }
         }
 
-        // Rows → columns: the entries of each column, in row order.
+        // Each row sorted on its own: small enough to stay in L1 cache (a radix sort on two digits of the column, or
+        // insertion sort for short rows), where transposing the whole matrix twice scattered every entry across memory.
         int nnz = rowPointers[rows];
-        for (int j = 0; j < columns; j++) perColumn[j + 1] += perColumn[j];
-        // Scratch from the shared pool: a repeated fit reuses it instead of zeroing fresh pages.
-        var byColumnRow = System.Buffers.ArrayPool<int>.Shared.Rent(nnz);
-        var byColumnCount = System.Buffers.ArrayPool<int>.Shared.Rent(nnz);
-        var next = perColumn.AsSpan(0, columns).ToArray();
+        var cols = new int[nnz];
+        var vals = new double[nnz];
+        var sorter = new RowSorter(columns);
         row = 0;
         foreach (var (c, chunk) in chunks.Index())
         {
             var rp = chunk.RowPointers;
             var chunkCols = chunk.Columns;
             var chunkCounts = chunk.Counts;
-            var map = mapped ? null : maps?[c];
+            var map = maps?[c];
             for (int r = 0; r < chunk.Rows; r++, row++)
             {
+                int at = rowPointers[row];
+                sorter.Begin(rowPointers[row + 1] - at);
                 for (int k = rp[r]; k < rp[r + 1]; k++)
                 {
                     int col = map is null ? chunkCols[k] : map[chunkCols[k]];
-                    if (col < 0) continue;
-                    int at = next[col]++;
-                    byColumnRow[at] = row;
-                    byColumnCount[at] = chunkCounts[k];
+                    if (col >= 0) sorter.Add(col, chunkCounts[k]);
                 }
+
+                sorter.SortInto(cols.AsSpan(at), vals.AsSpan(at), Options.Binary);
             }
         }
 
-        // Columns → rows: within each row the columns now come in ascending order.
-        var cols = new int[nnz];
-        var vals = new double[nnz];
-        var rowNext = rowPointers.AsSpan(0, rows).ToArray();
-        for (int j = 0; j < columns; j++)
-        {
-            for (int k = perColumn[j]; k < perColumn[j + 1]; k++)
-            {
-                int at = rowNext[byColumnRow[k]]++;
-                cols[at] = j;
-                vals[at] = Options.Binary ? 1 : byColumnCount[k];
-            }
-        }
-
-        System.Buffers.ArrayPool<int>.Shared.Return(byColumnRow);
-        System.Buffers.ArrayPool<int>.Shared.Return(byColumnCount);
         return new CsrMatrix<double>(rows, columns, rowPointers, cols, vals, trusted: true);
+    }
+
+    /// <summary>
+    /// Sorts the (column, count) entries of one row by column: insertion sort up to 32 entries, otherwise a
+    /// least-significant-digit radix sort on two digits of about half the column's bits each.
+    /// </summary>
+    private sealed class RowSorter
+    {
+        private readonly int _lowBits;
+        private readonly int[] _histogram;
+        private int[] _cols = new int[256], _counts = new int[256], _cols2 = new int[256], _counts2 = new int[256];
+        private int _n;
+
+        public RowSorter(int columns)
+        {
+            int bits = Math.Max(1, 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)Math.Max(1, columns - 1)));
+            _lowBits = (bits + 1) / 2;
+            _histogram = new int[1 << _lowBits];   // the high digit has at most as many bits
+        }
+
+        public void Begin(int capacity)
+        {
+            if (_cols.Length < capacity)
+            {
+                int size = Math.Max(capacity, _cols.Length * 2);
+                _cols = new int[size];
+                _counts = new int[size];
+                _cols2 = new int[size];
+                _counts2 = new int[size];
+            }
+
+            _n = 0;
+        }
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public void Add(int column, int count)
+        {
+            _cols[_n] = column;
+            _counts[_n] = count;
+            _n++;
+        }
+
+        public void SortInto(Span<int> cols, Span<double> vals, bool binary)
+        {
+            int n = _n;
+            if (n <= 32)
+            {
+                for (int i = 1; i < n; i++)
+                {
+                    int col = _cols[i], count = _counts[i], j = i - 1;
+                    for (; j >= 0 && _cols[j] > col; j--)
+                    {
+                        _cols[j + 1] = _cols[j];
+                        _counts[j + 1] = _counts[j];
+                    }
+
+                    _cols[j + 1] = col;
+                    _counts[j + 1] = count;
+                }
+
+                for (int i = 0; i < n; i++)
+                {
+                    cols[i] = _cols[i];
+                    vals[i] = binary ? 1 : _counts[i];
+                }
+
+                return;
+            }
+
+            // Low digit: _cols → _cols2; high digit: _cols2 → the row's place in the matrix.
+            int mask = (1 << _lowBits) - 1;
+            var histogram = _histogram;
+            Array.Clear(histogram);
+            for (int i = 0; i < n; i++) histogram[_cols[i] & mask]++;
+            Prefix(histogram);
+            for (int i = 0; i < n; i++)
+            {
+                int at = histogram[_cols[i] & mask]++;
+                _cols2[at] = _cols[i];
+                _counts2[at] = _counts[i];
+            }
+
+            Array.Clear(histogram);
+            for (int i = 0; i < n; i++) histogram[_cols2[i] >> _lowBits]++;
+            Prefix(histogram);
+            for (int i = 0; i < n; i++)
+            {
+                int at = histogram[_cols2[i] >> _lowBits]++;
+                cols[at] = _cols2[i];
+                vals[at] = binary ? 1 : _counts2[i];
+            }
+        }
+
+        private static void Prefix(int[] histogram)
+        {
+            for (int d = 0, sum = 0; d < histogram.Length; d++)
+            {
+                int count = histogram[d];
+                histogram[d] = sum;
+                sum += count;
+            }
+        }
     }
 
     private readonly struct CounterSink(TermCounter counter) : ITermSink
