@@ -126,6 +126,40 @@ public static class DataCatalog
             ["ot.czz"] = "333ec1d56825922a7f9ab68627480956cf0b2114404880cb6e1a8bea8ebcf13a",
         });
 
+    /// <summary>Jane Austen's six novels (janeaustenr): 73,422 lines, ~3.95 M characters, in an R lazy-load database read in C#.</summary>
+    public static readonly DatasetSpec Austen = new(
+        Id: "austen",
+        Title: "Jane Austen's six novels (janeaustenr)",
+        Registry: Registry.Apt,
+        Package: "r-cran-janeaustenr",
+        Version: null,
+        Licence: "public domain (texts); MIT (package)",
+        Description: "Emma, Mansfield Park, Northanger Abbey, Persuasion, Pride and Prejudice, Sense and Sensibility: one character vector of lines each",
+        KeepPattern: @"^usr/lib/R/site-library/janeaustenr/data/(?<keep>Rdata\.rd[bx])$",
+        ExpectedFileCount: 2,
+        KnownFileSha256: new Dictionary<string, string>
+        {
+            ["Rdata.rdb"] = "8fb5198960d0da724b1562f96e4221e5c1b41ff455000280b02c55980c3d8f21",
+            ["Rdata.rdx"] = "cab8cbe4ce965d3b42b35c03383bafccc0eb78151f70e4748ead45270470c22f",
+        });
+
+    /// <summary>Herman Melville's Moby Dick (Project Gutenberg #2701, in the R package tokenizers): one 1.26 M-character document.</summary>
+    public static readonly DatasetSpec MobyDick = new(
+        Id: "mobydick",
+        Title: "Moby Dick (Project Gutenberg text in R's tokenizers)",
+        Registry: Registry.Apt,
+        Package: "r-cran-tokenizers",
+        Version: null,
+        Licence: "public domain (text); MIT (package)",
+        Description: "the whole novel as one string (1,257,294 characters, Project Gutenberg header and licence included), in an R lazy-load database read in C#",
+        KeepPattern: @"^usr/lib/R/site-library/tokenizers/data/(?<keep>Rdata\.rd[bx])$",
+        ExpectedFileCount: 2,
+        KnownFileSha256: new Dictionary<string, string>
+        {
+            ["Rdata.rdb"] = "2a7581d1d9c2f49fd8c8493e556f984f4a5cdc071eeb6248b0fa719be6b088fe",
+            ["Rdata.rdx"] = "597c9d0f30a6fd0f70a87130d5b424e6cf690894efd8ac283e75cd44d58847cd",
+        });
+
     /// <summary>Twemoji (Twitter's emoji set) from emoji-datasource: 1,911 emoji (3,786 images with skin tones) of 64 × 64, each named, with a category and sub-category.</summary>
     public static readonly DatasetSpec Twemoji = new(
         Id: "twemoji",
@@ -153,7 +187,7 @@ public static class DataCatalog
         ArtifactSha256: "fb5fd131b362aab7a55542d2a147a79708cce0a8b1c1bbacd470172708b5c438");
 
     /// <summary>Every data set, in the order <c>lineage data list</c> shows them.</summary>
-    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict, TreasuryOfDavid, Twemoji, GoogleEmoji];
+    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict, TreasuryOfDavid, Austen, MobyDick, Twemoji, GoogleEmoji];
 
     /// <summary>The data set with this id.</summary>
     /// <exception cref="ArgumentException">No data set has this id; the message lists the known ids.</exception>
