@@ -1,4 +1,5 @@
-// The long real documents of the chapter: Spurgeon's Treasury of David, one document per psalm (3 k to 100 k words).
+// The long real documents of the chapter: Spurgeon's Treasury of David, one document per psalm (3 k to 100 k words),
+// for training and held-out scoring; Moby Dick and Jane Austen's novels, unseen in training, for scoring on other prose.
 using Lineage.Data;
 using Lineage.Data.Catalog;
 using Lineage.Data.Corpora;
@@ -22,6 +23,52 @@ internal sealed record LongDocuments(ByteCorpus Corpus, DataManifest Manifest, i
         for (int i = 0; i < docs.Count; i++) (i % 10 == 9 ? heldOut : train).Append(docs[i].Text).Append("\n\n");
         long longest = docs.Max(d => (long)System.Text.Encoding.UTF8.GetByteCount(d.Text));
         return new LongDocuments(ByteCorpus.FromText(train.ToString(), heldOut.ToString(), "Spurgeon's Treasury of David"), manifest, docs.Count, longest);
+    }
+
+    /// <summary>
+    /// Moby Dick and Austen's six novels as UTF-8 bytes (one corpus each, the novels joined), with the manifests of their
+    /// data sets: long prose no model of the chapter is trained on.
+    /// </summary>
+    public static IReadOnlyList<(string Name, byte[] Bytes, DataManifest Manifest)> OtherBooks(ExperimentContext context)
+    {
+        var moby = context.Require(DataCatalog.MobyDick);
+        var austen = context.Require(DataCatalog.Austen);
+        return
+        [
+            ("Moby Dick", System.Text.Encoding.UTF8.GetBytes(RNovels.MobyDick(moby).Text), context.Data.Check(DataCatalog.MobyDick).Manifest!),
+            ("Austen", System.Text.Encoding.UTF8.GetBytes(string.Join("\n\n", RNovels.Austen(austen).Select(b => b.Text))), context.Data.Check(DataCatalog.Austen).Manifest!),
+        ];
+    }
+
+    /// <summary>
+    /// Bits per byte over <paramref name="windows"/> windows spread evenly through <paramref name="book"/> (so a novel's
+    /// opening pages do not stand for all of it), each scored like <see cref="ByteLm.BitsPerByte"/> scores held-out text.
+    /// </summary>
+    public static double SpreadBitsPerByte(nn.Module<Tensor, Tensor> model, byte[] book, int length, int scored, int windows)
+    {
+        ArgumentNullException.ThrowIfNull(book);
+        ArgumentOutOfRangeException.ThrowIfLessThan(windows, 1);
+        if (book.Length < length + 1) throw new ArgumentException($"The book has {book.Length} bytes, fewer than one window of {length + 1}.", nameof(book));
+        double sum = 0;
+        for (int w = 0; w < windows; w++)
+        {
+            long start = windows == 1 ? 0 : (long)(book.Length - length - 1) * w / (windows - 1);
+            sum += ByteLm.BitsPerByte(model, book.AsSpan((int)start, length + 1), length, scored, maxWindows: 1, batch: 1);
+        }
+
+        return sum / windows;
+    }
+
+    /// <summary>Entropy in bits of a text's byte frequencies (the context-free baseline).</summary>
+    public static double UnigramBits(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        var counts = new long[256];
+        foreach (var b in bytes) counts[b]++;
+        double n = bytes.Length, bits = 0;
+        foreach (var c in counts)
+            if (c > 0) bits -= c / n * Math.Log2(c / n);
+        return bits;
     }
 
     /// <summary>The first n bytes of the training text embedded by a fixed random table (256, dim): real text as (1, n, dim) activations.</summary>
