@@ -33,6 +33,8 @@ public enum MixerKind
     Hyena,
     /// <summary>Selective state space with a scan (Gu &amp; Dao 2023).</summary>
     Mamba,
+    /// <summary>Dense attention, exact, through Lineage's FlashAttention kernel: tiles and an online softmax, O(n) memory (Dao et al. 2022).</summary>
+    Flash,
 }
 
 /// <summary>A module that mixes information across positions: (B, T, C) in, (B, T, C) out.</summary>
@@ -241,6 +243,7 @@ public static class Mixers
         MixerKind.Linformer => new LinformerMixer(config),
         MixerKind.Hyena => new HyenaMixer(config),
         MixerKind.Mamba => new MambaMixer(config),
+        MixerKind.Flash => new FlashAttentionMixer(config),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown mixer"),
     };
 
@@ -256,6 +259,49 @@ public static class Mixers
 
     /// <summary>The lower-case CLI name.</summary>
     public static string Name(MixerKind kind) => kind.ToString().ToLowerInvariant();
+}
+
+/// <summary>
+/// Dense attention computed by the attention-kernels chapter's hand-written FlashAttention (FA2 loop order, 64 × 64
+/// tiles, online softmax; backward recomputes the tiles from the saved log-sum-exp): the same function as
+/// <see cref="FullAttentionMixer"/>, exactly, but the n × n scores never exist, so memory grows as O(n) while time
+/// stays O(n²). Uses as many kernel threads as libtorch is allowed (one inside the tour's <c>TorchThreads.AtMost(1)</c>).
+/// </summary>
+public sealed class FlashAttentionMixer : AttentionMixerBase
+{
+    private readonly Linear q;
+    private readonly Linear k;
+    private readonly Linear v;
+    private readonly Linear o;
+
+    /// <summary>Dense multi-head attention through the FlashAttention kernel with these settings.</summary>
+    public FlashAttentionMixer(MixerConfig config) : base(nameof(FlashAttentionMixer), config)
+    {
+        q = nn.Linear(config.Dim, config.Dim);
+        k = nn.Linear(config.Dim, config.Dim);
+        v = nn.Linear(config.Dim, config.Dim);
+        o = nn.Linear(config.Dim, config.Dim);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override MixerKind Kind => MixerKind.Flash;
+
+    /// <summary>Projections, their gradients and the kernel's saved output and log-sum-exp: O(n), no n × n term.</summary>
+    public override long EstimateBytes(long batch, long n) => 16L * 4 * batch * n * Config.Dim + 2L * 4 * batch * Config.Heads * n;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        MixerInput.Check(x, Config.Dim, "Flash attention");
+        if (x.shape[1] == 0) return Empty(x);
+        MemoryGuard.Check("Flash attention", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
+        using var scope = NewDisposeScope();
+        var (qh, kh, vh) = (Heads(q.forward(x)).contiguous(), Heads(k.forward(x)).contiguous(), Heads(v.forward(x)).contiguous());   // (B, H, T, D)
+        var options = new Lineage.Neural.AttentionKernels.FlashOptions(Causal: Causal, Threads: Math.Max(1, get_num_threads()));
+        var y = Lineage.Neural.AttentionKernels.FlashAttentionFunction.Attend(qh, kh, vh, options);
+        return o.forward(Merge(y)).MoveToOuterDisposeScope();
+    }
 }
 
 /// <summary>Size of a <see cref="MixerLm"/>.</summary>
