@@ -17,7 +17,8 @@ namespace Lineage.Cli.Commands;
 
 /// <summary>
 /// <c>lineage t5 generate|eval</c> and <c>lineage bert|roberta generate|eval</c> on model folders in Hugging Face's layout
-/// (the tour writes them: out/tour/transformers.t5/model, out/tour/transformers.bert/{bert,roberta}).
+/// (the tour writes them: out/tour/transformers.t5/model, out/tour/transformers.bert/{bert,roberta}; so do the pretrain and
+/// finetune commands of <see cref="TransformerTrainingCommands"/>, which these commands list).
 /// </summary>
 internal static class EncoderDecoderCommands
 {
@@ -46,27 +47,15 @@ internal static class EncoderDecoderCommands
             var (t5, spm) = LoadT5(parse.GetValue(model)!);
             using var _ = t5;
             var store = new DataStore(DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)));
-            string Require(DatasetSpec d) => store.Require(d, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation);
-            var tasks = new[]
-            {
-                TextToTextTasks.Pronounce(CmuDict.Read(Require(DataCatalog.CmuDict))),
-                TextToTextTasks.Tag(BrownCorpus.Read(Require(DataCatalog.Brown))),
-                TextToTextTasks.Classify(SpamAssassinReader.Read(Require(DataCatalog.SpamAssassin), bodyOnly: true), words: 24),
-            };
-            var settings = T5MultitaskSettings.Default(parse.GetValue(GlobalOptions.Seed));
-            var table = new Table().AddColumns("prefix", "held out", "score");
-            foreach (var task in tasks)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                var test = T5MultitaskExperiment.Sample(task.Test, parse.GetValue(count), settings.Seed);
-                var score = T5MultitaskExperiment.Score(task.Name, test, T5MultitaskExperiment.Generate(t5, spm, test, settings), T5MultitaskExperiment.CommonTarget(task));
-                table.AddRow(Markup.Escape(task.Prefix), test.Count.ToString(CultureInfo.InvariantCulture), Markup.Escape(score.Headline));
-            }
-
+            var tasks = T5MultitaskExperiment.LoadTasks(d => store.Require(d, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation));
+            var table = TransformerTrainingCommands.TaskTable(t5, spm, tasks, parse.GetValue(count), parse.GetValue(GlobalOptions.Seed), cancellation);
             AnsiConsole.Write(table);
             return 0;
         }), CancellationToken.None));
-        return new Command("t5", "T5 (encoder-decoder, text to text): generate from and evaluate a trained folder (train one with 'lineage tour --only transformers.t5').") { generate, eval };
+        return new Command("t5", "T5 (encoder-decoder, text to text): pretrain (span corruption), finetune (the tour's three tasks), generate, eval.")
+        {
+            TransformerTrainingCommands.T5Pretrain(), TransformerTrainingCommands.T5Finetune(), generate, eval,
+        };
     }
 
     public static Command Encoder(string name)
@@ -80,7 +69,7 @@ internal static class EncoderDecoderCommands
         generate.SetAction(parse => Guard(() =>
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
-            var (bert, vocab, decode) = LoadEncoder(parse.GetValue(model)!, roberta);
+            var (bert, vocab, decode) = LoadEncoder(parse.GetValue(model)!, roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
             using var _ = bert;
             var parts = parse.GetValue(text)!.Split(maskText);
             if (parts.Length < 2) throw new ArgumentException($"The text has no {maskText} to fill in.");
@@ -113,7 +102,7 @@ internal static class EncoderDecoderCommands
         eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
-            var (bert, vocab, _) = LoadEncoder(parse.GetValue(model)!, roberta);
+            var (bert, vocab, _) = LoadEncoder(parse.GetValue(model)!, roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
             using var _ = bert;
             IEnumerable<string> lines;
             if (parse.GetValue(file) is { } path)
@@ -155,12 +144,15 @@ internal static class EncoderDecoderCommands
             return 0;
         }), CancellationToken.None));
         string title = roberta ? "RoBERTa" : "BERT";
-        return new Command(name, $"{title} (encoder, masked-LM): fill in masks and evaluate a trained folder (train one with 'lineage tour --only transformers.bert').") { generate, eval };
+        return new Command(name, $"{title} (encoder, masked-LM): pretrain, finetune (a classifier), generate (fill in masks), eval.")
+        {
+            TransformerTrainingCommands.EncoderPretrain(name), TransformerTrainingCommands.EncoderFinetune(name), generate, eval,
+        };
     }
 
-    private static (T5 Model, SentencePiece Spm) LoadT5(string folder)
+    internal static (T5 Model, SentencePiece Spm) LoadT5(string folder, string howToMake = "lineage tour --only transformers.t5")
     {
-        if (!File.Exists(Path.Combine(folder, "config.json"))) throw new FileNotFoundException($"{folder}: no config.json; the tour writes one: lineage tour --only transformers.t5", folder);
+        if (!File.Exists(Path.Combine(folder, "config.json"))) throw new FileNotFoundException($"{folder}: no config.json; make one with: {howToMake}", folder);
         var spm = SentencePiece.Load(folder);
         var t5 = T5Pretrained.Load(folder);
         if (t5.Config.VocabSize != spm.VocabSize)
@@ -172,9 +164,9 @@ internal static class EncoderDecoderCommands
         return (t5, spm);
     }
 
-    private static (Bert Model, EncoderVocabulary Vocab, Func<long, string> Decode) LoadEncoder(string folder, bool roberta)
+    internal static (Bert Model, EncoderVocabulary Vocab, Func<long, string> Decode) LoadEncoder(string folder, bool roberta, string howToMake = "lineage tour --only transformers.bert")
     {
-        if (!File.Exists(Path.Combine(folder, "config.json"))) throw new FileNotFoundException($"{folder}: no config.json; the tour writes one: lineage tour --only transformers.bert", folder);
+        if (!File.Exists(Path.Combine(folder, "config.json"))) throw new FileNotFoundException($"{folder}: no config.json; make one with: {howToMake}", folder);
         var (bert, isRoberta) = BertPretrained.Load(folder);
         try
         {

@@ -82,8 +82,8 @@ public sealed class BertRobertaExperiment : IExperiment
         bpe.Save(context.OutputFile("roberta"));
         var recipes = new[]
         {
-            new Recipe("BERT", EncoderVocabulary.Bert(wordPiece), Nsp: true, Dynamic: false, s.BertBatch, s.BertSteps, s.BertLearningRate, TypeVocab: 2),
-            new Recipe("RoBERTa", EncoderVocabulary.Roberta(bpe), Nsp: false, Dynamic: true, 2 * s.BertBatch, s.RobertaSteps, 2 * s.BertLearningRate, TypeVocab: 1),
+            EncoderRecipe.Bert(EncoderVocabulary.Bert(wordPiece), s.BertBatch, s.BertSteps, s.BertLearningRate),
+            EncoderRecipe.Roberta(EncoderVocabulary.Roberta(bpe), 2 * s.BertBatch, s.RobertaSteps, 2 * s.BertLearningRate),
         };
 
         var rows = new List<IReadOnlyList<string>>();
@@ -92,12 +92,10 @@ public sealed class BertRobertaExperiment : IExperiment
         foreach (var recipe in recipes)
         {
             var v = recipe.Vocabulary;
-            var trainDocs = trainText.Select(t => Tokens(v, t, s.DocumentTokens)).Where(d => d.Length > 1).ToList();
-            var heldDocs = heldOutText.Select(t => Tokens(v, t, s.DocumentTokens)).Where(d => d.Length > 1).ToList();
-            var config = new BertConfig(v.Size, s.Length, s.Layers, s.Heads, s.Dim, Dropout: 0, TypeVocab: recipe.TypeVocab);
+            var config = recipe.Config(s.Length, s.Layers, s.Heads, s.Dim);
             Seeding.Seed(s.Seed);
             using var model = new Bert(config);
-            var (examples, heldOut, heldNsp, stream) = Prepare(recipe, trainDocs, heldDocs, s);
+            var data = EncoderTraining.Prepare(recipe, trainText, heldOutText, s.Length, s.DocumentTokens, s.Seed);
             var cache = context.Models.Entry($"{context.Info.Id}-{recipe.Name.ToLowerInvariant()}", new { s, recipe.Name }, manifests);
             (var history, var origin) = cache.LoadOrTrain(model, () =>
             {
@@ -105,16 +103,13 @@ public sealed class BertRobertaExperiment : IExperiment
                 var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, loss {r.Loss:0.00}")));
                 var options = new StepTrainingOptions(recipe.Steps, recipe.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Max(1, recipe.Steps / 8),
                     CheckpointPath: context.OutputFile($"{recipe.Name.ToLowerInvariant()}-checkpoint.bin"), CheckpointEvery: 100);
-                return StepTrainer.Train(model, step => recipe.Nsp
-                        ? BertStep(model, examples!, recipe, s, step)
-                        : RobertaStep(model, stream!, recipe, s, step),
-                    options, () => EncoderPretraining.Evaluate(model, heldOut, v.Pad, heldNsp).MlmLoss, progress, null, context.Cancellation);
+                return EncoderTraining.Pretrain(model, data, options, progress, null, context.Cancellation);
             });
             if (origin == ModelOrigin.Reused) context.Progress.Log($"{context.Info.Id}: reusing the pre-trained {recipe.Name} {cache.Key}");
             result.Model = origin;
             // The pre-trained model as a Hugging Face folder beside its tokenizer files (vocab.txt, or vocab.json + merges.txt).
             BertPretrained.Save(context.OutputFile(recipe.Name.ToLowerInvariant()), model, roberta: !recipe.Nsp, padId: (int)v.Pad);
-            var (mlm, nspAccuracy) = EncoderPretraining.Evaluate(model, heldOut, v.Pad, heldNsp);
+            var (mlm, nspAccuracy) = EncoderTraining.Evaluate(model, data);
             double first = history.Evaluations.Count > 0 ? history.Evaluations[0].Value : mlm;
             string key = recipe.Name.ToLowerInvariant();
             result.Metric($"{key}_heldout_mlm_loss", mlm).Metric($"{key}_pretrain_seconds", history.TrainSeconds);
@@ -124,7 +119,7 @@ public sealed class BertRobertaExperiment : IExperiment
             else result.ClaimAtMost($"{recipe.Name}: held-out masked-LM loss falls below ln(vocabulary) − 1 (uniform guessing: {Math.Log(v.Size):0.00} nats)", mlm, Math.Log(v.Size) - 1);
 
             // Fine-tune the pre-trained encoder on spam vs ham.
-            var (trainIds, testIds) = (spam.TrainTexts.Select(t => Classify(v, t, s.Length)).ToList(), spam.TestTexts.Select(t => Classify(v, t, s.Length)).ToList());
+            var (trainIds, testIds) = (spam.TrainTexts.Select(t => EncoderTraining.ClassifierInput(v, t, s.Length)).ToList(), spam.TestTexts.Select(t => EncoderTraining.ClassifierInput(v, t, s.Length)).ToList());
             double accuracy = EncoderPretraining.FineTune(model, trainIds, spam.TrainSpam, testIds, spam.TestSpam, v.Pad, s.FineTuneSteps, 32, s.FineTuneLearningRate, s.Seed, context.Cancellation);
             result.Metric($"{key}_finetuned_accuracy", accuracy);
             fineTuned.Add(($"{recipe.Name}, pre-trained then fine-tuned", accuracy));
@@ -177,49 +172,6 @@ public sealed class BertRobertaExperiment : IExperiment
                     "(minutes on a CPU, against BERT's days on TPUs) TF-IDF remains a strong baseline for spam: the e-mails' vocabulary alone separates them.");
         return result;
     }
-
-    private sealed record Recipe(string Name, EncoderVocabulary Vocabulary, bool Nsp, bool Dynamic, int Batch, int Steps, double LearningRate, int TypeVocab);
-
-    private static (List<PairExample>? Examples, List<(long[], long[], long[]?)> HeldOut, bool[]? HeldNsp, long[]? Stream) Prepare(
-        Recipe recipe, List<long[]> trainDocs, List<long[]> heldDocs, BertRobertaSettings s)
-    {
-        var v = recipe.Vocabulary;
-        if (recipe.Nsp)
-        {
-            var examples = EncoderPretraining.BertPairs(trainDocs, v, s.Length, s.Seed);
-            var held = EncoderPretraining.BertPairs(heldDocs, v, s.Length, s.Seed + 1).Take(256).ToList();
-            return (examples, [.. held.Select(e => (e.Input, e.Labels, (long[]?)e.Segments))], [.. held.Select(e => e.IsNext)], null);
-        }
-
-        var stream = EncoderPretraining.Pack(trainDocs, v);
-        var heldStream = EncoderPretraining.Pack(heldDocs, v);
-        var rng = new Random(s.Seed + 1);
-        var masker = new MlmMasking(v.Size, v.Mask, v.Specials, MaskingSchedule.Static, s.Seed + 1);
-        var heldOut = Enumerable.Range(0, 256).Select(i => masker.Mask(EncoderPretraining.Window(heldStream, v, s.Length, rng), i))
-            .Select(m => (m.Input, m.Labels, (long[]?)null)).ToList();
-        return (null, heldOut, null, stream);
-    }
-
-    private static Tensor BertStep(Bert model, List<PairExample> examples, Recipe recipe, BertRobertaSettings s, long step)
-    {
-        var rng = new Random(StableSeed.Of(s.Seed, step));
-        var batch = Enumerable.Range(0, recipe.Batch).Select(_ => examples[rng.Next(examples.Count)]).ToList();
-        return EncoderPretraining.Loss(model, [.. batch.Select(e => (e.Input, e.Labels, (long[]?)e.Segments))], recipe.Vocabulary.Pad, [.. batch.Select(e => e.IsNext)]);
-    }
-
-    private static Tensor RobertaStep(Bert model, long[] stream, Recipe recipe, BertRobertaSettings s, long step)
-    {
-        var rng = new Random(StableSeed.Of(s.Seed, step));
-        var v = recipe.Vocabulary;
-        var masker = new MlmMasking(v.Size, v.Mask, v.Specials, MaskingSchedule.Dynamic, StableSeed.Of(s.Seed + 7, step));   // fresh masks every step
-        var batch = Enumerable.Range(0, recipe.Batch).Select(i => masker.Mask(EncoderPretraining.Window(stream, v, s.Length, rng), i)).ToList();
-        return EncoderPretraining.Loss(model, [.. batch.Select(m => (m.Input, m.Labels, (long[]?)null))], v.Pad, null);
-    }
-
-    private static long[] Tokens(EncoderVocabulary v, string text, int max) => [.. v.Encode(text).Take(max).Select(i => (long)i)];
-
-    private static long[] Classify(EncoderVocabulary v, string text, int length) =>
-        [v.Cls, .. v.Encode(TextToTextTasks.FirstWords(text, length)).Take(length - 2).Select(i => (long)i), v.Sep];
 
     private static double TfidfAccuracy(IReadOnlyList<string> train, IReadOnlyList<bool> trainY, IReadOnlyList<string> test, IReadOnlyList<bool> testY, int seed)
     {

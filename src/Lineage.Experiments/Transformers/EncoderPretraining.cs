@@ -5,7 +5,6 @@ using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
 using Lineage.Text.Tokenization;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Lineage.Experiments.Transformers;
@@ -140,43 +139,25 @@ internal static class EncoderPretraining
         }
     }
 
-    /// <summary>Fine-tunes <paramref name="model"/> and a fresh linear head on the pooled [CLS] state; returns held-out accuracy.</summary>
+    /// <summary>
+    /// Fine-tunes <paramref name="model"/> and a fresh linear head on the pooled [CLS] state (<see cref="EncoderTraining.FineTune"/>,
+    /// no checkpoints); returns held-out accuracy.
+    /// </summary>
     public static double FineTune(Bert model, IReadOnlyList<long[]> trainIds, IReadOnlyList<bool> trainY, IReadOnlyList<long[]> testIds, IReadOnlyList<bool> testY,
         long pad, int steps, int batch, double learningRate, int seed, CancellationToken cancellation)
     {
-        using var head = nn.Linear(model.Config.Dim, 2);
-        var parameters = model.parameters().Concat(head.parameters()).ToList();
-        using var optimizer = optim.Adam(parameters, learningRate);
-        model.train();
-        for (int step = 0; step < steps; step++)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var rng = new Random(StableSeed.Of(seed, step));
-            var picked = Enumerable.Range(0, batch).Select(_ => rng.Next(trainIds.Count)).ToArray();
-            var (ids, padding, _, _) = Stack([.. picked.Select(i => (trainIds[i], Array.Empty<long>(), (long[]?)null))], pad);
-            optimizer.zero_grad();
-            var logits = head.forward(model.Pooled(model.Encode(ids, padding, null)));
-            var loss = nn.functional.cross_entropy(logits, tensor(picked.Select(i => trainY[i] ? 1L : 0L).ToArray()));
-            loss.backward();
-            nn.utils.clip_grad_norm_(parameters, 1.0);
-            optimizer.step();
-            if (!float.IsFinite(loss.item<float>())) throw new TrainingDivergedException(step + 1, loss.item<float>(), null);
-        }
+        var classifier = new EncoderClassifier(model, 2);
+        using var head = classifier.Head;   // the encoder stays the caller's
+        EncoderTraining.FineTune(classifier, trainIds, [.. trainY.Select(y => y ? 1 : 0)], pad, batch, seed,
+            new StepTrainingOptions(steps, learningRate, GradClip: 1.0), null, null, null, cancellation);
+        return EncoderTraining.Accuracy(classifier, testIds, [.. testY.Select(y => y ? 1 : 0)], pad);
+    }
 
-        model.eval();
-        using var noGrad = no_grad();
-        int right = 0;
-        for (int start = 0; start < testIds.Count; start += 128)
-        {
-            using var scope = NewDisposeScope();
-            var chunk = testIds.Skip(start).Take(128).ToList();
-            var (ids, padding, _, _) = Stack([.. chunk.Select(i => (i, Array.Empty<long>(), (long[]?)null))], pad);
-            var predicted = head.forward(model.Pooled(model.Encode(ids, padding, null))).argmax(-1).data<long>().ToArray();
-            right += predicted.Where((p, i) => (p == 1) == testY[start + i]).Count();
-        }
-
-        return (double)right / testIds.Count;
+    /// <summary>Pads token sequences to the longest: ids (B, T) and the padding mask (B, T), true on real tokens.</summary>
+    public static (Tensor Ids, Tensor Padding) Pad(IReadOnlyList<long[]> sequences, long pad)
+    {
+        var (ids, padding, _, _) = Stack([.. sequences.Select(i => (i, Array.Empty<long>(), (long[]?)null))], pad);
+        return (ids, padding);
     }
 
     // The masked-LM head applied only at the chosen positions (labels ≥ 0), which is where the loss is: (logits (N, V), targets (N)).

@@ -79,12 +79,7 @@ public sealed class T5MultitaskExperiment : IExperiment
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Quick ? T5MultitaskSettings.Quick(context.Seed) : T5MultitaskSettings.Default(context.Seed);
         var specs = new[] { DataCatalog.CmuDict, DataCatalog.Brown, DataCatalog.SpamAssassin };
-        var tasks = new[]
-        {
-            TextToTextTasks.Pronounce(CmuDict.Read(context.Require(DataCatalog.CmuDict))),
-            TextToTextTasks.Tag(BrownCorpus.Read(context.Require(DataCatalog.Brown))),
-            TextToTextTasks.Classify(SpamAssassinReader.Read(context.Require(DataCatalog.SpamAssassin), bodyOnly: true), words: 24),
-        };
+        var tasks = LoadTasks(context.Require);
         var result = context.Result();
         using var oneThread = TorchThreads.AtMost(1);   // small matrices on a shared 2-core machine: one libtorch thread is faster
         var cache = context.Models.Entry(context.Info.Id, settings, specs.Select(s => context.Data.Check(s).Manifest!));
@@ -92,11 +87,10 @@ public sealed class T5MultitaskExperiment : IExperiment
         // The vocabulary: trained by SentencePiece's own trainer on a sample of every task's inputs and targets.
         var spm = cache.CanReuse
             ? SentencePiece.Load(cache.Path(SentencePiece.FileName))
-            : SentencePiece.Train(VocabularyText(tasks, settings.Seed), context.OutputFile("vocabulary"), settings.Vocabulary, sentinels: 0, settings.Seed, context.Cancellation);
+            : TrainVocabulary(tasks, context.OutputFile("vocabulary"), settings.Vocabulary, settings.Seed, context.Cancellation);
         var config = settings.Model with { VocabSize = spm.VocabSize };
         Seeding.Seed(settings.Seed);
         using var t5 = new T5(config);
-        var encoded = tasks.Select(t => t.Train.Select(p => Encode(spm, p, settings)).ToArray()).ToArray();
 
         (var history, result.Model) = cache.LoadOrTrain(t5, () =>
         {
@@ -104,8 +98,7 @@ public sealed class T5MultitaskExperiment : IExperiment
                 CheckpointPath: context.OutputFile("checkpoint.bin"), CheckpointEvery: 250, WarmupSteps: 100, CosineDecay: true);
             using var bar = context.Progress.Start("T5 on three text-to-text tasks", settings.Steps);
             var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, loss {r.Loss:0.000}")));
-            return StepTrainer.Train(t5, step => BatchLoss(t5, encoded, settings, step), options, null, progress,
-                JsonSerializer.Serialize(config), context.Cancellation);
+            return Train(t5, spm, tasks, settings, options, progress, JsonSerializer.Serialize(config), context.Cancellation);
         }, dir => File.Copy(spm.Path, Path.Combine(dir, SentencePiece.FileName)));   // the vocabulary the weights belong to
         if (result.Model == ModelOrigin.Reused) context.Progress.Log($"{context.Info.Id}: reusing the trained T5 {cache.Key}");
 
@@ -149,6 +142,38 @@ public sealed class T5MultitaskExperiment : IExperiment
                     "the reference: nothing in the model knows there are three tasks but the prefix. T5 pre-trains with span corruption " +
                     "first (implemented and tested in SpanCorruption); this experiment trains on the tasks directly, which T5 §3.7 also reports.");
         return result;
+    }
+
+    /// <summary>The three tasks: pronounce (CMUdict), tag (Brown), classify (SpamAssassin bodies, first 24 words).</summary>
+    /// <param name="require">The local folder of a data set, fetching it if needed.</param>
+    public static IReadOnlyList<TextTask> LoadTasks(Func<DatasetSpec, string> require)
+    {
+        ArgumentNullException.ThrowIfNull(require);
+        return
+        [
+            TextToTextTasks.Pronounce(CmuDict.Read(require(DataCatalog.CmuDict))),
+            TextToTextTasks.Tag(BrownCorpus.Read(require(DataCatalog.Brown))),
+            TextToTextTasks.Classify(SpamAssassinReader.Read(require(DataCatalog.SpamAssassin), bodyOnly: true), words: 24),
+        ];
+    }
+
+    /// <summary>A SentencePiece vocabulary of <paramref name="size"/> pieces trained on a seeded sample of every task's inputs and targets, written to <paramref name="folder"/>.</summary>
+    public static SentencePiece TrainVocabulary(IReadOnlyList<TextTask> tasks, string folder, int size, int seed, CancellationToken cancellation) =>
+        SentencePiece.Train(VocabularyText(tasks, seed), folder, size, sentinels: 0, seed, cancellation);
+
+    /// <summary>
+    /// Trains <paramref name="t5"/> on the tasks mixed by <see cref="T5MultitaskSettings.Turns"/> (one task per step), with
+    /// <see cref="StepTrainer"/>: batches depend only on the seed and the step, so a resumed run continues exactly.
+    /// </summary>
+    public static StepHistory Train(T5 t5, SentencePiece spm, IReadOnlyList<TextTask> tasks, T5MultitaskSettings settings, StepTrainingOptions options,
+        IProgress<StepReport>? progress, string? configuration, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(t5);
+        ArgumentNullException.ThrowIfNull(spm);
+        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(settings);
+        var encoded = tasks.Select(t => t.Train.Select(p => Encode(spm, p, settings)).ToArray()).ToArray();
+        return StepTrainer.Train(t5, step => BatchLoss(t5, encoded, settings, step), options, null, progress, configuration, cancellation);
     }
 
     /// <summary>Scores the generated <paramref name="outputs"/> of one task against its held-out pairs.</summary>

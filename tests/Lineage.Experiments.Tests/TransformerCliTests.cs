@@ -1,0 +1,139 @@
+using Lineage.Data.Catalog;
+using Lineage.Neural.Transformers;
+
+namespace Lineage.Experiments.Tests;
+
+/// <summary><c>lineage bert|roberta|t5 pretrain|finetune</c> on small texts with tiny models, as a user runs them.</summary>
+public class TransformerCliTests
+{
+    // Output with its lines joined: Spectre wraps redirected output at 80 columns, between words.
+    private static (int ExitCode, string Output) Lineage(params string[] args)
+    {
+        var (code, output) = TestPaths.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "lineage.dll"), "--threads", "1", .. args]);
+        return (code, System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "));
+    }
+
+    // 200 paragraphs of four short sentences: documents long enough for BERT's sentence pairs.
+    private static string Text()
+    {
+        string[] words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "house", "today", "big", "small", "red", "green"];
+        var rng = new Random(5);
+        return string.Join("\n\n", Enumerable.Range(0, 200).Select(_ =>
+            string.Join('\n', Enumerable.Range(0, 4).Select(_ => string.Join(' ', Enumerable.Range(0, 9).Select(_ => words[rng.Next(words.Length)])) + "."))));
+    }
+
+    // label<TAB>text lines whose label shows in the words.
+    private static string Labelled()
+    {
+        var rng = new Random(7);
+        return string.Join('\n', Enumerable.Range(0, 300).Select(i =>
+        {
+            string label = i % 2 == 0 ? "neg" : "pos";
+            string[] cue = label == "pos" ? ["good", "great", "fine"] : ["bad", "awful", "poor"];
+            return label + "\t" + string.Join(' ', Enumerable.Range(0, 8).Select(_ => rng.Next(2) == 0 ? cue[rng.Next(3)] : "the cat sat".Split(' ')[rng.Next(3)])) + $" {i}";
+        }));
+    }
+
+    [Theory]
+    [InlineData("bert", "vocab.txt")]
+    [InlineData("roberta", "merges.txt")]
+    public void EncoderPretrain_WritesALoadableFolder_Resumes_ThenFinetuneReportsAccuracy(string name, string tokenizerFile)
+    {
+        using var dir = new TempFolder();
+        var text = Path.Combine(dir.Path, "text.txt");
+        File.WriteAllText(text, Text());
+        var labelled = Path.Combine(dir.Path, "labelled.tsv");
+        File.WriteAllText(labelled, Labelled());
+        var model = Path.Combine(dir.Path, name);
+        string[] size = ["--vocab", "300", "--layers", "1", "--heads", "2", "--dim", "16", "--length", "24", "--batch", "4"];
+
+        var (code, output) = Lineage([name, "pretrain", "--text", text, "--model", model, "--steps", "6", "-q", .. size]);
+        Assert.True(code == 0, output);
+        foreach (var file in new[] { "config.json", "model.safetensors", tokenizerFile, "checkpoint.bin" })
+            Assert.True(File.Exists(Path.Combine(model, file)), file);
+        Assert.Contains("held-out masked-LM loss", output, StringComparison.Ordinal);
+        var (bert, roberta) = BertPretrained.Load(model);
+        bert.Dispose();
+        Assert.Equal(name == "roberta", roberta);
+
+        (code, output) = Lineage([name, "pretrain", "--text", text, "--model", model, "--steps", "10", "--resume", "-q", .. size]);
+        Assert.True(code == 0, output);
+        Assert.Contains("10 steps", output, StringComparison.Ordinal);
+
+        (code, output) = Lineage(name, "finetune", "--model", model, "--labelled", labelled, "--steps", "5", "--batch", "8", "-q");
+        Assert.True(code == 0, output);
+        Assert.Contains("held-out accuracy", output, StringComparison.Ordinal);
+        var classifier = Path.Combine(model, "classifier");
+        foreach (var file in new[] { "config.json", "model.safetensors", tokenizerFile, "checkpoint.bin" })
+            Assert.True(File.Exists(Path.Combine(classifier, file)), file);
+        var (encoder, head, labels, _) = BertPretrained.LoadClassifier(classifier);
+        encoder.Dispose();
+        head.Dispose();
+        Assert.Equal(["neg", "pos"], labels);
+
+        (code, output) = Lineage(name, "finetune", "--model", model, "--labelled", labelled, "--steps", "8", "--batch", "8", "--resume", "-q");
+        Assert.True(code == 0, output);
+        Assert.Contains("8 steps", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void T5Pretrain_SpanCorruption_Resumes_ThenFinetuneOnTheThreeTasks()
+    {
+        if (global::Lineage.Text.Tokenization.SentencePiece.FindTrainer() is null) return;   // run-tests' bootstrap installs spm_train
+        using var dir = new TempFolder();
+        var text = Path.Combine(dir.Path, "text.txt");
+        File.WriteAllText(text, Text());
+        var model = Path.Combine(dir.Path, "t5");
+        string[] size = ["--vocab", "120", "--layers", "1", "--heads", "2", "--dim", "16", "--hidden", "32", "--length", "24", "--batch", "4"];
+
+        var (code, output) = Lineage(["t5", "pretrain", "--text", text, "--model", model, "--steps", "6", "-q", .. size]);
+        Assert.True(code == 0, output);
+        foreach (var file in new[] { "config.json", "model.safetensors", "spiece.model", "checkpoint.bin" })
+            Assert.True(File.Exists(Path.Combine(model, file)), file);
+        Assert.Contains("held-out span-corruption loss", output, StringComparison.Ordinal);
+        T5Pretrained.Load(model).Dispose();
+
+        (code, output) = Lineage(["t5", "pretrain", "--text", text, "--model", model, "--steps", "10", "--resume", "-q", .. size]);
+        Assert.True(code == 0, output);
+        Assert.Contains("10 steps", output, StringComparison.Ordinal);
+
+        if (!new[] { DataCatalog.CmuDict, DataCatalog.Brown, DataCatalog.SpamAssassin }.All(TestPaths.Has)) return;   // run-tests fetches them first
+        (code, output) = Lineage("t5", "finetune", "--model", model, "--steps", "4", "--batch", "4", "--count", "4", "-q");
+        Assert.True(code == 0, output);
+        Assert.Contains("classify:", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(model, "multitask", "spiece.model")));
+        T5Pretrained.Load(Path.Combine(model, "multitask")).Dispose();
+    }
+
+    [Fact]
+    public void BadInput_MissingFolder_EmptyText_BadLabels_AreNamed()
+    {
+        using var dir = new TempFolder();
+        var none = Path.Combine(dir.Path, "none");
+        foreach (var name in new[] { "bert", "roberta" })
+        {
+            var (code, output) = Lineage(name, "finetune", "--model", none);
+            Assert.Equal(1, code);
+            Assert.Contains("no config.json", output, StringComparison.Ordinal);
+            Assert.Contains($"lineage {name} pretrain", output, StringComparison.Ordinal);
+        }
+
+        var (c, o) = Lineage("t5", "finetune", "--model", none);
+        Assert.Equal(1, c);
+        Assert.Contains("no config.json", o, StringComparison.Ordinal);
+
+        var empty = Path.Combine(dir.Path, "empty.txt");
+        File.WriteAllText(empty, "  \n");
+        foreach (var name in new[] { "bert", "roberta", "t5" })
+        {
+            var (code, output) = Lineage(name, "pretrain", "--text", empty, "--model", Path.Combine(dir.Path, name));
+            Assert.Equal(2, code);
+            Assert.Contains("empty", output, StringComparison.Ordinal);
+        }
+
+        var missing = Path.Combine(dir.Path, "missing.txt");
+        (c, o) = Lineage("bert", "pretrain", "--text", missing, "--model", Path.Combine(dir.Path, "b"));
+        Assert.Equal(1, c);
+        Assert.Contains("missing.txt: file not found", o, StringComparison.Ordinal);
+    }
+}
