@@ -139,7 +139,7 @@ public static class VisionTraining
     /// checkpoint after every epoch in the experiment's output folder.
     /// </summary>
     public static TrainingHistory Train(ExperimentContext context, nn.Module<Tensor, Tensor> model, FashionImages data, ClassifierTrainingOptions options, string label,
-        int warmupSteps, Tensor? xTrain = null, Tensor? yTrain = null, string checkpoint = "checkpoint.bin", long maxSteps = 0)
+        int warmupSteps, Tensor? xTrain = null, Tensor? yTrain = null, string checkpoint = "checkpoint.bin", long maxSteps = 0, ImageAugmentation? augmentation = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(data);
@@ -152,7 +152,7 @@ public static class VisionTraining
         using var bar = context.Progress.Start(label, steps);
         var progress = new SyncProgress<StepReport>(r =>
             bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}/{training.Epochs}, loss {r.Loss:0.000}")));
-        return ScheduledTrainer.Train(model, xTrain, yTrain, data.XTest, data.YTest, training, warmupSteps, progress, maxSteps, context.Cancellation);
+        return ScheduledTrainer.Train(model, xTrain, yTrain, data.XTest, data.YTest, training, warmupSteps, progress, maxSteps, augmentation, context.Cancellation);
     }
 
     /// <summary>Learning-curve and test-accuracy plots.</summary>

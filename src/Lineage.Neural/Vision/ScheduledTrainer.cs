@@ -25,11 +25,13 @@ public static class ScheduledTrainer
     /// <param name="options">Epochs, batch, peak learning rate, weight decay, seed, checkpoint, resume.</param>
     /// <param name="warmupSteps">Steps of linear warm-up.</param>
     /// <param name="progress">Told after every step.</param>
+    /// <param name="augmentation">Random crops and flips of each training batch (none by default).</param>
     /// <param name="cancellation">Stops between steps; the last epoch's checkpoint is intact.</param>
     /// <param name="maxSteps">Stop after this many steps in all, even within an epoch (0: no limit), for equal-compute comparisons.</param>
     /// <exception cref="TrainingDivergedException">A loss was NaN or infinite.</exception>
     public static TrainingHistory Train(nn.Module<Tensor, Tensor> model, Tensor xTrain, Tensor yTrain, Tensor xTest, Tensor yTest,
-        ClassifierTrainingOptions options, int warmupSteps, IProgress<StepReport>? progress = null, long maxSteps = 0, CancellationToken cancellation = default)
+        ClassifierTrainingOptions options, int warmupSteps, IProgress<StepReport>? progress = null, long maxSteps = 0, ImageAugmentation? augmentation = null,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(xTrain);
@@ -56,6 +58,7 @@ public static class ScheduledTrainer
             model.train();
             var order = Enumerable.Range(0, (int)n).Select(i => (long)i).ToArray();
             new Random(options.Seed + epoch).Shuffle(order);
+            var augmentRandom = new Random(options.Seed * 7919 + epoch);   // per epoch, so a resumed run draws the same crops
             double sum = 0;
             long taken = 0;
             for (long start = 0; start < n && step < total; start += options.BatchSize)
@@ -69,7 +72,9 @@ public static class ScheduledTrainer
                     using var scope = NewDisposeScope();
                     var index = tensor(order.AsSpan((int)first, (int)Math.Min(options.BatchSize, n - first)).ToArray());
                     optimizer.zero_grad();
-                    var loss = nn.functional.cross_entropy(model.forward(xTrain.index_select(0, index)), yTrain.index_select(0, index));
+                    var images = xTrain.index_select(0, index);
+                    if (augmentation is { } a) images = ImageTensors.Augment(images, a.Pad, a.Flip, augmentRandom);
+                    var loss = nn.functional.cross_entropy(model.forward(images), yTrain.index_select(0, index));
                     loss.backward();
                     optimizer.step();
                     return (double)loss.item<float>();
@@ -91,3 +96,8 @@ public static class ScheduledTrainer
         return history;
     }
 }
+
+/// <summary>Training-time augmentation of each batch (<see cref="ImageTensors.Augment"/>): zero-pad by <paramref name="Pad"/> and crop back at a random offset, and flip half the images left-right when <paramref name="Flip"/>.</summary>
+/// <param name="Pad">Pixels of padding on each side (the crop's largest shift).</param>
+/// <param name="Flip">Flip a random half horizontally (meaningful for clothing and emoji, not digits or text).</param>
+public sealed record ImageAugmentation(int Pad, bool Flip);
