@@ -57,7 +57,9 @@ public class VisionChapterTests
         Assert.InRange(r.Metrics["vit_accuracy_5pct"], 0, 1);
         Assert.InRange(r.Metrics["cnn_accuracy_20pct"], 0, 1);
         Assert.Contains(r.Plots, p => p.File.EndsWith("accuracy-vs-data.png", StringComparison.Ordinal));
-        Assert.Equal(2, r.Tables.Single().Rows.Count);
+        Assert.Equal(2, r.Tables[0].Rows.Count);
+        Assert.InRange(r.Metrics["vit_augmented_accuracy_5pct"], 0, 1);              // the ViT again on the smallest set, with shifts and flips
+        Assert.Contains(r.Tables, t => t.Title.Contains("augmentation", StringComparison.Ordinal) && t.Rows.Count == 1);
     }
 
     [Fact]

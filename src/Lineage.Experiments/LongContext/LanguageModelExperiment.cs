@@ -106,7 +106,7 @@ public sealed class LanguageModelExperiment : IExperiment
 
         result.Model = models.All(m => m == ModelOrigin.Reused) ? ModelOrigin.Reused : ModelOrigin.Trained;
         result.Metric("unigram_bits", unigram);
-        var bookUnigram = books.Select(b => LongDocuments.UnigramBits(b.Bytes)).ToArray();
+        var bookUnigram = books.Select(b => ByteCorpus.UnigramBits(b.Bytes)).ToArray();
         for (int b = 0; b < books.Count; b++) result.Metric($"unigram_bits_{BookId(books[b].Name)}", bookUnigram[b]);
         result.Table($"Held-out bits per byte ({probe.Length}-byte windows, the second half scored): the Treasury of David's held-out psalms, and two books no model saw " +
                      $"({(context.Quick ? 4 : 32)} windows spread through each; context-free byte entropy {string.Join(", ", books.Select((b, i) => $"{b.Name} {bookUnigram[i].ToString("0.00", CultureInfo.InvariantCulture)}"))}), " +

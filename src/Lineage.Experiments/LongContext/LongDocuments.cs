@@ -59,18 +59,6 @@ internal sealed record LongDocuments(ByteCorpus Corpus, DataManifest Manifest, i
         return sum / windows;
     }
 
-    /// <summary>Entropy in bits of a text's byte frequencies (the context-free baseline).</summary>
-    public static double UnigramBits(byte[] bytes)
-    {
-        ArgumentNullException.ThrowIfNull(bytes);
-        var counts = new long[256];
-        foreach (var b in bytes) counts[b]++;
-        double n = bytes.Length, bits = 0;
-        foreach (var c in counts)
-            if (c > 0) bits -= c / n * Math.Log2(c / n);
-        return bits;
-    }
-
     /// <summary>The first n bytes of the training text embedded by a fixed random table (256, dim): real text as (1, n, dim) activations.</summary>
     public Tensor Embedded(long n, int dim, int seed)
     {

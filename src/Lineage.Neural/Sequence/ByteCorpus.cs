@@ -42,11 +42,14 @@ public sealed record ByteCorpus(byte[] Train, byte[] HeldOut, string Source)
     }
 
     /// <summary>Entropy in bits of the training set's byte frequencies: what a model that ignores context achieves.</summary>
-    public double UnigramBits()
+    public double UnigramBits() => UnigramBits(Train);
+
+    /// <summary>Entropy in bits of the byte frequencies of <paramref name="bytes"/> (0 for no bytes).</summary>
+    public static double UnigramBits(ReadOnlySpan<byte> bytes)
     {
         var counts = new long[256];
-        foreach (var b in Train) counts[b]++;
-        double n = Train.Length, bits = 0;
+        foreach (var b in bytes) counts[b]++;
+        double n = bytes.Length, bits = 0;
         foreach (var c in counts)
             if (c > 0) bits -= c / n * Math.Log2(c / n);
         return bits;
