@@ -56,6 +56,10 @@ public class TransformerCliTests
         bert.Dispose();
         Assert.Equal(name == "roberta", roberta);
 
+        // Without --model, generate finds the folder pretrain wrote under --out (<out>/bert or <out>/roberta).
+        (code, output) = Lineage(name, "generate", "-o", dir.Path, "--text", name == "bert" ? "the [MASK] said" : "the <mask> said", "--top", "2");
+        Assert.True(code == 0, output);
+
         (code, output) = Lineage([name, "pretrain", "--text", text, "--model", model, "--steps", "10", "--resume", "-q", .. size]);
         Assert.True(code == 0, output);
         Assert.Contains("10 steps", output, StringComparison.Ordinal);

@@ -24,14 +24,14 @@ internal static class EncoderDecoderCommands
 {
     public static Command T5()
     {
-        var model = new Option<string>("--model", "-m") { Description = "T5 folder (config.json, model.safetensors, spiece.model).", DefaultValueFactory = _ => Path.Combine("out", "tour", "transformers.t5", "model") };
+        var model = new Option<string?>("--model", "-m") { Description = "T5 folder (config.json, model.safetensors, spiece.model); default: <out>/t5/multitask if 't5 finetune' wrote it, else the tour's <out>/tour/transformers.t5/model." };
         var input = new Option<string>("--input", "-i") { Description = "Input text with its task prefix, e.g. \"pronounce: l i n e a g e\" or \"tag: The dog ran .\".", Required = true };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to write.", DefaultValueFactory = _ => 40 };
         var generate = new Command("generate", "Write the answer to one text-to-text input (greedy decoding).") { model, input, maxTokens };
         generate.SetAction(parse => Guard(() =>
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
-            var (t5, spm) = LoadT5(parse.GetValue(model)!);
+            var (t5, spm) = LoadT5(ModelFolder(parse, model, ["t5", "multitask"], ["tour", "transformers.t5", "model"]));
             using var _ = t5;
             var ids = spm.Encode(parse.GetValue(input)!);
             if (ids.Length <= 1) throw new ArgumentException("The input is empty.");
@@ -44,7 +44,7 @@ internal static class EncoderDecoderCommands
         eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
-            var (t5, spm) = LoadT5(parse.GetValue(model)!);
+            var (t5, spm) = LoadT5(ModelFolder(parse, model, ["t5", "multitask"], ["tour", "transformers.t5", "model"]));
             using var _ = t5;
             var store = new DataStore(DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)));
             var tasks = T5MultitaskExperiment.LoadTasks(d => store.Require(d, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation));
@@ -62,14 +62,14 @@ internal static class EncoderDecoderCommands
     {
         bool roberta = name == "roberta";
         string maskText = roberta ? "<mask>" : "[MASK]";
-        var model = new Option<string>("--model", "-m") { Description = "Encoder folder (config.json, model.safetensors and the tokenizer).", DefaultValueFactory = _ => Path.Combine("out", "tour", "transformers.bert", name) };
+        var model = new Option<string?>("--model", "-m") { Description = $"Encoder folder (config.json, model.safetensors and the tokenizer); default: <out>/{name} if '{name} pretrain' wrote it, else the tour's <out>/tour/transformers.bert/{name}." };
         var text = new Option<string>("--text") { Description = $"A sentence with {maskText} where a word is missing.", Required = true };
         var top = new Option<int>("--top") { Description = "Guesses to show per mask.", DefaultValueFactory = _ => 5 };
         var generate = new Command("generate", $"Fill in the {maskText} tokens of a sentence (the masked-LM head's top guesses).") { model, text, top };
         generate.SetAction(parse => Guard(() =>
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
-            var (bert, vocab, decode) = LoadEncoder(parse.GetValue(model)!, roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
+            var (bert, vocab, decode) = LoadEncoder(ModelFolder(parse, model, [name], ["tour", "transformers.bert", name]), roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
             using var _ = bert;
             var parts = parse.GetValue(text)!.Split(maskText);
             if (parts.Length < 2) throw new ArgumentException($"The text has no {maskText} to fill in.");
@@ -102,7 +102,7 @@ internal static class EncoderDecoderCommands
         eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
-            var (bert, vocab, _) = LoadEncoder(parse.GetValue(model)!, roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
+            var (bert, vocab, _) = LoadEncoder(ModelFolder(parse, model, [name], ["tour", "transformers.bert", name]), roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
             using var _ = bert;
             IEnumerable<string> lines;
             if (parse.GetValue(file) is { } path)
@@ -194,6 +194,16 @@ internal static class EncoderDecoderCommands
             bert.Dispose();
             throw;
         }
+    }
+
+    // --model when given; else the CLI's own folder under --out when it holds a model, else the tour's (whose absence
+    // the loader then reports, naming the command that trains one).
+    private static string ModelFolder(ParseResult parse, Option<string?> model, string[] cli, string[] tour)
+    {
+        if (parse.GetValue(model) is { } given) return given;
+        string root = parse.GetValue(GlobalOptions.Out)!;
+        string own = Path.Combine([root, .. cli]);
+        return File.Exists(Path.Combine(own, "config.json")) ? own : Path.Combine([root, .. tour]);
     }
 
     private static int Guard(Func<int> action) => CommandGuard.Run(action, "");
