@@ -186,7 +186,8 @@ public abstract class AttentionMixerBase : nn.Module<Tensor, Tensor>, ISequenceM
 /// Dense attention: softmax(Q Kᵀ/√D + mask) V. The baseline builds and keeps the n × n scores (the written-out
 /// <see cref="AttentionKernel.Naive"/> of the transformers chapter), so its memory is O(n²) as in the papers' comparisons;
 /// <see cref="AttentionKernel.Sdpa"/> switches to libtorch's fused kernel, which on the CPU is itself tiled (the
-/// attention-kernels chapter) and needs no n × n storage, though its time stays O(n²).
+/// attention-kernels chapter) and needs no n × n storage, though its time stays O(n²); <see cref="AttentionKernel.Flash"/>
+/// to Lineage's hand-written FlashAttention (the <c>flash</c> mixer: the same function, O(n) memory, O(n²) time).
 /// </summary>
 public sealed class FullAttentionMixer : AttentionMixerBase
 {
@@ -205,15 +206,19 @@ public sealed class FullAttentionMixer : AttentionMixerBase
         RegisterComponents();
     }
 
-    /// <inheritdoc />
-    public override MixerKind Kind => MixerKind.Full;
+    /// <summary><see cref="MixerKind.Flash"/> with the <see cref="AttentionKernel.Flash"/> kernel (the same function, computed tile by tile), else <see cref="MixerKind.Full"/>.</summary>
+    public override MixerKind Kind => Kernel == AttentionKernel.Flash ? MixerKind.Flash : MixerKind.Full;
 
     /// <summary>Which computation runs (default: the written-out n × n one).</summary>
     public AttentionKernel Kernel { get; set; } = AttentionKernel.Naive;
 
-    /// <summary>Written out: mask, scores, weights and their gradients, about 5 float (B, H, n, n) tensors; fused: O(n).</summary>
+    /// <summary>
+    /// Written out: mask, scores, weights and their gradients, about 5 float (B, H, n, n) tensors; fused and Flash: O(n)
+    /// (projections and their gradients; Flash also keeps each row's log-sum-exp and output statistics).
+    /// </summary>
     public override long EstimateBytes(long batch, long n) =>
-        (Kernel == AttentionKernel.Naive ? 5L * 4 * batch * Config.Heads * n * n : 0) + 16L * 4 * batch * n * Config.Dim;
+        (Kernel == AttentionKernel.Naive ? 5L * 4 * batch * Config.Heads * n * n : 0) + 16L * 4 * batch * n * Config.Dim
+        + (Kernel == AttentionKernel.Flash ? 2L * 4 * batch * Config.Heads * n : 0);
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
@@ -223,9 +228,13 @@ public sealed class FullAttentionMixer : AttentionMixerBase
         MemoryGuard.Check("Full attention", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
         using var scope = NewDisposeScope();
         var (qh, kh, vh) = (Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)));              // (B, H, T, D)
-        var y = Kernel == AttentionKernel.Naive
-            ? Attention.Naive(qh, kh, vh, Attention.Mask(x.shape[1], x.shape[1], null, Causal, null, qh.dtype, qh.device))
-            : nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: Causal);
+        var y = Kernel switch
+        {
+            AttentionKernel.Naive => Attention.Naive(qh, kh, vh, Attention.Mask(x.shape[1], x.shape[1], null, Causal, null, qh.dtype, qh.device)),
+            // The kernel's own workers, as many as libtorch may use (one inside the tour's TorchThreads.AtMost(1)).
+            AttentionKernel.Flash => Attention.Flash(qh, kh, vh, Causal, threads: Math.Max(1, get_num_threads())),
+            _ => nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: Causal),
+        };
         return o.forward(Merge(y)).MoveToOuterDisposeScope();
     }
 }
@@ -243,7 +252,7 @@ public static class Mixers
         MixerKind.Linformer => new LinformerMixer(config),
         MixerKind.Hyena => new HyenaMixer(config),
         MixerKind.Mamba => new MambaMixer(config),
-        MixerKind.Flash => new FlashAttentionMixer(config),
+        MixerKind.Flash => new FullAttentionMixer(config) { Kernel = AttentionKernel.Flash },
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown mixer"),
     };
 
@@ -259,49 +268,6 @@ public static class Mixers
 
     /// <summary>The lower-case CLI name.</summary>
     public static string Name(MixerKind kind) => kind.ToString().ToLowerInvariant();
-}
-
-/// <summary>
-/// Dense attention computed by the attention-kernels chapter's hand-written FlashAttention (FA2 loop order, 64 × 64
-/// tiles, online softmax; backward recomputes the tiles from the saved log-sum-exp): the same function as
-/// <see cref="FullAttentionMixer"/>, exactly, but the n × n scores never exist, so memory grows as O(n) while time
-/// stays O(n²). Uses as many kernel threads as libtorch is allowed (one inside the tour's <c>TorchThreads.AtMost(1)</c>).
-/// </summary>
-public sealed class FlashAttentionMixer : AttentionMixerBase
-{
-    private readonly Linear q;
-    private readonly Linear k;
-    private readonly Linear v;
-    private readonly Linear o;
-
-    /// <summary>Dense multi-head attention through the FlashAttention kernel with these settings.</summary>
-    public FlashAttentionMixer(MixerConfig config) : base(nameof(FlashAttentionMixer), config)
-    {
-        q = nn.Linear(config.Dim, config.Dim);
-        k = nn.Linear(config.Dim, config.Dim);
-        v = nn.Linear(config.Dim, config.Dim);
-        o = nn.Linear(config.Dim, config.Dim);
-        RegisterComponents();
-    }
-
-    /// <inheritdoc />
-    public override MixerKind Kind => MixerKind.Flash;
-
-    /// <summary>Projections, their gradients and the kernel's saved output and log-sum-exp: O(n), no n × n term.</summary>
-    public override long EstimateBytes(long batch, long n) => 16L * 4 * batch * n * Config.Dim + 2L * 4 * batch * Config.Heads * n;
-
-    /// <inheritdoc />
-    public override Tensor forward(Tensor x)
-    {
-        MixerInput.Check(x, Config.Dim, "Flash attention");
-        if (x.shape[1] == 0) return Empty(x);
-        MemoryGuard.Check("Flash attention", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
-        using var scope = NewDisposeScope();
-        var (qh, kh, vh) = (Heads(q.forward(x)).contiguous(), Heads(k.forward(x)).contiguous(), Heads(v.forward(x)).contiguous());   // (B, H, T, D)
-        var options = new Lineage.Neural.AttentionKernels.FlashOptions(Causal: Causal, Threads: Math.Max(1, get_num_threads()));
-        var y = Lineage.Neural.AttentionKernels.FlashAttentionFunction.Attend(qh, kh, vh, options);
-        return o.forward(Merge(y)).MoveToOuterDisposeScope();
-    }
 }
 
 /// <summary>Size of a <see cref="MixerLm"/>.</summary>

@@ -77,11 +77,18 @@ public static class Attention
     }
 
     /// <summary>The FlashAttention kernel, differentiable; unmasked or causal, no dropout.</summary>
+    /// <param name="q">(B, H, Tq, D).</param>
+    /// <param name="k">(B, G, Tk, D).</param>
+    /// <param name="v">(B, G, Tk, D).</param>
+    /// <param name="causal">Query i sees keys ≤ i.</param>
+    /// <param name="dropout">Must be 0.</param>
+    /// <param name="scale">Score scale (default 1/√D).</param>
+    /// <param name="threads">The kernel's workers (0: one per core, its own pool).</param>
     /// <exception cref="NotSupportedException">Attention dropout was asked for.</exception>
-    public static Tensor Flash(Tensor q, Tensor k, Tensor v, bool causal, double dropout = 0, double? scale = null)
+    public static Tensor Flash(Tensor q, Tensor k, Tensor v, bool causal, double dropout = 0, double? scale = null, int threads = 0)
     {
         if (dropout > 0) throw new NotSupportedException($"The Flash kernel has no attention dropout (asked for p = {dropout}); train with Dropout 0 or another kernel.");
-        return AttentionKernels.FlashAttentionFunction.Attend(q, k, v, new AttentionKernels.FlashOptions(Causal: causal, Scale: scale));
+        return AttentionKernels.FlashAttentionFunction.Attend(q, k, v, new AttentionKernels.FlashOptions(Causal: causal, Scale: scale, Threads: threads));
     }
 
     /// <summary>The written-out reference: scores = q·kᵀ·scale + mask; softmax over keys; (dropout); weights·v.</summary>

@@ -1,5 +1,6 @@
 using Lineage.Neural.Core;
 using Lineage.Neural.LongContext;
+using Lineage.Neural.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -347,7 +348,7 @@ public class LongContextTests
         using var scope = NewDisposeScope();
         var config = MixerConfig.Tiny(causal) with { Dim = 32, Heads = 4 };
         using var dense = new FullAttentionMixer(config);
-        using var flash = new FlashAttentionMixer(config);
+        using var flash = new FullAttentionMixer(config) { Kernel = AttentionKernel.Flash };
         flash.load_state_dict(dense.state_dict());
         var x = randn(2, n, 32);
         var yd = dense.forward(x);
