@@ -161,13 +161,8 @@ public sealed class CountVectorizer
             for (int local = 0; local < maps[c].Length; local++) maps[c][local] = column[maps[c][local]];
         }
 
-        // Entries per column are the document frequencies; with nothing pruned, every entry is kept.
-        ColumnDocumentFrequencies = [.. kept.Select(id => df[id])];
         return AssembleAndRelease(chunks, n, kept.Count, maps, dropsEntries: PrunedTerms > 0);
     }
-
-    // The document frequency of each column from the last fit, for the TF-IDF weighting that follows it.
-    internal int[]? ColumnDocumentFrequencies { get; private set; }
 
     /// <summary>
     /// The ids of <paramref name="terms"/> (distinct) in code-point order of the terms. A most-significant-first radix
@@ -223,6 +218,17 @@ public sealed class CountVectorizer
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong Digit(char c) => c < 0xD800 ? c : c >= 0xE000 ? (ulong)c - 0x800 : (ulong)c + 0x2000;
 
+    // Counts per bucket → where each bucket starts (an exclusive prefix sum), for the counting passes of both radix sorts.
+    private static void StartsOfBuckets(int[] histogram)
+    {
+        for (int d = 0, sum = 0; d < histogram.Length; d++)
+        {
+            int count = histogram[d];
+            histogram[d] = sum;
+            sum += count;
+        }
+    }
+
     private sealed class RadixScratch(int length)
     {
         public readonly ulong[] Keys = new ulong[length];
@@ -244,12 +250,7 @@ public sealed class CountVectorizer
             Array.Clear(histogram);
             foreach (var key in fromKeys) histogram[(int)(key >> shift) & 0xFFFF]++;
             if (histogram[(int)(fromKeys[0] >> shift) & 0xFFFF] == length) continue;
-            for (int d = 0, sum = 0; d < histogram.Length; d++)
-            {
-                int count = histogram[d];
-                histogram[d] = sum;
-                sum += count;
-            }
+            StartsOfBuckets(histogram);
 
             for (int i = 0; i < length; i++)
             {
@@ -454,7 +455,7 @@ public sealed class CountVectorizer
             var histogram = _histogram;
             Array.Clear(histogram);
             for (int i = 0; i < n; i++) histogram[_cols[i] & mask]++;
-            Prefix(histogram);
+            StartsOfBuckets(histogram);
             for (int i = 0; i < n; i++)
             {
                 int at = histogram[_cols[i] & mask]++;
@@ -464,22 +465,12 @@ public sealed class CountVectorizer
 
             Array.Clear(histogram);
             for (int i = 0; i < n; i++) histogram[_cols2[i] >> _lowBits]++;
-            Prefix(histogram);
+            StartsOfBuckets(histogram);
             for (int i = 0; i < n; i++)
             {
                 int at = histogram[_cols2[i] >> _lowBits]++;
                 cols[at] = _cols2[i];
                 vals[at] = binary ? 1 : _counts2[i];
-            }
-        }
-
-        private static void Prefix(int[] histogram)
-        {
-            for (int d = 0, sum = 0; d < histogram.Length; d++)
-            {
-                int count = histogram[d];
-                histogram[d] = sum;
-                sum += count;
             }
         }
     }

@@ -8,7 +8,7 @@ namespace Lineage.Text.Encodings;
 /// A hash table from terms to dense ids (0, 1, 2, … in order of insertion), looked up by span, allocating nothing per
 /// term: the characters of long terms live in one arena. Open addressing with linear probing in 32-byte slots that
 /// hold the hash, the id and, for terms of up to <see cref="InlineChars"/> characters (most words), the characters
-/// themselves, so a lookup usually touches one cache line. The hash reads eight bytes at a time.
+/// themselves, so a lookup usually touches one cache line. The hash folds sixteen bytes at a time.
 /// </summary>
 internal sealed class TermTable
 {
@@ -155,7 +155,7 @@ internal sealed class TermTable
 
         foreach (ref var s in _slots.AsSpan())
         {
-            if (s.IdPlusOne == 0 || s.Length < 0) continue;
+            if (s.IdPlusOne == 0 || s.Length == Tombstone) continue;
             int c = column[s.IdPlusOne - 1];
             if (c >= 0) s.IdPlusOne = c + 1;
             else s.Length = Tombstone;

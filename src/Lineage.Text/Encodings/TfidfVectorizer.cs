@@ -31,10 +31,7 @@ public sealed class TfidfTransformer
     public IReadOnlyList<double> Idf => _idf ?? throw new InvalidOperationException("This TF-IDF transformer is not fitted yet: call Fit first.");
 
     /// <summary>Learns the idf of each column from a count matrix.</summary>
-    public TfidfTransformer Fit(CsrMatrix<double> counts) => Fit(counts, null);
-
-    // With the document frequency of each column already counted (by the count vectorizer's fit), no pass over the entries.
-    internal TfidfTransformer Fit(CsrMatrix<double> counts, int[]? documentFrequencies)
+    public TfidfTransformer Fit(CsrMatrix<double> counts)
     {
         ArgumentNullException.ThrowIfNull(counts);
         var idf = new double[counts.Columns];
@@ -44,7 +41,7 @@ public sealed class TfidfTransformer
         }
         else
         {
-            var df = documentFrequencies ?? counts.ColumnNonZeroCounts();
+            var df = counts.ColumnNonZeroCounts();
             double n = counts.Rows + (Options.SmoothIdf ? 1 : 0);
             for (int j = 0; j < idf.Length; j++)
             {
@@ -126,7 +123,7 @@ public sealed class TfidfVectorizer
     public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
     {
         var counts = Counts.FitTransform(documents, threads, cancellation);
-        return Weights.Fit(counts, Counts.ColumnDocumentFrequencies).Weigh(counts, inPlace: true);
+        return Weights.Fit(counts).Weigh(counts, inPlace: true);
     }
 
     /// <summary>The weighted document-term matrix over the fitted vocabulary.</summary>
