@@ -179,7 +179,7 @@ internal sealed class RSerialization
     {
         int flags = Int();
         int type = flags & 0xFF, levels = flags >> 12;
-        bool hasAttributes = (flags & (1 << 9)) != 0, hasTag = (flags & (1 << 10)) != 0;
+        bool hasAttributes = (flags & (1 << 9)) != 0;
         switch (type)
         {
             case NilValueSxp or GlobalEnvSxp or UnboundValueSxp or MissingArgSxp or BaseNamespaceSxp or EmptyEnvSxp or BaseEnvSxp:
@@ -260,7 +260,6 @@ internal sealed class RSerialization
             case AltRepSxp:
                 throw Bad("an ALTREP object (a compact or deferred vector), which data packages do not store");
             default:
-                _ = hasTag;
                 throw Bad($"an item of type {type}, which is not a data vector");
         }
     }

@@ -125,7 +125,7 @@ public sealed class DataSizeExperiment : IExperiment
             result.Metric("augmentation_gain_smallest", augmentedSmall - vitAccuracy[0]);
             result.Note($"Augmentation on {s.Fractions[0]:P0} of the data: {vitAccuracy[0]:P1} without, {augmentedSmall:P1} with. In {s.Steps} steps ({(double)s.Steps * s.Batch / (60_000 * s.Fractions[0]):0.#} epochs) " +
                         "augmentation did not help: shifted and mirrored copies make each step's task harder, and any protection against memorising the " +
-                        "3,000 images would have to show over longer training (DeiT trains for 300 epochs), which this tour does not measure.");
+                        $"{60_000 * s.Fractions[0]:N0} images would have to show over longer training (DeiT trains for 300 epochs), which this tour does not measure.");
         }
 
         return result;
