@@ -269,19 +269,8 @@ public sealed class T5MultitaskExperiment : IExperiment
         var rng = new Random(StableSeed.Of(s.Seed, step));
         var task = tasks[s.TaskOf(step)];
         var picked = Enumerable.Range(0, s.Batch).Select(_ => task[rng.Next(task.Length)]).ToArray();
-        int si = picked.Max(p => p.Input.Length), ti = picked.Max(p => p.Target.Length);
-        var x = new long[s.Batch * si];
-        var mask = new bool[s.Batch * si];
-        var y = new long[s.Batch * ti];
-        Array.Fill(y, -1L);
-        for (int b = 0; b < s.Batch; b++)
-        {
-            picked[b].Input.CopyTo(x, b * si);
-            for (int i = 0; i < picked[b].Input.Length; i++) mask[b * si + i] = true;
-            picked[b].Target.CopyTo(y, b * ti);
-        }
-
-        return t5.Loss(tensor(x).reshape(s.Batch, si), tensor(mask).reshape(s.Batch, si), tensor(y).reshape(s.Batch, ti), SentencePiece.PadId);
+        var (x, mask, y) = T5Pretraining.Stack(picked);
+        return t5.Loss(x, mask, y, SentencePiece.PadId);
     }
 
     /// <summary>Greedy answers of <paramref name="t5"/> to the inputs of <paramref name="test"/>, in batches of 64.</summary>

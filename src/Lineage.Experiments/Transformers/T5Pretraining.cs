@@ -123,8 +123,8 @@ public static class T5Pretraining
         }
     }
 
-    // Inputs padded with <pad> (B, S) and their mask (true on real tokens); targets padded with −1 (B, T).
-    private static (Tensor X, Tensor Mask, Tensor Y) Stack(IReadOnlyList<(long[] Input, long[] Target)> examples)
+    /// <summary>A batch of text-to-text examples: inputs padded with &lt;pad&gt; (B, S) and their mask (true on real tokens); targets padded with −1 (B, T), which the loss skips.</summary>
+    internal static (Tensor X, Tensor Mask, Tensor Y) Stack(IReadOnlyList<(long[] Input, long[] Target)> examples)
     {
         int b = examples.Count, si = examples.Max(e => e.Input.Length), ti = examples.Max(e => e.Target.Length);
         var x = new long[b * si];
