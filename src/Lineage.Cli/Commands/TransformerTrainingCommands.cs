@@ -66,7 +66,7 @@ internal static class TransformerTrainingCommands
                 {
                     var bpe = resuming && File.Exists(Path.Combine(folder, "merges.txt"))
                         ? ByteLevelBpe.Load(folder)
-                        : Status("training the byte-level BPE vocabulary", () => ByteLevelBpe.Train(trainText, parse.GetValue(vocab) - 3, cancellation: cancellation));
+                        : GptCommand.Status("training the byte-level BPE vocabulary", () => ByteLevelBpe.Train(trainText, parse.GetValue(vocab) - 3, cancellation: cancellation));
                     bpe.Save(folder);
                     v = EncoderVocabulary.Roberta(bpe);
                 }
@@ -74,14 +74,14 @@ internal static class TransformerTrainingCommands
                 {
                     var wp = resuming && File.Exists(Path.Combine(folder, WordPiece.FileName))
                         ? WordPiece.Load(folder)
-                        : Status("training the WordPiece vocabulary", () => WordPiece.Train(trainText, folder, parse.GetValue(vocab), cancellation: cancellation));
+                        : GptCommand.Status("training the WordPiece vocabulary", () => WordPiece.Train(trainText, folder, parse.GetValue(vocab), cancellation: cancellation));
                     v = EncoderVocabulary.Bert(wp);
                 }
 
                 var r = roberta
                     ? EncoderRecipe.Roberta(v, parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(rate))
                     : EncoderRecipe.Bert(v, parse.GetValue(batch), parse.GetValue(steps), parse.GetValue(rate));
-                var data = Status(roberta ? "packing the documents" : "building sentence pairs and masks",
+                var data = GptCommand.Status(roberta ? "packing the documents" : "building sentence pairs and masks",
                     () => EncoderTraining.Prepare(r, trainText, heldText, parse.GetValue(length), DocumentTokens, seed));
                 var config = r.Config(parse.GetValue(length), parse.GetValue(layers), parse.GetValue(heads), parse.GetValue(dim));
                 Seeding.Seed(seed);
@@ -193,14 +193,14 @@ internal static class TransformerTrainingCommands
                 TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
                 int seed = parse.GetValue(GlobalOptions.Seed), window = parse.GetValue(length), size = parse.GetValue(vocab);
                 if (window < 4) throw new ArgumentException($"--length {window}: a window needs at least 4 tokens.");
-                var (trainText, heldText) = PlainTexts(parse, text, cancellation);
+                var (trainText, heldText) = GptCommand.Texts(parse, text, cancellation);   // a text split 90/10, or Brown, as `lineage gpt` reads it
                 Directory.CreateDirectory(folder);
                 bool resuming = parse.GetValue(resume) && File.Exists(Path.Combine(folder, CheckpointName));
                 int sentinels = Math.Max(T5Pretraining.SentinelsFor(window), Math.Min(100, size / 10));
                 var spm = resuming && File.Exists(Path.Combine(folder, SentencePiece.FileName))
                     ? SentencePiece.Load(folder)
-                    : Status("training the SentencePiece vocabulary (spm_train)", () => SentencePiece.Train(trainText.Split('\n'), folder, size, sentinels, seed, cancellation));
-                var train = Status("encoding the text", () => T5Pretraining.Stream(spm, trainText.Split('\n')));
+                    : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => SentencePiece.Train(trainText.Split('\n'), folder, size, sentinels, seed, cancellation));
+                var train = GptCommand.Status("encoding the text", () => T5Pretraining.Stream(spm, trainText.Split('\n')));
                 var held = T5Pretraining.Stream(spm, heldText.Split('\n'));
                 var config = Size(parse, m, layers, heads, dim, hidden) with { VocabSize = spm.VocabSize };
                 Seeding.Seed(seed);
@@ -255,14 +255,14 @@ internal static class TransformerTrainingCommands
                 if (!fromScratch) (pretrained, spm) = EncoderDecoderCommands.LoadT5(folder, "lineage t5 pretrain");
                 try
                 {
-                    var tasks = Status("reading CMUdict, Brown and SpamAssassin", () => T5MultitaskExperiment.LoadTasks(spec => Require(parse, spec, cancellation)));
+                    var tasks = GptCommand.Status("reading CMUdict, Brown and SpamAssassin", () => T5MultitaskExperiment.LoadTasks(spec => Require(parse, spec, cancellation)));
                     Directory.CreateDirectory(target);
                     if (fromScratch)
                     {
                         bool resuming = parse.GetValue(resume) && File.Exists(Path.Combine(target, CheckpointName));
                         spm = resuming && File.Exists(Path.Combine(target, SentencePiece.FileName))
                             ? SentencePiece.Load(target)
-                            : Status("training the SentencePiece vocabulary (spm_train)", () => T5MultitaskExperiment.TrainVocabulary(tasks, target, parse.GetValue(vocab), seed, cancellation));
+                            : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => T5MultitaskExperiment.TrainVocabulary(tasks, target, parse.GetValue(vocab), seed, cancellation));
                         Seeding.Seed(seed);
                     }
                     else
@@ -317,18 +317,9 @@ internal static class TransformerTrainingCommands
     private static T5Config Size(ParseResult parse, T5Config m, Option<int> layers, Option<int> heads, Option<int> dim, Option<int> hidden) =>
         m with { Layers = parse.GetValue(layers), Heads = parse.GetValue(heads), Dim = parse.GetValue(dim), Hidden = parse.GetValue(hidden) };
 
-    // The step trainer under a Spectre progress bar (or without one when quiet or not interactive).
-    private static StepHistory Train(ParseResult parse, int steps, Func<IProgress<StepReport>?, StepHistory> train)
-    {
-        if (parse.GetValue(GlobalOptions.Quiet) || !AnsiConsole.Profile.Capabilities.Interactive) return train(null);
-        return AnsiConsole.Progress().AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-            .Start(ctx =>
-            {
-                var task = ctx.AddTask("training", maxValue: steps);
-                return train(new Progress<StepReport>(r => task.Value = r.Step));
-            });
-    }
+    // The step trainer under the CLI's progress bar (none when quiet or not interactive).
+    private static StepHistory Train(ParseResult parse, int steps, Func<IProgress<StepReport>?, StepHistory> train) =>
+        VisionCommand.WithBar(parse, steps, report => train(new Progress<StepReport>(r => report(r.Step, "training"))));
 
     // Pre-training documents for the encoders: with --text, its paragraphs cut into pieces of DocumentTokens / 2 words, the
     // last 10 % held out; otherwise the tour's text (the SpamAssassin training e-mails and Brown; held out: the other e-mails).
@@ -336,7 +327,7 @@ internal static class TransformerTrainingCommands
     {
         if (parse.GetValue(textOption) is { } path)
         {
-            var all = ReadText(path);
+            var all = GptCommand.ReadText(path);
             var documents = all.Replace("\r", "", StringComparison.Ordinal).Split("\n\n")
                 .SelectMany(p => p.Split((char[])[' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries).Chunk(DocumentTokens / 2).Select(w => string.Join(' ', w)))
                 .Where(p => p.Length > 0).ToList();
@@ -352,38 +343,10 @@ internal static class TransformerTrainingCommands
         return (train, [.. spam.TestTexts.Select(t => TextToTextTasks.FirstWords(t, DocumentTokens))]);
     }
 
-    // A text split 90/10 by characters (--text), or Brown's byte corpus, as `lineage gpt` reads it.
-    private static (string Train, string HeldOut) PlainTexts(ParseResult parse, Option<string?> textOption, CancellationToken cancellation)
-    {
-        if (parse.GetValue(textOption) is { } path)
-        {
-            var all = ReadText(path);
-            int cut = (int)(all.Length * 0.9);
-            return (all[..cut], all[cut..]);
-        }
-
-        var corpus = ByteCorpus.FromBrown(Require(parse, DataCatalog.Brown, cancellation));
-        return (Encoding.UTF8.GetString(corpus.Train), Encoding.UTF8.GetString(corpus.HeldOut));
-    }
-
-    private static string ReadText(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
-        var all = File.ReadAllText(path, new UTF8Encoding(false, throwOnInvalidBytes: true));
-        if (all.Trim().Length == 0) throw new ArgumentException($"{path}: the file is empty.");
-        return all;
-    }
-
     private static string Require(ParseResult parse, DatasetSpec spec, CancellationToken cancellation) =>
         new DataStore(DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data))).Require(spec, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation);
 
     private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
-
-    private static T Status<T>(string what, Func<T> work)
-    {
-        AnsiConsole.MarkupLine("[grey]{0}…[/]", Markup.Escape(what));
-        return work();
-    }
 
     private static int Guard(Func<int> action, string folder) => CommandGuard.WithCheckpoint(action, Path.Combine(folder, CheckpointName));
 }
