@@ -62,10 +62,11 @@ internal static class VlaCommand
         var curriculum = new Option<int>("--curriculum") { Description = "First train this many steps on scene questions, then actions (0: actions only).", DefaultValueFactory = _ => 0 };
         var randomVision = new Option<bool>("--random-vision") { Description = "Start from a randomly initialised image encoder instead of the pretrained CLIP's." };
         var resume = new Option<bool>("--resume") { Description = "Continue from <out>/vla/checkpoint.bin if it exists." };
+        var noGrounding = new Option<bool>("--no-grounding") { Description = "On tables of several objects, do not let CLIP ground the instruction's objects (the end-to-end policy, which does not find the named object)." };
         var clipSteps = new Option<int>("--clip-steps") { Description = "CLIP pretraining steps on captioned scenes, when <out>/vla/clip does not exist yet.", DefaultValueFactory = _ => VlaSettings.Default.ClipSteps };
         var command = new Command("train", "Train the VLA on the demonstrations (collected first if missing); CLIP is pretrained on captioned scenes first if <out>/vla/clip is missing.")
         {
-            steps, head, curriculum, randomVision, resume, clipSteps, OneObject, DemosFile, ModelFolder,
+            steps, head, curriculum, randomVision, resume, noGrounding, clipSteps, OneObject, DemosFile, ModelFolder,
         };
         command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.WithCheckpoint(() =>
         {
@@ -102,16 +103,19 @@ internal static class VlaCommand
             };
             bool random = parse.GetValue(randomVision);
             manual_seed(seed);
-            var model = new Vla(VlaRecipe.ModelConfig(s, clip.Config, answers.Count, h, loss, !random));
+            // CLIP grounds the instruction's objects on tables of several objects (a single object needs no choosing), unless
+            // asked not to or the image tower is random (its grounding would be noise).
+            bool grounding = demos.Table.MaxObjects > 1 && !random && !parse.GetValue(noGrounding);
+            var model = new Vla(VlaRecipe.ModelConfig(s, clip.Config, answers.Count, h, loss, !random, grounding));
             if (random) model.TextModel.load_state_dict(clip.TextModel.state_dict());
             else model.LoadEncoders(clip);
-            var policy = new VlaPolicy(model, tokenizer, demos.Table, answers);                         // the table the demonstrations were recorded on
+            var policy = new VlaPolicy(model, tokenizer, demos.Table, answers, Grounding.Names(sprites));   // the table the demonstrations were recorded on
             int questionSteps = parse.GetValue(curriculum);
             var questions = questionSteps > 0 ? VlaRecipe.Questions(s.Table, TableSprites.Seen(sprites), Enum.GetValues<TaskKind>(), answers, s.Questions, seed) : null;
             var checkpoint = Path.Combine(dir, "checkpoint.bin");
             var options = s.Training(questionSteps, seed, checkpoint, parse.GetValue(resume));
-            AnsiConsole.MarkupLine("VLA ({0} head{1}): {2:N0} parameters ({3:N0} trainable), {4:N0} demonstration steps; checkpoint {5}", h, h == ActionHead.Continuous ? ", " + loss : "",
-                model.parameters().Sum(p => p.numel()), model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), demos.Steps.Count, Markup.Escape(checkpoint));
+            AnsiConsole.MarkupLine("VLA ({0} head{1}{6}): {2:N0} parameters ({3:N0} trainable), {4:N0} demonstration steps; checkpoint {5}", h, h == ActionHead.Continuous ? ", " + loss : "",
+                model.parameters().Sum(p => p.numel()), model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), demos.Steps.Count, Markup.Escape(checkpoint), grounding ? ", CLIP grounding" : "");
             var history = VisionCommand.WithBar(parse, s.Steps, report => policy.Train(demos, questions, options,
                 progress: new SyncProgress<StepReport>(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:0.000}"))), cancellation: cancellation));
             var folder = Model(parse);

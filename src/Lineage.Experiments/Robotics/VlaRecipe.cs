@@ -28,10 +28,17 @@ public static class VlaRecipe
     }
 
     /// <summary>The VLA's config for these settings over the dual encoder's towers.</summary>
-    public static VlaConfig ModelConfig(VlaSettings s, DualEncoderConfig encoders, int answers, ActionHead head, RegressionLoss loss, bool freezeVision)
+    /// <param name="s">The settings.</param>
+    /// <param name="encoders">The dual encoder's config.</param>
+    /// <param name="answers">One-token answers.</param>
+    /// <param name="head">Token or continuous head.</param>
+    /// <param name="loss">The continuous head's loss.</param>
+    /// <param name="freezeVision">Keep the image tower fixed.</param>
+    /// <param name="grounding">Ground the instruction's objects with the dual encoder (<see cref="VlaConfig.Grounding"/>).</param>
+    public static VlaConfig ModelConfig(VlaSettings s, DualEncoderConfig encoders, int answers, ActionHead head, RegressionLoss loss, bool freezeVision, bool grounding = false)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return new VlaConfig(encoders, s.Dim, s.Layers, 4, Merge: 2, Answers: answers, Head: head, Loss: loss, FreezeVision: freezeVision, VisionLayer: s.VisionLayer);
+        return new VlaConfig(encoders, s.Dim, s.Layers, 4, Merge: 2, Answers: answers, Head: head, Loss: loss, FreezeVision: freezeVision, VisionLayer: s.VisionLayer, Grounding: grounding);
     }
 
     /// <summary>

@@ -37,7 +37,15 @@ public static class SceneText
         float x = m + (float)rng.NextDouble() * (table.Size - 2 * m), y = m + (float)rng.NextDouble() * (table.Size - 2 * m);
         var obj = new TableObject(0, sprite, x, y);
         var scene = Tabletop.FromScene(table, [obj], new TableTask(TaskKind.PickUp, "", 0), (float)rng.NextDouble() * table.Size, (float)rng.NextDouble() * table.Size);
-        return (scene, $"a {sprite.Name.ToLowerInvariant()}, a {sprite.Category.ToLowerInvariant()}, at the {Region(table, x, y)}");
+        return (scene, Caption(sprite.Name, sprite.Category, Region(table, x, y)));
+    }
+
+    /// <summary>The caption of a one-object scene: "a red apple, a fruit, at the top left".</summary>
+    public static string Caption(string name, string category, string region)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(category);
+        return $"a {name.ToLowerInvariant()}, a {category.ToLowerInvariant()}, at the {region}";
     }
 
     /// <summary>Every answer a question can have (one token each in the VLA): names, categories, regions, counts, yes/no.</summary>

@@ -228,12 +228,15 @@ public sealed class Tabletop
         return Finished;
     }
 
+    /// <summary>The table's colour (RGB), a light wood.</summary>
+    public static IReadOnlyList<byte> TableColour { get; } = [222, 196, 150];
+
     /// <summary>The scene as an RGB image: Size × Size × 3 bytes, row-major (the table, the objects, the gripper on top).</summary>
     public byte[] Render()
     {
         int n = Config.Size;
         var image = new byte[n * n * 3];
-        for (int i = 0; i < n * n; i++) { image[3 * i] = 222; image[3 * i + 1] = 196; image[3 * i + 2] = 150; }   // a light wooden table
+        for (int i = 0; i < n * n; i++) { image[3 * i] = TableColour[0]; image[3 * i + 1] = TableColour[1]; image[3 * i + 2] = TableColour[2]; }
         foreach (var o in _objects.Where(o => o.Id != Held)) Draw(image, o);
         if (Held >= 0) Draw(image, _objects[Held]);
         // The gripper: two dark jaws, apart when open, together when closed on nothing, and blue around a held object (so

@@ -59,9 +59,14 @@ public enum RegressionLoss
 /// <param name="VisionLayer">Read the image tower's patch tokens after this many blocks (0: the patch embeddings with
 /// their positions; null: after the last block and the final LayerNorm). VLMs often read an inner layer (LLaVA and
 /// Prismatic/OpenVLA the penultimate one); see docs/action.md for what we measured.</param>
+/// <param name="Grounding">Read one more prefix token: where the dual encoder finds the objects the instruction names
+/// (<see cref="Vla.Ground"/>, MOO-style). Needs both towers frozen, and keeps the dual encoder's projections.</param>
+/// <param name="GroundWindow">Side of the windows the grounding step looks through, in pixels.</param>
+/// <param name="GroundStride">Step between windows, in pixels.</param>
 public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Layers = 2, int Heads = 4, int Merge = 2, int Answers = 0,
     ActionHead Head = ActionHead.Tokens, RegressionLoss Loss = RegressionLoss.Mse, double HuberDelta = 0.2,
-    bool FreezeVision = true, bool FreezeText = true, int ActionDims = 3, bool Proprio = true, int? VisionLayer = null)
+    bool FreezeVision = true, bool FreezeText = true, int ActionDims = 3, bool Proprio = true, int? VisionLayer = null,
+    bool Grounding = false, int GroundWindow = 24, int GroundStride = 8)
 {
     /// <summary>Numbers in the proprioceptive state (<see cref="Tabletop.State"/>).</summary>
     public const int StateDims = 4;
@@ -78,8 +83,11 @@ public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Lay
     /// <summary>Image tokens the decoder reads, I = (G/M)².</summary>
     public int ImageTokens => (Encoders.Vision.Grid / Merge) * (Encoders.Vision.Grid / Merge);
 
-    /// <summary>Longest decoder sequence: image + state + instruction + [BOS] + one token per action dimension.</summary>
-    public int Context => ImageTokens + (Proprio ? 1 : 0) + Encoders.Text.Context + 1 + ActionDims;
+    /// <summary>Longest decoder sequence: image + state + grounding + instruction + [BOS] + one token per action dimension.</summary>
+    public int Context => ImageTokens + (Proprio ? 1 : 0) + (Grounding ? 1 : 0) + Encoders.Text.Context + 1 + ActionDims;
+
+    /// <summary>Grounding windows along one side of the image.</summary>
+    public int GroundWindowsPerSide => (Encoders.Vision.ImageSize - GroundWindow) / GroundStride + 1;
 
     /// <summary>Returns this config, or throws naming the bad field.</summary>
     public VlaConfig Validate()
@@ -93,6 +101,13 @@ public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Lay
         ArgumentOutOfRangeException.ThrowIfLessThan(ActionDims, 1, nameof(ActionDims));
         if (!(HuberDelta > 0)) throw new ArgumentOutOfRangeException(nameof(HuberDelta), HuberDelta, "must be > 0");
         if (VisionLayer is { } l && (l < 0 || l > Encoders.Vision.Layers)) throw new ArgumentOutOfRangeException(nameof(VisionLayer), l, $"must be between 0 and the image tower's {Encoders.Vision.Layers} blocks");
+        if (Grounding)
+        {
+            if (!FreezeVision || !FreezeText) throw new ArgumentException("Grounding reads the dual encoder as pretrained: it needs both towers frozen.", nameof(Grounding));
+            if (GroundWindow < 1 || GroundWindow > Encoders.Vision.ImageSize) throw new ArgumentOutOfRangeException(nameof(GroundWindow), GroundWindow, $"must be between 1 and the image side {Encoders.Vision.ImageSize}");
+            ArgumentOutOfRangeException.ThrowIfLessThan(GroundStride, 1, nameof(GroundStride));
+        }
+
         return this;
     }
 }
@@ -110,6 +125,10 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     private readonly Sequential projector;
     private readonly Linear text_projector;
     private readonly Linear? state_projector;
+    private readonly Linear? visual_projection;
+    private readonly Linear? text_projection;
+    private readonly Parameter? logit_scale;
+    private readonly Linear? grounding_projector;
     private readonly Embedding embed_tokens;
     private readonly LearnedPositions embed_positions;
     private readonly ModuleList<TransformerBlock> layers;
@@ -131,6 +150,15 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
             ("fc2", nn.Linear(config.Dim, config.Dim)));
         text_projector = nn.Linear(config.Encoders.Text.Dim, config.Dim);
         if (config.Proprio) state_projector = nn.Linear(VlaConfig.StateDims, config.Dim);
+        if (config.Grounding)
+        {
+            // The dual encoder's projections into its shared space and its temperature, as CLIP names them.
+            visual_projection = nn.Linear(v.Dim, config.Encoders.EmbedDim, hasBias: false);
+            text_projection = nn.Linear(config.Encoders.Text.Dim, config.Encoders.EmbedDim, hasBias: false);
+            logit_scale = nn.Parameter(tensor((float)Math.Log(1 / 0.07)));
+            grounding_projector = nn.Linear(Grounding.Roles * Grounding.FeaturesPerRole, config.Dim);
+        }
+
         embed_tokens = nn.Embedding(config.VocabSize, config.Dim);
         embed_positions = new LearnedPositions(config.Context, config.Dim);
         layers = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(
@@ -168,6 +196,15 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
             throw new ArgumentException($"The dual encoder's towers ({encoders.Config.Vision}, {encoders.Config.Text}) differ from this VLA's ({Config.Encoders.Vision}, {Config.Encoders.Text}).", nameof(encoders));
         vision_model.load_state_dict(encoders.VisionModel.state_dict());
         text_model.load_state_dict(encoders.TextModel.state_dict());
+        if (Config.Grounding)
+        {
+            var state = encoders.state_dict();
+            using var noGrad = no_grad();
+            visual_projection!.weight!.copy_(state["visual_projection.weight"]);
+            text_projection!.weight!.copy_(state["text_projection.weight"]);
+            logit_scale!.copy_(state["logit_scale"]);
+        }
+
         ApplyFreezing();
     }
 
@@ -178,14 +215,15 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     /// <param name="images">(B, 3, S, S) in [0, 1].</param>
     /// <param name="state">(B, 4) proprioceptive state (<see cref="Tabletop.State"/>); ignored without <see cref="VlaConfig.Proprio"/>.</param>
     /// <param name="text">Instruction ids (B, T) from the towers' <see cref="CaptionTokenizer"/>.</param>
-    public (Tensor Tokens, Tensor Padding) Prefix(Tensor images, Tensor state, Tensor text)
+    /// <param name="grounding">(B, <see cref="Grounding.Roles"/> · <see cref="Grounding.FeaturesPerRole"/>) from <see cref="Ground"/>; required with <see cref="VlaConfig.Grounding"/>.</param>
+    public (Tensor Tokens, Tensor Padding) Prefix(Tensor images, Tensor state, Tensor text, Tensor? grounding = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(text);
         if (images.shape[0] != text.shape[0] || state.shape[0] != text.shape[0]) throw new ArgumentException($"{images.shape[0]} images, {state.shape[0]} states and {text.shape[0]} instructions: need one of each per example.", nameof(text));
         using var scope = NewDisposeScope();
-        var (tokens, padding) = PrefixFromFeatures(ImageFeatures(images), state, TextFeatures(text), text);
+        var (tokens, padding) = PrefixFromFeatures(ImageFeatures(images), state, TextFeatures(text), text, grounding);
         return (tokens.MoveToOuterDisposeScope(), padding.MoveToOuterDisposeScope());
     }
 
@@ -207,7 +245,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     /// The prefix from tower features (<see cref="ImageFeatures"/>, <see cref="TextFeatures"/>): with frozen towers a
     /// training set's features are computed once and each step runs only the projectors and the decoder.
     /// </summary>
-    public (Tensor Tokens, Tensor Padding) PrefixFromFeatures(Tensor patches, Tensor state, Tensor words, Tensor text)
+    public (Tensor Tokens, Tensor Padding) PrefixFromFeatures(Tensor patches, Tensor state, Tensor words, Tensor text, Tensor? grounding = null)
     {
         ArgumentNullException.ThrowIfNull(patches);
         ArgumentNullException.ThrowIfNull(state);
@@ -230,6 +268,16 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
             parts.Add(state_projector.forward(state).unsqueeze(1));                                                       // (B, 1, D)
             masks.Add(ones(b, 1, dtype: ScalarType.Bool, device: patches.device));
         }
+
+        if (grounding_projector is not null)
+        {
+            if (grounding is null) throw new ArgumentException("This VLA grounds its instruction: pass the grounding features (Vla.Ground; VlaPolicy computes them).", nameof(grounding));
+            if (grounding.shape.Length != 2 || grounding.shape[0] != b || grounding.shape[1] != Grounding.Roles * Grounding.FeaturesPerRole)
+                throw new ArgumentException($"Grounding features of shape [{string.Join(", ", grounding.shape)}]; expected [{b}, {Grounding.Roles * Grounding.FeaturesPerRole}].", nameof(grounding));
+            parts.Add(grounding_projector.forward(grounding).unsqueeze(1));
+            masks.Add(ones(b, 1, dtype: ScalarType.Bool, device: patches.device));
+        }
+        else if (grounding is not null) throw new ArgumentException("This VLA has no grounding token (VlaConfig.Grounding is off).", nameof(grounding));
 
         parts.Add(text_projector.forward(words));
         masks.Add(text.ne(CaptionTokenizer.Pad));
@@ -264,13 +312,14 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     /// <param name="state">(B, 4).</param>
     /// <param name="text">(B, T).</param>
     /// <param name="actionTokens">(B, A) decoder ids of the action bins, <see cref="BinsToTokens"/>.</param>
-    public Tensor TokenLoss(Tensor images, Tensor state, Tensor text, Tensor actionTokens)
+    /// <param name="grounding">The grounding features, with <see cref="VlaConfig.Grounding"/>.</param>
+    public Tensor TokenLoss(Tensor images, Tensor state, Tensor text, Tensor actionTokens, Tensor? grounding = null)
     {
         using var scope = NewDisposeScope();
-        return TokenLoss(Prefix(images, state, text), actionTokens).MoveToOuterDisposeScope();
+        return TokenLoss(Prefix(images, state, text, grounding), actionTokens).MoveToOuterDisposeScope();
     }
 
-    /// <summary><see cref="TokenLoss(Tensor, Tensor, Tensor, Tensor)"/> from a prefix already computed.</summary>
+    /// <summary><see cref="TokenLoss(Tensor, Tensor, Tensor, Tensor, Tensor?)"/> from a prefix already computed.</summary>
     public Tensor TokenLoss((Tensor Tokens, Tensor Padding) prefix, Tensor actionTokens)
     {
         ArgumentNullException.ThrowIfNull(actionTokens);
@@ -282,13 +331,13 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>Cross-entropy of one-token answers, given as answer indices (B), to questions (B, T) about the images.</summary>
-    public Tensor AnswerLoss(Tensor images, Tensor state, Tensor text, Tensor answers)
+    public Tensor AnswerLoss(Tensor images, Tensor state, Tensor text, Tensor answers, Tensor? grounding = null)
     {
         using var scope = NewDisposeScope();
-        return AnswerLoss(Prefix(images, state, text), answers).MoveToOuterDisposeScope();
+        return AnswerLoss(Prefix(images, state, text, grounding), answers).MoveToOuterDisposeScope();
     }
 
-    /// <summary><see cref="AnswerLoss(Tensor, Tensor, Tensor, Tensor)"/> from a prefix already computed.</summary>
+    /// <summary><see cref="AnswerLoss(Tensor, Tensor, Tensor, Tensor, Tensor?)"/> from a prefix already computed.</summary>
     public Tensor AnswerLoss((Tensor Tokens, Tensor Padding) prefix, Tensor answers)
     {
         ArgumentNullException.ThrowIfNull(answers);
@@ -312,13 +361,13 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>The continuous head's loss against normalised actions (B, A) in [−1, 1].</summary>
-    public Tensor RegressionLoss(Tensor images, Tensor state, Tensor text, Tensor targets)
+    public Tensor RegressionLoss(Tensor images, Tensor state, Tensor text, Tensor targets, Tensor? grounding = null)
     {
         using var scope = NewDisposeScope();
-        return RegressionLoss(Prefix(images, state, text), targets).MoveToOuterDisposeScope();
+        return RegressionLoss(Prefix(images, state, text, grounding), targets).MoveToOuterDisposeScope();
     }
 
-    /// <summary><see cref="RegressionLoss(Tensor, Tensor, Tensor, Tensor)"/> from a prefix already computed.</summary>
+    /// <summary><see cref="RegressionLoss(Tensor, Tensor, Tensor, Tensor, Tensor?)"/> from a prefix already computed.</summary>
     public Tensor RegressionLoss((Tensor Tokens, Tensor Padding) prefix, Tensor targets)
     {
         using var scope = NewDisposeScope();
@@ -333,13 +382,13 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>The continuous head's normalised action (B, A).</summary>
-    public Tensor Regress(Tensor images, Tensor state, Tensor text)
+    public Tensor Regress(Tensor images, Tensor state, Tensor text, Tensor? grounding = null)
     {
         using var scope = NewDisposeScope();
-        return Regress(Prefix(images, state, text)).MoveToOuterDisposeScope();
+        return Regress(Prefix(images, state, text, grounding)).MoveToOuterDisposeScope();
     }
 
-    /// <summary><see cref="Regress(Tensor, Tensor, Tensor)"/> from a prefix already computed.</summary>
+    /// <summary><see cref="Regress(Tensor, Tensor, Tensor, Tensor?)"/> from a prefix already computed.</summary>
     public Tensor Regress((Tensor Tokens, Tensor Padding) prefix)
     {
         RequireHead(ActionHead.Continuous);
@@ -351,12 +400,12 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     /// Greedy action tokens (B, A) as bins 0–255: A decoding steps, each restricted to the 256 bin tokens (constrained
     /// decoding, so the output always decodes to an action).
     /// </summary>
-    public Tensor PredictBins(Tensor images, Tensor state, Tensor text)
+    public Tensor PredictBins(Tensor images, Tensor state, Tensor text, Tensor? grounding = null)
     {
         RequireHead(ActionHead.Tokens);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var (prefix, padding) = Prefix(images, state, text);
+        var (prefix, padding) = Prefix(images, state, text, grounding);
         var tokens = BosTokens(images.shape[0], images.device);
         var firstBin = tensor((long)VlaConfig.FirstBin, device: images.device);                        // a tensor, not a Scalar, in the loop
         for (int k = 0; k < Config.ActionDims; k++)
@@ -370,11 +419,72 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>The most likely answer (index into the answer list) to each question.</summary>
-    public Tensor PredictAnswers(Tensor images, Tensor state, Tensor text)
+    public Tensor PredictAnswers(Tensor images, Tensor state, Tensor text, Tensor? grounding = null)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return AnswerLogits(Prefix(images, state, text)).argmax(1).MoveToOuterDisposeScope();
+        return AnswerLogits(Prefix(images, state, text, grounding)).argmax(1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Unit-length embeddings (N, E) of captions (N, T) in the dual encoder's shared space (with <see cref="VlaConfig.Grounding"/>).</summary>
+    public Tensor EmbedTexts(Tensor ids)
+    {
+        RequireGrounding();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return nn.functional.normalize(text_projection!.forward(text_model.forward(ids)), dim: -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Where the dual encoder finds each phrase (B, <see cref="Grounding.FeaturesPerRole"/> · R): every image is seen
+    /// through W × W windows every <see cref="VlaConfig.GroundStride"/> pixels, the rest painted <paramref name="fill"/>;
+    /// each window's image embedding is compared with each phrase's text embedding, and a softmax over the windows at the
+    /// encoder's temperature gives the phrase's expected window centre. Per role: x, y as fractions of the side, the best
+    /// window's cosine, and <paramref name="present"/>; all four are 0 for an absent phrase. No gradient.
+    /// </summary>
+    /// <param name="images">(B, 3, S, S) in [0, 1].</param>
+    /// <param name="phrases">(B, R, E) unit-length phrase embeddings (<see cref="EmbedTexts"/>).</param>
+    /// <param name="present">(B, R): 1 where the instruction has that phrase, else 0.</param>
+    /// <param name="fill">The background colour (3) in [0, 1].</param>
+    /// <param name="chunk">Images whose windows are encoded at once.</param>
+    public Tensor Ground(Tensor images, Tensor phrases, Tensor present, Tensor fill, int chunk = 16)
+    {
+        RequireGrounding();
+        ArgumentNullException.ThrowIfNull(images);
+        ArgumentNullException.ThrowIfNull(phrases);
+        ArgumentNullException.ThrowIfNull(present);
+        ArgumentNullException.ThrowIfNull(fill);
+        int side = Config.Encoders.Vision.ImageSize, w = Config.GroundWindow, stride = Config.GroundStride, per = Config.GroundWindowsPerSide;
+        long b = images.shape[0];
+        if (images.shape.Length != 4 || images.shape[2] != side || images.shape[3] != side) throw new ArgumentException($"Images of shape [{string.Join(", ", images.shape)}]; expected [B, 3, {side}, {side}].", nameof(images));
+        if (phrases.shape.Length != 3 || phrases.shape[0] != b || phrases.shape[2] != Config.Encoders.EmbedDim) throw new ArgumentException($"Phrases of shape [{string.Join(", ", phrases.shape)}]; expected [{b}, R, {Config.Encoders.EmbedDim}].", nameof(phrases));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var masks = zeros(per * per, 1, side, side, device: images.device);
+        var starts = Enumerable.Range(0, per).Select(i => i * stride).ToArray();
+        for (int r = 0; r < per; r++)
+            for (int c = 0; c < per; c++)
+                masks[r * per + c, TensorIndex.Colon, TensorIndex.Slice(starts[r], starts[r] + w), TensorIndex.Slice(starts[c], starts[c] + w)] = 1f;
+        var background = fill.reshape(1, 3, 1, 1).to(images.device) * (1 - masks);              // (N, 3, S, S)
+        var embeddings = new List<Tensor>();
+        for (long start = 0; start < b; start += chunk)
+        {
+            long n = Math.Min(chunk, b - start);
+            var views = (images.narrow(0, start, n).unsqueeze(1) * masks.unsqueeze(0) + background.unsqueeze(0)).reshape(n * per * per, 3, side, side);
+            embeddings.Add(nn.functional.normalize(visual_projection!.forward(vision_model.Pooled(views)), dim: -1).reshape(n, per * per, -1));
+        }
+
+        var windows = cat(embeddings, 0);                                                        // (B, N, E)
+        var similarity = einsum("bre,bne->brn", phrases, windows);                               // (B, R, N)
+        var weights = (similarity * logit_scale!.exp().clamp_max(100)).softmax(-1);
+        var centre = (tensor(starts, dtype: ScalarType.Float32, device: images.device) + w / 2f) / side;
+        var cx = centre.repeat(per);                                                             // window n = r · per + c: x from c
+        var cy = centre.repeat_interleave(per);
+        var x = (weights * cx).sum(-1);
+        var y = (weights * cy).sum(-1);
+        var best = similarity.amax(-1);
+        var features = stack([x, y, best, ones_like(x)], -1) * present.unsqueeze(-1);            // (B, R, 4)
+        return features.reshape(b, -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>Maps decoder token ids back to bins.</summary>
@@ -417,6 +527,13 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     {
         foreach (var p in vision_model.parameters()) p.requires_grad = !Config.FreezeVision;
         foreach (var p in text_model.parameters()) p.requires_grad = !Config.FreezeText;
+        foreach (var p in new nn.Module?[] { visual_projection, text_projection }.OfType<nn.Module>().SelectMany(m => m.parameters())) p.requires_grad = false;
+        if (logit_scale is not null) logit_scale.requires_grad = false;
+    }
+
+    private void RequireGrounding()
+    {
+        if (!Config.Grounding) throw new InvalidOperationException("This VLA has no grounding step (VlaConfig.Grounding is off).");
     }
 
     private void RequireHead(ActionHead head)

@@ -1,6 +1,7 @@
 // VLA model folders: config.json (the VLA's config and the table's), model.safetensors (the towers under Hugging Face
 // CLIP names, the rest under our names: projector.*, text_projector.*, embed_tokens.*, layers.*, norm.*), vocab.json
-// (the text tower's words) and answers.json (the one-token answers).
+// (the text tower's words), answers.json (the one-token answers) and, for a grounding VLA, objects.json (the object names
+// and categories its CLIP was pretrained on).
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lineage.Data;
@@ -39,6 +40,7 @@ public static class VlaFolder
         HfWeights.Save(folder, policy.Model, Rules, new Dictionary<string, long[]> { ["vision_model.embeddings.class_embedding"] = [c.Encoders.Vision.Dim] }, config);
         policy.Text.Save(Path.Combine(folder, "vocab.json"));
         AtomicFile.WriteAllText(Path.Combine(folder, "answers.json"), JsonSerializer.Serialize(policy.Answers));
+        if (c.Grounding) AtomicFile.WriteAllText(Path.Combine(folder, "objects.json"), JsonSerializer.Serialize(policy.Objects));
     }
 
     /// <summary>Loads a folder written by <see cref="Save"/>.</summary>
@@ -53,22 +55,15 @@ public static class VlaFolder
         var text = CaptionTokenizer.Load(vocab);
         if (text.VocabSize != stored.Vla.Encoders.Text.VocabSize) throw new InvalidDataException($"{vocab}: {text.VocabSize} tokens, but the config's text tower has {stored.Vla.Encoders.Text.VocabSize}.");
         var answersPath = Path.Combine(folder, "answers.json");
-        if (!File.Exists(answersPath)) throw new InvalidDataException($"{answersPath}: missing.");
-        List<string> answers;
-        try
-        {
-            answers = JsonSerializer.Deserialize<List<string>>(File.ReadAllText(answersPath)) ?? throw new InvalidDataException($"{answersPath}: empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{answersPath}: {e.Message}", e);
-        }
+        var answers = ReadList<string>(answersPath);
 
+        var objects = stored.Vla.Grounding ? ReadList<ObjectName>(Path.Combine(folder, "objects.json")) : null;
+        if (objects is { Count: 0 }) throw new InvalidDataException($"{Path.Combine(folder, "objects.json")}: no objects, but the model grounds its instructions.");
         var model = new Vla(stored.Vla);
         try
         {
             HfWeights.Load(folder, model, Rules);
-            return new VlaPolicy(model, text, stored.Table, answers);
+            return new VlaPolicy(model, text, stored.Table, answers, objects);
         }
         catch (ArgumentException e)
         {
@@ -79,6 +74,22 @@ public static class VlaFolder
         {
             model.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>A JSON list, or a clear error naming the file.</summary>
+    private static List<T> ReadList<T>(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidDataException($"{path}: missing.");
+        try
+        {
+            var list = JsonSerializer.Deserialize<List<T>>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path}: empty.");
+            if (list.Any(x => x is null)) throw new InvalidDataException($"{path}: a null entry.");
+            return list;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
         }
     }
 }

@@ -42,8 +42,13 @@ public sealed record EpisodeOutcome(TaskKind Kind, string Instruction, bool Succ
 public sealed class VlaPolicy
 {
     /// <summary>A policy over <paramref name="model"/>.</summary>
+    /// <param name="model">The VLA.</param>
+    /// <param name="text">The text towers' tokenizer.</param>
+    /// <param name="table">The table it acts on.</param>
+    /// <param name="answers">The one-token answers.</param>
+    /// <param name="objects">The object names and categories the dual encoder was pretrained on; required when the model grounds its instructions.</param>
     /// <exception cref="ArgumentException">The tokenizer, table or answers do not fit the model.</exception>
-    public VlaPolicy(Vla model, CaptionTokenizer text, TabletopConfig table, IReadOnlyList<string> answers)
+    public VlaPolicy(Vla model, CaptionTokenizer text, TabletopConfig table, IReadOnlyList<string> answers, IReadOnlyList<ObjectName>? objects = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(text);
@@ -52,8 +57,77 @@ public sealed class VlaPolicy
         if (text.VocabSize != model.Config.Encoders.Text.VocabSize) throw new ArgumentException($"The text tokenizer has {text.VocabSize} tokens; the model's text tower has {model.Config.Encoders.Text.VocabSize}.", nameof(text));
         if (table.Size != model.Config.Encoders.Vision.ImageSize) throw new ArgumentException($"The table is {table.Size} pixels; the model's image tower takes {model.Config.Encoders.Vision.ImageSize}.", nameof(table));
         if (answers.Count != model.Config.Answers) throw new ArgumentException($"{answers.Count} answers; the model has {model.Config.Answers} answer tokens.", nameof(answers));
-        (Model, Text, Table, Answers) = (model, text, table.Validate(), answers);
+        if (model.Config.Grounding && (objects is null || objects.Count == 0)) throw new ArgumentException("A grounding VLA needs the object names its dual encoder was pretrained on.", nameof(objects));
+        (Model, Text, Table, Answers, Objects) = (model, text, table.Validate(), answers, objects ?? []);
         Actions = ActionTokenizer.ForTabletop(table);
+    }
+
+    /// <summary>The object names and categories the grounding step knows (empty without grounding).</summary>
+    public IReadOnlyList<ObjectName> Objects { get; }
+
+    private readonly Dictionary<string, Tensor> _phrases = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The grounding features (B, 8) of each text in its frame (<see cref="Vla.Ground"/>): the text's phrases
+    /// (<see cref="Grounding.Phrases"/>), each embedded as the mean of its pretraining captions; null when the model does
+    /// not ground.
+    /// </summary>
+    public Tensor? GroundingFeatures(IReadOnlyList<byte[]> frames, IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(texts);
+        if (!Model.Config.Grounding) return null;
+        if (frames.Count != texts.Count) throw new ArgumentException($"{frames.Count} frames and {texts.Count} texts: need one frame per text.", nameof(texts));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Model.eval();
+        int e = Model.Config.Encoders.EmbedDim;
+        var phrases = zeros(texts.Count, Grounding.Roles, e);
+        var present = zeros(texts.Count, Grounding.Roles);
+        for (int b = 0; b < texts.Count; b++)
+        {
+            var found = Grounding.Phrases(texts[b], Objects);
+            for (int r = 0; r < found.Count; r++)
+            {
+                phrases[b, r] = Phrase(found[r]);
+                present[b, r] = 1f;
+            }
+        }
+
+        // Only frames whose text names something are looked at (a window pass costs one image-tower run per window).
+        var named = Enumerable.Range(0, texts.Count).Where(b => present[b, 0].item<float>() > 0).Select(b => (long)b).ToArray();
+        var features = zeros(texts.Count, Grounding.Roles * Grounding.FeaturesPerRole);
+        if (named.Length > 0)
+        {
+            var rows = tensor(named);
+            var fill = tensor(Tabletop.TableColour.Select(c => c / 255f).ToArray());
+            features.index_copy_(0, rows, Model.Ground(ImageBatch([.. named.Select(b => frames[(int)b])], Table.Size), phrases.index_select(0, rows), present.index_select(0, rows), fill));
+        }
+
+        return features.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A phrase's embedding: the normalised mean of its captions' embeddings, kept per phrase.</summary>
+    private Tensor Phrase(ObjectName[] phrase)
+    {
+        string key = string.Join('|', phrase.Select(o => o.Name));
+        if (!_phrases.TryGetValue(key, out var embedding))
+        {
+            using var scope = NewDisposeScope();
+            var captions = Model.EmbedTexts(Text.EncodeBatch(Grounding.Captions(phrase), Model.Config.Encoders.Text.Context));
+            embedding = nn.functional.normalize(captions.mean([0]), dim: 0).DetachFromDisposeScope();
+            _phrases[key] = embedding;
+        }
+
+        return embedding;
+    }
+
+    /// <summary>The first frame of each step's episode (the frame its instruction is grounded in).</summary>
+    private static byte[][] EpisodeStarts(IReadOnlyList<DemoStep> steps)
+    {
+        var first = new Dictionary<int, byte[]>();
+        foreach (var s in steps) first.TryAdd(s.Episode, s.Image);
+        return [.. steps.Select(s => first[s.Episode])];
     }
 
     /// <summary>The model.</summary>
@@ -119,9 +193,20 @@ public sealed class VlaPolicy
     }
 
     /// <summary>The policy's action for each (frame, state, instruction); always a valid action in the table's range.</summary>
-    public TableAction[] Act(IReadOnlyList<byte[]> images, IReadOnlyList<float[]> states, IReadOnlyList<string> instructions) => NoGcRegion.Run(() => ActNow(images, states, instructions));
+    /// <param name="images">The current frames.</param>
+    /// <param name="states">The robot's states.</param>
+    /// <param name="instructions">The instructions.</param>
+    /// <param name="groundIn">Frames the instructions are grounded in (a grounding model grounds each episode's instruction once, in
+    /// its first frame); null: the current frames.</param>
+    public TableAction[] Act(IReadOnlyList<byte[]> images, IReadOnlyList<float[]> states, IReadOnlyList<string> instructions, IReadOnlyList<byte[]>? groundIn = null) =>
+        NoGcRegion.Run(() =>
+        {
+            using var grounding = GroundingFeatures(groundIn ?? images, instructions);
+            return ActNow(images, states, instructions, grounding);
+        });
 
-    private TableAction[] ActNow(IReadOnlyList<byte[]> images, IReadOnlyList<float[]> states, IReadOnlyList<string> instructions)
+    /// <summary><see cref="Act"/> with the grounding features already computed (null without grounding).</summary>
+    private TableAction[] ActNow(IReadOnlyList<byte[]> images, IReadOnlyList<float[]> states, IReadOnlyList<string> instructions, Tensor? g)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(instructions);
@@ -133,7 +218,7 @@ public sealed class VlaPolicy
         var t = Instructions(instructions);
         bool tokens = Model.Config.Head == ActionHead.Tokens;
         // Bins decode to their centres; the continuous head's [−1, 1] output is scaled back to the action's units.
-        var raw = tokens ? Model.PredictBins(x, q, t).to(ScalarType.Float32).data<float>().ToArray() : Model.Regress(x, q, t).data<float>().ToArray();
+        var raw = tokens ? Model.PredictBins(x, q, t, g).to(ScalarType.Float32).data<float>().ToArray() : Model.Regress(x, q, t, g).data<float>().ToArray();
         int a = Model.Config.ActionDims;
         var actions = new TableAction[images.Count];
         for (int b = 0; b < actions.Length; b++)
@@ -152,8 +237,10 @@ public sealed class VlaPolicy
         ArgumentNullException.ThrowIfNull(questions);
         using var scope = NewDisposeScope();
         Model.eval();
-        var idx = Model.PredictAnswers(ImageBatch([.. questions.Select(q => q.Image)], Table.Size), StateBatch([.. questions.Select(q => q.State)]),
-            Instructions([.. questions.Select(q => q.Question)])).data<long>().ToArray();
+        var frames = questions.Select(q => q.Image).ToList();
+        var texts = questions.Select(q => q.Question).ToList();
+        var idx = Model.PredictAnswers(ImageBatch(frames, Table.Size), StateBatch([.. questions.Select(q => q.State)]),
+            Instructions(texts), GroundingFeatures(frames, texts)).data<long>().ToArray();
         return idx.Select(i => Answers[(int)i]).ToArray();
     });
 
@@ -203,6 +290,9 @@ public sealed class VlaPolicy
         using var textFeatures = cached ? TowerText(textIds) : null;
         using var questionFeatures = cached && questionFrames is not null ? Features(questionFrames) : null;
         using var questionWords = cached && questionIds is not null ? TowerText(questionIds) : null;
+        // A grounding model grounds each step's instruction in its episode's first frame, and a question in its own frame.
+        using var grounding = Model.Config.Grounding ? GroundInChunks(EpisodeStarts(steps), [.. steps.Select(s => s.Instruction)]) : null;
+        using var questionGrounding = Model.Config.Grounding && options.QuestionSteps > 0 ? GroundInChunks([.. questions!.Select(q => q.Image)], [.. questions!.Select(q => q.Question)]) : null;
         Model.train();
         return StepTrainer.Train(Model, step =>
         {
@@ -211,9 +301,10 @@ public sealed class VlaPolicy
             {
                 var pick = tensor(Enumerable.Range(0, options.Batch).Select(_ => (long)rng.Next(questions!.Count)).ToArray());
                 var qIds = questionIds!.index_select(0, pick);
+                var qGround = questionGrounding?.index_select(0, pick);
                 var qPrefix = cached
-                    ? Model.PrefixFromFeatures(questionFeatures!.index_select(0, pick), questionStates!.index_select(0, pick), questionWords!.index_select(0, pick), qIds)
-                    : Model.Prefix(ToFloat(questionFrames!.index_select(0, pick)), questionStates!.index_select(0, pick), qIds);
+                    ? Model.PrefixFromFeatures(questionFeatures!.index_select(0, pick), questionStates!.index_select(0, pick), questionWords!.index_select(0, pick), qIds, qGround)
+                    : Model.Prefix(ToFloat(questionFrames!.index_select(0, pick)), questionStates!.index_select(0, pick), qIds, qGround);
                 return Model.AnswerLoss(qPrefix, answerIds!.index_select(0, pick));
             }
 
@@ -221,14 +312,16 @@ public sealed class VlaPolicy
             var which = textOf.index_select(0, index);
             var text = textIds.index_select(0, which);
             var state = stateTensor.index_select(0, index);
+            var ground = grounding?.index_select(0, index);
             var prefix = cached
-                ? Model.PrefixFromFeatures(frameFeatures!.index_select(0, index), state, textFeatures!.index_select(0, which), text)
-                : Model.Prefix(ToFloat(frames.index_select(0, index)), state, text);
+                ? Model.PrefixFromFeatures(frameFeatures!.index_select(0, index), state, textFeatures!.index_select(0, which), text, ground)
+                : Model.Prefix(ToFloat(frames.index_select(0, index)), state, text, ground);
             return Model.Config.Head == ActionHead.Tokens
                 ? Model.TokenLoss(prefix, tokenTensor.index_select(0, index))
                 : Model.RegressionLoss(prefix, targetTensor.index_select(0, index));
         }, new StepTrainingOptions(options.Steps, options.LearningRate, GradClip: 1.0, EvaluateEvery: options.EvaluateEvery,
-            CheckpointPath: options.CheckpointPath, CheckpointEvery: 200, Resume: options.Resume, WarmupSteps: options.WarmupSteps, CosineDecay: options.CosineDecay),
+            CheckpointPath: options.CheckpointPath, CheckpointEvery: 200, Resume: options.Resume, WarmupSteps: options.WarmupSteps, CosineDecay: options.CosineDecay,
+            StageStart: options.QuestionSteps),   // the action stage gets its own warm-up and decay
             evaluate, progress, JsonSerializer.Serialize(Model.Config), cancellation);
     }
 
@@ -249,6 +342,36 @@ public sealed class VlaPolicy
         return all;
     });
 
+    /// <summary>Grounding features of many (frame, text) pairs, computed once per distinct pair, 256 at a time.</summary>
+    private Tensor GroundInChunks(byte[][] frames, string[] texts) => NoGcRegion.Run(() =>
+    {
+        // Steps of one episode share their first frame and instruction: ground each distinct pair once.
+        var distinct = new Dictionary<(byte[], string), int>(new FrameTextComparer());
+        var index = new long[frames.Length];
+        for (int i = 0; i < frames.Length; i++)
+        {
+            if (!distinct.TryGetValue((frames[i], texts[i]), out int d)) distinct[(frames[i], texts[i])] = d = distinct.Count;
+            index[i] = d;
+        }
+
+        var pairs = distinct.Keys.ToList();
+        var chunks = new List<Tensor>();
+        foreach (var chunk in pairs.Chunk(256))
+            chunks.Add(GroundingFeatures([.. chunk.Select(p => p.Item1)], [.. chunk.Select(p => p.Item2)])!);
+        using var all = cat(chunks, 0);
+        foreach (var c in chunks) c.Dispose();
+        using var at = tensor(index);
+        return all.index_select(0, at);
+    });
+
+    /// <summary>Frames by reference (an episode's steps share the array), texts by value.</summary>
+    private sealed class FrameTextComparer : IEqualityComparer<(byte[] Frame, string Text)>
+    {
+        public bool Equals((byte[] Frame, string Text) x, (byte[] Frame, string Text) y) => ReferenceEquals(x.Frame, y.Frame) && string.Equals(x.Text, y.Text, StringComparison.Ordinal);
+
+        public int GetHashCode((byte[] Frame, string Text) obj) => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Frame), obj.Text);
+    }
+
     private Tensor TowerText(Tensor ids)
     {
         using var noGrad = no_grad();
@@ -264,6 +387,8 @@ public sealed class VlaPolicy
     {
         ArgumentNullException.ThrowIfNull(scenes);
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1, nameof(batch));
+        // Each episode's instruction is grounded once, in its first frame.
+        using var grounding = Model.Config.Grounding ? GroundInChunks([.. scenes.Select(s => s.Render())], [.. scenes.Select(s => s.Task.Text)]) : null;
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -273,7 +398,9 @@ public sealed class VlaPolicy
             {
                 var images = chunk.Select(i => scenes[i].Render()).ToList();
                 if (frame is not null) for (int j = 0; j < chunk.Length; j++) frame(chunk[j], images[j]);
-                var actions = Act(images, [.. chunk.Select(i => scenes[i].State())], [.. chunk.Select(i => scenes[i].Task.Text)]);
+                using var rows = tensor(chunk.Select(i => (long)i).ToArray());
+                using var g = grounding?.index_select(0, rows);
+                var actions = NoGcRegion.Run(() => ActNow(images, [.. chunk.Select(i => scenes[i].State())], [.. chunk.Select(i => scenes[i].Task.Text)], g));
                 for (int j = 0; j < chunk.Length; j++) scenes[chunk[j]].Step(actions[j]);
             }
         }
@@ -288,9 +415,13 @@ public sealed class VlaPolicy
         ArgumentNullException.ThrowIfNull(steps);
         if (steps.Count == 0) throw new ArgumentException("No steps to measure the action error on.", nameof(steps));
         double move = 0, grip = 0;
+        using var grounding = Model.Config.Grounding ? GroundInChunks(EpisodeStarts(steps), [.. steps.Select(s => s.Instruction)]) : null;
+        int offset = 0;
         foreach (var chunk in steps.Chunk(batch))
         {
-            var acts = Act([.. chunk.Select(s => s.Image)], [.. chunk.Select(s => s.State)], [.. chunk.Select(s => s.Instruction)]);
+            using var g = grounding?.narrow(0, offset, chunk.Length);
+            var acts = NoGcRegion.Run(() => ActNow([.. chunk.Select(s => s.Image)], [.. chunk.Select(s => s.State)], [.. chunk.Select(s => s.Instruction)], g));
+            offset += chunk.Length;
             for (int i = 0; i < chunk.Length; i++)
             {
                 move += (Math.Abs(acts[i].Dx - chunk[i].Expert.Dx) + Math.Abs(acts[i].Dy - chunk[i].Expert.Dy)) / 2;

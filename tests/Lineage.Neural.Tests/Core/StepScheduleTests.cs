@@ -30,6 +30,18 @@ public class StepScheduleTests
     }
 
     [Fact]
+    public void ScheduledRate_TwoStages_EachHasItsOwnWarmupAndDecay()
+    {
+        var staged = new StepTrainingOptions(100, 2e-3, WarmupSteps: 10, CosineDecay: true, StageStart: 40);
+        var first = new StepTrainingOptions(40, 2e-3, WarmupSteps: 10, CosineDecay: true);
+        var second = new StepTrainingOptions(60, 2e-3, WarmupSteps: 10, CosineDecay: true);
+        for (int s = 0; s < 40; s++) Assert.Equal(StepTrainer.ScheduledRate(s, first), StepTrainer.ScheduledRate(s, staged), 12);
+        for (int s = 40; s < 100; s++) Assert.Equal(StepTrainer.ScheduledRate(s - 40, second), StepTrainer.ScheduledRate(s, staged), 12);
+        Assert.Equal(2e-4, StepTrainer.ScheduledRate(40, staged), 12);                  // the second stage warms up again
+        Assert.Throws<ArgumentOutOfRangeException>(() => (staged with { StageStart = 100 }).Validate());
+    }
+
+    [Fact]
     public void Train_SetsTheOptimisersRate_EveryStep()
     {
         // One parameter w, loss = w: Adam's first step moves w by the learning rate (m̂/√v̂ = 1 for a constant gradient).

@@ -23,6 +23,8 @@ namespace Lineage.Neural.Core.Training;
 /// <param name="WarmupSteps">Raise the learning rate linearly from 0 over this many steps (0: start at full rate).</param>
 /// <param name="CosineDecay">After the warm-up, lower the learning rate along half a cosine to 0 at the last step
 /// (<see cref="LearningRateSchedule.WarmupCosine"/>); off: constant after the warm-up.</param>
+/// <param name="StageStart">Training in two stages: from this step on the schedule starts again (its own warm-up, and its
+/// own cosine down to 0 at the last step), as each of LLaVA's two training stages has its own (0: one stage).</param>
 public sealed record StepTrainingOptions(
     int Steps,
     double LearningRate = 1e-3,
@@ -35,7 +37,8 @@ public sealed record StepTrainingOptions(
     double MaxSeconds = 0,
     bool HoldGc = true,
     int WarmupSteps = 0,
-    bool CosineDecay = false)
+    bool CosineDecay = false,
+    int StageStart = 0)
 {
     /// <summary>Returns these options, or throws naming the bad field.</summary>
     public StepTrainingOptions Validate()
@@ -44,6 +47,7 @@ public sealed record StepTrainingOptions(
         ArgumentOutOfRangeException.ThrowIfNegative(EvaluateEvery, nameof(EvaluateEvery));
         ArgumentOutOfRangeException.ThrowIfLessThan(CheckpointEvery, 1, nameof(CheckpointEvery));
         ArgumentOutOfRangeException.ThrowIfNegative(WarmupSteps, nameof(WarmupSteps));
+        if (StageStart < 0 || StageStart >= Steps) throw new ArgumentOutOfRangeException(nameof(StageStart), StageStart, $"must be in [0, Steps = {Steps})");
         if (!(LearningRate > 0) || !double.IsFinite(LearningRate)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "must be a positive number");
         if (!(GradClip >= 0)) throw new ArgumentOutOfRangeException(nameof(GradClip), GradClip, "must be ≥ 0");
         if (Resume && CheckpointPath is null) throw new ArgumentException("Resume needs a CheckpointPath.", nameof(Resume));
@@ -177,9 +181,11 @@ public static class StepTrainer
     public static double ScheduledRate(long step, StepTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        long at = step, total = options.Steps;
+        if (options.StageStart > 0) (at, total) = step < options.StageStart ? (step, options.StageStart) : (step - options.StageStart, options.Steps - options.StageStart);
         return options.CosineDecay
-            ? LearningRateSchedule.WarmupCosine(step, options.Steps, options.WarmupSteps, options.LearningRate)
-            : LearningRateSchedule.Warmup(step, options.WarmupSteps, options.LearningRate);
+            ? LearningRateSchedule.WarmupCosine(at, total, options.WarmupSteps, options.LearningRate)
+            : LearningRateSchedule.Warmup(at, options.WarmupSteps, options.LearningRate);
     }
 
     /// <summary>The model configuration a checkpoint written by <see cref="Train"/> was saved with (null if none).</summary>
