@@ -74,7 +74,7 @@ public static class Families
         new(Family.Action, "action", "Vision-language-action",
             "A vision-language model describes; writing robot actions as tokens lets the same model act (RT-2, OpenVLA). Lineage's " +
             "tabletop is a simulator built from real images, and says so.",
-            [Papers.Brohan2023, Papers.Kim2024]),
+            [Papers.Brohan2023, Papers.Kim2024, Papers.Stone2023]),
         new(Family.LongContext, "long-context", "Long context: sparse, low-rank, hashed and state-space mixers",
             "Full attention costs O(n²). Longformer and BigBird attend sparsely, Reformer hashes, Linformer projects to low rank, " +
             "Hyena and Mamba replace attention by long convolutions and selective state spaces.",

@@ -64,6 +64,8 @@ public static class Papers
     public static readonly Paper Brohan2023 = new("Brohan et al.", 2023, "RT-2: Vision-Language-Action Models Transfer Web Knowledge to Robotic Control", "https://arxiv.org/abs/2307.15818");
     /// <summary>OpenVLA.</summary>
     public static readonly Paper Kim2024 = new("Kim et al.", 2024, "OpenVLA: An Open-Source Vision-Language-Action Model", "https://arxiv.org/abs/2406.09246");
+    /// <summary>MOO: grounding the instruction's objects with a pretrained vision-language model for an RT-1 policy.</summary>
+    public static readonly Paper Stone2023 = new("Stone et al.", 2023, "Open-World Object Manipulation using Pre-trained Vision-Language Models", "https://arxiv.org/abs/2303.00905");
     /// <summary>Longformer.</summary>
     public static readonly Paper Beltagy2020 = new("Beltagy, Peters & Cohan", 2020, "Longformer: The Long-Document Transformer", "https://arxiv.org/abs/2004.05150");
     /// <summary>BigBird.</summary>
