@@ -18,7 +18,8 @@ public class VlaCliTests
 
         (code, output) = Lineage("vla", "train", "--steps", "3", "--clip-steps", "2", "-o", dir.Path, "-q");
         Assert.True(code == 0, output);
-        foreach (var f in new[] { "config.json", "model.safetensors", "vocab.json", "answers.json" })
+        Assert.Contains("CLIP grounding", output, StringComparison.Ordinal);          // tables of several objects: grounded by default
+        foreach (var f in new[] { "config.json", "model.safetensors", "vocab.json", "answers.json", "objects.json" })
             Assert.True(File.Exists(Path.Combine(dir.Path, "vla", "model", f)), f);
         Assert.True(File.Exists(Path.Combine(dir.Path, "vla", "clip", "model.safetensors")));
 
@@ -40,6 +41,32 @@ public class VlaCliTests
         (code, output) = Lineage("vla", "play", "pick up the unicorn", "-o", dir.Path, "-q");
         Assert.Equal(3, code);
         Assert.Contains("names no object on the table", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Train_OnSigLip_OrWithoutGrounding()
+    {
+        if (!TestPaths.Has(global::Lineage.Data.Catalog.DataCatalog.Twemoji)) return;
+        using var dir = new TempFolder();
+        Assert.True(Lineage("vla", "collect", "--episodes", "1", "-o", dir.Path, "-q").ExitCode == 0);
+        var (code, output) = Lineage("vla", "train", "--encoder", "siglip", "--steps", "2", "--clip-steps", "2", "-o", dir.Path, "-q");
+        Assert.True(code == 0, output);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "vla", "siglip", "model.safetensors")));
+        Assert.Contains("SigLip", File.ReadAllText(Path.Combine(dir.Path, "vla", "model", "config.json")), StringComparison.Ordinal);
+        (code, output) = Lineage("vla", "eval", "--episodes", "1", "-o", dir.Path, "-q");
+        Assert.True(code == 0, output);
+
+        (code, output) = Lineage("vla", "train", "--no-grounding", "--steps", "2", "--clip-steps", "2", "-o", dir.Path, "-q");
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("CLIP grounding", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(dir.Path, "vla", "model", "objects.json")));         // the grounded model's list is gone
+
+        // A siglip folder that holds a CLIP is refused by name.
+        Directory.Delete(Path.Combine(dir.Path, "vla", "siglip"), recursive: true);
+        Directory.Move(Path.Combine(dir.Path, "vla", "clip"), Path.Combine(dir.Path, "vla", "siglip"));
+        (code, output) = Lineage("vla", "train", "--encoder", "siglip", "--steps", "1", "-o", dir.Path, "-q");
+        Assert.Equal(1, code);
+        Assert.Contains("siglip", output, StringComparison.Ordinal);
     }
 
     [Fact]

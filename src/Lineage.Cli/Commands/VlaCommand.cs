@@ -63,17 +63,21 @@ internal static class VlaCommand
         var randomVision = new Option<bool>("--random-vision") { Description = "Start from a randomly initialised image encoder instead of the pretrained CLIP's." };
         var resume = new Option<bool>("--resume") { Description = "Continue from <out>/vla/checkpoint.bin if it exists." };
         var noGrounding = new Option<bool>("--no-grounding") { Description = "On tables of several objects, do not let CLIP ground the instruction's objects (the end-to-end policy, which does not find the named object)." };
-        var clipSteps = new Option<int>("--clip-steps") { Description = "CLIP pretraining steps on captioned scenes, when <out>/vla/clip does not exist yet.", DefaultValueFactory = _ => VlaSettings.Default.ClipSteps };
+        var clipSteps = new Option<int?>("--clip-steps") { Description = $"Pretraining steps of the dual encoder on captioned scenes, when <out>/vla/clip (or siglip) does not exist yet; default {VlaSettings.Default.ClipSteps} for CLIP, {VlaSettings.Default.SigLipSteps} for SigLIP." };
+        var encoder = new Option<string>("--encoder") { Description = "The pretrained dual encoder: clip (softmax contrastive loss) or siglip (pairwise sigmoid loss); kept in <out>/vla/clip or <out>/vla/siglip.", DefaultValueFactory = _ => "clip" };
+        encoder.AcceptOnlyFromAmong("clip", "siglip");
         var command = new Command("train", "Train the VLA on the demonstrations (collected first if missing); CLIP is pretrained on captioned scenes first if <out>/vla/clip is missing.")
         {
-            steps, head, curriculum, randomVision, resume, noGrounding, clipSteps, OneObject, DemosFile, ModelFolder,
+            steps, head, curriculum, randomVision, resume, noGrounding, encoder, clipSteps, OneObject, DemosFile, ModelFolder,
         };
         command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.WithCheckpoint(() =>
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
             using var oneThread = TorchThreads.AtMost(parse.GetValue(GlobalOptions.Threads) == 0 ? 1 : parse.GetValue(GlobalOptions.Threads));
             int seed = parse.GetValue(GlobalOptions.Seed);
-            var s = VlaSettings.Default with { Steps = parse.GetValue(steps), ClipSteps = parse.GetValue(clipSteps) };
+            var objective = parse.GetValue(encoder) == "siglip" ? ContrastiveObjective.SigLip : ContrastiveObjective.Clip;
+            var s = VlaSettings.Default with { Steps = parse.GetValue(steps) };
+            s = s with { ClipSteps = parse.GetValue(clipSteps) ?? (objective == ContrastiveObjective.SigLip ? s.SigLipSteps : s.ClipSteps) };
             if (s.Steps < 1 || s.ClipSteps < 1) throw new ArgumentException($"--steps and --clip-steps must be at least 1 (got {s.Steps} and {s.ClipSteps}).");
             var sprites = Sprites(parse, cancellation);
             var dir = Dir(parse);
@@ -92,7 +96,7 @@ internal static class VlaCommand
             if (parse.GetValue(OneObject) && demos.Table.MaxObjects != 1)
                 throw new ArgumentException($"--one-object, but {demosPath} holds demonstrations on tables of {demos.Table.MinObjects}–{demos.Table.MaxObjects} objects; collect single-object ones into another file (--demos).");
 
-            using var clip = Clip(parse, dir, s, sprites, seed, out var tokenizer, cancellation);
+            using var clip = Clip(parse, dir, s, objective, sprites, seed, out var tokenizer, cancellation);
             var answers = SceneText.Answers(sprites);
             var (h, loss) = parse.GetValue(head) switch
             {
@@ -115,7 +119,7 @@ internal static class VlaCommand
             var checkpoint = Path.Combine(dir, "checkpoint.bin");
             var options = s.Training(questionSteps, seed, checkpoint, parse.GetValue(resume));
             AnsiConsole.MarkupLine("VLA ({0} head{1}{6}): {2:N0} parameters ({3:N0} trainable), {4:N0} demonstration steps; checkpoint {5}", h, h == ActionHead.Continuous ? ", " + loss : "",
-                model.parameters().Sum(p => p.numel()), model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), demos.Steps.Count, Markup.Escape(checkpoint), grounding ? ", CLIP grounding" : "");
+                model.parameters().Sum(p => p.numel()), model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), demos.Steps.Count, Markup.Escape(checkpoint), grounding ? (objective == ContrastiveObjective.SigLip ? ", SigLIP grounding" : ", CLIP grounding") : "");
             var history = VisionCommand.WithBar(parse, s.Steps, report => policy.Train(demos, questions, options,
                 progress: new SyncProgress<StepReport>(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:0.000}"))), cancellation: cancellation));
             var folder = Model(parse);
@@ -238,24 +242,31 @@ internal static class VlaCommand
         return Tabletop.FromScene(table, objects, TaskParser.Parse(text, objects), (float)rng.NextDouble() * table.Size, (float)rng.NextDouble() * table.Size, closed: true);
     }
 
-    private static DualEncoder Clip(ParseResult parse, string dir, VlaSettings s, IReadOnlyList<Sprite> sprites, int seed, out CaptionTokenizer tokenizer, CancellationToken cancellation)
+    private static DualEncoder Clip(ParseResult parse, string dir, VlaSettings s, ContrastiveObjective objective, IReadOnlyList<Sprite> sprites, int seed, out CaptionTokenizer tokenizer, CancellationToken cancellation)
     {
-        var folder = Path.Combine(dir, "clip");
+        string name = objective == ContrastiveObjective.SigLip ? "siglip" : "clip", label = objective == ContrastiveObjective.SigLip ? "SigLIP" : "CLIP";
+        var folder = Path.Combine(dir, name);
         if (File.Exists(Path.Combine(folder, "model.safetensors")))
         {
             var loaded = ModelFolders.LoadDualEncoder(folder, out tokenizer);
-            AnsiConsole.MarkupLine("[grey]CLIP from {0}[/]", Markup.Escape(folder));
+            if (loaded.Config.Objective != objective)
+            {
+                loaded.Dispose();
+                throw new InvalidDataException($"{folder} holds a {loaded.Config.Objective} dual encoder, not {label}.");
+            }
+
+            AnsiConsole.MarkupLine("[grey]{0} from {1}[/]", label, Markup.Escape(folder));
             return loaded;
         }
 
         tokenizer = VlaRecipe.Tokenizer(s.Table, sprites, seed);
         manual_seed(seed);
-        var clip = new DualEncoder(VlaRecipe.ClipConfig(s, tokenizer));
+        var clip = new DualEncoder(VlaRecipe.ClipConfig(s, tokenizer, objective));
         var tok = tokenizer;
-        var history = VisionCommand.WithBar(parse, s.ClipSteps, report => VlaRecipe.PretrainClip(clip, tok, s.Table, sprites, s, seed, Path.Combine(dir, "clip-checkpoint.bin"), resume: true,
-            new SyncProgress<StepReport>(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"CLIP loss {r.Loss:0.000}"))), cancellation));
+        var history = VisionCommand.WithBar(parse, s.ClipSteps, report => VlaRecipe.PretrainClip(clip, tok, s.Table, sprites, s, seed, Path.Combine(dir, name + "-checkpoint.bin"), resume: true,
+            new SyncProgress<StepReport>(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"{label} loss {r.Loss:0.000}"))), cancellation));
         ModelFolders.SaveDualEncoder(folder, clip, tokenizer);
-        AnsiConsole.MarkupLine("CLIP pretrained on captioned scenes ({0} steps, caption top-1 among 64: {1:P0}) → {2}", history.Losses.Count,
+        AnsiConsole.MarkupLine("{0} pretrained on captioned scenes ({1} steps, caption top-1 among 64: {2:P0}) → {3}", label, history.Losses.Count,
             VlaRecipe.CaptionAccuracy(clip, tokenizer, s.Table, sprites, s.Context, seed), Markup.Escape(folder));
         return clip;
     }

@@ -40,7 +40,9 @@ public static class VlaFolder
         HfWeights.Save(folder, policy.Model, Rules, new Dictionary<string, long[]> { ["vision_model.embeddings.class_embedding"] = [c.Encoders.Vision.Dim] }, config);
         policy.Text.Save(Path.Combine(folder, "vocab.json"));
         AtomicFile.WriteAllText(Path.Combine(folder, "answers.json"), JsonSerializer.Serialize(policy.Answers));
-        if (c.Grounding) AtomicFile.WriteAllText(Path.Combine(folder, "objects.json"), JsonSerializer.Serialize(policy.Objects));
+        var objects = Path.Combine(folder, "objects.json");
+        if (c.Grounding) AtomicFile.WriteAllText(objects, JsonSerializer.Serialize(policy.Objects));
+        else File.Delete(objects);                                  // a stale list from an earlier grounding model
     }
 
     /// <summary>Loads a folder written by <see cref="Save"/>.</summary>
