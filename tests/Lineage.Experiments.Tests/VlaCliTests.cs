@@ -52,7 +52,10 @@ public class VlaCliTests
         var (code, output) = Lineage("vla", "train", "--encoder", "siglip", "--steps", "2", "--clip-steps", "2", "-o", dir.Path, "-q");
         Assert.True(code == 0, output);
         Assert.True(File.Exists(Path.Combine(dir.Path, "vla", "siglip", "model.safetensors")));
-        Assert.Contains("SigLip", File.ReadAllText(Path.Combine(dir.Path, "vla", "model", "config.json")), StringComparison.Ordinal);
+        var policy = global::Lineage.Neural.Action.VlaFolder.Load(Path.Combine(dir.Path, "vla", "model"));
+        Assert.Equal(global::Lineage.Neural.Multimodal.ContrastiveObjective.SigLip, policy.Model.Config.Encoders.Objective);
+        Assert.True(policy.Model.Config.Grounding);
+        policy.Model.Dispose();
         (code, output) = Lineage("vla", "eval", "--episodes", "1", "-o", dir.Path, "-q");
         Assert.True(code == 0, output);
 
