@@ -85,7 +85,7 @@ public sealed class VlaExperiment : IExperiment
                  "expert demonstrations in a tabletop of real Twemoji objects; success per task with 95% intervals, token vs " +
                  "MSE/Huber/L1 heads, a question-answering curriculum, and transfer to objects seen only in image-text pretraining.",
         Paper: Papers.Brohan2023,
-        Budget: TimeSpan.FromMinutes(7),
+        Budget: TimeSpan.FromMinutes(7.5),
         QuickBudget: TimeSpan.FromSeconds(15));
 
     /// <inheritdoc />
@@ -216,12 +216,14 @@ public sealed class VlaExperiment : IExperiment
 
             // Transfer: pick up objects (vegetables) no action data showed; CLIP saw them with their names.
             var transferRows = new List<IReadOnlyList<string>>();
+            var unseenShares = new Dictionary<string, double>();
             foreach (var name in new[] { "tokens", "tokens, random vision" })
             {
                 var policy = policies[name];
                 var unseenOut = policy.RunEpisodes(VlaRecipe.UnseenScenes(oneTable, seen, unseen, s.UnseenEpisodes, context.Seed), cancellation: context.Cancellation);
                 var phrasing = policy.RunEpisodes(VlaRecipe.Paraphrased(VlaRecipe.Scenes(oneTable, seen, oneKinds, s.UnseenEpisodes, context.Seed + 1)), cancellation: context.Cancellation);
                 transferRows.Add([name, Rate(outcomes[name]), Rate(unseenOut), Rate(phrasing)]);
+                unseenShares[name] = Share(unseenOut);
                 result.Metric($"{Slug(name)}_unseen_object_success", Share(unseenOut))
                       .Metric($"{Slug(name)}_paraphrase_success", Share(phrasing));
             }
@@ -248,6 +250,15 @@ public sealed class VlaExperiment : IExperiment
                     Share(outcomes["four tasks, tokens"]) - Share(random), 0.10);
                 result.ClaimAtLeast("Grounding the instruction's objects with CLIP raises four-task success over the same policy without it: at least +10 points",
                     Share(outcomes["four tasks, tokens"]) - Share(outcomes["four tasks, tokens, no grounding"]), 0.10);
+                // The notes' claims as measured here (26 Nov 2026: tokens 39%, MSE 1%, Huber 0%, L1 0%; unseen objects 32% vs 0% with a
+                // random image tower; curriculum 0% vs actions only 27%).
+                double bestRegression = variants.Where(v => v.Head == ActionHead.Continuous).Max(v => Share(outcomes[v.Name]));
+                result.ClaimAtLeast("Cross-entropy on action tokens (RT-2/OpenVLA) picks up more often than the best continuous head (MSE, Huber or L1): at least +15 points",
+                    Share(outcomes["tokens"]) - bestRegression, 0.15);
+                result.ClaimAtLeast("Web pretraining transfers (RT-2): on objects seen only in image-text pretraining, the VLA on CLIP beats the same VLA with a random image tower by at least 15 points",
+                    unseenShares["tokens"] - unseenShares["tokens, random vision"], 0.15);
+                result.ClaimAtMost("The notes' curriculum (scene questions first, same total steps) does not raise four-task success over actions only",
+                    Share(outcomes["four tasks, tokens, curriculum"]) - Share(outcomes["four tasks, tokens"]), 0.0);
             }
 
             Rollouts(context, result, [(policies["tokens"], OneScenes().Take(4).ToArray()), (policies["four tasks, tokens"],
