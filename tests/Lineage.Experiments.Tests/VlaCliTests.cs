@@ -64,6 +64,11 @@ public class VlaCliTests
         Assert.DoesNotContain("CLIP grounding", output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(dir.Path, "vla", "model", "objects.json")));         // the grounded model's list is gone
 
+        (code, output) = Lineage("vla", "train", "--train-vision", "--steps", "1", "-o", dir.Path, "-q");       // fine-tunes the image tower
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("grounding", output, StringComparison.Ordinal);
+        Assert.False(global::Lineage.Neural.Action.VlaFolder.Load(Path.Combine(dir.Path, "vla", "model")).Model.Config.FreezeVision);
+
         // A siglip folder that holds a CLIP is refused by name.
         Directory.Delete(Path.Combine(dir.Path, "vla", "siglip"), recursive: true);
         Directory.Move(Path.Combine(dir.Path, "vla", "clip"), Path.Combine(dir.Path, "vla", "siglip"));

@@ -62,13 +62,14 @@ internal static class VlaCommand
         var curriculum = new Option<int>("--curriculum") { Description = "First train this many steps on scene questions, then actions (0: actions only).", DefaultValueFactory = _ => 0 };
         var randomVision = new Option<bool>("--random-vision") { Description = "Start from a randomly initialised image encoder instead of the pretrained CLIP's." };
         var resume = new Option<bool>("--resume") { Description = "Continue from <out>/vla/checkpoint.bin if it exists." };
+        var trainVision = new Option<bool>("--train-vision") { Description = "Fine-tune the image tower with the policy instead of keeping the pretrained one frozen (slower: no cached features; no grounding, which reads the tower as pretrained)." };
         var noGrounding = new Option<bool>("--no-grounding") { Description = "On tables of several objects, do not let CLIP ground the instruction's objects (the end-to-end policy, which does not find the named object)." };
         var clipSteps = new Option<int?>("--clip-steps") { Description = $"Pretraining steps of the dual encoder on captioned scenes, when <out>/vla/clip (or siglip) does not exist yet; default {VlaSettings.Default.ClipSteps} for CLIP, {VlaSettings.Default.SigLipSteps} for SigLIP." };
         var encoder = new Option<string>("--encoder") { Description = "The pretrained dual encoder: clip (softmax contrastive loss) or siglip (pairwise sigmoid loss); kept in <out>/vla/clip or <out>/vla/siglip.", DefaultValueFactory = _ => "clip" };
         encoder.AcceptOnlyFromAmong("clip", "siglip");
         var command = new Command("train", "Train the VLA on the demonstrations (collected first if missing); CLIP is pretrained on captioned scenes first if <out>/vla/clip is missing.")
         {
-            steps, head, curriculum, randomVision, resume, noGrounding, encoder, clipSteps, OneObject, DemosFile, ModelFolder,
+            steps, head, curriculum, randomVision, trainVision, resume, noGrounding, encoder, clipSteps, OneObject, DemosFile, ModelFolder,
         };
         command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.WithCheckpoint(() =>
         {
@@ -109,8 +110,9 @@ internal static class VlaCommand
             manual_seed(seed);
             // CLIP grounds the instruction's objects on tables of several objects (a single object needs no choosing), unless
             // asked not to or the image tower is random (its grounding would be noise).
-            bool grounding = demos.Table.MaxObjects > 1 && !random && !parse.GetValue(noGrounding);
-            var model = new Vla(VlaRecipe.ModelConfig(s, clip.Config, answers.Count, h, loss, !random, grounding));
+            bool tune = parse.GetValue(trainVision);
+            bool grounding = demos.Table.MaxObjects > 1 && !random && !tune && !parse.GetValue(noGrounding);
+            var model = new Vla(VlaRecipe.ModelConfig(s, clip.Config, answers.Count, h, loss, freezeVision: !random && !tune, grounding));
             if (random) model.TextModel.load_state_dict(clip.TextModel.state_dict());
             else model.LoadEncoders(clip);
             var policy = new VlaPolicy(model, tokenizer, demos.Table, answers, Grounding.Names(sprites));   // the table the demonstrations were recorded on

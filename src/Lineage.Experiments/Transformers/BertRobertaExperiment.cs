@@ -59,7 +59,7 @@ public sealed class BertRobertaExperiment : IExperiment
         Summary: "The same small bidirectional encoder pre-trained as BERT (WordPiece, NSP, static masks) and as RoBERTa (byte-level BPE, " +
                  "no NSP, dynamic masks, larger batches) on e-mails and Brown; held-out masked-LM loss curves; fine-tuned on SpamAssassin beside TF-IDF.",
         Paper: Papers.Devlin2019,
-        Budget: TimeSpan.FromMinutes(2.5),
+        Budget: TimeSpan.FromMinutes(2),
         QuickBudget: TimeSpan.FromSeconds(12));
 
     /// <inheritdoc />

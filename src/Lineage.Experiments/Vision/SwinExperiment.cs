@@ -99,7 +99,7 @@ public sealed class ComplexityExperiment : IExperiment
         Title: "ViT's cost grows with the square of the patches, Swin's linearly",
         Summary: "Time and peak memory of one forward pass of ViT and Swin (patch 4 both) on images upsampled to sides 28, 56, 112 and 224, with exponents fitted in the number of patches.",
         Paper: Papers.Liu2021,
-        Budget: TimeSpan.FromMinutes(0.5),
+        Budget: TimeSpan.FromMinutes(0.25),
         QuickBudget: TimeSpan.FromSeconds(3));
 
     /// <inheritdoc />

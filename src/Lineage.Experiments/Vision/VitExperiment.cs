@@ -46,7 +46,7 @@ public sealed class VitExperiment : IExperiment
         Title: "A Vision Transformer learns Fashion-MNIST from patches",
         Summary: "28×28 images cut into 4×4 patches (49 tokens + [CLS]), learned positions, 4 pre-LN blocks; test accuracy and attention rollout.",
         Paper: Papers.Dosovitskiy2021,
-        Budget: TimeSpan.FromMinutes(6.5),
+        Budget: TimeSpan.FromMinutes(7),
         QuickBudget: TimeSpan.FromSeconds(5));
 
     /// <inheritdoc />
