@@ -126,8 +126,8 @@ public sealed class CountVectorizer
         {
             for (int local = 0; local < chunk.Terms!.Count; local++)
             {
-                df[maps[c][local]] += chunk.DocumentFrequency[local];
-                tf[maps[c][local]] += chunk.TermFrequency[local];
+                df[maps[c][local]] += chunk.Df(local);
+                tf[maps[c][local]] += chunk.Tf(local);
             }
         }
 
@@ -489,9 +489,10 @@ public sealed class CountVectorizer
         private readonly TermTable? _ids;
         private const int Ahead = 16;
         private int[] _hashes = new int[256];
-        private int[] _count = new int[1024];
-        private int[] _df = [];   // fit mode: documents and occurrences (or documents, when binary) of each term
-        private long[] _tf = [];
+        private int[] _count = [];   // transform mode: the current document's count of each term
+        // Fit mode: per term, the current document's count, the documents and the occurrences (or documents, when binary)
+        // side by side, so a rare term's three numbers cost one cache miss, not three.
+        private TermStat[] _stats = [];
         private int[] _touched = new int[256];
         private int _touchedCount;
         private int[] _columns = System.Buffers.ArrayPool<int>.Shared.Rent(4096);   // pooled: see Release
@@ -512,8 +513,7 @@ public sealed class CountVectorizer
             else
             {
                 _ids = new TermTable();
-                _df = new int[_count.Length];
-                _tf = new long[_count.Length];
+                _stats = new TermStat[1024];
             }
         }
 
@@ -533,9 +533,11 @@ public sealed class CountVectorizer
 
         public int[] Counts => _counts;
 
-        public int[] DocumentFrequency => _df;
+        /// <summary>Documents that hold the term of local id <paramref name="id"/> (fit mode).</summary>
+        public int Df(int id) => _stats[id].Df;
 
-        public long[] TermFrequency => _tf;
+        /// <summary>Occurrences of the term of local id <paramref name="id"/>, or documents when binary (fit mode).</summary>
+        public long Tf(int id) => _stats[id].Tf;
 
         /// <summary>
         /// The document's tokens (unigrams), hashed first so that each lookup can prefetch the slot of the term
@@ -578,23 +580,20 @@ public sealed class CountVectorizer
 
                     return;
                 }
-            }
-            else
-            {
-                id = _ids!.GetOrAdd(term, hash);
-                if (id == _count.Length)
-                {
-                    Array.Resize(ref _count, _count.Length * 2);
-                    Array.Resize(ref _df, _count.Length);
-                    Array.Resize(ref _tf, _count.Length);
-                }
+
+                if (_count[id]++ == 0) Touch(id);
+                return;
             }
 
-            if (_count[id]++ == 0)
-            {
-                if (_touchedCount == _touched.Length) Array.Resize(ref _touched, _touched.Length * 2);
-                _touched[_touchedCount++] = id;
-            }
+            id = _ids!.GetOrAdd(term, hash);
+            if (id == _stats.Length) Array.Resize(ref _stats, _stats.Length * 2);
+            if (_stats[id].Count++ == 0) Touch(id);
+        }
+
+        private void Touch(int id)
+        {
+            if (_touchedCount == _touched.Length) Array.Resize(ref _touched, _touched.Length * 2);
+            _touched[_touchedCount++] = id;
         }
 
         /// <summary>Gives the entry arrays back to the shared pool; the counter is not used after this.</summary>
@@ -626,20 +625,35 @@ public sealed class CountVectorizer
             for (int t = 0; t < _touchedCount; t++)
             {
                 int id = _touched[t];
-                int count = _count[id];
-                _columns[nnz + t] = id;
-                _counts[nnz + t] = count;
-                _count[id] = 0;
+                int count;
                 if (_ids is not null)
                 {
-                    _df[id]++;
-                    _tf[id] += _binary ? 1 : count;
+                    ref var stat = ref _stats[id];
+                    count = stat.Count;
+                    stat.Count = 0;
+                    stat.Df++;
+                    stat.Tf += _binary ? 1 : count;
                 }
+                else
+                {
+                    count = _count[id];
+                    _count[id] = 0;
+                }
+
+                _columns[nnz + t] = id;
+                _counts[nnz + t] = count;
             }
 
             if (_rows + 2 > _rowPointers.Length) Array.Resize(ref _rowPointers, _rowPointers.Length * 2);
             _rowPointers[++_rows] = nnz + _touchedCount;
             _touchedCount = 0;
+        }
+
+        private struct TermStat
+        {
+            public int Count;
+            public int Df;
+            public long Tf;
         }
     }
 }
