@@ -84,9 +84,11 @@ public sealed class VlaPolicy
         int e = Model.Config.Encoders.EmbedDim;
         var phrases = zeros(texts.Count, Grounding.Roles, e);
         var present = zeros(texts.Count, Grounding.Roles);
+        var named = new List<long>();
         for (int b = 0; b < texts.Count; b++)
         {
             var found = Grounding.Phrases(texts[b], Objects);
+            if (found.Count > 0) named.Add(b);
             for (int r = 0; r < found.Count; r++)
             {
                 phrases[b, r] = Phrase(found[r]);
@@ -95,11 +97,10 @@ public sealed class VlaPolicy
         }
 
         // Only frames whose text names something are looked at (a window pass costs one image-tower run per window).
-        var named = Enumerable.Range(0, texts.Count).Where(b => present[b, 0].item<float>() > 0).Select(b => (long)b).ToArray();
         var features = zeros(texts.Count, Grounding.Roles * Grounding.FeaturesPerRole);
-        if (named.Length > 0)
+        if (named.Count > 0)
         {
-            var rows = tensor(named);
+            var rows = tensor(named.ToArray());
             var fill = tensor(Tabletop.TableColour.Select(c => c / 255f).ToArray());
             features.index_copy_(0, rows, Model.Ground(ImageBatch([.. named.Select(b => frames[(int)b])], Table.Size), phrases.index_select(0, rows), present.index_select(0, rows), fill));
         }
