@@ -1,6 +1,7 @@
 // The data side of BERT and RoBERTa pre-training and fine-tuning: the two vocabularies, BERT's sentence pairs for
 // next-sentence prediction with masks fixed once, RoBERTa's packed full-length windows masked anew every step, the
 // masked-LM loss computed at the chosen positions only, held-out scoring, and fine-tuning a classification head.
+using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
 using Lineage.Text.Tokenization;
@@ -108,35 +109,27 @@ internal static class EncoderPretraining
     /// <summary>Held-out masked-LM loss (nats per masked token) and, for BERT, next-sentence accuracy, on fixed examples.</summary>
     public static (double MlmLoss, double NspAccuracy) Evaluate(Bert model, IReadOnlyList<(long[] Input, long[] Labels, long[]? Segments)> examples, long pad, bool[]? nsp)
     {
-        bool was = model.training;
-        model.eval();
-        try
+        using var evalMode = EvalMode.Of(model);
+        using var noGrad = no_grad();
+        double loss = 0;
+        long tokens = 0, right = 0;
+        for (int start = 0; start < examples.Count; start += 64)
         {
-            using var noGrad = no_grad();
-            double loss = 0;
-            long tokens = 0, right = 0;
-            for (int start = 0; start < examples.Count; start += 64)
+            using var scope = NewDisposeScope();
+            var chunk = examples.Skip(start).Take(64).ToList();
+            var (ids, padding, segments, labels) = Stack(chunk, pad);
+            var hidden = model.Encode(ids, padding, segments);
+            var (logits, targets) = MaskedLogits(model, hidden, labels);
+            loss += nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.Sum).item<float>();
+            tokens += targets.shape[0];
+            if (nsp is not null)
             {
-                using var scope = NewDisposeScope();
-                var chunk = examples.Skip(start).Take(64).ToList();
-                var (ids, padding, segments, labels) = Stack(chunk, pad);
-                var hidden = model.Encode(ids, padding, segments);
-                var (logits, targets) = MaskedLogits(model, hidden, labels);
-                loss += nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.Sum).item<float>();
-                tokens += targets.shape[0];
-                if (nsp is not null)
-                {
-                    var predicted = model.NspLogits(hidden).argmax(-1).data<long>().ToArray();
-                    right += predicted.Where((p, i) => (p == 1) == nsp[start + i]).Count();
-                }
+                var predicted = model.NspLogits(hidden).argmax(-1).data<long>().ToArray();
+                right += predicted.Where((p, i) => (p == 1) == nsp[start + i]).Count();
             }
+        }
 
-            return (loss / Math.Max(1, tokens), nsp is null ? double.NaN : (double)right / examples.Count);
-        }
-        finally
-        {
-            model.train(was);
-        }
+        return (loss / Math.Max(1, tokens), nsp is null ? double.NaN : (double)right / examples.Count);
     }
 
     /// <summary>

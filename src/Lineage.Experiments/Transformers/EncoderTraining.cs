@@ -1,5 +1,6 @@
 // BERT and RoBERTa pre-training and fine-tuning as reusable functions: the tour's experiment and `lineage bert|roberta
 // pretrain|finetune` both call these, so the two run the same recipe. The data side lives in EncoderPretraining.
+using Lineage.Neural.Core;
 using Lineage.Data.Labelled;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
@@ -238,26 +239,18 @@ public static class EncoderTraining
         ArgumentNullException.ThrowIfNull(classifier);
         ArgumentNullException.ThrowIfNull(testIds);
         ArgumentNullException.ThrowIfNull(testY);
-        bool was = classifier.training;
-        classifier.eval();
-        try
+        using var evalMode = EvalMode.Of(classifier);
+        using var noGrad = no_grad();
+        int right = 0;
+        for (int start = 0; start < testIds.Count; start += 128)
         {
-            using var noGrad = no_grad();
-            int right = 0;
-            for (int start = 0; start < testIds.Count; start += 128)
-            {
-                using var scope = NewDisposeScope();
-                var (ids, padding) = EncoderPretraining.Pad([.. testIds.Skip(start).Take(128)], pad);
-                var predicted = classifier.Logits(ids, padding).argmax(-1).data<long>().ToArray();
-                right += predicted.Where((p, i) => p == testY[start + i]).Count();
-            }
+            using var scope = NewDisposeScope();
+            var (ids, padding) = EncoderPretraining.Pad([.. testIds.Skip(start).Take(128)], pad);
+            var predicted = classifier.Logits(ids, padding).argmax(-1).data<long>().ToArray();
+            right += predicted.Where((p, i) => p == testY[start + i]).Count();
+        }
 
-            return (double)right / Math.Max(1, testIds.Count);
-        }
-        finally
-        {
-            classifier.train(was);
-        }
+        return (double)right / Math.Max(1, testIds.Count);
     }
 
     private static Tensor BertStep(Bert model, EncoderPretrainingData data, long step)

@@ -1,6 +1,7 @@
 // T5's pre-training (Raffel et al. 2020, §3.1.4): windows of a token stream with about 15 % of their tokens dropped in
 // spans of mean length 3 (SpanCorruption), each span replaced by a sentinel in the input; the target lists every sentinel
 // followed by the span it stands for. `lineage t5 pretrain` trains with it; the multitask experiment trains on the tasks directly.
+using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
 using Lineage.Text.Tokenization;
@@ -99,28 +100,20 @@ public static class T5Pretraining
     {
         ArgumentNullException.ThrowIfNull(t5);
         ArgumentNullException.ThrowIfNull(examples);
-        bool was = t5.training;
-        t5.eval();
-        try
+        using var evalMode = EvalMode.Of(t5);
+        using var noGrad = no_grad();
+        double nats = 0;
+        long tokens = 0;
+        foreach (var chunk in examples.Chunk(32))
         {
-            using var noGrad = no_grad();
-            double nats = 0;
-            long tokens = 0;
-            foreach (var chunk in examples.Chunk(32))
-            {
-                using var scope = NewDisposeScope();
-                var (x, mask, y) = Stack(chunk);
-                long n = chunk.Sum(e => e.Target.Length);
-                nats += t5.Loss(x, mask, y, SentencePiece.PadId).item<float>() * n;
-                tokens += n;
-            }
+            using var scope = NewDisposeScope();
+            var (x, mask, y) = Stack(chunk);
+            long n = chunk.Sum(e => e.Target.Length);
+            nats += t5.Loss(x, mask, y, SentencePiece.PadId).item<float>() * n;
+            tokens += n;
+        }
 
-            return nats / Math.Max(1, tokens);
-        }
-        finally
-        {
-            t5.train(was);
-        }
+        return nats / Math.Max(1, tokens);
     }
 
     /// <summary>A batch of text-to-text examples: inputs padded with &lt;pad&gt; (B, S) and their mask (true on real tokens); targets padded with −1 (B, T), which the loss skips.</summary>

@@ -3,6 +3,7 @@
 // back d bytes predicts the value's two digits after the query, one that cannot is left guessing (1 in 100 for both).
 // Every training window carries a needle pair at a random distance, so every model is taught the task on the
 // same batches; held-out windows test fixed distances.
+using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Sequence;
 using TorchSharp;
@@ -79,8 +80,7 @@ public static class NeedleTask
         int queryAt = length - NeedleLength - 1;
         int start = queryAt - distance;
         if (start < 0) throw new ArgumentException($"Distance {distance} does not fit in a window of {length}.", nameof(distance));
-        bool wasTraining = model.training;
-        model.eval();
+        using var evalMode = EvalMode.Of(model);
         using var noGrad = no_grad();
         int correct = 0;
         var window = new byte[length];
@@ -96,7 +96,6 @@ public static class NeedleTask
             if (first && second) correct++;
         }
 
-        if (wasTraining) model.train();
         return (double)correct / trials;
     }
 
@@ -110,8 +109,7 @@ public static class NeedleTask
         ArgumentNullException.ThrowIfNull(model);
         var rng = new Random(StableSeed.Of(seed, distance, 1));
         int queryAt = length - NeedleLength - 1, start = queryAt - distance;
-        bool wasTraining = model.training;
-        model.eval();
+        using var evalMode = EvalMode.Of(model);
         int reached = 0;
         var window = new byte[length];
         for (int i = 0; i < trials; i++)
@@ -125,7 +123,6 @@ public static class NeedleTask
             if (x.grad!.select(1, start + 4).abs().max().item<float>() > 0) reached++;             // the needle's first value digit
         }
 
-        if (wasTraining) model.train();
         return (double)reached / trials;
     }
 

@@ -1,6 +1,7 @@
 // What every byte-level language model shares: the loss in bits per byte, batches of random windows drawn
 // deterministically from the step number (so a resumed run sees the same batches), held-out evaluation and
 // sampling with a temperature.
+using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -93,8 +94,7 @@ public static class ByteLm
         ArgumentOutOfRangeException.ThrowIfGreaterThan(scored, length, nameof(scored));
         int windows = Math.Min(maxWindows, (data.Length - 1) / length);
         if (windows < 1) throw new ArgumentException($"Held-out data has {data.Length} bytes, fewer than one window of {length + 1}.", nameof(data));
-        bool wasTraining = model.training;
-        model.eval();
+        using var evalMode = EvalMode.Of(model);
         using var noGrad = torch.no_grad();
         double nats = 0;
         long count = 0;
@@ -119,7 +119,6 @@ public static class ByteLm
             nats += nn.functional.cross_entropy(tail, target, reduction: nn.Reduction.Sum).item<float>();
             count += (long)n * scored;
         }
-        if (wasTraining) model.train();
         return nats / count / Math.Log(2);
     }
 
@@ -136,8 +135,7 @@ public static class ByteLm
         ArgumentOutOfRangeException.ThrowIfNegative(length, nameof(length));
         if (!(temperature >= 0) || !double.IsFinite(temperature)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "must be ≥ 0");
         ArgumentOutOfRangeException.ThrowIfLessThan(context, 1, nameof(context));
-        bool wasTraining = model.training;
-        model.eval();
+        using var evalMode = EvalMode.Of(model);
         using var noGrad = torch.no_grad();
         using var generator = new torch.Generator((ulong)seed);
         var text = new List<byte>(prompt.ToArray());
@@ -171,7 +169,6 @@ public static class ByteLm
         finally
         {
             outer.Dispose();
-            if (wasTraining) model.train();
         }
         return text.Skip(prompt.Length).ToArray();
     }

@@ -1,3 +1,4 @@
+using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -57,38 +58,30 @@ public static class TokenLm
         int length = gpt.Config.ContextLength;
         int windows = Math.Min(maxWindows, (data.Length - 1) / length);
         if (windows < 1) throw new ArgumentException($"The text has {data.Length} tokens, fewer than one window of {length + 1}.", nameof(data));
-        bool was = gpt.training;
-        gpt.eval();
-        try
+        using var evalMode = EvalMode.Of(gpt);
+        using var noGrad = no_grad();
+        double nats = 0;
+        long count = 0;
+        for (int first = 0; first < windows; first += batch)
         {
-            using var noGrad = no_grad();
-            double nats = 0;
-            long count = 0;
-            for (int first = 0; first < windows; first += batch)
+            using var scope = NewDisposeScope();
+            int n = Math.Min(batch, windows - first);
+            var x = new long[n * length];
+            var y = new long[n * length];
+            for (int b = 0; b < n; b++)
             {
-                using var scope = NewDisposeScope();
-                int n = Math.Min(batch, windows - first);
-                var x = new long[n * length];
-                var y = new long[n * length];
-                for (int b = 0; b < n; b++)
+                for (int t = 0; t < length; t++)
                 {
-                    for (int t = 0; t < length; t++)
-                    {
-                        x[b * length + t] = data[(first + b) * length + t];
-                        y[b * length + t] = data[(first + b) * length + t + 1];
-                    }
+                    x[b * length + t] = data[(first + b) * length + t];
+                    y[b * length + t] = data[(first + b) * length + t + 1];
                 }
-
-                var logits = gpt.forward(tensor(x, [n, length]));
-                nats += nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), tensor(y), reduction: nn.Reduction.Sum).item<float>();
-                count += (long)n * length;
             }
 
-            return Math.Exp(nats / count);
+            var logits = gpt.forward(tensor(x, [n, length]));
+            nats += nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), tensor(y), reduction: nn.Reduction.Sum).item<float>();
+            count += (long)n * length;
         }
-        finally
-        {
-            gpt.train(was);
-        }
+
+        return Math.Exp(nats / count);
     }
 }
