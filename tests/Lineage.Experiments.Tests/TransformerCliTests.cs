@@ -81,7 +81,7 @@ public class TransformerCliTests
     }
 
     [Fact]
-    public void T5Pretrain_SpanCorruption_Resumes_ThenFinetuneOnTheThreeTasks()
+    public void T5Pretrain_SpanCorruption_Resumes_ThenFinetuneOnTheFourTasks_OrFromScratchWithSpanCorruption()
     {
         if (global::Lineage.Text.Tokenization.SentencePiece.FindTrainer() is null) return;   // run-tests' bootstrap installs spm_train
         using var dir = new TempFolder();
@@ -101,12 +101,29 @@ public class TransformerCliTests
         Assert.True(code == 0, output);
         Assert.Contains("10 steps", output, StringComparison.Ordinal);
 
-        if (!new[] { DataCatalog.CmuDict, DataCatalog.Brown, DataCatalog.SpamAssassin }.All(TestPaths.Has)) return;   // run-tests fetches them first
+        if (!new[] { DataCatalog.CmuDict, DataCatalog.Brown, DataCatalog.SpamAssassin, DataCatalog.LibreOfficeHelpEnglish, DataCatalog.LibreOfficeHelpGerman }.All(TestPaths.Has))
+            return;   // run-tests fetches them first
         (code, output) = Lineage("t5", "finetune", "--model", model, "--steps", "4", "--batch", "4", "--count", "4", "-q");
         Assert.True(code == 0, output);
         Assert.Contains("classify:", output, StringComparison.Ordinal);
+        Assert.Contains("translate English to", output, StringComparison.Ordinal);   // the table wraps at 80 columns
+        Assert.Contains("chrF", output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(model, "multitask", "spiece.model")));
         T5Pretrained.Load(Path.Combine(model, "multitask")).Dispose();
+
+        // From scratch, as the tour does: a vocabulary with sentinels, span corruption on the tasks' text, then the tasks.
+        var scratch = Path.Combine(dir.Path, "scratch");
+        (code, output) = Lineage(["t5", "finetune", "--scratch", "--out-model", scratch, "--pretrain-steps", "3", "--steps", "4", "--batch", "4", "--count", "4", "-q",
+            "--vocab", "600", "--layers", "1", "--heads", "2", "--dim", "16", "--hidden", "32"]);
+        Assert.True(code == 0, output);
+        Assert.Contains("7 steps", output, StringComparison.Ordinal);
+        using var t5 = T5Pretrained.Load(scratch);
+        Assert.Equal(600, t5.Config.VocabSize);
+
+        // A vocabulary too small for the tasks' characters (German and e-mail text) is a clear error, not spm_train's crash.
+        (code, output) = Lineage(["t5", "finetune", "--scratch", "--out-model", Path.Combine(dir.Path, "small"), "--steps", "2", "--vocab", "300", "-q"]);
+        Assert.Equal(2, code);
+        Assert.Contains("too small for this text", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -42,18 +42,23 @@ public class TransformersTests
     }
 
     [Fact]
-    public void T5Multitask_Quick_TrainsOneModelOnThreeRealTasks_AndScoresEach()
+    public void T5Multitask_Quick_SpanCorruptionThenFourRealTasks_ScoresEach()
     {
-        if (!TestPaths.Has(DataCatalog.Brown) || !TestPaths.Has(DataCatalog.CmuDict) || !TestPaths.Has(DataCatalog.SpamAssassin)) return;
+        if (!new[] { DataCatalog.Brown, DataCatalog.CmuDict, DataCatalog.SpamAssassin, DataCatalog.LibreOfficeHelpEnglish, DataCatalog.LibreOfficeHelpGerman }.All(TestPaths.Has)) return;
         using var dir = new TempFolder();
         var experiment = new T5MultitaskExperiment();
         var r = experiment.Run(Quick(experiment, dir));
 
-        Assert.Equal(60, r.Metrics["steps"]);
+        Assert.Equal(80, r.Metrics["steps"]);   // 20 of span corruption, 60 of the tasks
         Assert.InRange(r.Metrics["pronounce_phoneme_error_rate"], 0, 10);
         Assert.InRange(r.Metrics["tag_token_accuracy"], 0, 1);
         Assert.InRange(r.Metrics["classify_accuracy"], 0, 1);
-        Assert.Equal(["pronounce:", "tag:", "classify:"], r.Tables[0].Rows.Select(row => row[0]));
+        Assert.InRange(r.Metrics["translate_chrf"], 0, 100);
+        Assert.InRange(r.Metrics["translate_copy_chrf"], 10, 40);      // many technical words are shared
+        Assert.True(r.Metrics["translate_memory_chrf"] > r.Metrics["translate_copy_chrf"]);
+        Assert.True(r.Metrics["span_loss_after_pretraining"] < Math.Log(r.Metrics["vocabulary"]), "20 steps of span corruption lower the loss below uniform");
+        Assert.InRange(r.Metrics["span_unigram_loss"], 2, Math.Log(r.Metrics["vocabulary"]));
+        Assert.Equal(["pronounce:", "tag:", "classify:", "translate English to German:"], r.Tables[0].Rows.Select(row => row[0]));
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "vocabulary", "spiece.model")));
         using var t5 = Lineage.Neural.Transformers.T5Pretrained.Load(Path.Combine(dir.Path, experiment.Info.Id, "model"));
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "model", "spiece.model")));

@@ -40,7 +40,7 @@ internal static class EncoderDecoderCommands
         }));
 
         var count = new Option<int>("--count", "-n") { Description = "Held-out examples per task.", DefaultValueFactory = _ => 200 };
-        var eval = new Command("eval", "Held-out accuracy of a T5 folder on the tour's three tasks (pronounce, tag, classify).") { model, count };
+        var eval = new Command("eval", "Held-out scores of a T5 folder on the tour's four tasks (pronounce, tag, classify, translate).") { model, count };
         eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
@@ -52,7 +52,7 @@ internal static class EncoderDecoderCommands
             AnsiConsole.Write(table);
             return 0;
         }), CancellationToken.None));
-        return new Command("t5", "T5 (encoder-decoder, text to text): pretrain (span corruption), finetune (the tour's three tasks), generate, eval.")
+        return new Command("t5", "T5 (encoder-decoder, text to text): pretrain (span corruption), finetune (the tour's four tasks), generate, eval.")
         {
             TransformerTrainingCommands.T5Pretrain(), TransformerTrainingCommands.T5Finetune(), generate, eval,
         };

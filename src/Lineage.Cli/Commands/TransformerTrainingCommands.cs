@@ -228,17 +228,18 @@ internal static class TransformerTrainingCommands
         var d = T5MultitaskSettings.Default(0);
         var model = new Option<string?>("--model", "-m") { Description = "The pre-trained T5 folder to start from (default: <out>/t5; ignored with --scratch)." };
         var output = new Option<string?>("--out-model") { Description = "Where the fine-tuned folder goes (default: <model>/multitask)." };
-        var scratch = new Option<bool>("--scratch") { Description = "Start from random weights with a vocabulary trained on the tasks' text, as the tour does." };
-        var steps = new Option<int>("--steps") { Description = "Training steps in all (a resumed run continues up to this).", DefaultValueFactory = _ => d.Steps };
+        var scratch = new Option<bool>("--scratch") { Description = "Start from random weights with a vocabulary trained on the tasks' text and span corruption on their text first, as the tour does." };
+        var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "With --scratch: span-corruption steps on the tasks' text before the task steps (0: none).", DefaultValueFactory = _ => d.PretrainSteps };
+        var steps = new Option<int>("--steps") { Description = "Task steps (a resumed run continues up to this).", DefaultValueFactory = _ => d.Steps };
         var rate = new Option<double>("--lr") { Description = "Adam's peak learning rate (warm-up over 10 % of the steps, at most 100, then a cosine decay).", DefaultValueFactory = _ => d.LearningRate };
         var batch = new Option<int>("--batch") { Description = "Examples per step (one task per step).", DefaultValueFactory = _ => d.Batch };
         var resume = new Option<bool>("--resume") { Description = "Continue from the output folder's checkpoint if there is one." };
         var vocab = new Option<int>("--vocab") { Description = "SentencePiece pieces (with --scratch).", DefaultValueFactory = _ => d.Vocabulary };
         var (layers, heads, dim, hidden) = T5SizeOptions(d.Model);
         var count = new Option<int>("--count", "-n") { Description = "Held-out examples scored per task at the end.", DefaultValueFactory = _ => 200 };
-        var finetune = new Command("finetune", "Train a T5 on the tour's three text-to-text tasks (pronounce, tag, classify) mixed in turns; reports each task's held-out score.")
+        var finetune = new Command("finetune", "Train a T5 on the tour's four text-to-text tasks (pronounce, tag, classify, translate) mixed in turns; reports each task's held-out score.")
         {
-            model, output, scratch, steps, rate, batch, resume, vocab, layers, heads, dim, hidden, count,
+            model, output, scratch, pretrainSteps, steps, rate, batch, resume, vocab, layers, heads, dim, hidden, count,
         };
         finetune.SetAction((parse, cancellation) => Task.Run(() =>
         {
@@ -248,21 +249,23 @@ internal static class TransformerTrainingCommands
             {
                 TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
                 int seed = parse.GetValue(GlobalOptions.Seed), steps_ = parse.GetValue(steps);
-                var settings = d with { Seed = seed, Steps = steps_, LearningRate = parse.GetValue(rate), Batch = parse.GetValue(batch), Evaluated = parse.GetValue(count) };
                 bool fromScratch = parse.GetValue(scratch);
+                int pretraining = fromScratch ? parse.GetValue(pretrainSteps) : 0;   // a pre-trained folder has had its span corruption
+                if (pretraining < 0) throw new ArgumentException($"--pretrain-steps {pretraining}: must be 0 or more.");
+                var settings = d with { Seed = seed, Steps = steps_, LearningRate = parse.GetValue(rate), Batch = parse.GetValue(batch), Evaluated = parse.GetValue(count), PretrainSteps = pretraining };
                 T5? pretrained = null;
                 SentencePiece? spm = null;
                 if (!fromScratch) (pretrained, spm) = EncoderDecoderCommands.LoadT5(folder, "lineage t5 pretrain");
                 try
                 {
-                    var tasks = GptCommand.Status("reading CMUdict, Brown and SpamAssassin", () => T5MultitaskExperiment.LoadTasks(spec => Require(parse, spec, cancellation)));
+                    var tasks = GptCommand.Status("reading CMUdict, Brown, SpamAssassin and the LibreOffice help", () => T5MultitaskExperiment.LoadTasks(spec => Require(parse, spec, cancellation)));
                     Directory.CreateDirectory(target);
                     if (fromScratch)
                     {
                         bool resuming = parse.GetValue(resume) && File.Exists(Path.Combine(target, CheckpointName));
                         spm = resuming && File.Exists(Path.Combine(target, SentencePiece.FileName))
                             ? SentencePiece.Load(target)
-                            : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => T5MultitaskExperiment.TrainVocabulary(tasks, target, parse.GetValue(vocab), seed, cancellation));
+                            : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => T5MultitaskExperiment.TrainVocabulary(tasks, target, parse.GetValue(vocab), seed, cancellation, settings.Sentinels));
                         Seeding.Seed(seed);
                     }
                     else
@@ -272,11 +275,10 @@ internal static class TransformerTrainingCommands
 
                     using var t5 = pretrained ?? new T5(Size(parse, d.Model, layers, heads, dim, hidden) with { VocabSize = spm!.VocabSize });
                     pretrained = null;   // owned by t5 now
-                    var options = new StepTrainingOptions(steps_, settings.LearningRate, GradClip: 1.0, CheckpointPath: Path.Combine(target, CheckpointName),
-                        CheckpointEvery: 50, Resume: parse.GetValue(resume), WarmupSteps: Math.Min(100, steps_ / 10), CosineDecay: true);
+                    var options = T5MultitaskExperiment.Options(settings, Path.Combine(target, CheckpointName), parse.GetValue(resume)) with { CheckpointEvery = 50 };
                     AnsiConsole.MarkupLine("T5: {0:N0} parameters, {1:N0} pieces, {2}; training pairs {3}; folder {4}", t5.parameters().Sum(p => p.numel()), spm!.VocabSize,
                         fromScratch ? "from scratch" : $"from {Markup.Escape(folder)}", string.Join(", ", tasks.Select(t => $"{t.Name} {t.Train.Count:N0}")), Markup.Escape(target));
-                    var history = Train(parse, steps_, progress => T5MultitaskExperiment.Train(t5, spm, tasks, settings, options, progress, JsonSerializer.Serialize(t5.Config), cancellation));
+                    var history = Train(parse, options.Steps, progress => T5MultitaskExperiment.Train(t5, spm, tasks, settings, options, progress, JsonSerializer.Serialize(t5.Config), cancellation));
                     T5Pretrained.Save(target, t5);
                     AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; wrote {2}", history.Losses.Count, history.TrainSeconds, Markup.Escape(Path.Combine(target, "model.safetensors")));
                     AnsiConsole.Write(TaskTable(t5, spm, tasks, settings.Evaluated, seed, cancellation));
@@ -301,7 +303,7 @@ internal static class TransformerTrainingCommands
         {
             cancellation.ThrowIfCancellationRequested();
             var test = T5MultitaskExperiment.Sample(task.Test, count, settings.Seed);
-            var score = T5MultitaskExperiment.Score(task.Name, test, T5MultitaskExperiment.Generate(t5, spm, test, settings), T5MultitaskExperiment.CommonTarget(task));
+            var score = T5MultitaskExperiment.Score(task.Name, test, T5MultitaskExperiment.Generate(t5, spm, test, settings), T5MultitaskExperiment.CommonTarget(task), task.Train);
             table.AddRow(Markup.Escape(task.Prefix), test.Count.ToString(CultureInfo.InvariantCulture), Markup.Escape(score.Headline), Markup.Escape(score.Baseline));
         }
 

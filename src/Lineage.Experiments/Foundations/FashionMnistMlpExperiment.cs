@@ -44,7 +44,7 @@ public sealed class FashionMnistMlpExperiment : IExperiment
         Title: "An MLP learns Fashion-MNIST in under a minute",
         Summary: "784 → 256 → 10 perceptron, AdamW, cross-entropy, on the 60,000 training images; test accuracy on the 10,000 test images.",
         Paper: Papers.Rumelhart1986,
-        Budget: TimeSpan.FromMinutes(0.75),
+        Budget: TimeSpan.FromSeconds(20),
         QuickBudget: TimeSpan.FromMinutes(1));
 
     /// <inheritdoc />

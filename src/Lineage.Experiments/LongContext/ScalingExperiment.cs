@@ -26,7 +26,7 @@ public sealed class ScalingExperiment : IExperiment
                  "n = 1,024 … 65,536, sizes skipped when they would not fit in memory or would exceed a time cap, and the fitted exponent of time ∝ nᵖ; " +
                  "dense attention both written out and through the FlashAttention kernel (same function, O(n) memory).",
         Paper: Papers.Beltagy2020,
-        Budget: TimeSpan.FromSeconds(60),
+        Budget: TimeSpan.FromSeconds(45),
         QuickBudget: TimeSpan.FromSeconds(3));
 
     /// <inheritdoc />

@@ -53,7 +53,7 @@ public sealed class GptByteLmExperiment : IExperiment
         Summary: "A 4-layer causal transformer trained on the same Brown batches as the sequence chapter's ByteNet and LSTM: held-out bits per byte, " +
                  "a sample, and generation with the KV cache against re-reading the whole sequence for every new byte.",
         Paper: Papers.Radford2019,
-        Budget: TimeSpan.FromMinutes(0.75),
+        Budget: TimeSpan.FromMinutes(0.6),
         QuickBudget: TimeSpan.FromSeconds(15));
 
     /// <inheritdoc />

@@ -95,6 +95,28 @@ public static class T5Pretraining
         return [.. Enumerable.Range(0, HeldOutWindows).Select(_ => Example(heldOut, length, sentinels, rng))];
     }
 
+    /// <summary>
+    /// The baseline a span-corruption loss is compared with: the cross-entropy (nats per target token) of <paramref name="heldOut"/>'s
+    /// targets under a unigram model of the targets (sentinels and &lt;/s&gt; included) of 2,000 training windows drawn from
+    /// <paramref name="train"/>, add-one smoothed over the vocabulary: a model that ignores the input and the spans' context.
+    /// </summary>
+    public static double UnigramLoss(int[] train, IReadOnlyList<(long[] Input, long[] Target)> heldOut, int length, IReadOnlyList<long> sentinels, int seed, int vocabSize)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(heldOut);
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 1);
+        var counts = new long[vocabSize];
+        long total = 0;
+        var rng = new Random(seed + 2);
+        for (int i = 0; i < 2000; i++)
+            foreach (var id in Example(train, length, sentinels, rng).Target) { counts[id]++; total++; }
+        double nats = 0;
+        long tokens = 0;
+        foreach (var (_, target) in heldOut)
+            foreach (var id in target) { nats -= Math.Log((counts[id] + 1.0) / (total + vocabSize)); tokens++; }
+        return nats / Math.Max(1, tokens);
+    }
+
     /// <summary>Mean cross-entropy (nats) per target token of <paramref name="examples"/>, teacher-forced.</summary>
     public static double Evaluate(T5 t5, IReadOnlyList<(long[] Input, long[] Target)> examples)
     {

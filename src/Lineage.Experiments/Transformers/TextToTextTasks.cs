@@ -1,6 +1,7 @@
 // The real tasks T5's text-to-text experiment mixes, each an (input, target) pair of strings whose input starts with
 // the task's prefix, with a fixed train / held-out split that depends only on each item's id.
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Lineage.Data.Corpora;
 using Lineage.Data.Labelled;
@@ -66,6 +67,22 @@ public static partial class TextToTextTasks
             [.. train.Documents.Select(Pair)], [.. test.Documents.Select(Pair)]);
     }
 
+    /// <summary>
+    /// <c>translate English to German: Insert Point</c> → <c>Klebepunkt einfügen</c>: LibreOffice help headings and
+    /// paragraphs of 1–<paramref name="maxWords"/> English words (at most 60 characters; German at most 80), held out by
+    /// the English text, so no held-out phrase was seen in training, even in another page.
+    /// </summary>
+    public static TextTask Translate(IReadOnlyList<ParallelParagraph> help, int maxWords = 8)
+    {
+        ArgumentNullException.ThrowIfNull(help);
+        var pairs = help.Where(p => p.Source.Length <= 60 && p.Target.Length <= 80 && TextScores.Tokens(p.Source).Length <= maxWords)
+            .Select(p => (Id: p.Source, Pair: new TextPair("translate", TranslatePrefix + " " + p.Source, p.Target)));
+        return Split("translate", TranslatePrefix, $"LibreOffice help EN→DE (paragraphs of 1–{maxWords} words; held out by English text)", pairs);
+    }
+
+    /// <summary>The translation task's prefix, T5's own.</summary>
+    public const string TranslatePrefix = "translate English to German:";
+
     /// <summary>"cat" → "c a t": lower case, one letter per token.</summary>
     public static string Spell(string word) => string.Join(' ', (word ?? throw new ArgumentNullException(nameof(word))).ToLowerInvariant().ToCharArray());
 
@@ -124,6 +141,54 @@ public static class TextScores
         int correct = 0;
         for (int i = 0; i < reference.Count && i < predicted.Count; i++) if (predicted[i] == reference[i]) correct++;
         return (correct, Math.Max(reference.Count, predicted.Count));
+    }
+
+    /// <summary>
+    /// chrF (Popović 2015) at corpus level, as sacreBLEU 2 computes it: character n-grams of orders 1–<paramref name="order"/>
+    /// with spaces removed; matches (clipped counts), hypothesis and reference n-grams summed over the corpus; an F-β per
+    /// order (β = 2: recall weighs twice as much as precision), averaged over the orders that occur on both sides. 0–100.
+    /// </summary>
+    /// <exception cref="ArgumentException">The two lists differ in length.</exception>
+    public static double ChrF(IReadOnlyList<string> hypotheses, IReadOnlyList<string> references, int order = 6, double beta = 2)
+    {
+        ArgumentNullException.ThrowIfNull(hypotheses);
+        ArgumentNullException.ThrowIfNull(references);
+        if (hypotheses.Count != references.Count)
+            throw new ArgumentException($"{hypotheses.Count} hypotheses for {references.Count} references", nameof(hypotheses));
+        var hyp = new long[order];
+        var refs = new long[order];
+        var match = new long[order];
+        for (int s = 0; s < hypotheses.Count; s++)
+        {
+            string h = hypotheses[s].Replace(" ", "", StringComparison.Ordinal), r = references[s].Replace(" ", "", StringComparison.Ordinal);
+            for (int n = 1; n <= order; n++)
+            {
+                var hc = CharGrams(h, n);
+                var rc = CharGrams(r, n);
+                hyp[n - 1] += Math.Max(0, h.Length - n + 1);
+                refs[n - 1] += Math.Max(0, r.Length - n + 1);
+                foreach (var (gram, count) in hc) if (rc.TryGetValue(gram, out var other)) match[n - 1] += Math.Min(count, other);
+            }
+        }
+
+        double sum = 0, factor = beta * beta;
+        int effective = 0;
+        for (int n = 0; n < order; n++)
+        {
+            if (hyp[n] == 0 || refs[n] == 0) continue;
+            effective++;
+            double precision = (double)match[n] / hyp[n], recall = (double)match[n] / refs[n];
+            if (precision + recall > 0) sum += (1 + factor) * precision * recall / (factor * precision + recall);
+        }
+
+        return effective == 0 ? 0 : 100 * sum / effective;
+    }
+
+    private static Dictionary<string, int> CharGrams(string text, int n)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i + n <= text.Length; i++) CollectionsMarshal.GetValueRefOrAddDefault(counts, text.Substring(i, n), out _)++;
+        return counts;
     }
 
     /// <summary>Splits on spaces.</summary>

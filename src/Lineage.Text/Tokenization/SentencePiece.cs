@@ -116,7 +116,7 @@ public sealed class SentencePiece
     /// <param name="seed">The trainer's random seed (it samples sentences), so a model is reproducible.</param>
     /// <param name="cancellation">Stops the trainer.</param>
     /// <exception cref="InvalidOperationException"><c>spm_train</c> is not installed, or it failed (its last output lines are in the message).</exception>
-    /// <exception cref="ArgumentException">No text.</exception>
+    /// <exception cref="ArgumentException">No text, or a vocabulary smaller than the text's characters and the special pieces (the message gives both counts).</exception>
     public static SentencePiece Train(IEnumerable<string> lines, string folder, int vocabSize, int sentinels = 0, int seed = 1, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(lines);
@@ -192,6 +192,9 @@ public sealed class SentencePiece
         if (process.ExitCode != 0)
         {
             var tail = string.Join('\n', (stderr.Result + stdout.Result).Split('\n').TakeLast(5));
+            var small = System.Text.RegularExpressions.Regex.Match(tail, @"Vocabulary size is smaller than required_chars\. (\d+) vs (\d+)");
+            if (small.Success)
+                throw new ArgumentException($"A vocabulary of {small.Groups[1].Value} pieces is too small for this text: its characters and the special pieces alone need {small.Groups[2].Value}.");
             throw new InvalidOperationException($"spm_train failed with exit code {process.ExitCode}: {tail}");
         }
     }

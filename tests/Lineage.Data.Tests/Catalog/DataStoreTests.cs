@@ -112,6 +112,15 @@ public sealed class DataStoreTests : IDisposable
     }
 
     [Fact]
+    public void Fetch_CountIsMinimum_AcceptsMorePages_RefusesFewer()
+    {
+        var (store, _) = Store();
+        Assert.Equal(3, store.Fetch(Spec(expected: 2) with { CountIsMinimum = true }).Manifest.Files.Count);
+        var e = Assert.Throws<InvalidDataException>(() => store.Fetch(Spec(expected: 4) with { Id = "tiny2", CountIsMinimum = true }));
+        Assert.Contains("3 of the expected at least 4", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Fetch_ArtifactWithAnotherChecksum_Throws()
     {
         var (store, _) = Store();

@@ -55,6 +55,9 @@ public sealed class SentencePieceTests : IDisposable
     {
         if (SentencePiece.FindTrainer() is null) Assert.Fail("spm_train is not installed");
         Assert.Throws<ArgumentException>(() => SentencePiece.Train(["", "  "], _dir, vocabSize: 100));
+        var manyCharacters = Enumerable.Range(0, 400).Select(i => new string((char)(0x4E00 + i), 3) + " " + new string((char)(0x4E00 + i), 2));
+        var small = Assert.Throws<ArgumentException>(() => SentencePiece.Train(manyCharacters, _dir, vocabSize: 50));
+        Assert.Contains("too small for this text", small.Message, StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(_dir, SentencePiece.FileName), "not a protobuf at all");
         var e = Assert.Throws<InvalidDataException>(() => SentencePiece.Load(_dir));
         Assert.Contains("spiece.model", e.Message, StringComparison.Ordinal);
