@@ -21,7 +21,7 @@ public sealed class BagOfWordsExperiment : IExperiment
         Title: "Bag-of-words loses word order; bigrams bring some back",
         Summary: "Count vectors over the SpamAssassin vocabulary: the two sentences collide with unigrams and separate with bigrams; vocabulary growth from unigrams to trigrams.",
         Paper: Papers.Harris1954,
-        Budget: TimeSpan.FromMinutes(0.25),
+        Budget: TimeSpan.FromSeconds(10),
         QuickBudget: TimeSpan.FromSeconds(15));
 
     /// <inheritdoc />

@@ -21,7 +21,7 @@ public sealed class OneHotExperiment : IExperiment
         Title: "One-hot vectors are as long as the vocabulary and know no similarity",
         Summary: "The vocabulary of the SpamAssassin training e-mails; each word a vector with a single 1. Length, memory dense vs sparse, and cosines between words.",
         Paper: Papers.Harris1954,
-        Budget: TimeSpan.FromSeconds(10),
+        Budget: TimeSpan.FromSeconds(5),
         QuickBudget: TimeSpan.FromSeconds(15));
 
     /// <inheritdoc />

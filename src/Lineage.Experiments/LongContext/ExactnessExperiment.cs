@@ -27,7 +27,7 @@ public sealed class ExactnessExperiment : IExperiment
                  "masked attention, Reformer's sorted chunks against dense attention over the same buckets, Hyena's FFT against direct convolution, " +
                  "Mamba's chunked scan and step-by-step generation against the sequential scan; Linformer's relative error against full attention for k = 8 … 512.",
         Paper: Papers.Kitaev2020,
-        Budget: TimeSpan.FromSeconds(10),
+        Budget: TimeSpan.FromSeconds(5),
         QuickBudget: TimeSpan.FromSeconds(2));
 
     /// <inheritdoc />

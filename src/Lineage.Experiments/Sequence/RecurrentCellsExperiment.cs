@@ -25,7 +25,7 @@ public sealed class RecurrentCellsExperiment : IExperiment
                  "as libtorch's nn.RNN / nn.LSTM / nn.GRU: outputs and gradients agree, parameter counts are in the ratio 1 : 4 : 3, " +
                  "and the fused kernels' speed-up is measured.",
         Paper: Papers.Hochreiter1997,
-        Budget: TimeSpan.FromMinutes(0.25),
+        Budget: TimeSpan.FromSeconds(5),
         QuickBudget: TimeSpan.FromMinutes(0.05));  // < 1 s measured
 
     /// <inheritdoc />

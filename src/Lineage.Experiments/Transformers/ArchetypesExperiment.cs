@@ -23,7 +23,7 @@ public sealed class ArchetypesExperiment : IExperiment
         Summary: "What each archetype attends to, its mask, its objective and its tasks; the masks checked by changing later tokens, " +
                  "earlier tokens and padding and measuring how much the output at one position moves.",
         Paper: Papers.Vaswani2017,
-        Budget: TimeSpan.FromSeconds(10),
+        Budget: TimeSpan.FromSeconds(5),
         QuickBudget: TimeSpan.FromSeconds(5));
 
     /// <inheritdoc />

@@ -44,7 +44,7 @@ public sealed class SwinExperiment : IExperiment
         Title: "Swin learns Fashion-MNIST in shifted windows",
         Summary: "Swin (window 7, shifted windows, relative position bias, patch merging into two stages) trained on Fashion-MNIST; test accuracy.",
         Paper: Papers.Liu2021,
-        Budget: TimeSpan.FromMinutes(2.8),
+        Budget: TimeSpan.FromMinutes(3.05),
         QuickBudget: TimeSpan.FromSeconds(6));
 
     /// <inheritdoc />
