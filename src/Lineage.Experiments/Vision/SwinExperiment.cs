@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Lineage.Experiments.Report;
 using Lineage.Experiments.Results;
+using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
 using Lineage.Neural.Vision;
@@ -182,14 +183,17 @@ public sealed class ComplexityExperiment : IExperiment
     {
         model.eval();
         using var noGrad = no_grad();
-        using (var warm = NewDisposeScope()) model.forward(x);
         var times = new List<double>();
-        for (int i = 0; i < 3; i++)
+        using (PeakMemory.Retained())                          // timed passes reuse their memory (no page faults)
         {
-            using var scope = NewDisposeScope();
-            var clock = Stopwatch.StartNew();
-            model.forward(x);
-            times.Add(clock.Elapsed.TotalSeconds);
+            using (var warm = NewDisposeScope()) model.forward(x);
+            for (int i = 0; i < 3; i++)
+            {
+                using var scope = NewDisposeScope();
+                var clock = Stopwatch.StartNew();
+                model.forward(x);
+                times.Add(clock.Elapsed.TotalSeconds);
+            }
         }
 
         GC.Collect();
@@ -207,69 +211,5 @@ public sealed class ComplexityExperiment : IExperiment
         int n = x.Count;
         if (n < 2) return double.NaN;
         return (Math.Log(Math.Max(y[n - 1], 1e-12)) - Math.Log(Math.Max(y[n - 2], 1e-12))) / (Math.Log(x[n - 1]) - Math.Log(x[n - 2]));
-    }
-}
-
-/// <summary>
-/// Peak resident memory an action adds (Linux). glibc keeps freed memory for reuse, which would hide new allocations
-/// from the resident-set size, so before the action every free page is returned to the system (<c>malloc_trim(0)</c>)
-/// and allocations of 64 KiB and more are served by fresh mappings (<c>mallopt(M_MMAP_THRESHOLD)</c>); the high-water mark
-/// (VmHWM) is then reset through <c>/proc/self/clear_refs</c> and read after the action. Afterwards the threshold is set to
-/// glibc's dynamic maximum (32 MiB), so later work reuses memory as before.
-/// </summary>
-public static class PeakMemory
-{
-    private const int MmapThreshold = -3;
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")]
-    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
-    private static extern int Mallopt(int parameter, int value);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
-    [System.Runtime.InteropServices.DefaultDllImportSearchPaths(System.Runtime.InteropServices.DllImportSearchPath.SafeDirectories)]
-    private static extern int MallocTrim(nuint pad);
-
-    /// <summary>Bytes by which the resident-set high-water mark exceeded the resident set before <paramref name="action"/>; 0 where this is not Linux with glibc.</summary>
-    public static double Measure(Action action)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        bool supported = OperatingSystem.IsLinux() && File.Exists("/proc/self/clear_refs");
-        long before = 0;
-        if (supported)
-        {
-            try
-            {
-                _ = Mallopt(MmapThreshold, 64 * 1024);
-                _ = MallocTrim(0);
-                File.WriteAllText("/proc/self/clear_refs", "5");          // resets VmHWM to the current RSS
-                before = Read("VmRSS:");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or DllNotFoundException or EntryPointNotFoundException)
-            {
-                supported = false;
-            }
-        }
-
-        try
-        {
-            action();
-        }
-        finally
-        {
-            if (supported) _ = Mallopt(MmapThreshold, 32 * 1024 * 1024);
-        }
-
-        return supported ? Math.Max(0, Read("VmHWM:") - before) : 0;
-    }
-
-    private static long Read(string key)
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith(key, StringComparison.Ordinal))
-                return long.Parse(line[key.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
-        }
-
-        return 0;
     }
 }

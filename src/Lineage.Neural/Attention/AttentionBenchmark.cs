@@ -5,7 +5,7 @@
 // it counts libtorch's and .NET's allocations alike. Where that is unavailable the peak is reported as unknown (−1).
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
+using Lineage.Neural.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,16 +57,20 @@ public static class AttentionBenchmark
         long peak = -1;
         try
         {
-            for (int r = 0; r < repeats; r++)
+            GC.Collect();                                      // finalisers free earlier tensors now, not during the measurement
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            var clock = Stopwatch.StartNew();
+            // The first run measures the peak with freed memory leaving the resident set at once (PeakMemory.Measure);
+            // the others run on kept memory, as a training loop does, so page faults do not count as attention time.
+            peak = PeakMemory.Measure(() => RunOnce(implementation, q, k, v, dOut, causal, backward));
+            best = clock.Elapsed.TotalSeconds;
+            using var retained = PeakMemory.Retained();
+            for (int r = 1; r < repeats; r++)
             {
-                GC.Collect();                                  // finalisers free earlier tensors now, not during the measurement
-                GC.WaitForPendingFinalizers();
-                GC.Collect();
-                bool tracked = PeakMemory.Reset(out long before);
-                var clock = Stopwatch.StartNew();
+                clock.Restart();
                 RunOnce(implementation, q, k, v, dOut, causal, backward);
                 best = Math.Min(best, clock.Elapsed.TotalSeconds);
-                if (tracked && r == 0) peak = Math.Max(0, PeakMemory.HighWater() - before);
             }
         }
         catch (InsufficientMemoryException e)
@@ -106,83 +110,5 @@ public static class AttentionBenchmark
         if (m.Refused is not null) return $"{what}  refused: {m.Refused}";
         string memory = m.PeakBytes < 0 ? "?" : AttentionMemory.Format(m.PeakBytes);
         return string.Create(CultureInfo.InvariantCulture, $"{what}  {m.Seconds * 1000,10:0.0} ms  {m.GflopsPerSecond,7:0.0} GFLOP/s  peak +{memory}");
-    }
-}
-
-/// <summary>The process's peak resident memory (Linux VmHWM), resettable through /proc/self/clear_refs.</summary>
-public static partial class PeakMemory
-{
-    private const int MmapThreshold = -3;   // glibc's M_MMAP_THRESHOLD
-    private static bool s_fixedThreshold;
-    private static bool s_triedThreshold;
-
-    // A fixed threshold turns off glibc's dynamic one, so every block ≥ 128 KiB is mmap'ed and unmapped on free: freed
-    // memory leaves the resident set at once and each run's peak counts its own allocations, not reused heap.
-    [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
-    private static partial int MallOpt(int parameter, int value);
-
-    [LibraryImport("libc.so.6", EntryPoint = "malloc_trim")]
-    private static partial int MallocTrim(nuint pad);
-
-    /// <summary>Resets the high-water mark to the current resident size; false where the OS does not allow it.</summary>
-    public static bool Reset(out long current)
-    {
-        if (!s_fixedThreshold && !s_triedThreshold && OperatingSystem.IsLinux())
-        {
-            s_triedThreshold = true;
-            try
-            {
-                s_fixedThreshold = MallOpt(MmapThreshold, 128 * 1024) == 1;
-            }
-            catch (DllNotFoundException)
-            {
-            }
-            catch (EntryPointNotFoundException)
-            {
-            }
-        }
-
-        if (s_fixedThreshold)
-        {
-            // Free heap pages left by earlier runs go back to the OS, so this run's allocations show up as new resident pages.
-            _ = MallocTrim(0);
-        }
-
-        current = Read("VmRSS:");
-        try
-        {
-            File.WriteAllText("/proc/self/clear_refs", "5");
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return false;
-        }
-
-        current = Read("VmRSS:");
-        return current >= 0;
-    }
-
-    /// <summary>Peak resident bytes since the last reset; −1 if unknown.</summary>
-    public static long HighWater() => Read("VmHWM:");
-
-    private static long Read(string field)
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-            {
-                if (!line.StartsWith(field, StringComparison.Ordinal)) continue;
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-        catch (IOException)
-        {
-        }
-
-        return -1;
     }
 }

@@ -1,0 +1,160 @@
+// Peak memory and allocator policy for the benchmarks (Linux with glibc; elsewhere the peak is unknown and the policy
+// calls do nothing). Two questions need two opposite allocator policies:
+//  - "how much memory does this pass add at its peak?" wants freed memory to leave the resident set at once, so the
+//    high-water mark (VmHWM, reset through /proc/self/clear_refs) counts the pass's own allocations: Measure() serves
+//    blocks of 64 KiB and more from fresh mappings while the pass runs;
+//  - "how long does this pass take?" wants freed memory kept for reuse, as any long-running program has it: otherwise
+//    every pass pays the kernel's page faults for its large tensors again (glibc maps blocks above 32 MiB afresh and
+//    unmaps them on free). On a virtual machine a fault costs about 10 µs a page (measured on our 2-core VMs, against
+//    well under 1 µs on bare metal), which made a 16k-token pass 10× slower than its arithmetic and bent the scaling
+//    exponents. Retained() keeps every freed block in the heap while timing; for blocks above 64 MiB that needs one
+//    malloc arena, since the other arenas map those afresh.
+// ./lineage makes keeping the default for the whole process (GLIBC_TUNABLES: one arena, no fresh mappings, no
+// trimming): training loops then stop faulting in their large tensors every step too (ByteNet's chapter: 57 s → 30 s,
+// GPT's 28 s → 22 s on the 2-core VM). Measure() still switches to fresh mappings for its action, then back.
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Lineage.Neural.Core;
+
+/// <summary>The process's resident memory (Linux VmRSS / VmHWM) and the glibc allocator policy used while measuring.</summary>
+public static partial class PeakMemory
+{
+    private const int TrimThreshold = -1;      // glibc's M_TRIM_THRESHOLD
+    private const int MmapThreshold = -3;      // M_MMAP_THRESHOLD
+    private const int MmapMax = -4;            // M_MMAP_MAX
+    private const int DefaultMmapMax = 65536;  // glibc's default
+    private const int DynamicMmapThreshold = 32 << 20;   // where glibc's dynamic threshold ends (64-bit)
+
+    /// <summary>Whether freed memory is kept by default in this process (GLIBC_TUNABLES sets glibc.malloc.mmap_max=0, as ./lineage does).</summary>
+    public static bool RetainedByDefault { get; } = OperatingSystem.IsLinux() &&
+        (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "").Split(':').Contains("glibc.malloc.mmap_max=0");
+
+    [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
+    private static partial int MallOpt(int parameter, int value);
+
+    [LibraryImport("libc.so.6", EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
+    /// <summary>Current resident bytes (VmRSS), or 0 where /proc is unavailable.</summary>
+    public static long Resident() => Read("VmRSS:");
+
+    /// <summary>Peak resident bytes since start or the last reset (VmHWM), or 0 where /proc is unavailable.</summary>
+    public static long Peak() => Read("VmHWM:");
+
+    /// <summary>
+    /// Returns freed heap memory to the system (glibc's malloc_trim), so a later peak counts new allocations, then resets
+    /// the peak to the current resident size; false when the kernel does not allow it.
+    /// </summary>
+    public static bool ResetPeak()
+    {
+        Trim();
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Bytes by which the resident-set high-water mark exceeded the resident set before <paramref name="action"/>, with
+    /// blocks of 64 KiB and more served by fresh mappings during it (so freed memory leaves the resident set at once);
+    /// −1 where this is not Linux with /proc. Afterwards the policy is glibc's usual one (threshold 32 MiB).
+    /// </summary>
+    public static long Measure(System.Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        bool policy = Set(MmapMax, DefaultMmapMax) && Set(MmapThreshold, 64 * 1024);
+        bool supported = ResetPeak();
+        long before = Resident();
+        try
+        {
+            action();
+        }
+        finally
+        {
+            if (policy) Restore();
+        }
+
+        return supported && before > 0 ? Math.Max(0, Peak() - before) : -1;
+    }
+
+    /// <summary>
+    /// Keeps freed memory in the heap (no fresh mappings, no trimming) until disposed, so repeated passes reuse their
+    /// pages instead of faulting them in again; disposing restores the process's default policy (and, where that is glibc's
+    /// usual one, returns the kept memory).
+    /// Time the passes after the first inside this scope.
+    /// </summary>
+    public static IDisposable Retained()
+    {
+        bool policy = Set(MmapMax, 0) && Set(TrimThreshold, int.MaxValue);
+        return new Scope(policy);
+    }
+
+    private static bool Set(int parameter, int value)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return MallOpt(parameter, value) == 1;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;   // not glibc
+        }
+    }
+
+    private static void Restore()
+    {
+        Set(MmapThreshold, DynamicMmapThreshold);
+        if (RetainedByDefault)
+        {
+            Set(MmapMax, 0);
+            Set(TrimThreshold, int.MaxValue);
+            return;
+        }
+
+        Set(MmapMax, DefaultMmapMax);
+        Set(TrimThreshold, 2 * DynamicMmapThreshold);
+        Trim();
+    }
+
+    private static void Trim()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            _ = MallocTrim(0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // not glibc: the peak then includes reused free memory
+        }
+    }
+
+    private static long Read(string key)
+    {
+        const string path = "/proc/self/status";
+        if (!File.Exists(path)) return 0;
+        foreach (var line in File.ReadLines(path))
+            if (line.StartsWith(key, StringComparison.Ordinal))
+                return long.Parse(line.AsSpan(key.Length).Trim().ToString().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+        return 0;
+    }
+
+    private sealed class Scope(bool policy) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (policy) Restore();
+        }
+    }
+}
