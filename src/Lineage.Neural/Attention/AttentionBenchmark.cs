@@ -1,8 +1,8 @@
 // The side-by-side run behind `lineage attention bench` and the tour's speed and memory claims: the FlashAttention kernel,
 // libtorch's scaled_dot_product_attention and written-out attention on the same inputs, forward or forward + backward,
 // timed (best of a few runs) and with the peak resident memory each adds above its inputs.
-// Peak memory: Linux's VmHWM (the process's high-water mark), reset before each run by writing 5 to /proc/self/clear_refs;
-// it counts libtorch's and .NET's allocations alike. Where that is unavailable the peak is reported as unknown (−1).
+// Peak memory: Linux's VmHWM (the process's high-water mark) over the first run, reset before it by writing 5 to
+// /proc/self/clear_refs (PeakMemory.Measure); it counts libtorch's and .NET's allocations alike. Where that is unavailable the peak is reported as unknown (−1).
 using System.Diagnostics;
 using System.Globalization;
 using Lineage.Neural.Core;

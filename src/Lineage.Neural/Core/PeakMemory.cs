@@ -63,7 +63,7 @@ public static partial class PeakMemory
     /// <summary>
     /// Bytes by which the resident-set high-water mark exceeded the resident set before <paramref name="action"/>, with
     /// blocks of 64 KiB and more served by fresh mappings during it (so freed memory leaves the resident set at once);
-    /// −1 where this is not Linux with /proc. Afterwards the policy is glibc's usual one (threshold 32 MiB).
+    /// −1 where this is not Linux with /proc. Afterwards the process's default policy is back (see <see cref="Retained"/>).
     /// </summary>
     public static long Measure(System.Action action)
     {
