@@ -9,9 +9,13 @@
 //    well under 1 µs on bare metal), which made a 16k-token pass 10× slower than its arithmetic and bent the scaling
 //    exponents. Retained() keeps every freed block in the heap while timing; for blocks above 64 MiB that needs one
 //    malloc arena, since the other arenas map those afresh.
-// ./lineage makes keeping the default for the whole process (GLIBC_TUNABLES: one arena, no fresh mappings, no
-// trimming): training loops then stop faulting in their large tensors every step too (ByteNet's chapter: 57 s → 30 s,
-// GPT's 28 s → 22 s on the 2-core VM). Measure() still switches to fresh mappings for its action, then back.
+// ./lineage starts the process with one arena (GLIBC_TUNABLES=glibc.malloc.arena_max=1), so both policies reach every
+// thread's allocations. It once also made keeping the default for the whole process (mmap_max=0, no trimming): each
+// training chapter alone got faster (ByteNet 57 → 30 s), but in a whole tour, one process running chapter after
+// chapter, the training chapters got 30–130 % slower (ViT 562 → 754 s; ViT alone 330 s), so the tour took 51 min
+// against 43. With one arena and glibc's usual policy outside the benchmarks' scopes, ViT trains at the default
+// policy's speed and the scaling chapter keeps its exponents (8/8 claims, linear mixers' time ≤ n^1.11, 2026-12-04).
+// RetainedByDefault still honours mmap_max=0 where a user sets it.
 using System.Globalization;
 using System.Runtime.InteropServices;
 
