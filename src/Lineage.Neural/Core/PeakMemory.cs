@@ -9,13 +9,12 @@
 //    well under 1 µs on bare metal), which made a 16k-token pass 10× slower than its arithmetic and bent the scaling
 //    exponents. Retained() keeps every freed block in the heap while timing; for blocks above 64 MiB that needs one
 //    malloc arena, since the other arenas map those afresh.
-// ./lineage starts the process with one arena (GLIBC_TUNABLES=glibc.malloc.arena_max=1), so both policies reach every
-// thread's allocations. It once also made keeping the default for the whole process (mmap_max=0, no trimming): each
-// training chapter alone got faster (ByteNet 57 → 30 s), but in a whole tour, one process running chapter after
-// chapter, the training chapters got 30–130 % slower (ViT 562 → 754 s; ViT alone 330 s), so the tour took 51 min
-// against 43. With one arena and glibc's usual policy outside the benchmarks' scopes, ViT trains at the default
-// policy's speed and the scaling chapter keeps its exponents (8/8 claims, linear mixers' time ≤ n^1.11, 2026-12-04).
-// RetainedByDefault still honours mmap_max=0 where a user sets it.
+// Both policies reach every thread's allocations only when the process has one malloc arena, which can only be set
+// at start (GLIBC_TUNABLES=glibc.malloc.arena_max=1); the tour's scaling chapter starts such a process for its
+// measurement (Lineage.Experiments.LongContext.OneArenaProcess). Setting it, or keeping freed memory (mmap_max=0, no
+// trimming), for a whole tour was tried on 2026-12-04: each training chapter alone got faster (ByteNet 57 → 30 s), but
+// in the tour's one long process training chapters got 1.3–2.4× slower (ViT 562 → 754 s, the adding problem 111 →
+// 260 s), so ./lineage sets neither. RetainedByDefault honours mmap_max=0 where a user sets it.
 using System.Globalization;
 using System.Runtime.InteropServices;
 
