@@ -9,6 +9,8 @@
 // mixers skipped at 64k for memory); with it, 8/8.
 using System.Diagnostics;
 using System.Text.Json;
+using Lineage.Data;
+using Lineage.Neural.Core;
 using Lineage.Neural.LongContext;
 
 namespace Lineage.Experiments.LongContext;
@@ -25,16 +27,13 @@ internal static class OneArenaProcess
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Whether this process was started with one malloc arena (or is not on glibc, where the question does not arise).</summary>
-    public static bool InThisProcess => !OperatingSystem.IsLinux() ||
-        (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "").Split(':').Contains(OneArena);
+    public static bool InThisProcess => !OperatingSystem.IsLinux() || PeakMemory.StartedWith(OneArena);
 
     /// <summary>In the child: writes the points where the parent asked (temp file, then rename).</summary>
     public static void Publish(IReadOnlyList<BenchPoint> points)
     {
         if (Environment.GetEnvironmentVariable(PointsVariable) is not { Length: > 0 } path) return;
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(points, Json));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(points, Json));
     }
 
     /// <summary>

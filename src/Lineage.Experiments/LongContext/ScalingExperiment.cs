@@ -33,7 +33,6 @@ public sealed class ScalingExperiment : IExperiment
     public ExperimentResult Run(ExperimentContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var docs = LongDocuments.Load(context);
         using var oneThread = TorchThreads.AtMost(1);   // shared 2-core machine: one libtorch thread, the same for every mixer
         long[] lengths = context.Quick ? [256, 512, 1024] : [1024, 2048, 4096, 8192, 16384, 32768, 65536];
         double timeCap = context.Quick ? 0.5 : 15;
@@ -45,6 +44,7 @@ public sealed class ScalingExperiment : IExperiment
         bool inChild = points is not null;
         if (points is null)
         {
+            var docs = LongDocuments.Load(context);
             using var bar = context.Progress.Start("mixer forward + backward", kinds.Length);
             int done = 0;
             points = MixerBenchmark.Run(kinds, lengths, n => docs.Embedded(n, 32, context.Seed), timeCap, memoryCap, message =>

@@ -30,8 +30,11 @@ public static partial class PeakMemory
     private const int DynamicMmapThreshold = 32 << 20;   // where glibc's dynamic threshold ends (64-bit)
 
     /// <summary>Whether freed memory is kept by default in this process (GLIBC_TUNABLES sets glibc.malloc.mmap_max=0, as ./lineage does).</summary>
-    public static bool RetainedByDefault { get; } = OperatingSystem.IsLinux() &&
-        (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "").Split(':').Contains("glibc.malloc.mmap_max=0");
+    public static bool RetainedByDefault { get; } = StartedWith("glibc.malloc.mmap_max=0");
+
+    /// <summary>Whether the process was started on Linux with this glibc setting in GLIBC_TUNABLES (e.g. <c>glibc.malloc.arena_max=1</c>).</summary>
+    public static bool StartedWith(string tunable) => OperatingSystem.IsLinux() &&
+        (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "").Split(':').Contains(tunable);
 
     [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     private static partial int MallOpt(int parameter, int value);
