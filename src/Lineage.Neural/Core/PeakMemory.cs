@@ -15,9 +15,6 @@
 // trimming), for a whole tour was tried on 2026-12-04: each training chapter alone got faster (ByteNet 57 → 30 s), but
 // in the tour's one long process training chapters got 1.3–2.4× slower (ViT 562 → 754 s, the adding problem 111 →
 // 260 s), so ./lineage sets neither. RetainedByDefault honours mmap_max=0 where a user sets it.
-// The trainers (StepTrainer, ClassifierTrainer, ScheduledTrainer) run inside a Retained() scope that ends with the run,
-// so the kept memory is returned between runs: a ViT training step took 102 ms in the scope against 122-148 ms without
-// (2026-12-04). Scopes nest; Measure() inside one goes back to keeping memory when it ends.
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -101,11 +98,8 @@ public static partial class PeakMemory
     public static IDisposable Retained()
     {
         bool policy = Set(MmapMax, 0) && Set(TrimThreshold, int.MaxValue);
-        if (policy) Interlocked.Increment(ref _retainedScopes);
         return new Scope(policy);
     }
-
-    private static int _retainedScopes;   // open Retained() scopes: Measure() and inner scopes go back to keeping memory while any is open
 
     private static bool Set(int parameter, int value)
     {
@@ -123,7 +117,7 @@ public static partial class PeakMemory
     private static void Restore()
     {
         Set(MmapThreshold, DynamicMmapThreshold);
-        if (RetainedByDefault || Volatile.Read(ref _retainedScopes) > 0)
+        if (RetainedByDefault)
         {
             Set(MmapMax, 0);
             Set(TrimThreshold, int.MaxValue);
@@ -166,9 +160,7 @@ public static partial class PeakMemory
         {
             if (_disposed) return;
             _disposed = true;
-            if (!policy) return;
-            Interlocked.Decrement(ref _retainedScopes);
-            Restore();
+            if (policy) Restore();
         }
     }
 }

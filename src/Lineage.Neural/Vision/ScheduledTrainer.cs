@@ -40,7 +40,6 @@ public static class ScheduledTrainer
         options.Validate();
         if (xTrain.shape[0] != yTrain.shape[0] || xTrain.shape[0] == 0)
             throw new ArgumentException($"{xTrain.shape[0]} training images for {yTrain.shape[0]} labels; both must be equal and positive.", nameof(yTrain));
-        using var retained = PeakMemory.Retained();   // steps reuse freed memory instead of faulting it in again
         var optimizer = torch.optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
         var history = TrainingHistory.Empty();
         if (options.Resume && File.Exists(options.CheckpointPath))

@@ -92,7 +92,6 @@ public static class ClassifierTrainer
         CheckPair(xTrain, yTrain, "training");
         CheckPair(xTest, yTest, "evaluation");
 
-        using var retained = PeakMemory.Retained();   // steps reuse freed memory instead of faulting it in again
         var optimizer = torch.optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
         var history = TrainingHistory.Empty();
         if (options.Resume && File.Exists(options.CheckpointPath))

@@ -115,7 +115,6 @@ public static class StepTrainer
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        using var retained = PeakMemory.Retained();   // steps reuse freed memory instead of faulting it in again
         var optimizer = torch.optim.Adam(model.parameters(), options.LearningRate);
         var history = StepHistory.Empty();
         if (options.Resume && File.Exists(options.CheckpointPath))
