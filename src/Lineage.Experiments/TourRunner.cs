@@ -65,6 +65,7 @@ public static class TourRunner
             var context = new ExperimentContext(info, options.Seed, options.Quick, data, models, outDir, progress, linked.Token);
             progress.Log($"{info.Id}: {info.Title} (budget {budget.TotalMinutes:0.#} min)");
             var clock = Stopwatch.StartNew();
+            int fullCollections = GC.CollectionCount(2);
             ExperimentRecord record;
             try
             {
@@ -91,6 +92,7 @@ public static class TourRunner
             chapters.Report(records.Count);
             results = Save(options, started, kept, records, outDir);
             progress.Log($"{info.Id}: {record.Status.ToString().ToLowerInvariant()} in {record.WallSeconds:0.0} s" +
+                         $" ({GC.CollectionCount(2) - fullCollections} full .NET collections, managed heap {GC.GetTotalMemory(false) >> 20} MiB)" +
                          (record.Error is null ? "" : $" — {record.Error}"));
             if (cancellation.IsCancellationRequested) break;
         }

@@ -68,7 +68,7 @@ public sealed class DataSizeExperiment : IExperiment
             {
                 var cache = context.Models.Entry($"{Info.Id}.{name}.{fraction.ToString(CultureInfo.InvariantCulture)}", s, [data.Manifest]);
                 (_, var origin) = cache.LoadOrTrain(model, () => VisionTraining.Train(context, model, data, options, $"{name} on {fraction:P0} of the data",
-                    Math.Max(1, s.Steps / 10), x, y, $"checkpoint-{name}-{fraction.ToString(CultureInfo.InvariantCulture)}.bin", s.Steps, augmentation));
+                    Math.Max(1, s.Steps / 10), x, y, $"checkpoint-{name}-{fraction.ToString(CultureInfo.InvariantCulture)}.bin", s.Steps, augmentation, epochTestExamples: 1000));
                 trained |= origin == ModelOrigin.Trained;
                 return ClassifierTrainer.Evaluate(model, data.XTest, data.YTest, 1000).Accuracy;
             }
