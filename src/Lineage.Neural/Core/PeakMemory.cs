@@ -29,7 +29,7 @@ public static partial class PeakMemory
     private const int DefaultMmapMax = 65536;  // glibc's default
     private const int DynamicMmapThreshold = 32 << 20;   // where glibc's dynamic threshold ends (64-bit)
 
-    /// <summary>Whether freed memory is kept by default in this process (GLIBC_TUNABLES sets glibc.malloc.mmap_max=0, as ./lineage does).</summary>
+    /// <summary>Whether freed memory is kept by default in this process (the process was started with GLIBC_TUNABLES glibc.malloc.mmap_max=0; ./lineage does not set it).</summary>
     public static bool RetainedByDefault { get; } = StartedWith("glibc.malloc.mmap_max=0");
 
     /// <summary>Whether the process was started on Linux with this glibc setting in GLIBC_TUNABLES (e.g. <c>glibc.malloc.arena_max=1</c>).</summary>
