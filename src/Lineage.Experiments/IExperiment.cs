@@ -25,3 +25,13 @@ public interface IExperiment
     /// <summary>Runs the experiment; honours <see cref="ExperimentContext.Cancellation"/> between steps.</summary>
     ExperimentResult Run(ExperimentContext context);
 }
+
+/// <summary>
+/// An experiment whose process needs settings that can only be made when a process starts (environment variables
+/// such as <c>GLIBC_TUNABLES</c>). The tour applies them to the experiment's own process (<see cref="ChapterProcess"/>).
+/// </summary>
+public interface INeedsProcessSettings
+{
+    /// <summary>Adds the settings to the environment of the process about to start.</summary>
+    void Prepare(IDictionary<string, string?> environment);
+}

@@ -21,7 +21,8 @@ public sealed record TourOptions(string OutputDirectory, string DataRoot, int Se
 
 /// <summary>
 /// Runs the registered experiments in lineage order, each within its time budget, and writes results.json
-/// and index.html after every experiment, so an interrupted tour still leaves a valid report of what ran.
+/// and index.html after every experiment, so an interrupted tour still leaves a valid report of what ran. Started from
+/// the CLI, each experiment runs in a process of its own (<see cref="ChapterProcess"/>); elsewhere (tests), in this one.
 /// </summary>
 public static class TourRunner
 {
@@ -55,48 +56,70 @@ public static class TourRunner
         TourResults results = Save(options, started, kept, records, outDir);
 
         using var chapters = progress.Start($"tour: {experiments.Count} experiments", experiments.Count);
+        var launcher = ChapterProcess.Launcher();
         foreach (var experiment in experiments)
         {
             var info = experiment.Info;
             chapters.Report(records.Count, $"{Families.Of(info.Family).Title} — {info.Id}");
             var budget = options.Quick ? info.QuickBudget : info.Budget;
-            using var limit = LimitFactor > 0 ? new CancellationTokenSource(budget * LimitFactor) : new CancellationTokenSource();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, limit.Token);
-            var context = new ExperimentContext(info, options.Seed, options.Quick, data, models, outDir, progress, linked.Token);
-            progress.Log($"{info.Id}: {info.Title} (budget {budget.TotalMinutes:0.#} min)");
-            var clock = Stopwatch.StartNew();
-            int fullCollections = GC.CollectionCount(2);
+            if (!ChapterProcess.IsChild) progress.Log($"{info.Id}: {info.Title} (budget {budget.TotalMinutes:0.#} min)");
             ExperimentRecord record;
-            try
+            string how;
+            if (launcher is { } l)
             {
-                var result = experiment.Run(context);
-                record = Record(info, budget, clock.Elapsed, result, result.Claims.All(c => c.Passed) ? ExperimentStatus.Passed : ExperimentStatus.Failed, null);
+                // The chapter's process keeps its own time limit; this one is the backstop for a process that stops answering.
+                TimeSpan? backstop = LimitFactor > 0 ? budget * LimitFactor + TimeSpan.FromMinutes(1) : null;
+                record = ChapterProcess.Run(l, experiment, options, budget, backstop, progress, cancellation);
+                how = "in its own process";
             }
-            catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+            else
             {
-                record = Record(info, budget, clock.Elapsed, null, ExperimentStatus.Cancelled, "stopped by the user");
+                int fullCollections = GC.CollectionCount(2);
+                record = RunHere(experiment, options, budget, data, models, outDir, progress, cancellation);
+                how = $"{GC.CollectionCount(2) - fullCollections} full .NET collections, managed heap {GC.GetTotalMemory(false) >> 20} MiB";
             }
-            catch (OperationCanceledException) when (limit.IsCancellationRequested)
-            {
-                record = Record(info, budget, clock.Elapsed, null, ExperimentStatus.Cancelled,
-                    $"stopped at its time limit ({LimitFactor} × its {budget.TotalMinutes:0.#}-minute budget)");
-            }
-#pragma warning disable CA1031 // one failing experiment must not stop the tour; the error is recorded
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                AtomicFile.WriteAllText(context.OutputFile("error.txt"), e.ToString());
-                record = Record(info, budget, clock.Elapsed, null, ExperimentStatus.Error, $"{e.GetType().Name}: {e.Message}");
-            }
+
             records.Add(record);
             chapters.Report(records.Count);
             results = Save(options, started, kept, records, outDir);
-            progress.Log($"{info.Id}: {record.Status.ToString().ToLowerInvariant()} in {record.WallSeconds:0.0} s" +
-                         $" ({GC.CollectionCount(2) - fullCollections} full .NET collections, managed heap {GC.GetTotalMemory(false) >> 20} MiB)" +
-                         (record.Error is null ? "" : $" — {record.Error}"));
+            if (!ChapterProcess.IsChild)
+                progress.Log($"{info.Id}: {record.Status.ToString().ToLowerInvariant()} in {record.WallSeconds:0.0} s ({how})" +
+                             (record.Error is null ? "" : $" — {record.Error}"));
             if (cancellation.IsCancellationRequested) break;
         }
         return results;
+    }
+
+    /// <summary>Runs one experiment in this process, within its time limit.</summary>
+    private static ExperimentRecord RunHere(IExperiment experiment, TourOptions options, TimeSpan budget, DataStore data, ModelCache models,
+        string outDir, ITourProgress progress, CancellationToken cancellation)
+    {
+        var info = experiment.Info;
+        using var limit = LimitFactor > 0 ? new CancellationTokenSource(budget * LimitFactor) : new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, limit.Token);
+        var context = new ExperimentContext(info, options.Seed, options.Quick, data, models, outDir, progress, linked.Token);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var result = experiment.Run(context);
+            return Record(info, budget, clock.Elapsed, result, result.Claims.All(c => c.Passed) ? ExperimentStatus.Passed : ExperimentStatus.Failed, null);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return Record(info, budget, clock.Elapsed, null, ExperimentStatus.Cancelled, "stopped by the user");
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            return Record(info, budget, clock.Elapsed, null, ExperimentStatus.Cancelled,
+                $"stopped at its time limit ({LimitFactor} × its {budget.TotalMinutes:0.#}-minute budget)");
+        }
+#pragma warning disable CA1031 // one failing experiment must not stop the tour; the error is recorded
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            AtomicFile.WriteAllText(context.OutputFile("error.txt"), e.ToString());
+            return Record(info, budget, clock.Elapsed, null, ExperimentStatus.Error, $"{e.GetType().Name}: {e.Message}");
+        }
     }
 
     private static TourResults Save(TourOptions options, DateTime started, IReadOnlyList<ExperimentRecord> kept,

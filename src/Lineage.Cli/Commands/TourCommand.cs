@@ -44,6 +44,13 @@ internal static class TourCommand
         TourResults results;
         try
         {
+            if (ChapterProcess.IsChild)
+            {
+                // One experiment for a tour's process: progress goes to the tour as protocol lines, the tour prints the table.
+                TourRunner.Run(options, new ChapterProcess.Writer(Console.Out), cancellation);
+                return cancellation.IsCancellationRequested ? 130 : 0;
+            }
+
             if (quiet || !AnsiConsole.Profile.Capabilities.Interactive)
             {
                 results = TourRunner.Run(options, new LogOnlyProgress(quiet), cancellation);

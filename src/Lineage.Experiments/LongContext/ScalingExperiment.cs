@@ -9,7 +9,7 @@ using Lineage.Neural.LongContext;
 namespace Lineage.Experiments.LongContext;
 
 /// <summary>Forward + backward time and memory of every mixer at n = 1k … 64k, with fitted scaling exponents.</summary>
-public sealed class ScalingExperiment : IExperiment
+public sealed class ScalingExperiment : IExperiment, INeedsProcessSettings
 {
     /// <summary>Full attention's fitted time exponent must be at least this (quadratic in n, minus fixed costs at small n).</summary>
     public const double QuadraticBar = 1.6;
@@ -30,6 +30,9 @@ public sealed class ScalingExperiment : IExperiment
         QuickBudget: TimeSpan.FromSeconds(3));
 
     /// <inheritdoc />
+    public void Prepare(IDictionary<string, string?> environment) => OneArenaProcess.Prepare(environment);
+
+    /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -38,25 +41,23 @@ public sealed class ScalingExperiment : IExperiment
         double timeCap = context.Quick ? 0.5 : 15;
         long memoryCap = context.Quick ? 256L << 20 : 3L << 30;
         var kinds = Enum.GetValues<MixerKind>();
-        // The allocator needs one malloc arena to measure right (OneArenaProcess): a process of its own unless this one has it.
-        bool wantChild = !context.Quick && !OneArenaProcess.InThisProcess;
-        var points = wantChild ? OneArenaProcess.Measure(context) : null;
-        bool inChild = points is not null;
-        if (points is null)
+        var docs = LongDocuments.Load(context);
+        IReadOnlyList<BenchPoint> points;
+        using (var bar = context.Progress.Start("mixer forward + backward", kinds.Length))
         {
-            var docs = LongDocuments.Load(context);
-            using var bar = context.Progress.Start("mixer forward + backward", kinds.Length);
             int done = 0;
             points = MixerBenchmark.Run(kinds, lengths, n => docs.Embedded(n, 32, context.Seed), timeCap, memoryCap, message =>
             {
                 if (message.EndsWith("65536: skipped", StringComparison.Ordinal) || message.Contains($"n={lengths[^1]}", StringComparison.Ordinal)) bar.Report(++done, message);
             }, context.Cancellation);
-            OneArenaProcess.Publish(points);
         }
 
         var result = context.Result();
-        if (inChild) result.Note("Measured in a process of its own started with one glibc malloc arena, so that the benchmark's allocator policy reaches every thread (OneArenaProcess.cs).");
-        else if (wantChild) result.Note("Measured in this process (not started as lineage.dll, so no process with one malloc arena could be started): peak memory may be under-counted.");
+        // The allocator needs one malloc arena to measure peak memory right; the tour starts this chapter's process so (Prepare).
+        if (!context.Quick)
+            result.Note(OneArenaProcess.InThisProcess
+                ? "Measured in a process of its own started with one glibc malloc arena, so that the benchmark's allocator policy reaches every thread (OneArenaProcess.cs)."
+                : "Measured in a process with several glibc malloc arenas (run in the tour's own process, not in one started for it): peak memory may be under-counted.");
         var exponents = new Dictionary<MixerKind, double>();
         var memoryExponents = new Dictionary<MixerKind, double>();
         var series = new List<Series>();

@@ -10,8 +10,8 @@
 //    exponents. Retained() keeps every freed block in the heap while timing; for blocks above 64 MiB that needs one
 //    malloc arena, since the other arenas map those afresh.
 // Both policies reach every thread's allocations only when the process has one malloc arena, which can only be set
-// at start (GLIBC_TUNABLES=glibc.malloc.arena_max=1); the tour's scaling chapter starts such a process for its
-// measurement (Lineage.Experiments.LongContext.OneArenaProcess). Setting it, or keeping freed memory (mmap_max=0, no
+// at start (GLIBC_TUNABLES=glibc.malloc.arena_max=1); the tour starts its scaling chapter's process so
+// (Lineage.Experiments.LongContext.OneArenaProcess). Setting it, or keeping freed memory (mmap_max=0, no
 // trimming), for a whole tour was tried on 2026-12-04: each training chapter alone got faster (ByteNet 57 → 30 s), but
 // in the tour's one long process training chapters got 1.3–2.4× slower (ViT 562 → 754 s, the adding problem 111 →
 // 260 s), so ./lineage sets neither. RetainedByDefault honours mmap_max=0 where a user sets it.
