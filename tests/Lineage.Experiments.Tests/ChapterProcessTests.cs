@@ -56,6 +56,23 @@ public class ChapterProcessTests
     }
 
     [Fact]
+    public void ChapterProcesses_KeepFreedMemory_AndTheScalingChapterHasOneArena()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempFolder();
+        var launcher = Script(dir.Path, "echo \"tunables $GLIBC_TUNABLES\"\n");
+        var seen = new RecordingProgress();
+        ChapterProcess.Run(launcher, Cells, Options(Path.Combine(dir.Path, "tour")), TimeSpan.FromSeconds(5), null, seen, CancellationToken.None);
+        var scaling = ExperimentRegistry.Select("long-context.scaling")[0];
+        ChapterProcess.Run(launcher, scaling, Options(Path.Combine(dir.Path, "tour")), TimeSpan.FromSeconds(5), null, seen, CancellationToken.None);
+
+        var cells = seen.Messages[0].Split(' ')[1].Split(':');
+        Assert.Contains("glibc.malloc.mmap_max=0", cells);
+        Assert.DoesNotContain("glibc.malloc.arena_max=1", cells);
+        Assert.Contains("glibc.malloc.arena_max=1", seen.Messages[1].Split(' ')[1].Split(':'));
+    }
+
+    [Fact]
     public void AProcessPastItsLimit_IsStopped_AndRecordedAsCancelled()
     {
         if (!OperatingSystem.IsLinux()) return;

@@ -3,8 +3,8 @@
 // Why: the benchmark switches glibc's policy around its passes (fresh mappings while it measures peak memory, freed
 // memory kept while it times; Lineage.Neural.Core.PeakMemory), and mallopt reaches only the main arena; threads that
 // got arenas of their own keep them. The number of arenas can only be set when a process starts
-// (GLIBC_TUNABLES=glibc.malloc.arena_max=1). Setting it for every chapter made training chapters 1.3–2.4× slower
-// (2026-12-04: the adding problem 111 → 260 s), so only this chapter's process gets it (ChapterProcess starts each
+// (GLIBC_TUNABLES=glibc.malloc.arena_max=1). Setting it for a whole tour made training chapters 1.3–2.4× slower
+// (2026-12-04, one long process: the adding problem 111 → 260 s), so only this chapter's process gets it (ChapterProcess starts each
 // chapter in a process of its own). Without one arena the chapter's memory claims failed (full attention's memory
 // exponent 1.67 against ≥ 1.8, linear mixers skipped at 64k for memory); with it, 8/8.
 using Lineage.Neural.Core;
@@ -20,10 +20,5 @@ internal static class OneArenaProcess
     public static bool InThisProcess => !OperatingSystem.IsLinux() || PeakMemory.StartedWith(OneArena);
 
     /// <summary>Adds one arena to the <c>GLIBC_TUNABLES</c> of a process about to start, keeping what else it sets.</summary>
-    public static void Prepare(IDictionary<string, string?> environment)
-    {
-        environment.TryGetValue("GLIBC_TUNABLES", out var tunables);
-        tunables ??= Environment.GetEnvironmentVariable("GLIBC_TUNABLES");
-        environment["GLIBC_TUNABLES"] = string.IsNullOrEmpty(tunables) ? OneArena : $"{tunables}:{OneArena}";
-    }
+    public static void Prepare(IDictionary<string, string?> environment) => PeakMemory.AddTunables(environment, OneArena);
 }

@@ -11,10 +11,13 @@
 //    malloc arena, since the other arenas map those afresh.
 // Both policies reach every thread's allocations only when the process has one malloc arena, which can only be set
 // at start (GLIBC_TUNABLES=glibc.malloc.arena_max=1); the tour starts its scaling chapter's process so
-// (Lineage.Experiments.LongContext.OneArenaProcess). Setting it, or keeping freed memory (mmap_max=0, no
-// trimming), for a whole tour was tried on 2026-12-04: each training chapter alone got faster (ByteNet 57 → 30 s), but
-// in the tour's one long process training chapters got 1.3–2.4× slower (ViT 562 → 754 s, the adding problem 111 →
-// 260 s), so ./lineage sets neither. RetainedByDefault honours mmap_max=0 where a user sets it.
+// (Lineage.Experiments.LongContext.OneArenaProcess).
+// Kept memory for a whole process (KeptMemoryTunables) is what the tour gives each chapter's process
+// (Lineage.Experiments.ChapterProcess). Measured 2026-12-05 on a 2-core VM, each chapter in a process of its own, glibc's
+// default against kept memory: the adding problem 251 → 127 s, ByteNet 50 → 29 s, BERT 142 → 112 s, GPT 37 → 27 s.
+// In the tour's former one long process the same setting made training chapters 1.3–2.4× slower (2026-12-04: ViT
+// 562 → 754 s, the adding problem 111 → 260 s), so it is set per chapter process, never for the CLI as a whole.
+// RetainedByDefault honours mmap_max=0 wherever it is set.
 using System.Globalization;
 using System.Runtime.InteropServices;
 
@@ -29,8 +32,33 @@ public static partial class PeakMemory
     private const int DefaultMmapMax = 65536;  // glibc's default
     private const int DynamicMmapThreshold = 32 << 20;   // where glibc's dynamic threshold ends (64-bit)
 
-    /// <summary>Whether freed memory is kept by default in this process (the process was started with GLIBC_TUNABLES glibc.malloc.mmap_max=0; ./lineage does not set it).</summary>
+    /// <summary>
+    /// glibc settings that keep freed memory in the heap for the whole process (no fresh mappings, no trimming): what the
+    /// tour starts each chapter's process with.
+    /// </summary>
+    public const string KeptMemoryTunables = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736";
+
+    /// <summary>Whether freed memory is kept by default in this process (started with GLIBC_TUNABLES glibc.malloc.mmap_max=0, as the tour's chapter processes are).</summary>
     public static bool RetainedByDefault { get; } = StartedWith("glibc.malloc.mmap_max=0");
+
+    /// <summary>
+    /// Adds glibc settings (<c>a=1:b=2</c>) to the <c>GLIBC_TUNABLES</c> of a process about to start, after what it already
+    /// has (in <paramref name="environment"/>, else in this process's environment); a setting already named there is kept.
+    /// </summary>
+    public static void AddTunables(IDictionary<string, string?> environment, string tunables)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(tunables);
+        if (!environment.TryGetValue("GLIBC_TUNABLES", out var current)) current = Environment.GetEnvironmentVariable("GLIBC_TUNABLES");
+        var parts = (current ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).ToList();
+        foreach (var tunable in tunables.Split(':', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string name = tunable.Split('=')[0];
+            if (!parts.Any(p => p.Split('=')[0] == name)) parts.Add(tunable);
+        }
+
+        environment["GLIBC_TUNABLES"] = string.Join(':', parts);
+    }
 
     /// <summary>Whether the process was started on Linux with this glibc setting in GLIBC_TUNABLES (e.g. <c>glibc.malloc.arena_max=1</c>).</summary>
     public static bool StartedWith(string tunable) => OperatingSystem.IsLinux() &&
