@@ -11,7 +11,7 @@ using Lineage.Neural.Core;
 
 namespace Lineage.Experiments.LongContext;
 
-/// <summary>One malloc arena for the scaling measurement's process.</summary>
+/// <summary>One malloc arena for the processes of chapters that measure peak memory (long-context scaling, vision complexity).</summary>
 internal static class OneArenaProcess
 {
     private const string OneArena = "glibc.malloc.arena_max=1";

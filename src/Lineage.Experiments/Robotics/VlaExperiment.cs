@@ -85,7 +85,7 @@ public sealed class VlaExperiment : IExperiment
                  "expert demonstrations in a tabletop of real Twemoji objects; success per task with 95% intervals, token vs " +
                  "MSE/Huber/L1 heads, a question-answering curriculum, and transfer to objects seen only in image-text pretraining.",
         Paper: Papers.Brohan2023,
-        Budget: TimeSpan.FromMinutes(7.6),
+        Budget: TimeSpan.FromMinutes(8),          // fresh-clone tour 2026-12-05: 450 s
         QuickBudget: TimeSpan.FromSeconds(15));
 
     /// <inheritdoc />

@@ -55,7 +55,7 @@ public sealed class ByteNetLanguageModelExperiment : IExperiment
         Summary: "Byte-level language models of the Brown corpus: ByteNet (residual dilated causal convolutions, dilations 1–16 twice) " +
                  "against an LSTM of similar parameter count, trained on the same batches. Held-out bits per byte, bytes/s, samples.",
         Paper: Papers.Kalchbrenner2016,
-        Budget: TimeSpan.FromMinutes(0.7),
+        Budget: TimeSpan.FromMinutes(0.5),        // fresh-clone tour 2026-12-05: 25 s
         QuickBudget: TimeSpan.FromMinutes(0.25));  // ≈ 6 s measured
 
     /// <inheritdoc />

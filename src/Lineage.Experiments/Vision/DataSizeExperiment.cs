@@ -40,7 +40,7 @@ public sealed class DataSizeExperiment : IExperiment
         Summary: "ViT and a CNN of similar parameter count trained with equal steps on 5%, 20% and 100% of Fashion-MNIST; test accuracy against data size; " +
                  "and ViT on 5% again with random shifts and flips.",
         Paper: Papers.Dosovitskiy2021,
-        Budget: TimeSpan.FromMinutes(4.15),
+        Budget: TimeSpan.FromMinutes(2.75),       // fresh-clone tour 2026-12-05: 140 s
         QuickBudget: TimeSpan.FromSeconds(8));
 
     /// <inheritdoc />
