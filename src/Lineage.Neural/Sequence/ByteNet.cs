@@ -62,6 +62,7 @@ internal sealed class ByteNetBlock : nn.Module<Tensor, Tensor>
     private readonly Conv1d masked;     // 1×k dilated, d → d, made causal by left padding
     private readonly Linear expand;     // 1×1 conv, d → 2d
     private readonly long _leftPad;
+    private readonly long _dilation;
 
     public ByteNetBlock(int channels, int kernelSize, int dilation) : base(nameof(ByteNetBlock))
     {
@@ -73,6 +74,7 @@ internal sealed class ByteNetBlock : nn.Module<Tensor, Tensor>
         ln_3 = nn.LayerNorm(d);
         expand = nn.Linear(d, channels);
         _leftPad = (long)(kernelSize - 1) * dilation;
+        _dilation = dilation;
         RegisterComponents();
     }
 
@@ -80,8 +82,23 @@ internal sealed class ByteNetBlock : nn.Module<Tensor, Tensor>
     {
         var y = ln_2.forward(reduce.forward(ln_1.forward(x).relu())).relu();   // (B, T, d)
         y = nn.functional.pad(y.transpose(1, 2), [_leftPad, 0]);                // (B, d, (k−1)·dilation + T): zeros before t = 0
-        y = masked.forward(y).transpose(1, 2);                                  // (B, T, d): position t sees t − (k−1)·dilation … t
+        y = MaskedConvolution(y);                                               // (B, T, d): position t sees t − (k−1)·dilation … t
         return x + expand.forward(ln_3.forward(y).relu());                      // (B, T, 2d)
+    }
+
+    // The dilated convolution as the sum of its k taps, each a matrix product with the conv's own weight (so checkpoints
+    // are unchanged): libtorch 2.x's CPU conv1d backward gave NaN input gradients now and then for these shapes (measured
+    // 2026-12-05: the same seed and batch diverged in about 1 of 40 to 1 of 2 runs of an 8-step test, the NaN entering at
+    // the first block's conv input), while this form is deterministic.
+    private Tensor MaskedConvolution(Tensor padded)                              // padded: (B, d, (k−1)·dilation + T)
+    {
+        long time = padded.shape[2] - _leftPad;
+        var weight = masked.weight!;                                             // (d_out, d_in, k)
+        var taps = new Tensor[weight.shape[2]];
+        for (int j = 0; j < taps.Length; j++) taps[j] = padded.narrow(2, j * _dilation, time);
+        var stacked = torch.stack(taps, dim: 3);                                 // (B, d_in, T, k)
+        var y = torch.einsum("bitk,oik->bto", stacked, weight);                  // (B, T, d_out)
+        return masked.bias is { } bias ? y + bias : y;
     }
 }
 
