@@ -108,7 +108,7 @@ public sealed class ComplexityExperiment : IExperiment, INeedsProcessSettings
     /// every thread. Without it, in a process that keeps freed memory, Swin's memory exponent came out 1.40 (27.5 MB at 224 px
     /// against 10.2 MB) and failed its claim (2026-12-05).
     /// </summary>
-    public void Prepare(IDictionary<string, string?> environment) => LongContext.OneArenaProcess.Prepare(environment);
+    public void Prepare(IDictionary<string, string?> environment) => OneArenaProcess.Prepare(environment);
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)

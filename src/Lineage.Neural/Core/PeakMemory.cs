@@ -11,7 +11,7 @@
 //    malloc arena, since the other arenas map those afresh.
 // Both policies reach every thread's allocations only when the process has one malloc arena, which can only be set
 // at start (GLIBC_TUNABLES=glibc.malloc.arena_max=1); the tour starts its scaling chapter's process so
-// (Lineage.Experiments.LongContext.OneArenaProcess).
+// (Lineage.Experiments.OneArenaProcess).
 // Kept memory for a whole process (KeptMemoryTunables) is what the tour gives each chapter's process
 // (Lineage.Experiments.ChapterProcess). Measured 2026-12-05 on a 2-core VM, each chapter in a process of its own, glibc's
 // default against kept memory: the adding problem 251 → 127 s, ByteNet 50 → 29 s, BERT 142 → 112 s, GPT 37 → 27 s.
