@@ -95,21 +95,18 @@ public sealed class CountVectorizer
         if (documents.Count == 0) throw new ArgumentException("No documents to fit: the corpus is empty.", nameof(documents));
         var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, cancellation);
 
-        // Merge the chunks' vocabularies: global id in order of first appearance.
-        var merged = new TermTable();
+        // Merge the chunks' vocabularies: global id in order of first appearance (one chunk: its ids are the global ones,
+        // and its table becomes the vocabulary's).
+        var merged = chunks.Length == 1 ? chunks[0].Terms! : new TermTable();
         var maps = new int[chunks.Length][];
-        foreach (var (c, chunk) in chunks.Index())
+        if (chunks.Length > 1)
         {
-            var table = chunk.Terms!;
-            if (chunks.Length == 1)
+            foreach (var (c, chunk) in chunks.Index())
             {
-                maps[c] = Enumerable.Range(0, table.Count).ToArray();
-                merged = table;
-                continue;
+                var table = chunk.Terms!;
+                maps[c] = new int[table.Count];
+                for (int local = 0; local < table.Count; local++) maps[c][local] = merged.GetOrAdd(table.Term(local));
             }
-
-            maps[c] = new int[table.Count];
-            for (int local = 0; local < table.Count; local++) maps[c][local] = merged.GetOrAdd(table.Term(local));
         }
 
         int n = documents.Count;
@@ -126,8 +123,9 @@ public sealed class CountVectorizer
         {
             for (int local = 0; local < chunk.Terms!.Count; local++)
             {
-                df[maps[c][local]] += chunk.Df(local);
-                tf[maps[c][local]] += chunk.Tf(local);
+                int id = maps[c] is { } map ? map[local] : local;
+                df[id] += chunk.Df(local);
+                tf[id] += chunk.Tf(local);
             }
         }
 
@@ -156,9 +154,16 @@ public sealed class CountVectorizer
         PrunedTerms = merged.Count - kept.Count;
         merged.Renumber(column, kept.Count);   // the fit's own table becomes the vocabulary's
         _vocabulary = new Vocabulary(merged);
-        for (int c = 0; c < maps.Length; c++)
+        if (chunks.Length == 1)
         {
-            for (int local = 0; local < maps[c].Length; local++) maps[c][local] = column[maps[c][local]];
+            maps[0] = column;   // its local ids are the global ones
+        }
+        else
+        {
+            foreach (var map in maps)
+            {
+                for (int local = 0; local < map.Length; local++) map[local] = column[map[local]];
+            }
         }
 
         return AssembleAndRelease(chunks, n, kept.Count, maps, dropsEntries: PrunedTerms > 0);
