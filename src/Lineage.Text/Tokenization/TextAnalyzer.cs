@@ -452,6 +452,15 @@ public sealed class AnalyzerBuffers
     internal int[] Lengths = new int[64];
     internal int TokenCount;
 
+    /// <summary>Makes room for <paramref name="tokens"/> tokens in <see cref="Starts"/> and <see cref="Lengths"/>.</summary>
+    internal void Reserve(int tokens)
+    {
+        if (tokens <= Starts.Length) return;
+        int size = Math.Max(tokens, Starts.Length * 2);
+        Array.Resize(ref Starts, size);
+        Array.Resize(ref Lengths, size);
+    }
+
     internal void AddToken(int start, int length)
     {
         if (TokenCount == Starts.Length)

@@ -8,11 +8,11 @@ public class DefaultTokenScannerTests
     // character), an emoji (not one), lone high and low surrogates, digits and the underscore.
     private static readonly string[] Pieces = ["a", "Z", "7", "_", " ", ".", "-", "\n", "é", "\u0301", "𝐁", "😀", "\uD835", "\uDC01", "ab", "xyz "];
 
-    private static List<(int, int)> Tokens(string text, bool scalar)
+    private static List<(int, int)> Tokens(string text, bool scalar, bool wide = false)
     {
         var b = new AnalyzerBuffers();
         if (scalar) DefaultTokenScanner.ScanScalar(text, b);
-        else DefaultTokenScanner.Scan(text, b);
+        else DefaultTokenScanner.Scan(text, b, wide && System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated);
         return [.. Enumerable.Range(0, b.TokenCount).Select(t => (b.Starts[t], b.Lengths[t]))];
     }
 
@@ -25,7 +25,9 @@ public class DefaultTokenScannerTests
             // Mostly ASCII (the vector path) with some rarer pieces (the per-unit path), lengths around the 64-unit windows.
             int pieces = random.Next(0, 80);
             var text = string.Concat(Enumerable.Range(0, pieces).Select(_ => random.Next(4) == 0 ? Pieces[random.Next(Pieces.Length)] : Pieces[random.Next(8)]));
-            Assert.Equal(Tokens(text, scalar: true), Tokens(text, scalar: false));
+            var reference = Tokens(text, scalar: true);
+            Assert.Equal(reference, Tokens(text, scalar: false));
+            Assert.Equal(reference, Tokens(text, scalar: false, wide: true));   // 512-bit vectors, where the processor has them
         }
     }
 
