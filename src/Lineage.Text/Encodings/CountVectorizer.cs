@@ -89,7 +89,11 @@ public sealed class CountVectorizer
     /// <param name="threads">Threads to count with.</param>
     /// <exception cref="ArgumentException">No documents, an empty vocabulary, or nothing left after pruning.</exception>
     /// <param name="cancellation">Checked every 256 documents.</param>
-    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
+    public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default) =>
+        FitTransform(documents, threads, cancellation, out _);
+
+    /// <summary>As <see cref="FitTransform(IReadOnlyList{string}, int, CancellationToken)"/>, also giving each column's document frequency.</summary>
+    internal CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads, CancellationToken cancellation, out int[] documentFrequencies)
     {
         ArgumentNullException.ThrowIfNull(documents);
         if (documents.Count == 0) throw new ArgumentException("No documents to fit: the corpus is empty.", nameof(documents));
@@ -116,16 +120,21 @@ public sealed class CountVectorizer
                                         "perhaps they contain only stop words, or no token matches the pattern.", nameof(documents));
         }
 
-        // Document and term frequencies, summed over the chunks (each counter kept them per term as it went).
+        // Document frequencies (and, for max_features, occurrences, or documents when binary) from the chunks' entries:
+        // one entry per (document, term), so a histogram of their terms. Counting them here, in one sequential pass,
+        // keeps the per-token work down to one small counter per term.
         var df = new int[merged.Count];
-        var tf = new long[merged.Count];
+        var tf = Options.MaxFeatures is null ? null : new long[merged.Count];
         foreach (var (c, chunk) in chunks.Index())
         {
-            for (int local = 0; local < chunk.Terms!.Count; local++)
+            var columns = chunk.Columns.AsSpan(0, chunk.Nnz);
+            var counts = chunk.Counts.AsSpan(0, chunk.Nnz);
+            var map = maps[c];
+            for (int k = 0; k < columns.Length; k++)
             {
-                int id = maps[c] is { } map ? map[local] : local;
-                df[id] += chunk.Df(local);
-                tf[id] += chunk.Tf(local);
+                int id = map is null ? columns[k] : map[columns[k]];
+                df[id]++;
+                if (tf is not null) tf[id] += Options.Binary ? 1 : counts[k];
             }
         }
 
@@ -137,7 +146,7 @@ public sealed class CountVectorizer
         if (Options.MaxFeatures is int limit && kept.Count > limit)
         {
             // Most frequent first; a stable sort, so ties keep code-point order.
-            var top = kept.Select((id, rank) => (id, rank)).OrderByDescending(p => tf[p.id]).ThenBy(p => p.rank).Take(limit)
+            var top = kept.Select((id, rank) => (id, rank)).OrderByDescending(p => tf![p.id]).ThenBy(p => p.rank).Take(limit)
                           .OrderBy(p => p.rank).Select(p => p.id).ToList();
             kept = top;
         }
@@ -150,7 +159,13 @@ public sealed class CountVectorizer
 
         var column = new int[merged.Count];
         Array.Fill(column, -1);
-        for (int i = 0; i < kept.Count; i++) column[kept[i]] = i;
+        documentFrequencies = new int[kept.Count];
+        for (int i = 0; i < kept.Count; i++)
+        {
+            column[kept[i]] = i;
+            documentFrequencies[i] = df[kept[i]];
+        }
+
         PrunedTerms = merged.Count - kept.Count;
         merged.Renumber(column, kept.Count);   // the fit's own table becomes the vocabulary's
         _vocabulary = new Vocabulary(merged);
@@ -303,7 +318,7 @@ public sealed class CountVectorizer
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
             {
                 int from = (int)((long)documents.Count * p / parts), to = (int)((long)documents.Count * (p + 1) / parts);
-                var counter = new TermCounter(fixedVocabulary, unknown, from, Options.Binary);
+                var counter = new TermCounter(fixedVocabulary, unknown, from);
                 var sink = new CounterSink(counter);
                 var buffers = new AnalyzerBuffers();
                 for (int d = from; d < to; d++)
@@ -490,14 +505,12 @@ public sealed class CountVectorizer
     {
         private readonly Vocabulary? _fixed;
         private readonly UnknownTerms _unknown;
-        private readonly bool _binary;
         private readonly TermTable? _ids;
         private const int Ahead = 16;
         private int[] _hashes = new int[256];
-        private int[] _count = [];   // transform mode: the current document's count of each term
-        // Fit mode: per term, the current document's count, the documents and the occurrences (or documents, when binary)
-        // side by side, so a rare term's three numbers cost one cache miss, not three.
-        private TermStat[] _stats = [];
+        // The current document's count of each term (4 bytes a term, so that most of it stays in cache); document
+        // frequencies are counted from the entries afterwards.
+        private int[] _count;
         private int[] _touched = new int[256];
         private int _touchedCount;
         private int[] _columns = System.Buffers.ArrayPool<int>.Shared.Rent(4096);   // pooled: see Release
@@ -505,9 +518,8 @@ public sealed class CountVectorizer
         private int[] _rowPointers = new int[256];
         private int _rows;
 
-        public TermCounter(Vocabulary? fixedVocabulary, UnknownTerms unknown, int firstDocument, bool binary)
+        public TermCounter(Vocabulary? fixedVocabulary, UnknownTerms unknown, int firstDocument)
         {
-            _binary = binary;
             _fixed = fixedVocabulary;
             _unknown = unknown;
             Document = firstDocument;
@@ -518,7 +530,7 @@ public sealed class CountVectorizer
             else
             {
                 _ids = new TermTable();
-                _stats = new TermStat[1024];
+                _count = new int[1024];
             }
         }
 
@@ -537,12 +549,6 @@ public sealed class CountVectorizer
         public int[] Columns => _columns;
 
         public int[] Counts => _counts;
-
-        /// <summary>Documents that hold the term of local id <paramref name="id"/> (fit mode).</summary>
-        public int Df(int id) => _stats[id].Df;
-
-        /// <summary>Occurrences of the term of local id <paramref name="id"/>, or documents when binary (fit mode).</summary>
-        public long Tf(int id) => _stats[id].Tf;
 
         /// <summary>
         /// The document's tokens (unigrams), hashed first so that each lookup can prefetch the slot of the term
@@ -585,14 +591,14 @@ public sealed class CountVectorizer
 
                     return;
                 }
-
-                if (_count[id]++ == 0) Touch(id);
-                return;
+            }
+            else
+            {
+                id = _ids!.GetOrAdd(term, hash);
+                if (id == _count.Length) Array.Resize(ref _count, _count.Length * 2);
             }
 
-            id = _ids!.GetOrAdd(term, hash);
-            if (id == _stats.Length) Array.Resize(ref _stats, _stats.Length * 2);
-            if (_stats[id].Count++ == 0) Touch(id);
+            if (_count[id]++ == 0) Touch(id);
         }
 
         private void Touch(int id)
@@ -630,35 +636,14 @@ public sealed class CountVectorizer
             for (int t = 0; t < _touchedCount; t++)
             {
                 int id = _touched[t];
-                int count;
-                if (_ids is not null)
-                {
-                    ref var stat = ref _stats[id];
-                    count = stat.Count;
-                    stat.Count = 0;
-                    stat.Df++;
-                    stat.Tf += _binary ? 1 : count;
-                }
-                else
-                {
-                    count = _count[id];
-                    _count[id] = 0;
-                }
-
                 _columns[nnz + t] = id;
-                _counts[nnz + t] = count;
+                _counts[nnz + t] = _count[id];
+                _count[id] = 0;
             }
 
             if (_rows + 2 > _rowPointers.Length) Array.Resize(ref _rowPointers, _rowPointers.Length * 2);
             _rowPointers[++_rows] = nnz + _touchedCount;
             _touchedCount = 0;
-        }
-
-        private struct TermStat
-        {
-            public int Count;
-            public int Df;
-            public long Tf;
         }
     }
 }

@@ -219,11 +219,21 @@ public sealed class CsrMatrix<T> where T : unmanaged, IFloatingPointIeee754<T>
         {
             int start = rowPointers[r], end = rowPointers[r + 1];
             T sum = T.Zero;
-            for (int k = start; k < end; k++) sum += norm == RowNorm.L2 ? values[k] * values[k] : T.Abs(values[k]);
-            if (sum == T.Zero) continue;
-            if (norm == RowNorm.L2) sum = T.Sqrt(sum);
-            for (int k = start; k < end; k++) values[k] /= sum;
+            for (int k = start; k < end; k++) sum += NormTerm(values[k], norm);
+            DivideRow(values.AsSpan(start, end - start), sum, norm);
         }
+    }
+
+    /// <summary>A value's part of its row's norm: its square (L2) or its magnitude (L1).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static T NormTerm(T value, RowNorm norm) => norm == RowNorm.L2 ? value * value : T.Abs(value);
+
+    /// <summary>Divides a row by its norm, given the sum of its values' <see cref="NormTerm"/>s (an all-zero row stays as it is).</summary>
+    internal static void DivideRow(Span<T> row, T sum, RowNorm norm)
+    {
+        if (norm == RowNorm.None || sum == T.Zero) return;
+        if (norm == RowNorm.L2) sum = T.Sqrt(sum);
+        foreach (ref var v in row) v /= sum;
     }
 
     // The arrays themselves, for this library's own derived matrices (they are never written to).

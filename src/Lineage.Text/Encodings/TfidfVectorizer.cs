@@ -41,17 +41,32 @@ public sealed class TfidfTransformer
         }
         else
         {
-            var df = counts.ColumnNonZeroCounts();
-            double n = counts.Rows + (Options.SmoothIdf ? 1 : 0);
-            for (int j = 0; j < idf.Length; j++)
-            {
-                double d = df[j] + (Options.SmoothIdf ? 1 : 0);
-                idf[j] = Math.Log(n / d) + 1; // d = 0 (raw idf, unseen term) gives +inf, as in scikit-learn
-            }
+            FillIdf(idf, counts.Rows, counts.ColumnNonZeroCounts());
         }
 
         _idf = idf;
         return this;
+    }
+
+    // Fits on a count matrix of `rows` documents whose columns have these document frequencies (its nonzero counts,
+    // already known to the vectorizer that made it).
+    internal TfidfTransformer Fit(int rows, int[] documentFrequencies)
+    {
+        var idf = new double[documentFrequencies.Length];
+        if (Options.UseIdf) FillIdf(idf, rows, documentFrequencies);
+        else Array.Fill(idf, 1.0);
+        _idf = idf;
+        return this;
+    }
+
+    private void FillIdf(double[] idf, int rows, int[] df)
+    {
+        double n = rows + (Options.SmoothIdf ? 1 : 0);
+        for (int j = 0; j < idf.Length; j++)
+        {
+            double d = df[j] + (Options.SmoothIdf ? 1 : 0);
+            idf[j] = Math.Log(n / d) + 1; // d = 0 (raw idf, unseen term) gives +inf, as in scikit-learn
+        }
     }
 
     /// <summary>Weights a count matrix: (sublinear) tf × idf, then the row norm.</summary>
@@ -66,16 +81,29 @@ public sealed class TfidfTransformer
         var idf = (double[])Idf;
         if (counts.Columns != idf.Length) throw new ArgumentException($"The matrix has {counts.Columns} columns; this transformer was fitted on {idf.Length}.", nameof(counts));
         var values = inPlace ? counts.ValueArray : counts.Values.ToArray();
-        var cols = counts.ColumnIndices;
-        for (int k = 0; k < values.Length; k++)
+        var cols = counts.ColumnArray;
+        var rowPointers = counts.RowPointerArray;
+        bool sublinear = Options.SublinearTf, useIdf = Options.UseIdf;
+        var norm = Options.Norm;
+        // Row by row, weighting and normalising while the row is in cache (the same sums, in the same order, as
+        // weighting every value first and normalising after).
+        for (int r = 0; r < counts.Rows; r++)
         {
-            double tf = values[k];
-            if (Options.SublinearTf) tf = Math.Log(tf) + 1;
-            values[k] = Options.UseIdf ? tf * idf[cols[k]] : tf;
+            int start = rowPointers[r], end = rowPointers[r + 1];
+            double sum = 0;
+            for (int k = start; k < end; k++)
+            {
+                double tf = values[k];
+                if (sublinear) tf = Math.Log(tf) + 1;
+                double weighted = useIdf ? tf * idf[cols[k]] : tf;
+                values[k] = weighted;
+                sum += CsrMatrix<double>.NormTerm(weighted, norm);
+            }
+
+            CsrMatrix<double>.DivideRow(values.AsSpan(start, end - start), sum, norm);
         }
 
         // The structure is shared with the count matrix (CSR matrices are immutable); only the values are new.
-        CsrMatrix<double>.NormalizeInPlace(counts.RowPointerArray, values, Options.Norm);
         return new CsrMatrix<double>(counts.Rows, counts.Columns, counts.RowPointerArray, counts.ColumnArray, values, trusted: true);
     }
 
@@ -122,8 +150,8 @@ public sealed class TfidfVectorizer
     /// <summary>Learns vocabulary and idf and returns the weighted document-term matrix.</summary>
     public CsrMatrix<double> FitTransform(IReadOnlyList<string> documents, int threads = 1, CancellationToken cancellation = default)
     {
-        var counts = Counts.FitTransform(documents, threads, cancellation);
-        return Weights.Fit(counts).Weigh(counts, inPlace: true);
+        var counts = Counts.FitTransform(documents, threads, cancellation, out var documentFrequencies);
+        return Weights.Fit(counts.Rows, documentFrequencies).Weigh(counts, inPlace: true);
     }
 
     /// <summary>The weighted document-term matrix over the fitted vocabulary.</summary>

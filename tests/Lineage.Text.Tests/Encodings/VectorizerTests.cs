@@ -94,6 +94,28 @@ public class VectorizerTests
         Assert.Equal(one.Values.ToArray(), four.Values.ToArray());
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(3, false)]
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    public void FitTransform_IdfFromTheCounters_EqualsIdfFromTheCountMatrix(int threads, bool binary)
+    {
+        // The vectorizer hands its own document frequencies to the weighting; after pruning they must still be
+        // those of the count matrix's columns, as TfidfTransformer.Fit finds them.
+        var rng = new Random(5);
+        var words = Enumerable.Range(0, 300).Select(i => $"w{i}").ToArray();
+        var docs = Enumerable.Range(0, 400).Select(_ => string.Join(' ', Enumerable.Range(0, rng.Next(0, 30)).Select(_ => words[rng.Next(words.Length)]))).ToArray();
+        var opts = new CountVectorizerOptions { MinDf = DocumentFrequency.Documents(2), MaxDf = DocumentFrequency.Fraction(0.05), MaxFeatures = 200, Binary = binary };
+        var vectorizer = new TfidfVectorizer(opts);
+        var weighted = vectorizer.FitTransform(docs, threads);
+        var counts = new CountVectorizer(opts).FitTransform(docs, threads);
+        var reference = new TfidfTransformer().Fit(counts);
+        Assert.True(vectorizer.Vocabulary.Count is > 0 and <= 200);
+        Assert.Equal(reference.Idf, vectorizer.Weights.Idf);
+        Assert.Equal(reference.Transform(counts).Values.ToArray(), weighted.Values.ToArray());
+    }
+
     [Fact]
     public void Tfidf_KnownValues_SmoothAndRaw()
     {
