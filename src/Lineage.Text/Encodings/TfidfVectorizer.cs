@@ -34,39 +34,30 @@ public sealed class TfidfTransformer
     public TfidfTransformer Fit(CsrMatrix<double> counts)
     {
         ArgumentNullException.ThrowIfNull(counts);
-        var idf = new double[counts.Columns];
+        return Fit(counts.Rows, Options.UseIdf ? counts.ColumnNonZeroCounts() : new int[counts.Columns]);
+    }
+
+    // Fits on a count matrix of `rows` documents whose columns have these document frequencies (its nonzero counts,
+    // which the vectorizer that made it already knows; unused without idf).
+    internal TfidfTransformer Fit(int rows, int[] documentFrequencies)
+    {
+        var idf = new double[documentFrequencies.Length];
         if (!Options.UseIdf)
         {
             Array.Fill(idf, 1.0);
         }
         else
         {
-            FillIdf(idf, counts.Rows, counts.ColumnNonZeroCounts());
+            double n = rows + (Options.SmoothIdf ? 1 : 0);
+            for (int j = 0; j < idf.Length; j++)
+            {
+                double d = documentFrequencies[j] + (Options.SmoothIdf ? 1 : 0);
+                idf[j] = Math.Log(n / d) + 1; // d = 0 (raw idf, unseen term) gives +inf, as in scikit-learn
+            }
         }
 
         _idf = idf;
         return this;
-    }
-
-    // Fits on a count matrix of `rows` documents whose columns have these document frequencies (its nonzero counts,
-    // already known to the vectorizer that made it).
-    internal TfidfTransformer Fit(int rows, int[] documentFrequencies)
-    {
-        var idf = new double[documentFrequencies.Length];
-        if (Options.UseIdf) FillIdf(idf, rows, documentFrequencies);
-        else Array.Fill(idf, 1.0);
-        _idf = idf;
-        return this;
-    }
-
-    private void FillIdf(double[] idf, int rows, int[] df)
-    {
-        double n = rows + (Options.SmoothIdf ? 1 : 0);
-        for (int j = 0; j < idf.Length; j++)
-        {
-            double d = df[j] + (Options.SmoothIdf ? 1 : 0);
-            idf[j] = Math.Log(n / d) + 1; // d = 0 (raw idf, unseen term) gives +inf, as in scikit-learn
-        }
     }
 
     /// <summary>Weights a count matrix: (sublinear) tf × idf, then the row norm.</summary>

@@ -463,12 +463,7 @@ public sealed class AnalyzerBuffers
 
     internal void AddToken(int start, int length)
     {
-        if (TokenCount == Starts.Length)
-        {
-            Array.Resize(ref Starts, Starts.Length * 2);
-            Array.Resize(ref Lengths, Lengths.Length * 2);
-        }
-
+        Reserve(TokenCount + 1);
         Starts[TokenCount] = start;
         Lengths[TokenCount] = length;
         TokenCount++;
