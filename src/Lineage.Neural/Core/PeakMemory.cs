@@ -118,6 +118,32 @@ public static partial class PeakMemory
     }
 
     /// <summary>
+    /// Bytes by which the resident set after <paramref name="action"/> exceeds the one before it, freed heap returned to
+    /// the system on both sides and blocks of 64 KiB and more served by fresh mappings during it: what the action leaves
+    /// alive (for a forward pass, the activations it saves for backward), not its temporaries; −1 where this is not Linux
+    /// with /proc. Afterwards the process's default policy is back.
+    /// </summary>
+    public static long Held(System.Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        bool policy = Set(MmapMax, DefaultMmapMax) && Set(MmapThreshold, 64 * 1024);
+        Trim();
+        long before = Resident(), after;
+        try
+        {
+            action();
+        }
+        finally
+        {
+            Trim();
+            after = Resident();
+            if (policy) Restore();
+        }
+
+        return before > 0 ? after - before : -1;
+    }
+
+    /// <summary>
     /// Keeps freed memory in the heap (no fresh mappings, no trimming) until disposed, so repeated passes reuse their
     /// pages instead of faulting them in again; disposing restores the process's default policy (and, where that is glibc's
     /// usual one, returns the kept memory).

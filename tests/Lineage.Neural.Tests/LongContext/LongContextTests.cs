@@ -160,20 +160,20 @@ public class LongContextTests
         manual_seed(6);
         var config = new MixerConfig(Dim: 64, Heads: 2, Chunk: 64, Buckets: 8, Rounds: 1);
         var blocks = Enumerable.Range(0, 6).Select(i => new MixerBlock(MixerKind.Reformer, config with { Seed = i })).ToList();
-        // Saved activations are what the forward pass leaves alive for backward: measure the peak resident memory of the
-        // forward pass (freed heap returned to the system first, then the kernel's peak counter reset) over the memory before it.
+        // Saved activations are what the forward pass leaves alive for backward: measure the resident memory the forward
+        // pass leaves behind (freed heap returned to the system before and after it, large blocks in fresh mappings during
+        // it: PeakMemory.Held). A peak measurement was tried first and proved noisy (CI saw ±40 MiB from the heap's state).
         long Growth(int layers, bool reversible)
         {
             using var scope = NewDisposeScope();
             var x = randn(1, 4096, 64).requires_grad_(true);
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            bool reset = PeakMemory.ResetPeak();
-            long before = PeakMemory.Resident();
-            var y = reversible ? Reversible.Stack(x, blocks.Take(layers).ToList()) : Reversible.Plain(x, blocks.Take(layers).ToList());
-            long after = reset ? PeakMemory.Peak() : PeakMemory.Resident();
-            y.sum().backward();
-            return after - before;
+            Tensor? y = null;
+            long growth = PeakMemory.Held(() =>
+                y = reversible ? Reversible.Stack(x, blocks.Take(layers).ToList()) : Reversible.Plain(x, blocks.Take(layers).ToList()));
+            y!.sum().backward();
+            return growth;
         }
 
         Growth(1, true);                      // warm-up: allocator pools
