@@ -22,4 +22,17 @@ public class PeakMemoryTunablesTests
         PeakMemory.AddTunables(environment, PeakMemory.KeptMemoryTunables);
         Assert.Equal(PeakMemory.KeptMemoryTunables, environment["GLIBC_TUNABLES"]);
     }
+
+    [Fact]
+    public void Held_CountsWhatTheActionKeepsAlive_NotWhatItFrees()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        TorchSharp.torch.ones(1L << 20).Dispose();   // warm-up: loads libtorch
+        TorchSharp.torch.Tensor? kept = null;
+        long keeps = PeakMemory.Held(() => kept = TorchSharp.torch.ones(16L << 20));   // 64 MiB of float32, kept
+        long frees = PeakMemory.Held(() => TorchSharp.torch.ones(16L << 20).Dispose());
+        kept!.Dispose();
+        Assert.InRange(keeps, 60L << 20, 72L << 20);
+        Assert.InRange(frees, -8L << 20, 8L << 20);
+    }
 }
