@@ -10,7 +10,8 @@ namespace Lineage.Text.Encodings;
 /// hold the hash, the id and, for terms of up to <see cref="InlineChars"/> characters (most words), the characters
 /// themselves, so a lookup usually touches one cache line. The hash folds sixteen bytes at a time.
 /// </summary>
-internal sealed class TermTable
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A table lives as long as the vocabulary that owns it; its slots' finalizer frees them.")]
+internal sealed unsafe class TermTable
 {
     /// <summary>Terms up to this long are compared inside the slot.</summary>
     public const int InlineChars = 10;
@@ -18,28 +19,39 @@ internal sealed class TermTable
     // The length of a removed term's slot: no key matches it, and probing goes on past it.
     private const int Tombstone = -1;
 
-    private Slot[] _slots;
+    private HugePageArray<Slot> _slots;   // native, in huge pages where the system allows: see HugePageArray
     private int[] _starts = new int[256];   // id → arena offset; terms sit in the arena in id order, so id + 1 starts where id ends
-    private char[] _arena = new char[4096];
+    private HugePageArray<char> _arena = new(4096);
     private int _used;
 
     public TermTable(int capacity = 1024)
     {
-        _slots = new Slot[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, capacity * 2))];
+        _slots = new HugePageArray<Slot>((int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, capacity * 2)));
     }
 
     public int Count { get; private set; }
 
+    /// <summary>The characters of term <paramref name="id"/>: native memory, valid while the table lives and is not changed.</summary>
     public ReadOnlySpan<char> Term(int id) => _arena.AsSpan(_starts[id], (id + 1 < Count ? _starts[id + 1] : _used) - _starts[id]);
 
-    public string TermString(int id) => new(Term(id));
+    public string TermString(int id)
+    {
+        var term = new string(Term(id));
+        GC.KeepAlive(this);
+        return term;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Find(ReadOnlySpan<char> key) => _slots[Probe(key, Hash(key))].IdPlusOne - 1;
+    public int Find(ReadOnlySpan<char> key) => Find(key, Hash(key));
 
     /// <summary>As <see cref="Find(ReadOnlySpan{char})"/>, with the key's <see cref="Hash"/> already computed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Find(ReadOnlySpan<char> key, int hash) => _slots[Probe(key, hash)].IdPlusOne - 1;
+    public int Find(ReadOnlySpan<char> key, int hash)
+    {
+        int id = _slots.Pointer[Probe(key, hash)].IdPlusOne - 1;
+        GC.KeepAlive(this);   // the slots are native memory that the finalizer frees once the table is unreachable
+        return id;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int GetOrAdd(ReadOnlySpan<char> key) => GetOrAdd(key, Hash(key));
@@ -49,8 +61,10 @@ internal sealed class TermTable
     public int GetOrAdd(ReadOnlySpan<char> key, int hash)
     {
         int slot = Probe(key, hash);
-        int idPlusOne = _slots[slot].IdPlusOne;
-        return idPlusOne != 0 ? idPlusOne - 1 : Add(key, hash, slot);
+        int idPlusOne = _slots.Pointer[slot].IdPlusOne;
+        int id = idPlusOne != 0 ? idPlusOne - 1 : Add(key, hash, slot);
+        GC.KeepAlive(this);
+        return id;
     }
 
     /// <summary>
@@ -64,7 +78,7 @@ internal sealed class TermTable
         if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
         {
             var slots = _slots;
-            System.Runtime.Intrinsics.X86.Sse.Prefetch0(Unsafe.AsPointer(ref slots[hash & (slots.Length - 1)]));
+            System.Runtime.Intrinsics.X86.Sse.Prefetch0(slots.Pointer + (hash & (slots.Length - 1)));
         }
     }
 
@@ -72,14 +86,14 @@ internal sealed class TermTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Probe(ReadOnlySpan<char> key, int hash)
     {
-        var slots = _slots;
-        int mask = slots.Length - 1;
+        Slot* slots = _slots.Pointer;
+        int mask = _slots.Length - 1;
         for (int i = hash & mask; ; i = (i + 1) & mask)
         {
             ref var s = ref slots[i];
             if (s.IdPlusOne == 0) return i;
             if (s.Hash != hash || s.Length != key.Length) continue;
-            if (key.Length <= InlineChars ? InlineEquals(key, ref s.Inline[0]) : key.SequenceEqual(_arena.AsSpan(_starts[s.IdPlusOne - 1], key.Length))) return i;
+            if (key.Length <= InlineChars ? InlineEquals(key, ref s.Inline[0]) : key.SequenceEqual(new ReadOnlySpan<char>(_arena.Pointer + _starts[s.IdPlusOne - 1], key.Length))) return i;
         }
     }
 
@@ -112,11 +126,11 @@ internal sealed class TermTable
         int id = Count;
         if (id == _starts.Length) Array.Resize(ref _starts, id * 2);
 
-        if (_used + key.Length > _arena.Length) Array.Resize(ref _arena, Math.Max(_arena.Length * 2, _used + key.Length));
-        key.CopyTo(_arena.AsSpan(_used));
+        if (_used + key.Length > _arena.Length) _arena = _arena.Resize(Math.Max(_arena.Length * 2, _used + key.Length), _used);
+        key.CopyTo(_arena.AsSpan(_used, key.Length));
         _starts[id] = _used;
         _used += key.Length;
-        ref var s = ref _slots[slot];
+        ref var s = ref _slots.Pointer[slot];
         s.Hash = hash;
         s.IdPlusOne = id + 1;
         s.Length = key.Length;
@@ -147,10 +161,10 @@ internal sealed class TermTable
             used += lengths[c];
         }
 
-        var arena = new char[Math.Max(16, used)];
+        var arena = new HugePageArray<char>(Math.Max(16, used));
         for (int id = 0; id < Count; id++)
         {
-            if (column[id] >= 0) Term(id).CopyTo(arena.AsSpan(starts[column[id]]));
+            if (column[id] >= 0) Term(id).CopyTo(arena.AsSpan(starts[column[id]], lengths[column[id]]));
         }
 
         foreach (ref var s in _slots.AsSpan())
@@ -162,6 +176,7 @@ internal sealed class TermTable
         }
 
         _starts = starts;
+        _arena.Dispose();
         _arena = arena;
         _used = used;
         Count = count;
@@ -169,8 +184,9 @@ internal sealed class TermTable
 
     private void Grow()
     {
-        var slots = new Slot[_slots.Length * 2];
-        int mask = slots.Length - 1;
+        var bigger = new HugePageArray<Slot>(_slots.Length * 2);
+        Slot* slots = bigger.Pointer;
+        int mask = bigger.Length - 1;
         foreach (ref readonly var s in _slots.AsSpan())
         {
             if (s.IdPlusOne == 0 || s.Length == Tombstone) continue;
@@ -179,7 +195,8 @@ internal sealed class TermTable
             slots[i] = s;
         }
 
-        _slots = slots;
+        _slots.Dispose();   // at once: its pages go back to the system for the next table
+        _slots = bigger;
     }
 
     // A wyhash-style hash: each 16 bytes are folded by one 64 × 64 → 128-bit multiply (high half xor low half), so a
