@@ -561,6 +561,9 @@ public sealed class CountVectorizer
             var starts = tokens.Starts;
             var lengths = tokens.Lengths;
             for (int t = 0; t < count; t++) _hashes[t] = TermTable.Hash(text.Slice(starts[t], lengths[t]));
+            if (_touched.Length < _touchedCount + count) Array.Resize(ref _touched, Math.Max(_touchedCount + count, _touched.Length * 2));
+            var touched = _touched;
+            int touchedCount = _touchedCount;
             for (int t = 0; t < count; t++)
             {
                 if (t + Ahead < count)
@@ -569,13 +572,27 @@ public sealed class CountVectorizer
                     else _ids!.Prefetch(_hashes[t + Ahead]);
                 }
 
-                Add(text.Slice(starts[t], lengths[t]), _hashes[t]);
+                int id = Id(text.Slice(starts[t], lengths[t]), _hashes[t]);
+                if (id < 0) continue;
+
+                // Whether this is the term's first occurrence in the document is a coin toss for the branch predictor
+                // (a third of the tokens): write the id always, keep it only then.
+                touched[touchedCount] = id;
+                touchedCount += _count[id]++ == 0 ? 1 : 0;
             }
+
+            _touchedCount = touchedCount;
         }
 
-        public void Add(ReadOnlySpan<char> term) => Add(term, TermTable.Hash(term));
+        public void Add(ReadOnlySpan<char> term)
+        {
+            int id = Id(term, TermTable.Hash(term));
+            if (id >= 0 && _count[id]++ == 0) Touch(id);
+        }
 
-        private void Add(ReadOnlySpan<char> term, int hash)
+        // The term's id, or -1 for an unknown term in transform mode (counted, or an error by option).
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private int Id(ReadOnlySpan<char> term, int hash)
         {
             int id;
             if (_fixed is not null)
@@ -589,7 +606,7 @@ public sealed class CountVectorizer
                         throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"Document {Document} has the term '{term}', which is not in the vocabulary."));
                     }
 
-                    return;
+                    return -1;
                 }
             }
             else
@@ -598,7 +615,7 @@ public sealed class CountVectorizer
                 if (id == _count.Length) Array.Resize(ref _count, _count.Length * 2);
             }
 
-            if (_count[id]++ == 0) Touch(id);
+            return id;
         }
 
         private void Touch(int id)
