@@ -120,68 +120,92 @@ public sealed class CountVectorizer
                                         "perhaps they contain only stop words, or no token matches the pattern.", nameof(documents));
         }
 
-        // Document frequencies (and, for max_features, occurrences, or documents when binary) from the chunks' entries:
-        // one entry per (document, term), so a histogram of their terms. Counting them here, in one sequential pass,
-        // keeps the per-token work down to one small counter per term.
-        var df = new int[merged.Count];
-        var tf = Options.MaxFeatures is null ? null : new long[merged.Count];
-        foreach (var (c, chunk) in chunks.Index())
+        // The per-term arrays below last only for this fit: rented, so that repeated fits reuse their pages instead of
+        // faulting fresh ones in (about 11 µs a 4 KiB page on our VMs; see HugePageArray).
+        var pool = System.Buffers.ArrayPool<int>.Shared;
+        var df = pool.Rent(merged.Count);
+        var byName = pool.Rent(merged.Count);
+        var column = pool.Rent(merged.Count);
+        try
         {
-            var columns = chunk.Columns.AsSpan(0, chunk.Nnz);
-            var counts = chunk.Counts.AsSpan(0, chunk.Nnz);
-            var map = maps[c];
-            for (int k = 0; k < columns.Length; k++)
+            Array.Clear(df, 0, merged.Count);
+
+            // Document frequencies (and, for max_features, occurrences, or documents when binary) from the chunks' entries:
+            // one entry per (document, term), so a histogram of their terms. Counting them here, in one sequential pass,
+            // keeps the per-token work down to one small counter per term.
+            var tf = Options.MaxFeatures is null ? null : new long[merged.Count];
+            foreach (var (c, chunk) in chunks.Index())
             {
-                int id = map is null ? columns[k] : map[columns[k]];
-                df[id]++;
-                if (tf is not null) tf[id] += Options.Binary ? 1 : counts[k];
+                var columns = chunk.Columns.AsSpan(0, chunk.Nnz);
+                var counts = chunk.Counts.AsSpan(0, chunk.Nnz);
+                var map = maps[c];
+                for (int k = 0; k < columns.Length; k++)
+                {
+                    int id = map is null ? columns[k] : map[columns[k]];
+                    df[id]++;
+                    if (tf is not null) tf[id] += Options.Binary ? 1 : counts[k];
+                }
             }
-        }
 
-        var byName = SortByCodePoint(merged.Count, merged.Term);
+            SortByCodePoint(merged.Count, merged.Term, byName, merged.HoldsNul);
 
-        double high = Options.MaxDf.For(n), low = Options.MinDf.For(n);
-        if (high < low) throw new ArgumentException($"max_df ({Options.MaxDf}) corresponds to fewer documents ({high}) than min_df ({Options.MinDf}, {low}).", nameof(documents));
-        var kept = byName.Where(id => df[id] <= high && df[id] >= low).ToList();
-        if (Options.MaxFeatures is int limit && kept.Count > limit)
-        {
-            // Most frequent first; a stable sort, so ties keep code-point order.
-            var top = kept.Select((id, rank) => (id, rank)).OrderByDescending(p => tf![p.id]).ThenBy(p => p.rank).Take(limit)
-                          .OrderBy(p => p.rank).Select(p => p.id).ToList();
-            kept = top;
-        }
-
-        if (kept.Count == 0)
-        {
-            throw new ArgumentException($"After pruning, no terms remain (min_df {Options.MinDf}, max_df {Options.MaxDf}, {n:N0} documents). " +
-                                        "Try a lower min_df or a higher max_df.", nameof(documents));
-        }
-
-        var column = new int[merged.Count];
-        Array.Fill(column, -1);
-        documentFrequencies = new int[kept.Count];
-        for (int i = 0; i < kept.Count; i++)
-        {
-            column[kept[i]] = i;
-            documentFrequencies[i] = df[kept[i]];
-        }
-
-        PrunedTerms = merged.Count - kept.Count;
-        merged.Renumber(column, kept.Count);   // the fit's own table becomes the vocabulary's
-        _vocabulary = new Vocabulary(merged);
-        if (chunks.Length == 1)
-        {
-            maps[0] = column;   // its local ids are the global ones
-        }
-        else
-        {
-            foreach (var map in maps)
+            // The kept terms, in code-point order, moved to the front of byName.
+            double high = Options.MaxDf.For(n), low = Options.MinDf.For(n);
+            if (high < low) throw new ArgumentException($"max_df ({Options.MaxDf}) corresponds to fewer documents ({high}) than min_df ({Options.MinDf}, {low}).", nameof(documents));
+            int kept = 0;
+            for (int i = 0; i < merged.Count; i++)
             {
-                for (int local = 0; local < map.Length; local++) map[local] = column[map[local]];
+                int id = byName[i];
+                byName[kept] = id;
+                kept += df[id] <= high && df[id] >= low ? 1 : 0;
             }
-        }
 
-        return AssembleAndRelease(chunks, n, kept.Count, maps, dropsEntries: PrunedTerms > 0);
+            if (Options.MaxFeatures is int limit && kept > limit)
+            {
+                // Most frequent first; a stable sort, so ties keep code-point order.
+                var top = Enumerable.Range(0, kept).OrderByDescending(rank => tf![byName[rank]]).ThenBy(rank => rank).Take(limit)
+                                    .Order().Select(rank => byName[rank]).ToArray();
+                top.CopyTo(byName, 0);
+                kept = limit;
+            }
+
+            if (kept == 0)
+            {
+                throw new ArgumentException($"After pruning, no terms remain (min_df {Options.MinDf}, max_df {Options.MaxDf}, {n:N0} documents). " +
+                                            "Try a lower min_df or a higher max_df.", nameof(documents));
+            }
+
+            Array.Fill(column, -1, 0, merged.Count);
+            documentFrequencies = new int[kept];
+            for (int i = 0; i < kept; i++)
+            {
+                column[byName[i]] = i;
+                documentFrequencies[i] = df[byName[i]];
+            }
+
+            PrunedTerms = merged.Count - kept;
+            merged.Renumber(column, kept);   // the fit's own table becomes the vocabulary's
+            _vocabulary = new Vocabulary(merged);
+            if (chunks.Length == 1)
+            {
+                maps[0] = column;   // its local ids are the global ones
+            }
+            else
+            {
+                foreach (var map in maps)
+                {
+                    for (int local = 0; local < map.Length; local++) map[local] = column[map[local]];
+                }
+            }
+
+            return AssembleAndRelease(chunks, n, kept, maps, dropsEntries: PrunedTerms > 0);
+        }
+        finally
+        {
+            pool.Return(df);
+            pool.Return(byName);
+            pool.Return(column);
+        }
     }
 
     /// <summary>
@@ -193,22 +217,44 @@ public sealed class CountVectorizer
     /// go on only while every term in them has more units. A term holding U+0000 would clash with "ended": then every
     /// term is sorted by <see cref="CodePointComparer"/>.
     /// </summary>
-    internal static int[] SortByCodePoint(string[] terms) => SortByCodePoint(terms.Length, id => terms[id]);
-
-    /// <summary>As <see cref="SortByCodePoint(string[])"/>, for the <paramref name="count"/> terms <paramref name="term"/> gives.</summary>
-    internal static int[] SortByCodePoint(int count, TermAt term)
+    internal static int[] SortByCodePoint(string[] terms)
     {
-        var ids = Enumerable.Range(0, count).ToArray();
-        if (ids.Any(id => term(id).Contains('\0')))
+        var ids = new int[terms.Length];
+        SortByCodePoint(terms.Length, id => terms[id], ids, terms.Any(t => t.Contains('\0')));
+        return ids;
+    }
+
+    /// <summary>
+    /// As <see cref="SortByCodePoint(string[])"/>, for the <paramref name="count"/> terms <paramref name="term"/> gives,
+    /// into the first <paramref name="count"/> places of <paramref name="ids"/>; <paramref name="holdsNul"/>: whether
+    /// any term holds U+0000.
+    /// </summary>
+    internal static void SortByCodePoint(int count, TermAt term, int[] ids, bool holdsNul)
+    {
+        for (int i = 0; i < count; i++) ids[i] = i;
+        if (holdsNul)
         {
-            var strings = ids.Select(id => term(id).ToString()).ToArray();
-            Array.Sort(ids, Comparer<int>.Create((a, b) => CodePointComparer.Instance.Compare(strings[a], strings[b])));
-            return ids;
+            var strings = Enumerable.Range(0, count).Select(id => term(id).ToString()).ToArray();
+            Array.Sort(ids, 0, count, Comparer<int>.Create((a, b) => CodePointComparer.Instance.Compare(strings[a], strings[b])));
+            return;
         }
 
-        var keys = new ulong[count];
+        var keys = System.Buffers.ArrayPool<ulong>.Shared.Rent(count);
         var runs = new Stack<(int Start, int Length, int Offset)>();
         RadixScratch? scratch = null;
+        try
+        {
+            SortRuns(count, term, ids, keys, runs, ref scratch);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<ulong>.Shared.Return(keys);
+            scratch?.Return();
+        }
+    }
+
+    private static void SortRuns(int count, TermAt term, int[] ids, ulong[] keys, Stack<(int Start, int Length, int Offset)> runs, ref RadixScratch? scratch)
+    {
         runs.Push((0, count, 0));
         while (runs.TryPop(out var run))
         {
@@ -231,15 +277,13 @@ public sealed class CountVectorizer
                 start = stop;
             }
         }
-
-        return ids;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static ulong Digit(char c) => c < 0xD800 ? c : c >= 0xE000 ? (ulong)c - 0x800 : (ulong)c + 0x2000;
 
     // Counts per bucket → where each bucket starts (an exclusive prefix sum), for the counting passes of both radix sorts.
-    private static void StartsOfBuckets(int[] histogram)
+    private static void StartsOfBuckets(Span<int> histogram)
     {
         for (int d = 0, sum = 0; d < histogram.Length; d++)
         {
@@ -249,11 +293,21 @@ public sealed class CountVectorizer
         }
     }
 
+    // Rented: see FitTransform.
     private sealed class RadixScratch(int length)
     {
-        public readonly ulong[] Keys = new ulong[length];
-        public readonly int[] Ids = new int[length];
-        public readonly int[] Histogram = new int[65536];
+        public readonly ulong[] Keys = System.Buffers.ArrayPool<ulong>.Shared.Rent(length);
+        public readonly int[] Ids = System.Buffers.ArrayPool<int>.Shared.Rent(length);
+        private readonly int[] _histogram = System.Buffers.ArrayPool<int>.Shared.Rent(65536);
+
+        public Span<int> Histogram => _histogram.AsSpan(0, 65536);
+
+        public void Return()
+        {
+            System.Buffers.ArrayPool<ulong>.Shared.Return(Keys);
+            System.Buffers.ArrayPool<int>.Shared.Return(Ids);
+            System.Buffers.ArrayPool<int>.Shared.Return(_histogram);
+        }
     }
 
     // Least-significant-digit radix sort of keys[start..start+length) (and their ids) on four 16-bit digits; a pass in
@@ -267,7 +321,7 @@ public sealed class CountVectorizer
         bool inScratch = false;
         for (int shift = 0; shift < 64; shift += 16)
         {
-            Array.Clear(histogram);
+            histogram.Clear();
             foreach (var key in fromKeys) histogram[(int)(key >> shift) & 0xFFFF]++;
             if (histogram[(int)(fromKeys[0] >> shift) & 0xFFFF] == length) continue;
             StartsOfBuckets(histogram);
@@ -523,15 +577,9 @@ public sealed class CountVectorizer
             _fixed = fixedVocabulary;
             _unknown = unknown;
             Document = firstDocument;
-            if (_fixed is not null)
-            {
-                _count = new int[Math.Max(1, _fixed.Count)];
-            }
-            else
-            {
-                _ids = new TermTable();
-                _count = new int[1024];
-            }
+            _count = System.Buffers.ArrayPool<int>.Shared.Rent(_fixed is not null ? Math.Max(1, _fixed.Count) : 1024);
+            Array.Clear(_count);   // rented: see Release
+            if (_fixed is null) _ids = new TermTable();
         }
 
         public int Document { get; set; }
@@ -612,7 +660,11 @@ public sealed class CountVectorizer
             else
             {
                 id = _ids!.GetOrAdd(term, hash);
-                if (id == _count.Length) Array.Resize(ref _count, _count.Length * 2);
+                if (id == _count.Length)
+                {
+                    _count = Regrow(_count, _count.Length * 2, _count.Length);
+                    Array.Clear(_count, id, _count.Length - id);
+                }
             }
 
             return id;
@@ -629,7 +681,8 @@ public sealed class CountVectorizer
         {
             System.Buffers.ArrayPool<int>.Shared.Return(_columns);
             System.Buffers.ArrayPool<int>.Shared.Return(_counts);
-            _columns = _counts = [];
+            System.Buffers.ArrayPool<int>.Shared.Return(_count);
+            _columns = _counts = _count = [];
         }
 
         private static int[] Regrow(int[] array, int size, int used)

@@ -34,6 +34,9 @@ internal sealed unsafe class TermTable
     /// <summary>The characters of term <paramref name="id"/>: native memory, valid while the table lives and is not changed.</summary>
     public ReadOnlySpan<char> Term(int id) => _arena.AsSpan(_starts[id], (id + 1 < Count ? _starts[id + 1] : _used) - _starts[id]);
 
+    /// <summary>Whether any term holds U+0000.</summary>
+    public bool HoldsNul => _arena.AsSpan(0, _used).Contains('\0');
+
     public string TermString(int id)
     {
         var term = new string(Term(id));
