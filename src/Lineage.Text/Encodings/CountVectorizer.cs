@@ -430,8 +430,8 @@ public sealed class CountVectorizer
         // Each row sorted on its own: small enough to stay in L1 cache (a radix sort on two digits of the column, or
         // insertion sort for short rows), where transposing the whole matrix twice scattered every entry across memory.
         int nnz = rowPointers[rows];
-        var cols = new int[nnz];
-        var vals = new double[nnz];
+        var cols = HugePages.NewArray<int>(nnz);     // every entry is written below
+        var vals = HugePages.NewArray<double>(nnz);
         var sorter = new RowSorter(columns);
         row = 0;
         foreach (var (c, chunk) in chunks.Index())

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Lineage.Text.Encodings;
@@ -16,7 +17,7 @@ namespace Lineage.Text.Encodings;
 /// </remarks>
 internal sealed unsafe class HugePageArray<T> : IDisposable where T : unmanaged
 {
-    private const nuint HugePage = 2 << 20;
+    private const nuint HugePage = HugePages.Size;
     private void* _mapping;      // what mmap returned (Linux, large) or NativeMemory allocated
     private nuint _mappedBytes;  // 0 when NativeMemory allocated it
 
@@ -36,7 +37,7 @@ internal sealed unsafe class HugePageArray<T> : IDisposable where T : unmanaged
             _mapping = (void*)at;
             _mappedBytes = mapped;
             nuint aligned = ((nuint)at + HugePage - 1) & ~(HugePage - 1);
-            _ = HugePages.Madvise((nint)aligned, pages, MadvHugePage);   // only a hint: ignored where unsupported
+            HugePages.Advise(aligned, pages);
             Pointer = (T*)aligned;
         }
         else
@@ -91,18 +92,61 @@ internal sealed unsafe class HugePageArray<T> : IDisposable where T : unmanaged
         HugePages.Count(-bytes);
     }
 
-    private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 0x02, MapAnonymous = 0x20, MadvHugePage = 14;
+    private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 0x02, MapAnonymous = 0x20;
 }
 
-/// <summary>What all <see cref="HugePageArray{T}"/> share: the bytes they hold, and the libc calls (P/Invoke cannot be declared in a generic type).</summary>
+/// <summary>
+/// Transparent huge pages for large buffers: <see cref="HugePageArray{T}"/> in native memory, <see cref="NewArray{T}"/>
+/// for managed arrays, the bytes the native arrays hold, and the libc calls (P/Invoke cannot be declared in a generic type).
+/// </summary>
 internal static partial class HugePages
 {
+    /// <summary>A huge page on x86-64 and most ARM64 Linux systems: 2 MiB.</summary>
+    public const nuint Size = 2 << 20;
+
+    private const int MadvHugePage = 14;
+
     private static long _liveBytes;
 
     /// <summary>Bytes held by the native arrays not yet freed (for memory accounting beside the managed heap).</summary>
     public static long LiveBytes => Interlocked.Read(ref _liveBytes);
 
     internal static void Count(long bytes) => Interlocked.Add(ref _liveBytes, bytes);
+
+    /// <summary>
+    /// A managed array of <paramref name="length"/> items, not zeroed (the caller writes every item), whose whole 2 MiB
+    /// ranges are advised for huge pages before the first write when it is 4 MiB or more (NumPy's threshold), on Linux.
+    /// </summary>
+    /// <remarks>
+    /// For the large arrays a fit returns (a count matrix's columns and values: 20 MiB for the spam corpus), whose
+    /// first write faulted in every 4 KiB page: 5,000 faults, 100 of a fit's 340 ms on a busy day (2026-12-06), 36 ms
+    /// with this advice. The advice is only a hint on the array's own address range: contents and the garbage
+    /// collector's handling are unchanged; where there are no transparent huge pages nothing happens.
+    /// </remarks>
+    public static unsafe T[] NewArray<T>(int length) where T : unmanaged
+    {
+        var array = GC.AllocateUninitializedArray<T>(length);
+        nuint bytes = (nuint)length * (nuint)sizeof(T);
+        if (!OperatingSystem.IsLinux() || bytes < 2 * Size) return array;
+        nuint start = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+        nuint from = (start + Size - 1) & ~(Size - 1), to = (start + bytes) & ~(Size - 1);
+        Advise(from, to - from);
+        return array;
+    }
+
+    /// <summary>Asks for huge pages for [<paramref name="start"/>, +<paramref name="bytes"/>), both multiples of <see cref="Size"/>; only a hint, ignored where unsupported.</summary>
+    internal static void Advise(nuint start, nuint bytes)
+    {
+        try
+        {
+            _ = Madvise((nint)start, bytes, MadvHugePage);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // no libc: plain pages
+        }
+    }
+
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     internal static partial nint Mmap(nint address, nuint length, int protection, int flags, int fd, nint offset);

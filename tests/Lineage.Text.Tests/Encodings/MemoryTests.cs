@@ -65,4 +65,16 @@ public class MemoryTests
 
         Assert.Equal(before, HugePages.LiveBytes);
     }
+
+    [Fact]
+    public void NewArray_HasTheLengthAskedFor_AndHoldsWhatIsWritten()
+    {
+        foreach (int length in new[] { 0, 10, 3 << 20 })   // below and above the 4 MiB where huge pages are advised
+        {
+            var a = HugePages.NewArray<double>(length);
+            Assert.Equal(length, a.Length);
+            for (int i = 0; i < length; i++) a[i] = i;
+            Assert.Equal(length == 0 ? 0 : length - 1, length == 0 ? 0 : a[^1]);
+        }
+    }
 }
