@@ -6,6 +6,9 @@ namespace Lineage.Text.Encodings;
 /// <summary>The characters of term <paramref name="id"/> (valid until the source changes).</summary>
 internal delegate ReadOnlySpan<char> TermAt(int id);
 
+/// <summary>Fills <paramref name="keys"/>[i] with <see cref="CountVectorizer.CodePointKey"/> of term <paramref name="ids"/>[i] at <paramref name="offset"/>.</summary>
+internal delegate void CodePointKeys(ReadOnlySpan<int> ids, int offset, Span<ulong> keys);
+
 /// <summary>What <c>Transform</c> does with a term that has no column.</summary>
 public enum UnknownTerms
 {
@@ -147,7 +150,7 @@ public sealed class CountVectorizer
                 }
             }
 
-            SortByCodePoint(merged.Count, merged.Term, byName, merged.HoldsNul);
+            SortByCodePoint(merged.Count, merged.Term, merged.CodePointKeys, byName, merged.HoldsNul);
 
             // The kept terms, in code-point order, moved to the front of byName.
             double high = Options.MaxDf.For(n), low = Options.MinDf.For(n);
@@ -220,16 +223,19 @@ public sealed class CountVectorizer
     internal static int[] SortByCodePoint(string[] terms)
     {
         var ids = new int[terms.Length];
-        SortByCodePoint(terms.Length, id => terms[id], ids, terms.Any(t => t.Contains('\0')));
+        SortByCodePoint(terms.Length, id => terms[id], (run, offset, keys) =>
+        {
+            for (int i = 0; i < run.Length; i++) keys[i] = CodePointKey(terms[run[i]], offset);
+        }, ids, terms.Any(t => t.Contains('\0')));
         return ids;
     }
 
     /// <summary>
-    /// As <see cref="SortByCodePoint(string[])"/>, for the <paramref name="count"/> terms <paramref name="term"/> gives,
-    /// into the first <paramref name="count"/> places of <paramref name="ids"/>; <paramref name="holdsNul"/>: whether
-    /// any term holds U+0000.
+    /// As <see cref="SortByCodePoint(string[])"/>, for the <paramref name="count"/> terms <paramref name="term"/> gives
+    /// (<paramref name="keysOf"/> gives the keys of many at once), into the first <paramref name="count"/> places of
+    /// <paramref name="ids"/>; <paramref name="holdsNul"/>: whether any term holds U+0000.
     /// </summary>
-    internal static void SortByCodePoint(int count, TermAt term, int[] ids, bool holdsNul)
+    internal static void SortByCodePoint(int count, TermAt term, CodePointKeys keysOf, int[] ids, bool holdsNul)
     {
         for (int i = 0; i < count; i++) ids[i] = i;
         if (holdsNul)
@@ -244,7 +250,7 @@ public sealed class CountVectorizer
         RadixScratch? scratch = null;
         try
         {
-            SortRuns(count, term, ids, keys, runs, ref scratch);
+            SortRuns(count, keysOf, ids, keys, runs, ref scratch);
         }
         finally
         {
@@ -253,19 +259,13 @@ public sealed class CountVectorizer
         }
     }
 
-    private static void SortRuns(int count, TermAt term, int[] ids, ulong[] keys, Stack<(int Start, int Length, int Offset)> runs, ref RadixScratch? scratch)
+    private static void SortRuns(int count, CodePointKeys keysOf, int[] ids, ulong[] keys, Stack<(int Start, int Length, int Offset)> runs, ref RadixScratch? scratch)
     {
         runs.Push((0, count, 0));
         while (runs.TryPop(out var run))
         {
             int end = run.Start + run.Length;
-            for (int i = run.Start; i < end; i++)
-            {
-                var t = term(ids[i]);
-                ulong key = 0;
-                for (int k = run.Offset; k < run.Offset + 4; k++) key = (key << 16) | (k < t.Length ? Digit(t[k]) : 0);
-                keys[i] = key;
-            }
+            keysOf(ids.AsSpan(run.Start, run.Length), run.Offset, keys.AsSpan(run.Start, run.Length));
 
             if (run.Length >= 2048) RadixSort(keys, ids, run.Start, run.Length, ref scratch);
             else Array.Sort(keys, ids, run.Start, run.Length);
@@ -277,6 +277,29 @@ public sealed class CountVectorizer
                 start = stop;
             }
         }
+    }
+
+    /// <summary>
+    /// The sort key of a term's four UTF-16 units from <paramref name="offset"/>: each a 16-bit digit in code-point
+    /// order, 0 past the end (see <see cref="SortByCodePoint(string[])"/>).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static ulong CodePointKey(ReadOnlySpan<char> term, int offset)
+    {
+        if (term.Length >= offset + 4 && BitConverter.IsLittleEndian)
+        {
+            // Four units read at once; below U+8000 (no surrogates) each is its own digit: only the order of the
+            // four changes (the first unit is the most significant).
+            ulong units = System.Runtime.InteropServices.MemoryMarshal.Read<ulong>(System.Runtime.InteropServices.MemoryMarshal.AsBytes(term.Slice(offset, 4)));
+            if ((units & 0x8000_8000_8000_8000UL) == 0)
+            {
+                return (units << 48) | ((units & 0xFFFF_0000UL) << 16) | ((units >> 16) & 0xFFFF_0000UL) | (units >> 48);
+            }
+        }
+
+        ulong key = 0;
+        for (int k = offset; k < offset + 4; k++) key = (key << 16) | (k < term.Length ? Digit(term[k]) : 0);
+        return key;
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]

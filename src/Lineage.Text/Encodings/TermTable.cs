@@ -34,6 +34,21 @@ internal sealed unsafe class TermTable
     /// <summary>The characters of term <paramref name="id"/>: native memory, valid while the table lives and is not changed.</summary>
     public ReadOnlySpan<char> Term(int id) => _arena.AsSpan(_starts[id], (id + 1 < Count ? _starts[id + 1] : _used) - _starts[id]);
 
+    /// <summary>The sort keys of terms <paramref name="ids"/> at <paramref name="offset"/> (see <see cref="CountVectorizer.CodePointKey"/>), read from the table's characters directly.</summary>
+    public void CodePointKeys(ReadOnlySpan<int> ids, int offset, Span<ulong> keys)
+    {
+        char* arena = _arena.Pointer;
+        var starts = _starts;
+        int last = Count - 1;
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int id = ids[i], start = starts[id], end = id < last ? starts[id + 1] : _used;
+            keys[i] = CountVectorizer.CodePointKey(new ReadOnlySpan<char>(arena + start, end - start), offset);
+        }
+
+        GC.KeepAlive(this);
+    }
+
     /// <summary>Whether any term holds U+0000.</summary>
     public bool HoldsNul => _arena.AsSpan(0, _used).Contains('\0');
 
