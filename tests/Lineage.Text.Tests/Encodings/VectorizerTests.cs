@@ -163,7 +163,26 @@ public class VocabularyOrderTests
         Assert.Equal(["a", "\uE000x", "\uFFFD", "𝐁"], CountVectorizer.SortByCodePoint(astral).Select(i => astral[i]));
     }
 
-    private static readonly string[] Alphabet = ["a", "b", "c", "x", "z", "0", "9", "é", "_", "\uFFFD", "\uE000", "𝐁", "😀"];
+    private static readonly string[] Alphabet = ["a", "b", "c", "x", "z", "0", "9", "é", "_", "\u7FFF", "\u8000", "\uD7FF", "\uFFFD", "\uE000", "𝐁", "😀"];
+
+    [Fact]
+    public void CodePointKey_FourUnitsAtOnce_EqualsTheUnitByUnitKey()
+    {
+        // The fast path (four units below U+8000 read as one word) against the digits one by one, across its boundary.
+        static ulong Digit(char c) => c < 0xD800 ? c : c >= 0xE000 ? (ulong)c - 0x800 : (ulong)c + 0x2000;
+        var random = new Random(3);
+        char[] units = ['a', 'z', '\u00E9', '\u7FFF', '\u8000', '\uD7FF', '\uD835', '\uDC01', '\uE000', '\uFFFF', '\u0001'];
+        for (int n = 0; n < 2_000; n++)
+        {
+            var term = new string(Enumerable.Range(0, random.Next(0, 11)).Select(_ => units[random.Next(units.Length)]).ToArray());
+            foreach (int offset in new[] { 0, 4, 8 })
+            {
+                ulong expected = 0;
+                for (int k = offset; k < offset + 4; k++) expected = (expected << 16) | (k < term.Length ? Digit(term[k]) : 0);
+                Assert.Equal(expected, CountVectorizer.CodePointKey(term, offset));
+            }
+        }
+    }
 
     [Fact]
     public void SortByCodePoint_AgreesWithPythonsOrder_OnTermsSharingLongPrefixes()
