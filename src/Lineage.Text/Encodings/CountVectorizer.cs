@@ -481,93 +481,83 @@ public sealed class CountVectorizer
     }
 
     /// <summary>
-    /// Sorts the (column, count) entries of one row by column: insertion sort up to 32 entries, otherwise a
-    /// least-significant-digit radix sort on two digits of about half the column's bits each.
+    /// Sorts the (column, count) entries of one row by column, each packed in one 64-bit word (column in the high half,
+    /// so words order as columns do): insertion sort up to 32 entries, otherwise a least-significant-digit radix sort
+    /// on two digits of about half the column's bits each, both digits counted in one pass.
     /// </summary>
     private sealed class RowSorter
     {
         private readonly int _lowBits;
-        private readonly int[] _histogram;
-        private int[] _cols = new int[256], _counts = new int[256], _cols2 = new int[256], _counts2 = new int[256];
+        private readonly int[] _low, _high;
+        private ulong[] _entries = new ulong[256], _scratch = new ulong[256];
         private int _n;
 
         public RowSorter(int columns)
         {
             int bits = Math.Max(1, 32 - System.Numerics.BitOperations.LeadingZeroCount((uint)Math.Max(1, columns - 1)));
             _lowBits = (bits + 1) / 2;
-            _histogram = new int[1 << _lowBits];   // the high digit has at most as many bits
+            _low = new int[1 << _lowBits];
+            _high = new int[1 << _lowBits];   // the high digit has at most as many bits
         }
 
         public void Begin(int capacity)
         {
-            if (_cols.Length < capacity)
+            if (_entries.Length < capacity)
             {
-                int size = Math.Max(capacity, _cols.Length * 2);
-                _cols = new int[size];
-                _counts = new int[size];
-                _cols2 = new int[size];
-                _counts2 = new int[size];
+                int size = Math.Max(capacity, _entries.Length * 2);
+                _entries = new ulong[size];
+                _scratch = new ulong[size];
             }
 
             _n = 0;
         }
 
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        public void Add(int column, int count)
-        {
-            _cols[_n] = column;
-            _counts[_n] = count;
-            _n++;
-        }
+        public void Add(int column, int count) => _entries[_n++] = ((ulong)(uint)column << 32) | (uint)count;
 
         public void SortInto(Span<int> cols, Span<double> vals, bool binary)
         {
             int n = _n;
+            var entries = _entries.AsSpan(0, n);
             if (n <= 32)
             {
                 for (int i = 1; i < n; i++)
                 {
-                    int col = _cols[i], count = _counts[i], j = i - 1;
-                    for (; j >= 0 && _cols[j] > col; j--)
-                    {
-                        _cols[j + 1] = _cols[j];
-                        _counts[j + 1] = _counts[j];
-                    }
-
-                    _cols[j + 1] = col;
-                    _counts[j + 1] = count;
+                    ulong entry = entries[i];
+                    int j = i - 1;
+                    for (; j >= 0 && entries[j] > entry; j--) entries[j + 1] = entries[j];
+                    entries[j + 1] = entry;
                 }
 
-                for (int i = 0; i < n; i++)
-                {
-                    cols[i] = _cols[i];
-                    vals[i] = binary ? 1 : _counts[i];
-                }
-
+                Write(entries, cols, vals, binary);
                 return;
             }
 
-            // Low digit: _cols → _cols2; high digit: _cols2 → the row's place in the matrix.
-            int mask = (1 << _lowBits) - 1;
-            var histogram = _histogram;
-            Array.Clear(histogram);
-            for (int i = 0; i < n; i++) histogram[_cols[i] & mask]++;
-            StartsOfBuckets(histogram);
-            for (int i = 0; i < n; i++)
+            // Both digits' counts in one pass; then low digit: entries → scratch, high digit: scratch → entries.
+            int shift = 32 + _lowBits, mask = (1 << _lowBits) - 1;
+            Span<int> low = _low, high = _high;
+            low.Clear();
+            high.Clear();
+            foreach (ulong entry in entries)
             {
-                int at = histogram[_cols[i] & mask]++;
-                _cols2[at] = _cols[i];
-                _counts2[at] = _counts[i];
+                low[(int)(entry >> 32) & mask]++;
+                high[(int)(entry >> shift)]++;
             }
 
-            Array.Clear(histogram);
-            for (int i = 0; i < n; i++) histogram[_cols2[i] >> _lowBits]++;
-            StartsOfBuckets(histogram);
-            for (int i = 0; i < n; i++)
+            StartsOfBuckets(low);
+            StartsOfBuckets(high);
+            var scratch = _scratch.AsSpan(0, n);
+            foreach (ulong entry in entries) scratch[low[(int)(entry >> 32) & mask]++] = entry;
+            foreach (ulong entry in scratch) entries[high[(int)(entry >> shift)]++] = entry;
+            Write(entries, cols, vals, binary);
+        }
+
+        private static void Write(ReadOnlySpan<ulong> entries, Span<int> cols, Span<double> vals, bool binary)
+        {
+            for (int i = 0; i < entries.Length; i++)
             {
-                int at = histogram[_cols2[i] >> _lowBits]++;
-                cols[at] = _cols2[i];
-                vals[at] = binary ? 1 : _counts2[i];
+                cols[i] = (int)(entries[i] >> 32);
+                vals[i] = binary ? 1 : (uint)entries[i];
             }
         }
     }
