@@ -65,12 +65,11 @@ internal sealed unsafe class HugePageArray<T> : IDisposable where T : unmanaged
         return new(Pointer + start, length);
     }
 
-    /// <summary>A new array of <paramref name="length"/> items that starts with the first <paramref name="used"/> of these; this one is freed.</summary>
-    public HugePageArray<T> Resize(int length, int used)
+    /// <summary>A new array of <paramref name="length"/> items that starts with the first <paramref name="used"/> of these (this one is left as it is).</summary>
+    public HugePageArray<T> CopyTo(int length, int used)
     {
         var bigger = new HugePageArray<T>(length);
         AsSpan(0, used).CopyTo(bigger.AsSpan());
-        Dispose();
         return bigger;
     }
 

@@ -144,8 +144,19 @@ internal sealed unsafe class TermTable
         int id = Count;
         if (id == _starts.Length) Array.Resize(ref _starts, id * 2);
 
-        if (_used + key.Length > _arena.Length) _arena = _arena.Resize(Math.Max(_arena.Length * 2, _used + key.Length), _used);
-        key.CopyTo(_arena.AsSpan(_used, key.Length));
+        if (_used + key.Length > _arena.Length)
+        {
+            // The old characters are freed only after the key is copied: the key may be a term of this very table.
+            var old = _arena;
+            _arena = old.CopyTo(Math.Max(old.Length * 2, _used + key.Length), _used);
+            key.CopyTo(_arena.AsSpan(_used, key.Length));
+            old.Dispose();
+        }
+        else
+        {
+            key.CopyTo(_arena.AsSpan(_used, key.Length));
+        }
+
         _starts[id] = _used;
         _used += key.Length;
         ref var s = ref _slots.Pointer[slot];

@@ -166,6 +166,20 @@ public class VocabularyOrderTests
     private static readonly string[] Alphabet = ["a", "b", "c", "x", "z", "0", "9", "é", "_", "\u7FFF", "\u8000", "\uD7FF", "\uFFFD", "\uE000", "𝐁", "😀"];
 
     [Fact]
+    public void TermTable_AddingAPieceOfItsOwnTerm_WhileItsCharactersGrow_CopiesItFirst()
+    {
+        // Term(id) is a span of the table's native characters; adding a term made from it must copy it before the
+        // characters move to a larger block and the old one is unmapped (3 MB here: a mapping of its own on Linux).
+        var table = new TermTable();
+        var long_ = new string('x', 1_500_000);
+        int first = table.GetOrAdd(long_);
+        int second = table.GetOrAdd(table.Term(first)[..1_499_999]);
+        Assert.Equal(long_, table.TermString(first));
+        Assert.Equal(long_[..1_499_999], table.TermString(second));
+        Assert.Equal(second, table.Find(long_.AsSpan(0, 1_499_999)));
+    }
+
+    [Fact]
     public void CodePointKey_FourUnitsAtOnce_EqualsTheUnitByUnitKey()
     {
         // The fast path (four units below U+8000 read as one word) against the digits one by one, across its boundary.
