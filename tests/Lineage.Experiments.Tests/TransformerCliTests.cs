@@ -52,7 +52,7 @@ public class TransformerCliTests
         foreach (var file in new[] { "config.json", "model.safetensors", tokenizerFile, "checkpoint.bin" })
             Assert.True(File.Exists(Path.Combine(model, file)), file);
         Assert.Contains("held-out masked-LM loss", output, StringComparison.Ordinal);
-        var (bert, roberta) = BertPretrained.Load(model);
+        var (bert, roberta) = Bert.Load(model);
         bert.Dispose();
         Assert.Equal(name == "roberta", roberta);
 
@@ -70,7 +70,7 @@ public class TransformerCliTests
         var classifier = Path.Combine(model, "classifier");
         foreach (var file in new[] { "config.json", "model.safetensors", tokenizerFile, "checkpoint.bin" })
             Assert.True(File.Exists(Path.Combine(classifier, file)), file);
-        var (encoder, head, labels, _) = BertPretrained.LoadClassifier(classifier);
+        var (encoder, head, labels, _) = Bert.LoadClassifier(classifier);
         encoder.Dispose();
         head.Dispose();
         Assert.Equal(["neg", "pos"], labels);
@@ -95,7 +95,7 @@ public class TransformerCliTests
         foreach (var file in new[] { "config.json", "model.safetensors", "spiece.model", "checkpoint.bin" })
             Assert.True(File.Exists(Path.Combine(model, file)), file);
         Assert.Contains("held-out span-corruption loss", output, StringComparison.Ordinal);
-        T5Pretrained.Load(model).Dispose();
+        T5.Load(model).Dispose();
 
         (code, output) = Lineage(["t5", "pretrain", "--text", text, "--model", model, "--steps", "10", "--resume", "-q", .. size]);
         Assert.True(code == 0, output);
@@ -109,7 +109,7 @@ public class TransformerCliTests
         Assert.Contains("translate English to", output, StringComparison.Ordinal);   // the table wraps at 80 columns
         Assert.Contains("chrF", output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(model, "multitask", "spiece.model")));
-        T5Pretrained.Load(Path.Combine(model, "multitask")).Dispose();
+        T5.Load(Path.Combine(model, "multitask")).Dispose();
 
         // From scratch, as the tour does: a vocabulary with sentinels, span corruption on the tasks' text, then the tasks.
         var scratch = Path.Combine(dir.Path, "scratch");
@@ -117,7 +117,7 @@ public class TransformerCliTests
             "--vocab", "600", "--layers", "1", "--heads", "2", "--dim", "16", "--hidden", "32"]);
         Assert.True(code == 0, output);
         Assert.Contains("7 steps", output, StringComparison.Ordinal);
-        using var t5 = T5Pretrained.Load(scratch);
+        using var t5 = T5.Load(scratch);
         Assert.Equal(600, t5.Config.VocabSize);
 
         // A vocabulary too small for the tasks' characters (German and e-mail text) is a clear error, not spm_train's crash.

@@ -72,14 +72,14 @@ public class TransformerTrainingTests
         using var bert = new Bert(BertConfig.Tiny(50) with { TypeVocab = roberta ? 1 : 2 });
         var classifier = new EncoderClassifier(bert, 3);
         using var head = classifier.Head;
-        BertPretrained.SaveClassifier(dir.Path, bert, head, ["x", "y", "z"], roberta, padId: 1);
+        bert.SaveClassifier(dir.Path, head, ["x", "y", "z"], roberta, padId: 1);
         var names = Lineage.Neural.Core.Safetensors.Load(Path.Combine(dir.Path, "model.safetensors"));
         Assert.Contains(roberta ? "classifier.out_proj.weight" : "classifier.weight", names.Keys);
         Assert.Contains(roberta ? "classifier.dense.weight" : "bert.pooler.dense.weight", names.Keys);
         Assert.DoesNotContain(names.Keys, k => k.StartsWith("cls.", StringComparison.Ordinal) || k.StartsWith("lm_head.", StringComparison.Ordinal));
         foreach (var t in names.Values) t.Dispose();
 
-        var (loaded, loadedHead, labels, isRoberta) = BertPretrained.LoadClassifier(dir.Path);
+        var (loaded, loadedHead, labels, isRoberta) = Bert.LoadClassifier(dir.Path);
         using var _ = loaded;
         using var __ = loadedHead;
         Assert.Equal(roberta, isRoberta);
@@ -93,7 +93,7 @@ public class TransformerTrainingTests
 
         // A pre-trained folder has no labels: not a classifier.
         var pretrained = Path.Combine(dir.Path, "pretrained");
-        BertPretrained.Save(pretrained, bert, roberta, padId: 1);
-        Assert.Contains("id2label", Assert.Throws<InvalidDataException>(() => BertPretrained.LoadClassifier(pretrained)).Message, StringComparison.Ordinal);
+        bert.Save(pretrained, roberta, padId: 1);
+        Assert.Contains("id2label", Assert.Throws<InvalidDataException>(() => Bert.LoadClassifier(pretrained)).Message, StringComparison.Ordinal);
     }
 }

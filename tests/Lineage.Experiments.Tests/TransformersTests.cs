@@ -60,7 +60,7 @@ public class TransformersTests
         Assert.InRange(r.Metrics["span_unigram_loss"], 2, Math.Log(r.Metrics["vocabulary"]));
         Assert.Equal(["pronounce:", "tag:", "classify:", "translate English to German:"], r.Tables[0].Rows.Select(row => row[0]));
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "vocabulary", "spiece.model")));
-        using var t5 = Lineage.Neural.Transformers.T5Pretrained.Load(Path.Combine(dir.Path, experiment.Info.Id, "model"));
+        using var t5 = Lineage.Neural.Transformers.T5.Load(Path.Combine(dir.Path, experiment.Info.Id, "model"));
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "model", "spiece.model")));
         var (code, output) = Cli("t5", "generate", "-m", Path.Combine(dir.Path, experiment.Info.Id, "model"), "-i", "pronounce: l i n e a g e");
         Assert.True(code == 0, output);
@@ -79,7 +79,7 @@ public class TransformersTests
             Assert.InRange(r.Metrics[key], 0.5, 1);
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "bert", "vocab.txt")));
         Assert.True(File.Exists(Path.Combine(dir.Path, experiment.Info.Id, "roberta", "merges.txt")));
-        var (roberta, isRoberta) = Lineage.Neural.Transformers.BertPretrained.Load(Path.Combine(dir.Path, experiment.Info.Id, "roberta"));
+        var (roberta, isRoberta) = Lineage.Neural.Transformers.Bert.Load(Path.Combine(dir.Path, experiment.Info.Id, "roberta"));
         roberta.Dispose();
         Assert.True(isRoberta);
 

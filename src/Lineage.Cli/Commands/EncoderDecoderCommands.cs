@@ -154,7 +154,7 @@ internal static class EncoderDecoderCommands
     {
         if (!File.Exists(Path.Combine(folder, "config.json"))) throw new FileNotFoundException($"{folder}: no config.json; make one with: {howToMake}", folder);
         var spm = SentencePiece.Load(folder);
-        var t5 = T5Pretrained.Load(folder);
+        var t5 = Lineage.Neural.Transformers.T5.Load(folder);
         if (t5.Config.VocabSize != spm.VocabSize)
         {
             t5.Dispose();
@@ -167,7 +167,7 @@ internal static class EncoderDecoderCommands
     internal static (Bert Model, EncoderVocabulary Vocab, Func<long, string> Decode) LoadEncoder(string folder, bool roberta, string howToMake = "lineage tour --only transformers.bert")
     {
         if (!File.Exists(Path.Combine(folder, "config.json"))) throw new FileNotFoundException($"{folder}: no config.json; make one with: {howToMake}", folder);
-        var (bert, isRoberta) = BertPretrained.Load(folder);
+        var (bert, isRoberta) = Bert.Load(folder);
         try
         {
             if (isRoberta != roberta) throw new InvalidDataException($"{folder}: holds a {(isRoberta ? "RoBERTa" : "BERT")} model; use 'lineage {(isRoberta ? "roberta" : "bert")}'.");

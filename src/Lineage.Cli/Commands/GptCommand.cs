@@ -138,7 +138,7 @@ internal static class GptCommand
                 });
         }
 
-        GptPretrained.Save(folder, gpt);
+        gpt.Save(folder);
         var last = history.Evaluations.LastOrDefault();
         AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out perplexity {2}; wrote {3}", history.Losses.Count, history.TrainSeconds,
             last is null ? "–" : last.Value.ToString("0.00", CultureInfo.InvariantCulture), Markup.Escape(Path.Combine(folder, "model.safetensors")));
@@ -150,7 +150,7 @@ internal static class GptCommand
         if (!File.Exists(Path.Combine(folder, "config.json"))) throw new FileNotFoundException($"{folder}: no config.json; train one with 'lineage gpt pretrain' first.", Path.Combine(folder, "config.json"));
         if (!File.Exists(Path.Combine(folder, "merges.txt"))) throw new FileNotFoundException($"{folder}: no merges.txt (the tokenizer).", Path.Combine(folder, "merges.txt"));
         var bpe = ByteLevelBpe.Load(folder);
-        var gpt = GptPretrained.Load(folder);
+        var gpt = Gpt.Load(folder);
         if (gpt.Config.VocabSize != bpe.VocabSize)
         {
             gpt.Dispose();

@@ -91,7 +91,7 @@ internal static class TransformerTrainingCommands
                 AnsiConsole.MarkupLine("{0}: {1:N0} parameters, {2} {3:N0} ({4}), {5:N0} held-out examples; folder {6}", r.Name, bert.parameters().Sum(p => p.numel()),
                     v.Name, v.Size, roberta ? $"{data.TrainingSize:N0} training tokens" : $"{data.TrainingSize:N0} sentence pairs", data.HeldOutCount, Markup.Escape(folder));
                 var history = Train(parse, options.Steps, progress => EncoderTraining.Pretrain(bert, data, options, progress, JsonSerializer.Serialize(config), cancellation));
-                BertPretrained.Save(folder, bert, roberta, padId: (int)v.Pad);
+                bert.Save(folder, roberta, padId: (int)v.Pad);
                 var (mlm, nsp) = EncoderTraining.Evaluate(bert, data);
                 AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out masked-LM loss {2} nats per masked token (uniform guessing: {3}){4}; wrote {5}",
                     history.Losses.Count, history.TrainSeconds, F(mlm, "0.000"), F(Math.Log(v.Size), "0.00"),
@@ -157,7 +157,7 @@ internal static class TransformerTrainingCommands
                     options, null, progress, configuration, cancellation));
                 double accuracy = EncoderTraining.Accuracy(classifier, testIds, data.TestLabels, v.Pad);
                 double majority = data.TestLabels.GroupBy(x => x).Max(g => g.Count()) / (double)data.TestLabels.Count;
-                BertPretrained.SaveClassifier(target, bert, head, data.Labels, roberta, padId: (int)v.Pad);
+                bert.SaveClassifier(target, head, data.Labels, roberta, padId: (int)v.Pad);
                 foreach (var file in EncoderTokenizerFiles.Where(f => File.Exists(Path.Combine(folder, f))))
                     File.Copy(Path.Combine(folder, file), Path.Combine(target, file), overwrite: true);
                 AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out accuracy {2} % on {3:N0} texts (majority label: {4} %); wrote {5}",
@@ -212,7 +212,7 @@ internal static class TransformerTrainingCommands
                     t5.parameters().Sum(p => p.numel()), spm.VocabSize, spm.Sentinels, train.Length, held.Length, Markup.Escape(folder));
                 var history = Train(parse, steps_, progress => T5Pretraining.Train(t5, spm, train, held, window, parse.GetValue(batch), seed, options, progress,
                     JsonSerializer.Serialize(config), cancellation));
-                T5Pretrained.Save(folder, t5);
+                t5.Save(folder);
                 var last = history.Evaluations.LastOrDefault();
                 AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out span-corruption loss {2} nats per target token; wrote {3}", history.Losses.Count, history.TrainSeconds,
                     last is null ? "–" : F(last.Value, "0.000"), Markup.Escape(Path.Combine(folder, "model.safetensors")));
@@ -279,7 +279,7 @@ internal static class TransformerTrainingCommands
                     AnsiConsole.MarkupLine("T5: {0:N0} parameters, {1:N0} pieces, {2}; training pairs {3}; folder {4}", t5.parameters().Sum(p => p.numel()), spm!.VocabSize,
                         fromScratch ? "from scratch" : $"from {Markup.Escape(folder)}", string.Join(", ", tasks.Select(t => $"{t.Name} {t.Train.Count:N0}")), Markup.Escape(target));
                     var history = Train(parse, options.Steps, progress => T5MultitaskExperiment.Train(t5, spm, tasks, settings, options, progress, JsonSerializer.Serialize(t5.Config), cancellation));
-                    T5Pretrained.Save(target, t5);
+                    t5.Save(target);
                     AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; wrote {2}", history.Losses.Count, history.TrainSeconds, Markup.Escape(Path.Combine(target, "model.safetensors")));
                     AnsiConsole.Write(TaskTable(t5, spm, tasks, settings.Evaluated, seed, cancellation));
                 }

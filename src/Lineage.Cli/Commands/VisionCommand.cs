@@ -57,8 +57,8 @@ internal static class VisionCommand
             foreach (var e in history.Epochs)
                 AnsiConsole.MarkupLine("epoch {0}: test accuracy {1:P2}, {2:0} s", e.Epoch, e.TestAccuracy, e.Seconds);
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(dir, "model");
-            if (model is Vit vit) VisionFolders.SaveVit(folder, vit);
-            else VisionFolders.SaveSwin(folder, (Swin)model);
+            if (model is Vit vit) vit.Save(folder);
+            else ((Swin)model).Save(folder);
             AnsiConsole.MarkupLine("model folder: {0}", Markup.Escape(folder));
             return 0;
         }, Path.Combine(Folder(parse, name), "checkpoint.bin")), CancellationToken.None));
@@ -68,7 +68,7 @@ internal static class VisionCommand
         {
             TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
-            using nn.Module<Tensor, Tensor> model = name == "vit" ? VisionFolders.LoadVit(folder) : VisionFolders.LoadSwin(folder);
+            using nn.Module<Tensor, Tensor> model = name == "vit" ? Vit.Load(folder) : Swin.Load(folder);
             var (_, _, xTest, yTest) = Fashion(parse, 1, CancellationToken.None);
             var (loss, accuracy) = ClassifierTrainer.Evaluate(model, xTest, yTest, 1000);
             AnsiConsole.MarkupLine("{0} ({1}): test accuracy {2:P2}, loss {3:0.000}", title, Markup.Escape(folder), accuracy, loss);

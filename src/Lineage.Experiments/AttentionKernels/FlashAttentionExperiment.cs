@@ -124,18 +124,13 @@ public sealed class FlashAttentionExperiment : IExperiment
     private static (Tensor Q, Tensor K, Tensor V) Activations(Gpt gpt, byte[] heldOut, FlashGptSettings settings)
     {
         int windows = 4, t = settings.Length, h = settings.Model.Heads, d = settings.Model.Dim / h;
-        var all = gpt.named_modules().ToDictionary(m => m.name, m => m.module);
-        nn.Module<Tensor, Tensor> Module(string name) => (nn.Module<Tensor, Tensor>)all[name];
         var ids = new long[windows * t];
         for (int i = 0; i < ids.Length; i++) ids[i] = heldOut[i];
         gpt.eval();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var x = Module("wte").forward(tensor(ids, [windows, t])) + Module("wpe").forward(arange(t, dtype: ScalarType.Int64));   // (B, T, C)
-        var normed = Module("h.0.ln_1").forward(x);
-        Tensor Heads(string name) =>
-            Module($"h.0.attn.{name}").forward(normed).reshape(windows, t, h, d).transpose(1, 2).contiguous().MoveToOuterDisposeScope();   // (B, H, T, D)
-        return (Heads("q"), Heads("k"), Heads("v"));
+        var (q, k, v) = gpt.AttentionInputs(tensor(ids, [windows, t]), layer: 0);   // each (B, H, T, D)
+        return (q.MoveToOuterDisposeScope(), k.MoveToOuterDisposeScope(), v.MoveToOuterDisposeScope());
     }
 
     private static double Relative(Tensor a, Tensor b) => (a - b).abs().max().item<float>() / Math.Max(1e-30, b.abs().max().item<float>());

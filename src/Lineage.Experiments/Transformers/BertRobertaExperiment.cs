@@ -108,7 +108,7 @@ public sealed class BertRobertaExperiment : IExperiment
             if (origin == ModelOrigin.Reused) context.Progress.Log($"{context.Info.Id}: reusing the pre-trained {recipe.Name} {cache.Key}");
             result.Model = origin;
             // The pre-trained model as a Hugging Face folder beside its tokenizer files (vocab.txt, or vocab.json + merges.txt).
-            BertPretrained.Save(context.OutputFile(recipe.Name.ToLowerInvariant()), model, roberta: !recipe.Nsp, padId: (int)v.Pad);
+            model.Save(context.OutputFile(recipe.Name.ToLowerInvariant()), roberta: !recipe.Nsp, padId: (int)v.Pad);
             var (mlm, nspAccuracy) = EncoderTraining.Evaluate(model, data);
             double first = history.Evaluations.Count > 0 ? history.Evaluations[0].Value : mlm;
             string key = recipe.Name.ToLowerInvariant();

@@ -111,7 +111,7 @@ public sealed class T5MultitaskExperiment : IExperiment
 
         // The trained model as a Hugging Face folder: config.json, model.safetensors and the tokenizer (spiece.model).
         string folder = context.OutputFile("model");
-        T5Pretrained.Save(folder, t5);
+        t5.Save(folder);
         Data.AtomicFile.WriteAllBytes(Path.Combine(folder, SentencePiece.FileName), File.ReadAllBytes(spm.Path));
 
         // Held-out accuracy of every task, from generated text.

@@ -162,7 +162,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         embed_tokens = nn.Embedding(config.VocabSize, config.Dim);
         embed_positions = new LearnedPositions(config.Context, config.Dim);
         layers = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(
-            new BlockConfig(config.Dim, config.Heads, 4 * config.Dim, Dropout: 0, PreNorm: true, Activation: Activation.GeluTanh)))]);
+            new BlockConfig(config.Dim, config.Heads, 4 * config.Dim, Dropout: 0, Activation: Activation.GeluTanh)))]);
         norm = nn.LayerNorm(config.Dim);
         if (config.Head == ActionHead.Continuous) action_head = nn.Linear(config.Dim, config.ActionDims);
         lm_head = nn.Linear(config.Dim, config.VocabSize, hasBias: false);
@@ -295,7 +295,7 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
         if (n > Config.Context) throw new ArgumentException($"{n} tokens exceed the decoder's context of {Config.Context}.", nameof(tokens));
         var x = cat([prefix, embed_tokens.forward(tokens)], 1) + embed_positions.forward(arange(n, dtype: ScalarType.Int64, device: prefix.device));
         var mask = cat([padding, ones(b, k, dtype: ScalarType.Bool, device: prefix.device)], 1);
-        foreach (var block in layers) x = block.forward(x, mask, true, null, null, null, null, null, 0);
+        foreach (var block in layers) x = block.forward(x, mask, causal: true);
         return norm.forward(x.narrow(1, n - k, k)).MoveToOuterDisposeScope();
     }
 

@@ -5,8 +5,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lineage.Data;
+using Lineage.Neural.Core;
 using Lineage.Neural.Multimodal;
-using Lineage.Neural.Vision;
 
 namespace Lineage.Neural.Action;
 
@@ -17,7 +17,7 @@ public static class VlaFolder
     public const string ModelType = "lineage-vla";
 
     /// <summary>Our names → the folder's: CLIP's for the towers, ours for the rest.</summary>
-    public static IReadOnlyList<NameRule> Rules { get; } = [.. ModelFolders.Rules, new(@"^(.*)$", "$1")];
+    public static HfLayout Layout(VlaConfig config) => new([.. ModelFolders.Rules((config ?? throw new ArgumentNullException(nameof(config))).Encoders), new(@"^(.*)$", "$1")]);
 
     private sealed record Stored(VlaConfig Vla, TabletopConfig Table);
 
@@ -37,7 +37,7 @@ public static class VlaFolder
             ["image_size"] = c.Encoders.Vision.ImageSize,
             ["lineage_config"] = JsonSerializer.SerializeToNode(new Stored(c, policy.Table)),
         };
-        HfWeights.Save(folder, policy.Model, Rules, new Dictionary<string, long[]> { ["vision_model.embeddings.class_embedding"] = [c.Encoders.Vision.Dim] }, config);
+        HfCheckpoint.Save(folder, policy.Model, Layout(c), config);
         policy.Text.Save(Path.Combine(folder, "vocab.json"));
         AtomicFile.WriteAllText(Path.Combine(folder, "answers.json"), JsonSerializer.Serialize(policy.Answers));
         var objects = Path.Combine(folder, "objects.json");
@@ -50,7 +50,7 @@ public static class VlaFolder
     public static VlaPolicy Load(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
-        var stored = HfWeights.ReadConfig<Stored>(folder, ModelType);
+        var stored = HfCheckpoint.LineageConfig<Stored>(folder, ModelType);
         if (stored.Vla is null || stored.Table is null) throw new InvalidDataException($"{Path.Combine(folder, "config.json")}: lineage_config lacks the VLA or table settings.");
         var vocab = Path.Combine(folder, "vocab.json");
         if (!File.Exists(vocab)) throw new InvalidDataException($"{vocab}: missing.");
@@ -64,7 +64,7 @@ public static class VlaFolder
         var model = new Vla(stored.Vla);
         try
         {
-            HfWeights.Load(folder, model, Rules);
+            HfCheckpoint.Load(folder, model, Layout(stored.Vla));
             return new VlaPolicy(model, text, stored.Table, answers, objects);
         }
         catch (ArgumentException e)

@@ -4,7 +4,7 @@
 // pre_layrnorm, and SigLIP uses the same CLIP names plus logit_bias (not SiglipModel's attention-pooling head).
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Lineage.Neural.Vision;
+using Lineage.Neural.Core;
 using static TorchSharp.torch;
 
 namespace Lineage.Neural.Multimodal;
@@ -12,18 +12,18 @@ namespace Lineage.Neural.Multimodal;
 /// <summary>Saves and loads <see cref="DualEncoder"/> model folders with Hugging Face CLIP names.</summary>
 public static class ModelFolders
 {
-    /// <summary>Our dual-encoder names → Hugging Face CLIPModel's.</summary>
-    public static IReadOnlyList<NameRule> Rules { get; } =
+    /// <summary>Our dual-encoder names → Hugging Face CLIPModel's (the class embedding is a (C) vector there).</summary>
+    public static IReadOnlyList<NameRule> Rules(DualEncoderConfig config) =>
     [
-        new(@"^vision_model\.cls_token$", "vision_model.embeddings.class_embedding"),
+        new(@"^vision_model\.cls_token$", "vision_model.embeddings.class_embedding", new Reshaped([(config ?? throw new ArgumentNullException(nameof(config))).Vision.Dim])),
         new(@"^vision_model\.pos_embed\.wpe\.weight$", "vision_model.embeddings.position_embedding.weight"),
         new(@"^vision_model\.patch_embed\.(weight|bias)$", "vision_model.embeddings.patch_embedding.$1"),
-        .. HfWeights.BlockRules("vision_model.blocks", "vision_model.encoder.layers.$1.", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+        .. HfLayout.BlockRules("vision_model.blocks", "vision_model.encoder.layers.$1.", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
             "self_attn.out_proj", "layer_norm1", "layer_norm2", "mlp.fc1", "mlp.fc2"),
         new(@"^vision_model\.norm\.(weight|bias)$", "vision_model.post_layernorm.$1"),
         new(@"^text_model\.token_embedding\.weight$", "text_model.embeddings.token_embedding.weight"),
         new(@"^text_model\.position_embedding\.wpe\.weight$", "text_model.embeddings.position_embedding.weight"),
-        .. HfWeights.BlockRules("text_model.layers", "text_model.encoder.layers.$1.", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+        .. HfLayout.BlockRules("text_model.layers", "text_model.encoder.layers.$1.", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
             "self_attn.out_proj", "layer_norm1", "layer_norm2", "mlp.fc1", "mlp.fc2"),
         new(@"^text_model\.final_layer_norm\.(weight|bias)$", "text_model.final_layer_norm.$1"),
         new(@"^(visual_projection|text_projection)\.weight$", "$1.weight"),
@@ -57,8 +57,7 @@ public static class ModelFolders
             },
             ["lineage_config"] = JsonSerializer.SerializeToNode(c),
         };
-        var v = c.Vision;
-        HfWeights.Save(folder, model, Rules, new Dictionary<string, long[]> { ["vision_model.embeddings.class_embedding"] = [v.Dim] }, config);
+        HfCheckpoint.Save(folder, model, new HfLayout(Rules(c)), config);
         tokenizer.Save(Path.Combine(folder, "vocab.json"));
     }
 
@@ -70,7 +69,7 @@ public static class ModelFolders
         if (!File.Exists(path)) throw new InvalidDataException($"{path}: missing (a model folder holds config.json, model.safetensors and vocab.json).");
         string? type = JsonNode.Parse(File.ReadAllText(path))?["model_type"]?.GetValue<string>();
         if (type is not ("clip" or "siglip")) throw new InvalidDataException($"{path}: model_type is '{type}', expected 'clip' or 'siglip'.");
-        var config = HfWeights.ReadConfig<DualEncoderConfig>(folder, type);
+        var config = HfCheckpoint.LineageConfig<DualEncoderConfig>(folder, type);
         var vocab = Path.Combine(folder, "vocab.json");
         if (!File.Exists(vocab)) throw new InvalidDataException($"{vocab}: missing.");
         tokenizer = CaptionTokenizer.Load(vocab);
@@ -78,7 +77,7 @@ public static class ModelFolders
         var model = new DualEncoder(config);
         try
         {
-            HfWeights.Load(folder, model, Rules);
+            HfCheckpoint.Load(folder, model, new HfLayout(Rules(config)));
             return model;
         }
         catch

@@ -152,7 +152,7 @@ public sealed class TextTransformer : nn.Module<Tensor, Tensor>
         token_embedding = nn.Embedding(config.VocabSize, config.Dim);
         position_embedding = new LearnedPositions(config.Context, config.Dim);
         layers = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(
-            new BlockConfig(config.Dim, config.Heads, 4 * config.Dim, Dropout: 0, PreNorm: true)))]);
+            new BlockConfig(config.Dim, config.Heads, 4 * config.Dim, Dropout: 0)))]);
         final_layer_norm = nn.LayerNorm(config.Dim);
         RegisterComponents();
         using (no_grad())
@@ -194,7 +194,7 @@ public sealed class TextTransformer : nn.Module<Tensor, Tensor>
         long t = ids.shape[1];
         var x = token_embedding.forward(ids) + position_embedding.forward(arange(t, dtype: ScalarType.Int64, device: ids.device));   // (B, T, D)
         var padding = ids.ne(CaptionTokenizer.Pad);                                        // (B, T) true for real tokens
-        foreach (var block in layers) x = block.forward(x, padding, true, null, null, null, null, null, 0);
+        foreach (var block in layers) x = block.forward(x, padding, causal: true);
         return final_layer_norm.forward(x).MoveToOuterDisposeScope();
     }
 }

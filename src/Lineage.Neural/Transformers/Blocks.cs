@@ -15,15 +15,6 @@ public enum Activation
     Relu,
 }
 
-/// <summary>Which normalisation a block uses.</summary>
-public enum Norm
-{
-    /// <summary>LayerNorm: subtract the mean, divide by the standard deviation, scale and shift.</summary>
-    LayerNorm,
-    /// <summary>RMSNorm (T5's "LayerNorm"): divide by the root mean square, scale; no mean, no shift.</summary>
-    Rms,
-}
-
 /// <summary>Root-mean-square normalisation (Zhang &amp; Sennrich 2019), as T5 uses: x / √(mean(x²) + ε) · w.</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
@@ -74,108 +65,77 @@ public sealed class FeedForward : nn.Module<Tensor, Tensor>
         h = _activation switch
         {
             Activation.Gelu => nn.functional.gelu(h),
-            Activation.GeluTanh => 0.5f * h * (1f + (h + 0.044715f * h.pow(3)).mul((float)Math.Sqrt(2 / Math.PI)).tanh()),
+            Activation.GeluTanh => GeluTanh(h),
             _ => nn.functional.relu(h),
         };
         return dropout.forward(fc_out.forward(dropout.forward(h))).MoveToOuterDisposeScope();
     }
+
+    /// <summary>GELU with the tanh approximation (GPT-2's "gelu_new"): ½x(1 + tanh(√(2/π)(x + 0.044715x³))).</summary>
+    public static Tensor GeluTanh(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        using var scope = NewDisposeScope();
+        return (0.5f * x * (1f + (x + 0.044715f * x.pow(3)).mul((float)Math.Sqrt(2 / Math.PI)).tanh())).MoveToOuterDisposeScope();
+    }
 }
 
-/// <summary>Settings of one transformer block.</summary>
+/// <summary>Settings of the shared pre-norm block.</summary>
 /// <param name="Dim">Model width C.</param>
 /// <param name="Heads">Attention heads.</param>
-/// <param name="Hidden">Feed-forward units (4·C in BERT and GPT).</param>
+/// <param name="Hidden">Feed-forward units (4·C in most models).</param>
 /// <param name="Dropout">Dropout on attention weights and residual branches.</param>
-/// <param name="PreNorm">Normalise before each sub-layer (GPT-2, T5) rather than after the residual sum (the original Transformer, BERT).</param>
-/// <param name="CrossAttention">A decoder block of an encoder-decoder: attends to the encoder's output after self-attention.</param>
-/// <param name="Bias">Biases in the linear layers.</param>
 /// <param name="Activation">Feed-forward non-linearity.</param>
-/// <param name="Norm">LayerNorm or RMSNorm.</param>
-/// <param name="AttentionScale">Score scale; null for 1/√(C/H).</param>
-public sealed record BlockConfig(int Dim, int Heads, int Hidden, double Dropout = 0.1, bool PreNorm = true, bool CrossAttention = false,
-    bool Bias = true, Activation Activation = Activation.Gelu, Norm Norm = Norm.LayerNorm, double? AttentionScale = null);
+public sealed record BlockConfig(int Dim, int Heads, int Hidden, double Dropout = 0.1, Activation Activation = Activation.Gelu);
 
 /// <summary>
-/// One transformer layer: self-attention, (cross-attention), feed-forward, each in a residual branch with a
-/// normalisation before it (pre-norm) or after the sum (post-norm). The three archetypes stack it differently:
-/// the encoder without a causal mask, the decoder with one, the encoder-decoder's decoder with cross-attention.
+/// The pre-norm transformer layer that ViT, Swin, the CLIP/SigLIP text tower and the VLA's decoder share (GPT-2's
+/// ordering, Xiong et al. 2020): x += attn(ln_1(x)); x += mlp(ln_2(x)). BERT (post-norm), GPT-2 (its own names) and
+/// T5 (RMSNorm, cross-attention) have blocks of their own in their files.
 /// </summary>
 public sealed class TransformerBlock : nn.Module<Tensor, Tensor>
 {
-    private readonly nn.Module<Tensor, Tensor> ln_1;
+    private readonly LayerNorm ln_1;
     private readonly MultiHeadAttention attn;
-    private readonly nn.Module<Tensor, Tensor>? ln_cross;
-    private readonly MultiHeadAttention? cross_attn;
-    private readonly nn.Module<Tensor, Tensor> ln_2;
+    private readonly LayerNorm ln_2;
     private readonly FeedForward mlp;
-    private readonly bool _preNorm;
 
     /// <summary>A block with these settings.</summary>
     public TransformerBlock(BlockConfig config) : base(nameof(TransformerBlock))
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
-        ln_1 = NewNorm(config);
-        attn = new MultiHeadAttention(config.Dim, config.Heads, config.Dropout, config.Bias, config.AttentionScale);
-        if (config.CrossAttention)
-        {
-            ln_cross = NewNorm(config);
-            cross_attn = new MultiHeadAttention(config.Dim, config.Heads, config.Dropout, config.Bias, config.AttentionScale);
-        }
-
-        ln_2 = NewNorm(config);
-        mlp = new FeedForward(config.Dim, config.Hidden, config.Activation, config.Dropout, config.Bias);
-        _preNorm = config.PreNorm;
+        ln_1 = nn.LayerNorm(config.Dim);
+        attn = new MultiHeadAttention(config.Dim, config.Heads, config.Dropout);
+        ln_2 = nn.LayerNorm(config.Dim);
+        mlp = new FeedForward(config.Dim, config.Hidden, config.Activation, config.Dropout);
         RegisterComponents();
     }
 
     /// <summary>The settings.</summary>
     public BlockConfig Config { get; }
 
-    /// <summary>Sets the attention computation of every attention layer in the block.</summary>
+    /// <summary>Sets the attention computation.</summary>
     public AttentionKernel Kernel
     {
-        set
-        {
-            attn.Kernel = value;
-            if (cross_attn is not null) cross_attn.Kernel = value;
-        }
+        set => attn.Kernel = value;
     }
 
     /// <summary>Self-attention block over x (B, T, C), nothing masked.</summary>
-    public override Tensor forward(Tensor x) => forward(x, null, false, null, null, null, null, null, 0);
+    public override Tensor forward(Tensor x) => forward(x, null);
 
     /// <summary>The block on x (B, T, C).</summary>
-    /// <param name="x">Input tokens (B, T, C).</param>
+    /// <param name="x">Tokens (B, T, C).</param>
     /// <param name="padding">(B, T) bool, true for real tokens; or null.</param>
-    /// <param name="causal">Causal self-attention (decoders).</param>
-    /// <param name="bias">Additive self-attention bias (T5's relative positions), or null.</param>
-    /// <param name="memory">Encoder output (B, S, C) for cross-attention, or null.</param>
-    /// <param name="memoryPadding">(B, S) bool for the encoder output, or null.</param>
-    /// <param name="crossBias">Additive cross-attention bias, or null.</param>
-    /// <param name="cache">KV cache for incremental decoding, or null.</param>
-    /// <param name="layer">This block's index in the cache.</param>
-    public Tensor forward(Tensor x, Tensor? padding, bool causal, Tensor? bias, Tensor? memory, Tensor? memoryPadding, Tensor? crossBias, KvCache? cache, int layer)
+    /// <param name="causal">Each token sees only earlier ones.</param>
+    /// <param name="bias">Additive attention bias (Swin's relative positions), or null.</param>
+    public Tensor forward(Tensor x, Tensor? padding, bool causal = false, Tensor? bias = null)
     {
         using var scope = NewDisposeScope();
-        if (_preNorm)
-        {
-            x = x + attn.forward(ln_1.forward(x), null, padding, causal, bias, cache, layer);
-            if (cross_attn is not null && memory is not null) x = x + cross_attn.forward(ln_cross!.forward(x), memory, memoryPadding, false, crossBias, null, 0);
-            x = x + mlp.forward(ln_2.forward(x));
-        }
-        else
-        {
-            x = ln_1.forward(x + attn.forward(x, null, padding, causal, bias, cache, layer));
-            if (cross_attn is not null && memory is not null) x = ln_cross!.forward(x + cross_attn.forward(x, memory, memoryPadding, false, crossBias, null, 0));
-            x = ln_2.forward(x + mlp.forward(x));
-        }
-
+        x = x + attn.forward(ln_1.forward(x), padding, causal, bias);
+        x = x + mlp.forward(ln_2.forward(x));
         return x.MoveToOuterDisposeScope();
     }
-
-    private static nn.Module<Tensor, Tensor> NewNorm(BlockConfig c) =>
-        c.Norm == Norm.Rms ? new RmsNorm(c.Dim) : nn.LayerNorm(c.Dim, bias: c.Bias);
 }
 
 /// <summary>Tied input and output embeddings (Press &amp; Wolf 2017): next-token logits are x · Eᵀ with the token embedding E.</summary>

@@ -1,3 +1,20 @@
+// GPT: the decoder archetype, in GPT-2's own module names, so a GPT-2 checkpoint loads with no name map.
+// Paper:   Radford, Narasimhan, Salimans & Sutskever 2018, "Improving Language Understanding by Generative Pre-Training";
+//          Radford, Wu, Child, Luan, Amodei & Sutskever 2019, "Language Models are Unsupervised Multitask Learners" (GPT-2).
+//          Read beside karpathy/nanoGPT model.py and Hugging Face's modeling_gpt2.py.
+// Lineage: BERT's encoder sees the whole sentence, so it cannot write one; GPT masks attention causally (token t sees
+//          tokens ≤ t), trains on next-token prediction over raw text, and generates left to right, with a KV cache so
+//          that each new token costs one position's work instead of re-reading the prefix.
+// Shapes:  B batch, T tokens, C width (n_embd), H heads (n_head), D = C/H head width, V vocabulary, L layers (n_layer).
+// How:     x = wte(ids) + wpe(positions); L × [x += attn(ln_1(x)); x += mlp(ln_2(x))] (pre-norm, GPT-2 §2.3);
+//          logits = ln_f(x) · wteᵀ (tied output layer). attn: c_attn projects C → 3C (queries, keys, values side by
+//          side), causal softmax(QKᵀ/√D)V per head, c_proj C → C. mlp: c_fc C → 4C, tanh GELU, c_proj 4C → C.
+// Names:   wte, wpe, h.{i}.ln_1, h.{i}.attn.c_attn, h.{i}.attn.c_proj, h.{i}.ln_2, h.{i}.mlp.c_fc, h.{i}.mlp.c_proj,
+//          ln_f: GPT-2's names under "transformer.", and GPT-2's Conv1D layout (weights stored in × out).
+// Deviations: initialisation N(0, 0.02) for every weight, without GPT-2's 1/√(2L) scaling of the residual projections;
+//          the optional untied lm_head is ours (GPT-2 always ties).
+using System.Text.Json.Nodes;
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -30,6 +47,149 @@ public sealed record Sampling(double Temperature = 1.0, int TopK = 0, double Top
 }
 
 /// <summary>
+/// GPT-2's <c>Conv1D</c>: a linear layer that stores its weight as (in, out) and computes x·W + b. GPT-2 checkpoints keep
+/// this layout, so our attention and MLP projections keep it too.
+/// </summary>
+public sealed class Conv1D : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+
+    /// <summary>A projection from <paramref name="inputs"/> to <paramref name="outputs"/> features, weight N(0, 0.02²), bias 0.</summary>
+    public Conv1D(int inputs, int outputs) : base(nameof(Conv1D))
+    {
+        weight = nn.Parameter(empty(inputs, outputs));
+        using (no_grad()) nn.init.normal_(weight, 0, 0.02);
+        bias = nn.Parameter(zeros(outputs));
+        RegisterComponents();
+    }
+
+    /// <summary>(…, in) → (…, out).</summary>
+    public override Tensor forward(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        return matmul(x, weight) + bias;
+    }
+}
+
+/// <summary>
+/// Causal self-attention (GPT-2's <c>GPT2Attention</c>): one projection to queries, keys and values, H heads that each see
+/// only earlier positions, a projection back. With a <see cref="KvCache"/> the new positions' keys and values are appended
+/// to the cached ones.
+/// </summary>
+public sealed class GptAttention : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv1D c_attn;
+    private readonly Conv1D c_proj;
+    private readonly Dropout resid_dropout;
+    private readonly int _heads;
+    private readonly double _dropout;
+
+    /// <summary>Attention over <paramref name="dim"/>-wide tokens in <paramref name="heads"/> heads.</summary>
+    public GptAttention(int dim, int heads, double dropout) : base(nameof(GptAttention))
+    {
+        if (heads < 1 || dim % heads != 0) throw new ArgumentException($"The width ({dim}) must be divisible by the number of heads ({heads}).", nameof(heads));
+        c_attn = new Conv1D(dim, 3 * dim);
+        c_proj = new Conv1D(dim, dim);
+        resid_dropout = nn.Dropout(dropout);
+        (_heads, _dropout) = (heads, dropout);
+        RegisterComponents();
+    }
+
+    /// <summary>Which computation runs (default: libtorch's fused kernel).</summary>
+    public AttentionKernel Kernel { get; set; } = AttentionKernel.Sdpa;
+
+    /// <summary>Attention over x (B, T, C) without a cache.</summary>
+    public override Tensor forward(Tensor x) => forward(x, null, 0);
+
+    /// <summary>Queries, keys and values of x (B, T, C), each (B, H, T, D).</summary>
+    public (Tensor Q, Tensor K, Tensor V) QueryKeyValue(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        long b = x.shape[0], t = x.shape[1], c = x.shape[2];
+        var qkv = c_attn.forward(x).reshape(b, t, 3, _heads, c / _heads).permute(2, 0, 3, 1, 4);   // (3, B, H, T, D)
+        return (qkv[0], qkv[1], qkv[2]);
+    }
+
+    /// <summary>Attention of x (B, T, C), the positions after <paramref name="cache"/>'s (if any), extending it.</summary>
+    public Tensor forward(Tensor x, KvCache? cache, int layer)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], t = x.shape[1], c = x.shape[2];
+        var (q, k, v) = QueryKeyValue(x);
+        if (cache is not null) (k, v) = cache.Append(layer, k, v);
+        double p = training ? _dropout : 0;
+        var y = Kernel == AttentionKernel.Flash
+            ? Attention.Flash(q, k, v, causal: true, p)
+            : Attention.Compute(Kernel, q, k, v, Attention.Mask(t, k.shape[2], null, causal: true, null, q.dtype, q.device), p);   // (B, H, T, D)
+        y = y.transpose(1, 2).reshape(b, t, c);                                                  // heads side by side
+        return resid_dropout.forward(c_proj.forward(y)).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>GPT-2's feed-forward (<c>GPT2MLP</c>): C → 4C, tanh GELU ("gelu_new"), 4C → C, dropout.</summary>
+public sealed class GptMlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Conv1D c_fc;
+    private readonly Conv1D c_proj;
+    private readonly Dropout dropout;
+
+    /// <summary>A feed-forward layer of width <paramref name="dim"/>.</summary>
+    public GptMlp(int dim, double dropout) : base(nameof(GptMlp))
+    {
+        c_fc = new Conv1D(dim, 4 * dim);
+        c_proj = new Conv1D(4 * dim, dim);
+        this.dropout = nn.Dropout(dropout);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return dropout.forward(c_proj.forward(FeedForward.GeluTanh(c_fc.forward(x)))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>One GPT-2 block (<c>GPT2Block</c>), pre-norm: x += attn(ln_1(x)); x += mlp(ln_2(x)).</summary>
+public sealed class GptBlock : nn.Module<Tensor, Tensor>
+{
+    private readonly LayerNorm ln_1;
+    private readonly GptAttention attn;
+    private readonly LayerNorm ln_2;
+    private readonly GptMlp mlp;
+
+    /// <summary>A block of width <paramref name="dim"/>.</summary>
+    public GptBlock(int dim, int heads, double dropout) : base(nameof(GptBlock))
+    {
+        ln_1 = nn.LayerNorm(dim);
+        attn = new GptAttention(dim, heads, dropout);
+        ln_2 = nn.LayerNorm(dim);
+        mlp = new GptMlp(dim, dropout);
+        RegisterComponents();
+    }
+
+    /// <summary>The block's attention (its kernel, its projections).</summary>
+    public GptAttention Attention => attn;
+
+    /// <summary>The first LayerNorm (what attention reads).</summary>
+    public LayerNorm Ln1 => ln_1;
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => forward(x, null, 0);
+
+    /// <summary>The block on x (B, T, C), extending <paramref name="cache"/> at <paramref name="layer"/> if given.</summary>
+    public Tensor forward(Tensor x, KvCache? cache, int layer)
+    {
+        using var scope = NewDisposeScope();
+        x = x + attn.forward(ln_1.forward(x), cache, layer);
+        x = x + mlp.forward(ln_2.forward(x));
+        return x.MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
 /// The decoder archetype (Radford et al. 2018, 2019): token and learned position embeddings, a stack of pre-norm blocks
 /// with causal self-attention, a final LayerNorm, next-token logits. Trained to predict each next token; generates left
 /// to right, with a KV cache so that each new token costs one position's work.
@@ -37,26 +197,25 @@ public sealed record Sampling(double Temperature = 1.0, int TopK = 0, double Top
 public sealed class Gpt : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding wte;
-    private readonly LearnedPositions wpe;
+    private readonly Embedding wpe;
     private readonly Dropout drop;
-    private readonly ModuleList<TransformerBlock> h;
+    private readonly ModuleList<GptBlock> h;
     private readonly LayerNorm ln_f;
     private readonly Linear? lm_head;
 
-    /// <summary>A randomly initialised model.</summary>
+    /// <summary>A randomly initialised model (GPT-2's N(0, 0.02) for every weight).</summary>
     public Gpt(GptConfig config) : base(nameof(Gpt))
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
         wte = nn.Embedding(config.VocabSize, config.Dim);
-        wpe = new LearnedPositions(config.ContextLength, config.Dim);
+        wpe = nn.Embedding(config.ContextLength, config.Dim);
         drop = nn.Dropout(config.Dropout);
-        h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(
-            new BlockConfig(config.Dim, config.Heads, 4 * config.Dim, config.Dropout, PreNorm: true, Activation: Activation.GeluTanh)))]);
+        h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new GptBlock(config.Dim, config.Heads, config.Dropout))]);
         ln_f = nn.LayerNorm(config.Dim);
         if (!config.TieEmbeddings) lm_head = nn.Linear(config.Dim, config.VocabSize, hasBias: false);
         RegisterComponents();
-        TransformerInit.Apply(this);                  // GPT-2's N(0, 0.02)
+        TransformerInit.Apply(this);                  // embeddings and lm_head N(0, 0.02); Conv1D initialises itself
     }
 
     /// <summary>The size.</summary>
@@ -67,7 +226,7 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     {
         set
         {
-            foreach (var block in h) block.Kernel = value;
+            foreach (var block in h) block.Attention.Kernel = value;
         }
     }
 
@@ -81,21 +240,90 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     /// <exception cref="ArgumentException">Ids out of the vocabulary, an empty sequence, or more tokens than the context.</exception>
     public Tensor forward(Tensor idx, KvCache? cache)
     {
+        using var scope = NewDisposeScope();
+        var x = Embed(idx, cache?.Length ?? 0);
+        for (int layer = 0; layer < h.Count; layer++) x = h[layer].forward(x, cache, layer);
+        x = ln_f.forward(x);
+        var logits = lm_head is null ? TiedEmbeddings.Logits(x, wte.weight!) : lm_head.forward(x);
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The queries, keys and values (B, H, T, D) that layer <paramref name="layer"/> attends with, for ids (B, T).</summary>
+    public (Tensor Q, Tensor K, Tensor V) AttentionInputs(Tensor idx, int layer = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, h.Count);
+        using var scope = NewDisposeScope();
+        var x = Embed(idx, 0);
+        for (int i = 0; i < layer; i++) x = h[i].forward(x);
+        var (q, k, v) = h[layer].Attention.QueryKeyValue(h[layer].Ln1.forward(x));
+        return (q.contiguous().MoveToOuterDisposeScope(), k.contiguous().MoveToOuterDisposeScope(), v.contiguous().MoveToOuterDisposeScope());
+    }
+
+    // Token plus position embeddings (B, T, C) of ids at positions offset … offset + T − 1.
+    private Tensor Embed(Tensor idx, long offset)
+    {
         TokenIds.Check(idx, Config.VocabSize, nameof(idx));
-        long offset = cache?.Length ?? 0;
         long t = idx.shape[1];
         if (offset + t > Config.ContextLength)
         {
             throw new ArgumentException($"{offset + t} tokens exceed the model's context of {Config.ContextLength}.", nameof(idx));
         }
 
-        using var scope = NewDisposeScope();
         var positions = arange(offset, offset + t, dtype: ScalarType.Int64, device: idx.device);
-        var x = drop.forward(wte.forward(idx) + wpe.forward(positions));
-        for (int layer = 0; layer < h.Count; layer++) x = h[layer].forward(x, null, true, null, null, null, null, cache, layer);
-        x = ln_f.forward(x);
-        var logits = lm_head is null ? TiedEmbeddings.Logits(x, wte.weight!) : lm_head.forward(x);
-        return logits.MoveToOuterDisposeScope();
+        return drop.forward(wte.forward(idx) + wpe.forward(positions));
+    }
+
+    /// <summary>
+    /// GPT-2's checkpoint names: ours under <c>transformer.</c> (older GPT-2 files leave the prefix out); a tied model
+    /// stores no <c>lm_head</c>, and the causal-mask buffers of older files carry nothing to load.
+    /// </summary>
+    public static HfLayout Layout { get; } = new([new(@"^lm_head\.weight$", "lm_head.weight"), new(@"^(.+)$", "transformer.$1")])
+    {
+        DroppablePrefix = "transformer.",
+        Ignored = k => k.EndsWith(".attn.bias", StringComparison.Ordinal) || k.EndsWith(".attn.masked_bias", StringComparison.Ordinal) || k == "lm_head.weight",
+    };
+
+    /// <summary>Writes this model into <paramref name="folder"/> as a GPT-2 checkpoint (config.json with GPT-2's keys, model.safetensors).</summary>
+    /// <exception cref="NotSupportedException">The output layer is untied (GPT-2's layout has none).</exception>
+    public void Save(string folder)
+    {
+        var c = Config;
+        if (!c.TieEmbeddings) throw new NotSupportedException("Only GPTs with tied input/output embeddings map onto GPT-2's layout.");
+        HfCheckpoint.Save(folder, this, Layout, new JsonObject
+        {
+            ["model_type"] = "gpt2",
+            ["architectures"] = new JsonArray("GPT2LMHeadModel"),
+            ["vocab_size"] = c.VocabSize,
+            ["n_positions"] = c.ContextLength,
+            ["n_ctx"] = c.ContextLength,
+            ["n_embd"] = c.Dim,
+            ["n_layer"] = c.Layers,
+            ["n_head"] = c.Heads,
+            ["n_inner"] = null,
+            ["activation_function"] = "gelu_new",
+            ["layer_norm_epsilon"] = 1e-5,
+            ["resid_pdrop"] = c.Dropout,
+            ["embd_pdrop"] = c.Dropout,
+            ["attn_pdrop"] = c.Dropout,
+            ["tie_word_embeddings"] = true,
+        });
+    }
+
+    /// <summary>Loads a GPT-2-architecture folder (config.json + model.safetensors), ours or Hugging Face's.</summary>
+    /// <exception cref="InvalidDataException">Another architecture, a bad config, or a missing, unexpected, misshapen or non-finite tensor (named).</exception>
+    public static Gpt Load(string folder)
+    {
+        var configPath = Path.Combine(folder, HfCheckpoint.ConfigName);
+        var config = HfCheckpoint.ReadConfig(folder, "GPT-2-layout models", "gpt2");
+        var activation = (string?)config["activation_function"] ?? "gelu_new";
+        if (activation is not ("gelu_new" or "gelu_pytorch_tanh")) throw new InvalidDataException($"{configPath}: activation '{activation}' is not the tanh GELU this GPT uses.");
+        if (config["n_inner"] is JsonValue inner && inner.TryGetValue<int>(out var n) && n != 4 * HfCheckpoint.Required(config, "n_embd", folder))
+            throw new InvalidDataException($"{configPath}: n_inner {n} is not 4 × n_embd, the only width this GPT builds.");
+        int Get(string key) => HfCheckpoint.Required(config, key, folder);
+        var gptConfig = new GptConfig(Get("vocab_size"), Get("n_positions"), Get("n_layer"), Get("n_head"), Get("n_embd"),
+            Dropout: (double?)config["resid_pdrop"] ?? 0.1, TieEmbeddings: true);
+        return HfCheckpoint.Build(folder, new Gpt(gptConfig), Layout);
     }
 
     /// <summary>Mean next-token cross-entropy of logits (B, T, V) against targets (B, T); −1 targets are ignored.</summary>

@@ -45,8 +45,8 @@ public sealed class KvCache : IDisposable
 
 /// <summary>
 /// Multi-head attention (Vaswani et al. 2017, §3.2.2): project to H heads of queries, keys and values, attend in each
-/// head, concatenate, project back. Self-attention when no <c>memory</c> is given, cross-attention (queries from x, keys
-/// and values from an encoder's output) otherwise. Padding and causal masks, an additive position bias (T5) and a KV
+/// head, concatenate, project back: self-attention (<c>forward</c>) or cross-attention (<see cref="Cross"/>: queries from x,
+/// keys and values from an encoder's output). Padding and causal masks, an additive position bias (T5) and a KV
 /// cache; <see cref="AttentionKernel"/> picks the written-out or the fused computation.
 /// </summary>
 public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor>
@@ -83,25 +83,32 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor>
     public AttentionKernel Kernel { get; set; } = AttentionKernel.Sdpa;
 
     /// <summary>Self-attention over x (B, T, C), nothing masked.</summary>
-    public override Tensor forward(Tensor x) => forward(x, null, null, false, null, null, 0);
+    public override Tensor forward(Tensor x) => forward(x, null);
 
-    /// <summary>Attention of x (B, Tq, C) over itself or over <paramref name="memory"/> (B, Tk, C).</summary>
-    /// <param name="x">Queries' tokens (B, Tq, C).</param>
-    /// <param name="memory">Keys' and values' tokens for cross-attention, or null for self-attention.</param>
+    /// <summary>Self-attention of x (B, T, C).</summary>
+    /// <param name="x">Tokens (B, T, C).</param>
     /// <param name="keyPadding">(B, Tk) bool, true for real tokens; or null.</param>
     /// <param name="causal">Each query sees only keys at or before its position.</param>
-    /// <param name="bias">Additive bias broadcastable to (B, H, Tq, Tk) (T5's relative positions), or null.</param>
-    /// <param name="cache">Self-attention only: earlier positions' keys and values, extended by this call.</param>
+    /// <param name="bias">Additive bias broadcastable to (B, H, T, Tk) (T5's or Swin's relative positions), or null.</param>
+    /// <param name="cache">Earlier positions' keys and values (Tk = cached + T), extended by this call; or null.</param>
     /// <param name="layer">This layer's index in <paramref name="cache"/>.</param>
-    /// <returns>(B, Tq, C).</returns>
-    public Tensor forward(Tensor x, Tensor? memory, Tensor? keyPadding, bool causal, Tensor? bias, KvCache? cache, int layer)
+    /// <returns>(B, T, C).</returns>
+    public Tensor forward(Tensor x, Tensor? keyPadding, bool causal = false, Tensor? bias = null, KvCache? cache = null, int layer = 0) =>
+        Attend(x, x, keyPadding, causal, bias, cache, layer);
+
+    /// <summary>Cross-attention: queries from x (B, Tq, C), keys and values from <paramref name="memory"/> (B, Tk, C), an encoder's output.</summary>
+    /// <param name="x">Queries' tokens.</param>
+    /// <param name="memory">Keys' and values' tokens.</param>
+    /// <param name="memoryPadding">(B, Tk) bool, true for real tokens; or null.</param>
+    public Tensor Cross(Tensor x, Tensor memory, Tensor? memoryPadding) =>
+        Attend(x, memory ?? throw new ArgumentNullException(nameof(memory)), memoryPadding, false, null, null, 0);
+
+    private Tensor Attend(Tensor x, Tensor source, Tensor? keyPadding, bool causal, Tensor? bias, KvCache? cache, int layer)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.dim() != 3 || x.shape[2] != _heads * _headDim) throw new ArgumentException($"Expected (B, T, {_heads * _headDim}); got ({string.Join(", ", x.shape)}).", nameof(x));
-        if (memory is not null && cache is not null) throw new ArgumentException("A KV cache is for self-attention; cross-attention keys are computed once from the memory.", nameof(cache));
         using var scope = NewDisposeScope();
         long b = x.shape[0], tq = x.shape[1];
-        var source = memory ?? x;
         var qh = Heads(q.forward(x));                      // (B, H, Tq, D)
         var kh = Heads(k.forward(source));                 // (B, H, Tk, D)
         var vh = Heads(v.forward(source));

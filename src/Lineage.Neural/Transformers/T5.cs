@@ -1,3 +1,20 @@
+// T5: the encoder-decoder archetype, every task as text to text.
+// Paper:   Raffel, Shazeer, Roberts, Lee, Narang, Matena, Zhou, Li & Liu 2020, "Exploring the Limits of Transfer Learning
+//          with a Unified Text-to-Text Transformer", JMLR 21, arXiv:1910.10683 (T5 v1.0). Read beside Hugging Face's
+//          modeling_t5.py.
+// Lineage: BERT reads and GPT writes; T5 does both with one network: a bidirectional encoder reads the input (with a
+//          task prefix such as "translate English to German:"), a causal decoder writes the answer while attending to
+//          the encoder's states, so translation, summarising and classification share one model and one loss.
+// Shapes:  B batch, S input tokens, T target tokens, C width (d_model), H heads, F feed-forward units (d_ff), V vocabulary.
+// How:     encoder: x = shared(ids); L × pre-norm [x += attn(rms(x)) + relative bias; x += mlp(rms(x))]; rms.
+//          decoder: the same with causal self-attention, plus x += cross_attn(rms(x), encoder states) between the two;
+//          logits = rms(x)/√C · sharedᵀ. Positions enter only as a learned per-head bias on the scores, bucketed by
+//          offset (RelativePositionBias), owned by block 0 of each stack and shared by the others.
+// Names:   ours → Hugging Face's T5ForConditionalGeneration by the rules in Layout below (one list for save and load).
+// Deviations: none in the forward pass (T5 v1.0: ReLU feed-forward, no biases, unscaled scores, tied output layer);
+//          v1.1's gated GELU and untied output layer are refused on load.
+using System.Text.Json.Nodes;
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,6 +37,61 @@ public sealed record T5Config(int VocabSize, int Layers = 3, int Heads = 4, int 
 }
 
 /// <summary>
+/// One T5 block (<c>T5Block</c>), pre-norm with RMSNorm and no biases: x += attn(ln_1(x)) (with the stack's position
+/// bias); in the decoder x += cross_attn(ln_cross(x), encoder states); x += mlp(ln_2(x)) (ReLU).
+/// </summary>
+public sealed class T5Block : nn.Module<Tensor, Tensor>
+{
+    private readonly RmsNorm ln_1;
+    private readonly MultiHeadAttention attn;
+    private readonly RmsNorm? ln_cross;
+    private readonly MultiHeadAttention? cross_attn;
+    private readonly RmsNorm ln_2;
+    private readonly FeedForward mlp;
+
+    /// <summary>An encoder block, or with <paramref name="decoder"/> a decoder block with cross-attention.</summary>
+    public T5Block(T5Config config, bool decoder) : base(nameof(T5Block))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ln_1 = new RmsNorm(config.Dim);
+        attn = new MultiHeadAttention(config.Dim, config.Heads, config.Dropout, bias: false, scale: 1.0);
+        if (decoder)
+        {
+            ln_cross = new RmsNorm(config.Dim);
+            cross_attn = new MultiHeadAttention(config.Dim, config.Heads, config.Dropout, bias: false, scale: 1.0);
+        }
+
+        ln_2 = new RmsNorm(config.Dim);
+        mlp = new FeedForward(config.Dim, config.Hidden, Activation.Relu, config.Dropout, bias: false);
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x) => Encode(x, null, null);
+
+    /// <summary>An encoder block on x (B, S, C): bidirectional self-attention with the relative <paramref name="bias"/>.</summary>
+    public Tensor Encode(Tensor x, Tensor? padding, Tensor? bias)
+    {
+        using var scope = NewDisposeScope();
+        x = x + attn.forward(ln_1.forward(x), padding, causal: false, bias);
+        x = x + mlp.forward(ln_2.forward(x));
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A decoder block on x (B, T, C): causal self-attention (extending <paramref name="cache"/> at
+    /// <paramref name="layer"/> if given), then cross-attention over <paramref name="memory"/> (B, S, C).</summary>
+    public Tensor Decode(Tensor x, Tensor? bias, Tensor memory, Tensor? memoryPadding, KvCache? cache, int layer)
+    {
+        if (cross_attn is null) throw new InvalidOperationException("An encoder block has no cross-attention.");
+        using var scope = NewDisposeScope();
+        x = x + attn.forward(ln_1.forward(x), null, causal: true, bias, cache, layer);
+        x = x + cross_attn.Cross(ln_cross!.forward(x), memory, memoryPadding);
+        x = x + mlp.forward(ln_2.forward(x));
+        return x.MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
 /// The encoder-decoder archetype, T5 (Raffel et al. 2020): every task is text to text. A bidirectional encoder reads the
 /// input (with a task prefix such as "translate English to German:"); a causal decoder writes the output while attending
 /// to the encoder's states. Positions enter only as a learned relative bias on the attention scores (no position
@@ -30,10 +102,10 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding shared;
     private readonly RelativePositionBias encoder_relative_bias;
-    private readonly ModuleList<TransformerBlock> encoder;
+    private readonly ModuleList<T5Block> encoder;
     private readonly RmsNorm encoder_final_norm;
     private readonly RelativePositionBias decoder_relative_bias;
-    private readonly ModuleList<TransformerBlock> decoder;
+    private readonly ModuleList<T5Block> decoder;
     private readonly RmsNorm decoder_final_norm;
     private readonly Dropout drop;
 
@@ -44,10 +116,10 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
         Config = config;
         shared = nn.Embedding(config.VocabSize, config.Dim);
         encoder_relative_bias = new RelativePositionBias(config.Heads, bidirectional: true, config.Buckets, config.MaxDistance);
-        encoder = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(Block(config, cross: false)))]);
+        encoder = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new T5Block(config, decoder: false))]);
         encoder_final_norm = new RmsNorm(config.Dim);
         decoder_relative_bias = new RelativePositionBias(config.Heads, bidirectional: false, config.Buckets, config.MaxDistance);
-        decoder = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(Block(config, cross: true)))]);
+        decoder = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new T5Block(config, decoder: true))]);
         decoder_final_norm = new RmsNorm(config.Dim);
         drop = nn.Dropout(config.Dropout);
         RegisterComponents();
@@ -82,9 +154,6 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
     /// <summary>The size.</summary>
     public T5Config Config { get; }
 
-    private static BlockConfig Block(T5Config c, bool cross) =>
-        new(c.Dim, c.Heads, c.Hidden, c.Dropout, PreNorm: true, CrossAttention: cross, Bias: false, Activation: Activation.Relu, Norm: Norm.Rms, AttentionScale: 1.0);
-
     /// <summary>Use <see cref="Encode"/> and <see cref="Decode"/>; this overload encodes ids (B, S) without padding.</summary>
     public override Tensor forward(Tensor ids) => Encode(ids, null);
 
@@ -98,7 +167,7 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
         long s = ids.shape[1];
         var bias = encoder_relative_bias.forward(s, s);
         var x = drop.forward(shared.forward(ids));
-        foreach (var block in encoder) x = block.forward(x, padding, false, bias, null, null, null, null, 0);
+        foreach (var block in encoder) x = block.Encode(x, padding, bias);
         return drop.forward(encoder_final_norm.forward(x)).MoveToOuterDisposeScope();
     }
 
@@ -114,7 +183,7 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
         long offset = cache?.Length ?? 0, t = ids.shape[1];
         var bias = decoder_relative_bias.forward(t, offset + t, queryOffset: offset);
         var x = drop.forward(shared.forward(ids));
-        for (int layer = 0; layer < decoder.Count; layer++) x = decoder[layer].forward(x, null, true, bias, memory, memoryPadding, null, cache, layer);
+        for (int layer = 0; layer < decoder.Count; layer++) x = decoder[layer].Decode(x, bias, memory, memoryPadding, cache, layer);
         x = drop.forward(decoder_final_norm.forward(x)) * (float)(1.0 / Math.Sqrt(Config.Dim));
         return TiedEmbeddings.Logits(x, shared.weight!).MoveToOuterDisposeScope();
     }
@@ -223,6 +292,79 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
         {
             train(wasTraining);
         }
+    }
+
+    /// <summary>
+    /// Hugging Face's <c>T5ForConditionalGeneration</c> names (<c>encoder.block.{i}.layer.0.SelfAttention.q.weight</c>,
+    /// <c>decoder.block.{i}.layer.1.EncDecAttention.o.weight</c>, <c>…layer.{1|2}.DenseReluDense.wi.weight</c>); the relative
+    /// position bias lives in block 0 of each stack. Linear weights are (out, in) in both, so this is a renaming. The tied
+    /// output layer and the stacks' copies of the shared embedding carry nothing to load.
+    /// </summary>
+    public static HfLayout Layout { get; } = new(
+    [
+        new(@"^shared\.weight$", "shared.weight"),
+        new(@"^(encoder|decoder)_relative_bias\.relative_attention_bias\.weight$", "$1.block.0.layer.0.SelfAttention.relative_attention_bias.weight"),
+        new(@"^(encoder|decoder)_final_norm\.weight$", "$1.final_layer_norm.weight"),
+        new(@"^(encoder|decoder)\.(\d+)\.attn\.([qkvo])\.weight$", "$1.block.$2.layer.0.SelfAttention.$3.weight"),
+        new(@"^(encoder|decoder)\.(\d+)\.ln_1\.weight$", "$1.block.$2.layer.0.layer_norm.weight"),
+        new(@"^decoder\.(\d+)\.cross_attn\.([qkvo])\.weight$", "decoder.block.$1.layer.1.EncDecAttention.$2.weight"),
+        new(@"^decoder\.(\d+)\.ln_cross\.weight$", "decoder.block.$1.layer.1.layer_norm.weight"),
+        new(@"^encoder\.(\d+)\.mlp\.fc_in\.weight$", "encoder.block.$1.layer.1.DenseReluDense.wi.weight"),
+        new(@"^encoder\.(\d+)\.mlp\.fc_out\.weight$", "encoder.block.$1.layer.1.DenseReluDense.wo.weight"),
+        new(@"^encoder\.(\d+)\.ln_2\.weight$", "encoder.block.$1.layer.1.layer_norm.weight"),
+        new(@"^decoder\.(\d+)\.mlp\.fc_in\.weight$", "decoder.block.$1.layer.2.DenseReluDense.wi.weight"),
+        new(@"^decoder\.(\d+)\.mlp\.fc_out\.weight$", "decoder.block.$1.layer.2.DenseReluDense.wo.weight"),
+        new(@"^decoder\.(\d+)\.ln_2\.weight$", "decoder.block.$1.layer.2.layer_norm.weight"),
+    ])
+    {
+        Ignored = k => k is "lm_head.weight" or "encoder.embed_tokens.weight" or "decoder.embed_tokens.weight",
+    };
+
+    /// <summary>Writes this model into <paramref name="folder"/> as a T5 v1.0 checkpoint.</summary>
+    public void Save(string folder)
+    {
+        var c = Config;
+        HfCheckpoint.Save(folder, this, Layout, new JsonObject
+        {
+            ["model_type"] = "t5",
+            ["architectures"] = new JsonArray("T5ForConditionalGeneration"),
+            ["vocab_size"] = c.VocabSize,
+            ["d_model"] = c.Dim,
+            ["d_kv"] = c.Dim / c.Heads,
+            ["d_ff"] = c.Hidden,
+            ["num_layers"] = c.Layers,
+            ["num_decoder_layers"] = c.Layers,
+            ["num_heads"] = c.Heads,
+            ["relative_attention_num_buckets"] = c.Buckets,
+            ["relative_attention_max_distance"] = c.MaxDistance,
+            ["dropout_rate"] = c.Dropout,
+            ["layer_norm_epsilon"] = 1e-6,
+            ["feed_forward_proj"] = "relu",
+            ["tie_word_embeddings"] = true,
+            ["is_encoder_decoder"] = true,
+            ["pad_token_id"] = 0,
+            ["eos_token_id"] = 1,
+            ["decoder_start_token_id"] = 0,
+        });
+    }
+
+    /// <summary>Loads a T5-layout folder (T5 v1.0).</summary>
+    /// <exception cref="InvalidDataException">Another architecture or variant, a bad config, or a missing, unexpected, misshapen or non-finite tensor (named).</exception>
+    public static T5 Load(string folder)
+    {
+        var configPath = Path.Combine(folder, HfCheckpoint.ConfigName);
+        var config = HfCheckpoint.ReadConfig(folder, "T5", "t5");
+        var ff = (string?)config["feed_forward_proj"] ?? "relu";
+        if (ff != "relu") throw new InvalidDataException($"{configPath}: feed_forward_proj '{ff}' (T5 v1.1 and later) is not the ReLU feed-forward of T5 v1.0 this model builds.");
+        if ((bool?)config["tie_word_embeddings"] == false) throw new InvalidDataException($"{configPath}: an untied output layer (T5 v1.1) is not supported; T5 v1.0 ties it.");
+        int Get(string key) => HfCheckpoint.Required(config, key, folder);
+        int dim = Get("d_model"), heads = Get("num_heads");
+        if (Get("d_kv") * heads != dim) throw new InvalidDataException($"{configPath}: d_kv × num_heads ({Get("d_kv")} × {heads}) must equal d_model ({dim}).");
+        int layers = Get("num_layers");
+        if (((int?)config["num_decoder_layers"] ?? layers) != layers) throw new InvalidDataException($"{configPath}: num_decoder_layers must equal num_layers.");
+        var t5Config = new T5Config(Get("vocab_size"), layers, heads, dim, Get("d_ff"), (double?)config["dropout_rate"] ?? 0.1,
+            (int?)config["relative_attention_num_buckets"] ?? 32, (int?)config["relative_attention_max_distance"] ?? 128);
+        return HfCheckpoint.Build(folder, new T5(t5Config), Layout);
     }
 
     private void Check(Tensor ids) => TokenIds.Check(ids, Config.VocabSize, nameof(ids));

@@ -11,9 +11,12 @@
 // the block's LayerNorm (HF pads after it); the shift mask uses −∞ rather than −100, so masked pairs get exactly zero
 // weight; no stochastic depth. When a stage's map is no larger than the window, the window shrinks to the map and the
 // blocks do not shift (as in the official code).
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lineage.Neural.Core;
+using Lineage.Neural.Transformers;
 using TorchSharp;
 using TorchSharp.Modules;
-using Lineage.Neural.Transformers;
 using static TorchSharp.torch;
 
 namespace Lineage.Neural.Vision;
@@ -77,7 +80,7 @@ public sealed class SwinBlock : nn.Module<Tensor, Tensor>
     {
         if (shift < 0 || shift >= window) throw new ArgumentOutOfRangeException(nameof(shift), shift, $"The shift must be in [0, {window}).");
         (Window, Shift, _heads) = (window, shift, heads);
-        block = new TransformerBlock(new BlockConfig(dim, heads, mlpRatio * dim, Dropout: 0, PreNorm: true));
+        block = new TransformerBlock(new BlockConfig(dim, heads, mlpRatio * dim, Dropout: 0));
         relative_position_bias_table = nn.Parameter(randn((2 * window - 1) * (2 * window - 1), heads) * 0.02f);
         _relativeIndex = RelativePositionIndex(window);
         RegisterComponents();
@@ -150,7 +153,7 @@ public sealed class SwinBlock : nn.Module<Tensor, Tensor>
         var windows = map.reshape(b, nh, m, nw, m, c).permute(0, 1, 3, 2, 4, 5)
                          .reshape(b * nh * nw, m * m, c);                                    // (B·nW, M², C)
         var bias = Bias(hp, wp, b, x.device);                                                // (B·nW or 1, H, M², M²)
-        var y = block.forward(windows, null, false, bias, null, null, null, null, 0);        // (B·nW, M², C)
+        var y = block.forward(windows, null, causal: false, bias);        // (B·nW, M², C)
         map = y.reshape(b, nh, nw, m, m, c).permute(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, c);  // (B, hp, wp, C)
         if (Shift > 0) map = map.roll([Shift, Shift], [1, 2]);                              // undo the shift
         if (hp != height || wp != width) map = map.narrow(1, 0, height).narrow(2, 0, width);
@@ -297,6 +300,61 @@ public sealed class Swin : nn.Module<Tensor, Tensor>
 
     /// <summary>The settings.</summary>
     public SwinConfig Config { get; }
+
+    /// <summary>Hugging Face's <c>SwinForImageClassification</c> names.</summary>
+    public static HfLayout Layout { get; } = new(
+    [
+        new(@"^patch_embed\.(weight|bias)$", "swin.embeddings.patch_embeddings.projection.$1"),
+        new(@"^embed_norm\.(weight|bias)$", "swin.embeddings.norm.$1"),
+        new(@"^stages\.(\d+)\.blocks\.(\d+)\.relative_position_bias_table$", "swin.encoder.layers.$1.blocks.$2.attention.self.relative_position_bias_table"),
+        .. BlockRules(),
+        new(@"^stages\.(\d+)\.downsample\.reduction\.weight$", "swin.encoder.layers.$1.downsample.reduction.weight"),
+        new(@"^stages\.(\d+)\.downsample\.norm\.(weight|bias)$", "swin.encoder.layers.$1.downsample.norm.$2"),
+        new(@"^norm\.(weight|bias)$", "swin.layernorm.$1"),
+        new(@"^head\.(weight|bias)$", "classifier.$1"),
+    ]);
+
+    // The inner pre-norm block of stage s, block b → swin.encoder.layers.{s}.blocks.{b}.…
+    private static IEnumerable<NameRule> BlockRules()
+    {
+        const string p = @"^stages\.(\d+)\.blocks\.(\d+)\.block\.";
+        const string h = "swin.encoder.layers.$1.blocks.$2.";
+        foreach (var (ours, theirs) in new[]
+        {
+            (@"attn\.q", "attention.self.query"), (@"attn\.k", "attention.self.key"), (@"attn\.v", "attention.self.value"), (@"attn\.o", "attention.output.dense"),
+            ("ln_1", "layernorm_before"), ("ln_2", "layernorm_after"), (@"mlp\.fc_in", "intermediate.dense"), (@"mlp\.fc_out", "output.dense"),
+        })
+        {
+            yield return new(p + ours + @"\.(weight|bias)$", h + theirs + ".$3");
+        }
+    }
+
+    /// <summary>Writes this model into <paramref name="folder"/> (config.json with SwinConfig's keys and ours, model.safetensors).</summary>
+    public void Save(string folder)
+    {
+        var c = Config;
+        HfCheckpoint.Save(folder, this, Layout, new JsonObject
+        {
+            ["model_type"] = "swin",
+            ["architectures"] = new JsonArray("SwinForImageClassification"),
+            ["image_size"] = c.ImageSize,
+            ["patch_size"] = c.Patch,
+            ["num_channels"] = c.Channels,
+            ["embed_dim"] = c.Dim,
+            ["depths"] = JsonSerializer.SerializeToNode(c.StageDepths),
+            ["num_heads"] = JsonSerializer.SerializeToNode(c.StageHeads),
+            ["window_size"] = c.Window,
+            ["mlp_ratio"] = (double)c.MlpRatio,
+            ["hidden_act"] = "gelu",
+            ["num_labels"] = c.Classes,
+            ["lineage_config"] = JsonSerializer.SerializeToNode(c),
+        });
+    }
+
+    /// <summary>Loads a folder written by <see cref="Save"/>.</summary>
+    /// <exception cref="InvalidDataException">Bad config or mismatched weights (the tensor is named).</exception>
+    public static Swin Load(string folder) => HfCheckpoint.Build(folder, new Swin(HfCheckpoint.LineageConfig<SwinConfig>(folder, "swin")), Layout);
+
 
     /// <summary>The stages.</summary>
     public IReadOnlyList<SwinStage> Stages => [.. stages];

@@ -5,9 +5,12 @@
 // Deviations from the paper: tiny sizes for a 2-core CPU (Fashion-MNIST, 28 × 28, P = 4 or 7); no dropout by default;
 // the classification head is a single linear layer on the final [CLS] vector (the paper's fine-tuning head), not the
 // pre-training MLP head. Positions are learned vectors (LearnedPositions, as BERT/GPT-2), one per token.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Lineage.Neural.Core;
+using Lineage.Neural.Transformers;
 using TorchSharp;
 using TorchSharp.Modules;
-using Lineage.Neural.Transformers;
 using static TorchSharp.torch;
 
 namespace Lineage.Neural.Vision;
@@ -74,7 +77,7 @@ public sealed class Vit : nn.Module<Tensor, Tensor>
         cls_token = nn.Parameter(randn(1, 1, config.Dim) * 0.02f);
         pos_embed = new LearnedPositions(config.Patches + 1, config.Dim);
         blocks = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(
-            new BlockConfig(config.Dim, config.Heads, config.MlpRatio * config.Dim, config.Dropout, PreNorm: true)))]);
+            new BlockConfig(config.Dim, config.Heads, config.MlpRatio * config.Dim, config.Dropout)))]);
         norm = nn.LayerNorm(config.Dim, eps: 1e-6);
         if (config.Classes > 0) head = nn.Linear(config.Dim, config.Classes);
         RegisterComponents();
@@ -89,6 +92,54 @@ public sealed class Vit : nn.Module<Tensor, Tensor>
 
     /// <summary>The settings.</summary>
     public VitConfig Config { get; }
+
+    /// <summary>Hugging Face's <c>ViTForImageClassification</c> names for a ViT of this size (the position table is (1, N + 1, C) there).</summary>
+    public static HfLayout Layout(VitConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        const string hf = "vit.";
+        return new(
+        [
+            new(@"^cls_token$", hf + "embeddings.cls_token"),
+            new(@"^pos_embed\.wpe\.weight$", hf + "embeddings.position_embeddings", new Reshaped([1, config.Patches + 1, config.Dim])),
+            new(@"^patch_embed\.(weight|bias)$", hf + "embeddings.patch_embeddings.projection.$1"),
+            .. HfLayout.BlockRules("blocks", hf + "encoder.layer.$1.", "attention.attention.query", "attention.attention.key", "attention.attention.value",
+                "attention.output.dense", "layernorm_before", "layernorm_after", "intermediate.dense", "output.dense"),
+            new(@"^norm\.(weight|bias)$", hf + "layernorm.$1"),
+            new(@"^head\.(weight|bias)$", "classifier.$1"),
+        ]);
+    }
+
+    /// <summary>Writes this model into <paramref name="folder"/> (config.json with ViTConfig's keys and ours, model.safetensors).</summary>
+    public void Save(string folder)
+    {
+        var c = Config;
+        HfCheckpoint.Save(folder, this, Layout(c), new JsonObject
+        {
+            ["model_type"] = "vit",
+            ["architectures"] = new JsonArray("ViTForImageClassification"),
+            ["image_size"] = c.ImageSize,
+            ["patch_size"] = c.Patch,
+            ["num_channels"] = c.Channels,
+            ["hidden_size"] = c.Dim,
+            ["num_hidden_layers"] = c.Layers,
+            ["num_attention_heads"] = c.Heads,
+            ["intermediate_size"] = c.MlpRatio * c.Dim,
+            ["hidden_act"] = "gelu",
+            ["layer_norm_eps"] = 1e-5,
+            ["num_labels"] = c.Classes,
+            ["lineage_config"] = JsonSerializer.SerializeToNode(c),
+        });
+    }
+
+    /// <summary>Loads a folder written by <see cref="Save"/>.</summary>
+    /// <exception cref="InvalidDataException">Bad config or mismatched weights (the tensor is named).</exception>
+    public static Vit Load(string folder)
+    {
+        var config = HfCheckpoint.LineageConfig<VitConfig>(folder, "vit");
+        return HfCheckpoint.Build(folder, new Vit(config), Layout(config));
+    }
+
 
     /// <summary>Sets the attention computation (written out or fused) of every block.</summary>
     public AttentionKernel Kernel

@@ -26,8 +26,8 @@ public sealed class BertPretrainedTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var bert = Model(roberta ? 1 : 2);
-        BertPretrained.Save(_dir, bert, roberta, padId: 1);
-        var (loaded, isRoberta) = BertPretrained.Load(_dir);
+        bert.Save(_dir, roberta, padId: 1);
+        var (loaded, isRoberta) = Bert.Load(_dir);
         using var _ = loaded;
         loaded.eval();
         Assert.Equal(roberta, isRoberta);
@@ -50,42 +50,42 @@ public sealed class BertPretrainedTests : IDisposable
     public void Load_NamesTheBadTensor()
     {
         using var bert = Model();
-        BertPretrained.Save(_dir, bert);
+        bert.Save(_dir);
         var path = Path.Combine(_dir, "model.safetensors");
         var tensors = Safetensors.Load(path);
 
         tensors.Remove("bert.encoder.layer.1.output.dense.weight");
         Safetensors.Save(path, tensors);
-        Assert.Contains("'bert.encoder.layer.1.output.dense.weight' is missing", Assert.Throws<InvalidDataException>(() => BertPretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("'bert.encoder.layer.1.output.dense.weight' is missing", Assert.Throws<InvalidDataException>(() => Bert.Load(_dir)).Message, StringComparison.Ordinal);
 
-        BertPretrained.Save(_dir, bert);
+        bert.Save(_dir);
         tensors = Safetensors.Load(path);
         tensors["bert.embeddings.word_embeddings.weight"] = zeros(41, 8);
         tensors["bert.extra.weight"] = zeros(1);
         Safetensors.Save(path, tensors);
-        Assert.Contains("'bert.embeddings.word_embeddings.weight' has shape (41, 8)", Assert.Throws<InvalidDataException>(() => BertPretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("'bert.embeddings.word_embeddings.weight' has shape (41, 8)", Assert.Throws<InvalidDataException>(() => Bert.Load(_dir)).Message, StringComparison.Ordinal);
 
-        BertPretrained.Save(_dir, bert);
+        bert.Save(_dir);
         tensors = Safetensors.Load(path);
         tensors["bert.extra.weight"] = zeros(1);
         Safetensors.Save(path, tensors);
-        Assert.Contains("unexpected tensor 'bert.extra.weight'", Assert.Throws<InvalidDataException>(() => BertPretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("unexpected tensor 'bert.extra.weight'", Assert.Throws<InvalidDataException>(() => Bert.Load(_dir)).Message, StringComparison.Ordinal);
 
         using var gpt = new Gpt(GptConfig.Tiny(10));
-        GptPretrained.Save(_dir, gpt);
-        Assert.Contains("another architecture ('gpt2')", Assert.Throws<InvalidDataException>(() => BertPretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        gpt.Save(_dir);
+        Assert.Contains("another architecture ('gpt2')", Assert.Throws<InvalidDataException>(() => Bert.Load(_dir)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Load_ABareEncoderWithoutHeads_Loads()
     {
         using var bert = Model();
-        BertPretrained.Save(_dir, bert);
+        bert.Save(_dir);
         var path = Path.Combine(_dir, "model.safetensors");
         var tensors = Safetensors.Load(path).Where(kv => !kv.Key.StartsWith("cls.", StringComparison.Ordinal)).ToDictionary();
         Safetensors.Save(path, tensors);
 
-        var (loaded, _) = BertPretrained.Load(_dir);
+        var (loaded, _) = Bert.Load(_dir);
         using var l = loaded;
         loaded.eval();
         var ids = tensor(new long[] { 1, 2, 3 }).unsqueeze(0);

@@ -42,20 +42,20 @@ public class BlocksTests
         var padding = ones([2, 6], ScalarType.Bool);
         padding[0, 4..] = tensor(false);
         mha.Kernel = AttentionKernel.Naive;
-        var naive = mha.forward(x, null, padding, true, null, null, 0);
+        var naive = mha.forward(x, padding, causal: true);
         mha.Kernel = AttentionKernel.Sdpa;
-        var fused = mha.forward(x, null, padding, true, null, null, 0);
+        var fused = mha.forward(x, padding, causal: true);
         Assert.True(MaxDiff(naive, fused) <= 1e-5);
         Assert.Throws<ArgumentException>(() => mha.forward(randn(2, 6, 15)));
         Assert.Throws<ArgumentException>(() => new MultiHeadAttention(10, 4));
     }
 
-    private static TransformerBlock[] Stack(int layers, bool preNorm, bool cross = false, Norm norm = Norm.LayerNorm) =>
-        [.. Enumerable.Range(0, layers).Select(_ => new TransformerBlock(new BlockConfig(16, 4, 32, Dropout: 0, PreNorm: preNorm, CrossAttention: cross, Norm: norm)))];
+    private static TransformerBlock[] Stack(int layers) =>
+        [.. Enumerable.Range(0, layers).Select(_ => new TransformerBlock(new BlockConfig(16, 4, 32, Dropout: 0)))];
 
     private static Tensor Run(TransformerBlock[] blocks, Tensor x, Tensor? padding, bool causal)
     {
-        foreach (var b in blocks) x = b.forward(x, padding, causal, null, null, null, null, null, 0);
+        foreach (var b in blocks) x = b.forward(x, padding, causal);
         return x;
     }
 
@@ -64,7 +64,7 @@ public class BlocksTests
     {
         manual_seed(3);
         using var scope = NewDisposeScope();
-        var blocks = Stack(2, preNorm: true);
+        var blocks = Stack(2);
         var x = randn(1, 8, 16);
         var changed = x.clone();
         changed[0, 5..] = randn(3, 16);
@@ -76,20 +76,23 @@ public class BlocksTests
     }
 
     [Fact]
-    public void Padding_DoesNotChangeTheUnpaddedOutputs_PreAndPostNorm()
+    public void Padding_DoesNotChangeTheUnpaddedOutputs_PreNormAndBertsPostNorm()
     {
         manual_seed(4);
         using var scope = NewDisposeScope();
-        foreach (bool pre in new[] { true, false })
+        var pre = Stack(2);
+        BertLayer[] post = [new BertLayer(16, 4, dropout: 0), new BertLayer(16, 4, dropout: 0)];
+        var x = randn(1, 5, 16);
+        var padded = cat([x, randn(1, 3, 16)], 1);
+        var mask = tensor(new[] { true, true, true, true, true, false, false, false }, [1, 8]);
+        Assert.True(MaxDiff(Run(pre, x, null, causal: false), Run(pre, padded, mask, causal: false)[.., ..5]) <= 1e-5, "pre-norm");
+        Tensor Post(Tensor h, Tensor? m)
         {
-            var blocks = Stack(2, pre);
-            var x = randn(1, 5, 16);
-            var padded = cat([x, randn(1, 3, 16)], 1);
-            var mask = tensor(new[] { true, true, true, true, true, false, false, false }, [1, 8]);
-            var alone = Run(blocks, x, null, causal: false);
-            var withPad = Run(blocks, padded, mask, causal: false);
-            Assert.True(MaxDiff(alone, withPad[.., ..5]) <= 1e-5, $"pre-norm {pre}");
+            foreach (var layer in post) h = layer.forward(h, m);
+            return h;
         }
+
+        Assert.True(MaxDiff(Post(x, null), Post(padded, mask)[.., ..5]) <= 1e-5, "post-norm");
     }
 
     [Fact]
@@ -97,15 +100,16 @@ public class BlocksTests
     {
         manual_seed(5);
         using var scope = NewDisposeScope();
-        var blocks = Stack(3, preNorm: true);
+        GptBlock[] blocks = [new GptBlock(16, 4, dropout: 0), new GptBlock(16, 4, dropout: 0), new GptBlock(16, 4, dropout: 0)];
         var x = randn(2, 7, 16);
-        var full = Run(blocks, x, null, causal: true);
+        var full = x;
+        foreach (var b in blocks) full = b.forward(full);
         using var cache = new KvCache(blocks.Length);
         var steps = new List<Tensor>();
         for (int t = 0; t < 7; t++)
         {
             var h = x[.., t..(t + 1)];
-            for (int l = 0; l < blocks.Length; l++) h = blocks[l].forward(h, null, true, null, null, null, null, cache, l);
+            for (int l = 0; l < blocks.Length; l++) h = blocks[l].forward(h, cache, l);
             steps.Add(h);
         }
 
@@ -114,13 +118,13 @@ public class BlocksTests
     }
 
     [Fact]
-    public void EveryParameterGetsAGradient_WithCrossAttentionAndRmsNorm()
+    public void EveryParameterGetsAGradient_InT5sDecoderBlock_WithCrossAttentionAndRmsNorm()
     {
         manual_seed(6);
         using var scope = NewDisposeScope();
-        var block = new TransformerBlock(new BlockConfig(16, 4, 32, Dropout: 0, CrossAttention: true, Bias: false, Activation: Activation.Relu, Norm: Norm.Rms));
+        var block = new T5Block(T5Config.Tiny(30) with { Dim = 16, Heads = 4, Hidden = 32 }, decoder: true);
         var memory = randn(2, 4, 16);
-        var y = block.forward(randn(2, 3, 16), null, true, null, memory, null, null, null, 0);
+        var y = block.Decode(randn(2, 3, 16), null, memory, null, null, 0);
         y.sum().backward();
         var names = block.named_parameters().Select(p => p.name).ToList();
         Assert.Contains("cross_attn.q.weight", names);

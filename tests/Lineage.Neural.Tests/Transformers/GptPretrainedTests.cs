@@ -27,8 +27,8 @@ public sealed class GptPretrainedTests : IDisposable
     {
         using var scope = NewDisposeScope();
         using var gpt = Model();
-        GptPretrained.Save(_dir, gpt);
-        using var loaded = GptPretrained.Load(_dir);
+        gpt.Save(_dir);
+        using var loaded = Gpt.Load(_dir);
         loaded.eval();
         var ids = tensor(new long[] { 3, 14, 15, 9, 2, 6 }).unsqueeze(0);
         Assert.True((gpt.forward(ids) - loaded.forward(ids)).abs().max().item<float>() == 0);
@@ -47,25 +47,25 @@ public sealed class GptPretrainedTests : IDisposable
     public void BadCheckpoints_NameTheProblem()
     {
         using var gpt = Model();
-        GptPretrained.Save(_dir, gpt);
+        gpt.Save(_dir);
         var configPath = Path.Combine(_dir, "config.json");
         var weights = Path.Combine(_dir, "model.safetensors");
         var config = File.ReadAllText(configPath);
 
         File.WriteAllText(configPath, config.Replace("\"gpt2\"", "\"bert\"", StringComparison.Ordinal));
-        Assert.Contains("another architecture ('bert')", Assert.Throws<InvalidDataException>(() => GptPretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("another architecture ('bert')", Assert.Throws<InvalidDataException>(() => Gpt.Load(_dir)).Message, StringComparison.Ordinal);
         File.WriteAllText(configPath, config.Replace("\"n_embd\": 8", "\"n_embd\": 16", StringComparison.Ordinal));
-        Assert.Contains("'transformer.wte.weight' has shape (50, 8)", Assert.Throws<InvalidDataException>(() => GptPretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("'transformer.wte.weight' has shape (50, 8)", Assert.Throws<InvalidDataException>(() => Gpt.Load(_dir)).Message, StringComparison.Ordinal);
         File.WriteAllText(configPath, config);
 
         var tensors = Safetensors.Load(weights);
         tensors.Remove("transformer.h.1.ln_2.bias");
         Safetensors.Save(weights, tensors);
-        Assert.Contains("'transformer.h.1.ln_2.bias' is missing", Assert.Throws<InvalidDataException>(() => GptPretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("'transformer.h.1.ln_2.bias' is missing", Assert.Throws<InvalidDataException>(() => Gpt.Load(_dir)).Message, StringComparison.Ordinal);
         tensors["transformer.h.1.ln_2.bias"] = zeros(8);
         tensors["transformer.extra.weight"] = zeros(2);
         Safetensors.Save(weights, tensors);
-        Assert.Contains("unexpected tensor 'transformer.extra.weight'", Assert.Throws<InvalidDataException>(() => GptPretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("unexpected tensor 'transformer.extra.weight'", Assert.Throws<InvalidDataException>(() => Gpt.Load(_dir)).Message, StringComparison.Ordinal);
 
         var bytes = File.ReadAllBytes(weights);
         File.WriteAllBytes(weights, bytes[..(bytes.Length - 40)]);
@@ -117,7 +117,7 @@ public sealed class GptPretrainedTests : IDisposable
         if (probe.ExitCode != 0) return;                                       // no numpy (Debian's python3-numpy) on this machine
         using var scope = NewDisposeScope();
         using var gpt = Model();
-        GptPretrained.Save(_dir, gpt);
+        gpt.Save(_dir);
         long[] ids = [3, 14, 15, 9, 2, 6, 5];
         var script = Path.Combine(_dir, "gpt2.py");
         File.WriteAllText(script, NumpyGpt2);

@@ -18,8 +18,8 @@ public sealed class T5PretrainedTests : IDisposable
         manual_seed(6);
         using var t5 = new T5(T5Config.Tiny(30));
         t5.eval();
-        T5Pretrained.Save(_dir, t5);
-        using var loaded = T5Pretrained.Load(_dir);
+        t5.Save(_dir);
+        using var loaded = T5.Load(_dir);
         loaded.eval();
         var src = tensor(new long[] { 5, 6, 7, 8 }).unsqueeze(0);
         var tgt = tensor(new long[] { 0, 9, 10 }).unsqueeze(0);
@@ -34,10 +34,10 @@ public sealed class T5PretrainedTests : IDisposable
 
         tensors.Remove("decoder.block.1.layer.1.EncDecAttention.v.weight");
         Safetensors.Save(path, tensors);
-        Assert.Contains("'decoder.block.1.layer.1.EncDecAttention.v.weight' is missing", Assert.Throws<InvalidDataException>(() => T5Pretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("'decoder.block.1.layer.1.EncDecAttention.v.weight' is missing", Assert.Throws<InvalidDataException>(() => T5.Load(_dir)).Message, StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(_dir, "config.json"), "{\"model_type\": \"t5\", \"feed_forward_proj\": \"gated-gelu\"}");
-        Assert.Contains("gated-gelu", Assert.Throws<InvalidDataException>(() => T5Pretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("gated-gelu", Assert.Throws<InvalidDataException>(() => T5.Load(_dir)).Message, StringComparison.Ordinal);
         File.WriteAllText(Path.Combine(_dir, "config.json"), "{\"model_type\": \"bert\"}");
-        Assert.Contains("another architecture ('bert')", Assert.Throws<InvalidDataException>(() => T5Pretrained.Load(_dir)).Message, StringComparison.Ordinal);
+        Assert.Contains("another architecture ('bert')", Assert.Throws<InvalidDataException>(() => T5.Load(_dir)).Message, StringComparison.Ordinal);
     }
 }

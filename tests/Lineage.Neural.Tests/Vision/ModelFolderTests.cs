@@ -27,8 +27,8 @@ public sealed class ModelFolderTests : IDisposable
         torch.manual_seed(0);
         using var model = new Vit(VitConfig.Tiny);
         model.eval();
-        VisionFolders.SaveVit(_dir, model);
-        using var loaded = VisionFolders.LoadVit(_dir);
+        model.Save(_dir);
+        using var loaded = Vit.Load(_dir);
         loaded.eval();
         using var scope = torch.NewDisposeScope();
         var x = torch.rand(2, 1, 28, 28);
@@ -47,8 +47,8 @@ public sealed class ModelFolderTests : IDisposable
         torch.manual_seed(0);
         using var model = new Swin(SwinConfig.Tiny);
         model.eval();
-        VisionFolders.SaveSwin(_dir, model);
-        using var loaded = VisionFolders.LoadSwin(_dir);
+        model.Save(_dir);
+        using var loaded = Swin.Load(_dir);
         loaded.eval();
         using var scope = torch.NewDisposeScope();
         var x = torch.rand(2, 1, 16, 16);
@@ -88,20 +88,20 @@ public sealed class ModelFolderTests : IDisposable
     {
         torch.manual_seed(0);
         using var model = new Vit(VitConfig.Tiny);
-        VisionFolders.SaveVit(_dir, model);
+        model.Save(_dir);
         // Change one tensor's shape in the file: the error names it.
         var path = Path.Combine(_dir, "model.safetensors");
         var tensors = Safetensors.Load(path);
         tensors["vit.encoder.layer.0.attention.attention.key.weight"] = torch.zeros(3, 3);
         Safetensors.Save(path, tensors);
-        var e = Assert.Throws<InvalidDataException>(() => VisionFolders.LoadVit(_dir));
+        var e = Assert.Throws<InvalidDataException>(() => Vit.Load(_dir));
         Assert.Contains("vit.encoder.layer.0.attention.attention.key.weight", e.Message, StringComparison.Ordinal);
         // A missing tensor is named too.
         tensors.Remove("vit.encoder.layer.0.attention.attention.key.weight");
         Safetensors.Save(path, tensors);
-        e = Assert.Throws<InvalidDataException>(() => VisionFolders.LoadVit(_dir));
+        e = Assert.Throws<InvalidDataException>(() => Vit.Load(_dir));
         Assert.Contains("vit.encoder.layer.0.attention.attention.key.weight", e.Message, StringComparison.Ordinal);
         // Another model type in config.json.
-        Assert.Throws<InvalidDataException>(() => VisionFolders.LoadSwin(_dir));
+        Assert.Throws<InvalidDataException>(() => Swin.Load(_dir));
     }
 }
