@@ -82,6 +82,9 @@ public sealed record HfLayout(IReadOnlyList<NameRule> Rules)
     /// <summary>A prefix that older checkpoints leave out (GPT-2's <c>transformer.</c>): a name not found is looked up without it.</summary>
     public string? DroppablePrefix { get; init; }
 
+    /// <summary>Our own names, unchanged (models with no Hugging Face counterpart).</summary>
+    public static HfLayout Identity { get; } = new([new(@"^(.+)$", "$1")]);
+
     /// <summary>The rules of a shared pre-norm transformer block (<c>ln_1, attn.{q,k,v,o}, ln_2, mlp.{fc_in,fc_out}</c>) under
     /// <paramref name="ours"/>.{i}, renamed into <paramref name="theirs"/> (with $1 the block index) and the given sub-names.</summary>
     public static IEnumerable<NameRule> BlockRules(string ours, string theirs, string q, string k, string v, string o, string ln1, string ln2, string fc1, string fc2)

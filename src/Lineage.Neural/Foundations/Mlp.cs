@@ -3,6 +3,7 @@
 // Lineage: a hidden layer learns features instead of taking them as given (one-hot, TF-IDF); every later
 //          model is a more structured way of doing the same thing.
 // Shapes:  B batch, I inputs (784 pixels), H hidden units, K classes.
+using Lineage.Neural.Core;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -30,6 +31,7 @@ public sealed record MlpConfig(int Inputs = 784, int Hidden = 256, int Classes =
 }
 
 /// <summary>Two linear layers with a ReLU between: inputs (B, I) → class logits (B, K).</summary>
+[Model("mlp", Paper = "Rumelhart, Hinton & Williams 1986")]
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     private readonly Linear fc1;     // I -> H
@@ -39,6 +41,14 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 
     /// <summary>The configuration this model was built with.</summary>
     public MlpConfig Config { get; }
+
+    /// <summary>A tiny seeded MLP and a fixed batch, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(16);
+        var x = randn(3, 16);
+        return new(new Mlp(MlpConfig.Tiny), m => ((Mlp)m).forward(x));
+    }
 
     /// <summary>Builds the model with freshly initialised weights (seed libtorch first).</summary>
     public Mlp(MlpConfig config) : base(nameof(Mlp))

@@ -7,6 +7,7 @@
 // the image tower's pooled output is the final-LayerNorm [CLS] vector (CLIP applies post_layernorm to it, the same).
 using Lineage.Neural.Transformers;
 using Lineage.Neural.Vision;
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -53,6 +54,7 @@ public sealed record DualEncoderConfig(VitConfig Vision, TextConfig Text, int Em
 /// so that other models (a vision-language-action model) can reuse them: <see cref="EncodeImages"/> and
 /// <see cref="EncodeTexts"/> give unit vectors in the shared space.
 /// </summary>
+[Model("clip", Paper = "Radford et al. 2021")]
 public sealed class DualEncoder : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Vit vision_model;
@@ -61,6 +63,15 @@ public sealed class DualEncoder : nn.Module<Tensor, Tensor, Tensor>
     private readonly Linear text_projection;
     private readonly Parameter logit_scale;
     private readonly Parameter? logit_bias;
+
+    /// <summary>A tiny seeded CLIP and a fixed batch of image–caption pairs, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(20);
+        var images = randn(2, 3, 16, 16);
+        var ids = randint(3, 30, [2, 8]);
+        return new(new DualEncoder(DualEncoderConfig.Tiny(30)), m => ((DualEncoder)m).forward(images, ids));
+    }
 
     /// <summary>A randomly initialised dual encoder.</summary>
     public DualEncoder(DualEncoderConfig config) : base(nameof(DualEncoder))

@@ -10,6 +10,7 @@
 //          the defaults. The output at t depends on bytes t − RF + 1 … t and nothing later (tests check both).
 // Deviations: decoder only (no source encoder, no dynamic unfolding: this is the paper's language-model setting,
 //          §5 "character-level language modelling" on Hutter Prize Wikipedia); smaller sizes.
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -105,12 +106,21 @@ internal sealed class ByteNetBlock : nn.Module<Tensor, Tensor>
 /// <summary>ByteNet decoder as a byte-level language model: byte ids (B, T) → next-byte logits (B, T, V).</summary>
 /// <remarks><see href="https://arxiv.org/abs/1610.10099">Kalchbrenner et al. 2016</see>. Fixes the RNN's
 /// sequential training: all T positions are computed in parallel; the cost is a fixed receptive field.</remarks>
+[Model("bytenet", Paper = "Kalchbrenner et al. 2016")]
 public sealed class ByteNet : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding embed;                   // (V, 2d)
     private readonly ModuleList<ByteNetBlock> blocks;
     private readonly LayerNorm ln_f;
     private readonly Linear head;                       // 2d → V
+
+    /// <summary>A tiny seeded ByteNet and a fixed batch of bytes, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(18);
+        var bytes = randint(0, 256, [2, 12]);
+        return new(new ByteNet(ByteNetConfig.Tiny), m => ((ByteNet)m).forward(bytes));
+    }
 
     /// <summary>Creates the model (seed with torch.manual_seed first).</summary>
     public ByteNet(ByteNetConfig config) : base(nameof(ByteNet))

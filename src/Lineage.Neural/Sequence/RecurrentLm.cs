@@ -5,6 +5,7 @@
 // Shapes:  B batch, T bytes, E embedding size, H hidden size, V = 256 byte values.
 // Training uses libtorch's fused kernel by default (RecurrentLmConfig.Fused); the weights are the ones
 //          Recurrent's equations use, so the fused and equation paths are interchangeable (RecurrentTests).
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -29,11 +30,20 @@ public sealed record RecurrentLmConfig(CellKind Cell = CellKind.Lstm, int Embedd
 }
 
 /// <summary>Byte ids (B, T) → next-byte logits (B, T, V) through a recurrent network; can also run step by step.</summary>
+[Model("lstm-lm", Paper = "Hochreiter & Schmidhuber 1997")]
 public sealed class RecurrentLm : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding embed;     // (V, E)
     private readonly Recurrent rnn;
     private readonly Linear head;         // H → V
+
+    /// <summary>A tiny seeded LSTM language model and a fixed batch of bytes, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(19);
+        var bytes = randint(0, 256, [2, 10]);
+        return new(new RecurrentLm(RecurrentLmConfig.Tiny(CellKind.Lstm)), m => ((RecurrentLm)m).forward(bytes));
+    }
 
     /// <summary>Creates the model (seed with torch.manual_seed first).</summary>
     public RecurrentLm(RecurrentLmConfig config) : base(nameof(RecurrentLm))

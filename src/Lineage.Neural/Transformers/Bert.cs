@@ -74,6 +74,7 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor>
 /// prediction and classification from the first token ([CLS]) through a tanh pooler. RoBERTa (Liu et al. 2019) is the
 /// same network trained differently (<see cref="MlmMasking"/>).
 /// </summary>
+[Model("bert", Paper = "Devlin et al. 2019")]
 public sealed class Bert : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding word_embeddings;
@@ -87,6 +88,20 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
     private readonly Parameter mlm_bias;
     private readonly Linear pooler;
     private readonly Linear nsp;
+
+    /// <summary>A tiny seeded BERT and a fixed batch, for the registry's conformance tests: MLM and next-sentence logits side by side.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(12);
+        var ids = randint(0, 20, [2, 6]);
+        var segments = tensor(new long[] { 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1 }, [2, 6]);
+        return new(new Bert(BertConfig.Tiny(20)), m =>
+        {
+            var bert = (Bert)m;
+            var hidden = bert.Encode(ids, null, segments);
+            return cat([bert.MlmLogits(hidden).flatten(), bert.NspLogits(hidden).flatten()]);
+        }, (m, folder) => ((Bert)m).Save(folder), folder => Load(folder).Model);
+    }
 
     /// <summary>A randomly initialised encoder.</summary>
     public Bert(BertConfig config) : base(nameof(Bert))

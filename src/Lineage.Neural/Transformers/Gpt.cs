@@ -194,6 +194,7 @@ public sealed class GptBlock : nn.Module<Tensor, Tensor>
 /// with causal self-attention, a final LayerNorm, next-token logits. Trained to predict each next token; generates left
 /// to right, with a KV cache so that each new token costs one position's work.
 /// </summary>
+[Model("gpt", Paper = "Radford et al. 2019")]
 public sealed class Gpt : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding wte;
@@ -202,6 +203,14 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     private readonly ModuleList<GptBlock> h;
     private readonly LayerNorm ln_f;
     private readonly Linear? lm_head;
+
+    /// <summary>A tiny seeded GPT and a fixed batch of ids, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(11);
+        var ids = randint(0, 20, [2, 6]);
+        return new(new Gpt(GptConfig.Tiny(20)), m => ((Gpt)m).forward(ids), (m, folder) => ((Gpt)m).Save(folder), Load);
+    }
 
     /// <summary>A randomly initialised model (GPT-2's N(0, 0.02) for every weight).</summary>
     public Gpt(GptConfig config) : base(nameof(Gpt))

@@ -98,6 +98,7 @@ public sealed class T5Block : nn.Module<Tensor, Tensor>
 /// embeddings); pre-norm RMSNorm blocks, no biases, ReLU feed-forward, one embedding shared by encoder, decoder and
 /// output layer (rescaled by 1/√C, as T5 v1.0 does).
 /// </summary>
+[Model("t5", Paper = "Raffel et al. 2020")]
 public sealed class T5 : nn.Module<Tensor, Tensor>
 {
     private readonly Embedding shared;
@@ -108,6 +109,19 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
     private readonly ModuleList<T5Block> decoder;
     private readonly RmsNorm decoder_final_norm;
     private readonly Dropout drop;
+
+    /// <summary>A tiny seeded T5 and a fixed input and target prefix, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(13);
+        var input = randint(0, 24, [2, 7]);
+        var target = randint(0, 24, [2, 4]);
+        return new(new T5(T5Config.Tiny(24)), m =>
+        {
+            var t5 = (T5)m;
+            return t5.Decode(target, t5.Encode(input, null), null);
+        }, (m, folder) => ((T5)m).Save(folder), Load);
+    }
 
     /// <summary>A randomly initialised model.</summary>
     public T5(T5Config config) : base(nameof(T5))

@@ -2,6 +2,7 @@
 // average pooling), the baseline whose built-in locality and translation equivariance ViT gives up.
 // Lineage: the prior ViT drops; with little data the prior wins, with enough data it matters less (Dosovitskiy 2021, §4.3).
 // Shapes: B batch, C channels, H × W image, K classes.
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,6 +28,7 @@ public sealed record SmallCnnConfig(int Channels = 1, int[]? Widths = null, int 
 /// LeNet's shape with today's parts: (conv3×3–ReLU–max-pool) × 3, flatten, a ReLU hidden layer, linear. The flattened
 /// map keeps where each feature is (a global average would throw that away), which is part of the CNN's prior.
 /// </summary>
+[Model("cnn", Paper = "LeCun et al. 1998")]
 public sealed class SmallCnn : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
@@ -34,6 +36,14 @@ public sealed class SmallCnn : nn.Module<Tensor, Tensor>
     private readonly Conv2d conv3;
     private readonly Linear fc;
     private readonly Linear head;
+
+    /// <summary>A tiny seeded CNN and a fixed batch of images, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(17);
+        var images = randn(2, 1, 28, 28);
+        return new(new SmallCnn(new SmallCnnConfig(Widths: [4, 4, 4], Hidden: 8)), m => ((SmallCnn)m).forward(images));
+    }
 
     /// <summary>A randomly initialised CNN.</summary>
     public SmallCnn(SmallCnnConfig config) : base(nameof(SmallCnn))

@@ -268,6 +268,7 @@ public sealed class SwinStage : nn.Module<Tensor, Tensor>
 /// The Swin Transformer: patch embedding + LayerNorm, stages of (shifted) window blocks joined by patch merging, a final
 /// LayerNorm, average pooling over the tokens, and a linear classifier.
 /// </summary>
+[Model("swin", Paper = "Liu et al. 2021")]
 public sealed class Swin : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d patch_embed;
@@ -275,6 +276,14 @@ public sealed class Swin : nn.Module<Tensor, Tensor>
     private readonly ModuleList<SwinStage> stages;
     private readonly LayerNorm norm;
     private readonly Linear? head;
+
+    /// <summary>A tiny seeded Swin and a fixed batch of images, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(15);
+        var images = randn(2, 1, 16, 16);
+        return new(new Swin(SwinConfig.Tiny), m => ((Swin)m).forward(images), (m, folder) => ((Swin)m).Save(folder), Load);
+    }
 
     /// <summary>A randomly initialised Swin.</summary>
     public Swin(SwinConfig config) : base(nameof(Swin))

@@ -59,6 +59,7 @@ public sealed record VitConfig(int ImageSize = 28, int Channels = 1, int Patch =
 /// a linear classifier on the [CLS] vector. Reusable as an image encoder: <see cref="Encode"/> gives every token,
 /// <see cref="Pooled"/> the normalised [CLS] vector.
 /// </summary>
+[Model("vit", Paper = "Dosovitskiy et al. 2021")]
 public sealed class Vit : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d patch_embed;
@@ -67,6 +68,14 @@ public sealed class Vit : nn.Module<Tensor, Tensor>
     private readonly ModuleList<TransformerBlock> blocks;
     private readonly LayerNorm norm;
     private readonly Linear? head;
+
+    /// <summary>A tiny seeded ViT and a fixed batch of images, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(14);
+        var images = randn(2, 1, 28, 28);
+        return new(new Vit(VitConfig.Tiny), m => ((Vit)m).forward(images), (m, folder) => ((Vit)m).Save(folder), Load);
+    }
 
     /// <summary>A randomly initialised ViT (truncated-normal-like 0.02 init for the [CLS] token and positions).</summary>
     public Vit(VitConfig config) : base(nameof(Vit))
