@@ -1,3 +1,4 @@
+using Lineage.Neural.Transformers.Training;
 using Lineage.Data.Corpora;
 using Lineage.Experiments.Transformers;
 

@@ -1,3 +1,4 @@
+using Lineage.Neural.Transformers.Training;
 using Lineage.Experiments.Transformers;
 using Lineage.Neural.Transformers;
 using TorchSharp;

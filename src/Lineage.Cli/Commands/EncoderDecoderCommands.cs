@@ -1,3 +1,4 @@
+using Lineage.Neural.Transformers.Training;
 using System.CommandLine;
 using System.Globalization;
 using Lineage.Data.Catalog;
@@ -47,7 +48,7 @@ internal static class EncoderDecoderCommands
             var (t5, spm) = LoadT5(ModelFolder(parse, model, ["t5", "multitask"], ["tour", "transformers.t5", "model"]));
             using var _ = t5;
             var store = new DataStore(DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)));
-            var tasks = T5MultitaskExperiment.LoadTasks(d => store.Require(d, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation));
+            var tasks = T5Multitask.LoadTasks(d => store.Require(d, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation));
             var table = TransformerTrainingCommands.TaskTable(t5, spm, tasks, parse.GetValue(count), parse.GetValue(GlobalOptions.Seed), cancellation);
             AnsiConsole.Write(table);
             return 0;

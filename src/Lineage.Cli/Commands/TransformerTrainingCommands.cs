@@ -1,3 +1,4 @@
+using Lineage.Neural.Transformers.Training;
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
@@ -17,7 +18,7 @@ namespace Lineage.Cli.Commands;
 
 /// <summary>
 /// <c>lineage bert|roberta pretrain|finetune</c> and <c>lineage t5 pretrain|finetune</c>: the tour's training functions
-/// (<see cref="EncoderTraining"/>, <see cref="T5Pretraining"/>, <see cref="T5MultitaskExperiment.Train"/>) on a folder in
+/// (<see cref="EncoderTraining"/>, <see cref="T5Pretraining"/>, <see cref="T5Multitask.Train"/>) on a folder in
 /// Hugging Face's layout, with atomic checkpoints (Ctrl-C keeps the last one; --resume continues from it).
 /// </summary>
 internal static class TransformerTrainingCommands
@@ -258,14 +259,14 @@ internal static class TransformerTrainingCommands
                 if (!fromScratch) (pretrained, spm) = EncoderDecoderCommands.LoadT5(folder, "lineage t5 pretrain");
                 try
                 {
-                    var tasks = GptCommand.Status("reading CMUdict, Brown, SpamAssassin and the LibreOffice help", () => T5MultitaskExperiment.LoadTasks(spec => Require(parse, spec, cancellation)));
+                    var tasks = GptCommand.Status("reading CMUdict, Brown, SpamAssassin and the LibreOffice help", () => T5Multitask.LoadTasks(spec => Require(parse, spec, cancellation)));
                     Directory.CreateDirectory(target);
                     if (fromScratch)
                     {
                         bool resuming = parse.GetValue(resume) && File.Exists(Path.Combine(target, CheckpointName));
                         spm = resuming && File.Exists(Path.Combine(target, SentencePiece.FileName))
                             ? SentencePiece.Load(target)
-                            : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => T5MultitaskExperiment.TrainVocabulary(tasks, target, parse.GetValue(vocab), seed, cancellation, settings.Sentinels));
+                            : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => T5Multitask.TrainVocabulary(tasks, target, parse.GetValue(vocab), seed, cancellation, settings.Sentinels));
                         Seeding.Seed(seed);
                     }
                     else
@@ -275,10 +276,10 @@ internal static class TransformerTrainingCommands
 
                     using var t5 = pretrained ?? new T5(Size(parse, d.Model, layers, heads, dim, hidden) with { VocabSize = spm!.VocabSize });
                     pretrained = null;   // owned by t5 now
-                    var options = T5MultitaskExperiment.Options(settings, Path.Combine(target, CheckpointName), parse.GetValue(resume)) with { CheckpointEvery = 50 };
+                    var options = T5Multitask.Options(settings, Path.Combine(target, CheckpointName), parse.GetValue(resume)) with { CheckpointEvery = 50 };
                     AnsiConsole.MarkupLine("T5: {0:N0} parameters, {1:N0} pieces, {2}; training pairs {3}; folder {4}", t5.parameters().Sum(p => p.numel()), spm!.VocabSize,
                         fromScratch ? "from scratch" : $"from {Markup.Escape(folder)}", string.Join(", ", tasks.Select(t => $"{t.Name} {t.Train.Count:N0}")), Markup.Escape(target));
-                    var history = Train(parse, options.Steps, progress => T5MultitaskExperiment.Train(t5, spm, tasks, settings, options, progress, JsonSerializer.Serialize(t5.Config), cancellation));
+                    var history = Train(parse, options.Steps, progress => T5Multitask.Train(t5, spm, tasks, settings, options, progress, JsonSerializer.Serialize(t5.Config), cancellation));
                     t5.Save(target);
                     AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; wrote {2}", history.Losses.Count, history.TrainSeconds, Markup.Escape(Path.Combine(target, "model.safetensors")));
                     AnsiConsole.Write(TaskTable(t5, spm, tasks, settings.Evaluated, seed, cancellation));
@@ -302,8 +303,8 @@ internal static class TransformerTrainingCommands
         foreach (var task in tasks)
         {
             cancellation.ThrowIfCancellationRequested();
-            var test = T5MultitaskExperiment.Sample(task.Test, count, settings.Seed);
-            var score = T5MultitaskExperiment.Score(task.Name, test, T5MultitaskExperiment.Generate(t5, spm, test, settings), T5MultitaskExperiment.CommonTarget(task), task.Train);
+            var test = T5Multitask.Sample(task.Test, count, settings.Seed);
+            var score = T5Multitask.Score(task.Name, test, T5Multitask.Generate(t5, spm, test, settings), T5Multitask.CommonTarget(task), task.Train);
             table.AddRow(Markup.Escape(task.Prefix), test.Count.ToString(CultureInfo.InvariantCulture), Markup.Escape(score.Headline), Markup.Escape(score.Baseline));
         }
 

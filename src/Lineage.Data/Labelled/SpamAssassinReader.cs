@@ -18,6 +18,9 @@ public static class SpamAssassinReader
     /// <summary>Name given to the set that <see cref="Read"/> returns.</summary>
     public const string SetName = "spamassassin";
 
+    /// <summary>Share of the e-mails every chapter holds out (the same seeded split for TF-IDF, BERT and T5).</summary>
+    public const double TestFraction = 0.2;
+
     private static readonly UTF8Encoding Lenient = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
     /// <summary>The group folders the corpus must have, in order.</summary>

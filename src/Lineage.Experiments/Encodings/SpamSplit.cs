@@ -11,7 +11,7 @@ namespace Lineage.Experiments.Encodings;
 internal sealed record SpamSplit(IReadOnlyList<string> TrainTexts, IReadOnlyList<bool> TrainSpam, IReadOnlyList<string> TestTexts, IReadOnlyList<bool> TestSpam)
 {
     /// <summary>Share of the e-mails held out.</summary>
-    public const double TestFraction = 0.2;
+    public const double TestFraction = SpamAssassinReader.TestFraction;
 
     /// <summary>Reads the corpus (bodies only, so no header can give the label away) and splits it.</summary>
     /// <param name="context">The experiment's context.</param>

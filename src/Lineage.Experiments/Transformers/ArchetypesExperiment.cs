@@ -1,5 +1,6 @@
 // The three ways of stacking attention, side by side, and what tells them apart checked on the models themselves: which
 // positions can change the output at a position (the mask), measured by perturbing tokens and watching the outputs.
+using Lineage.Neural.Transformers.Training;
 using System.Globalization;
 using Lineage.Experiments.Results;
 using Lineage.Neural.Core;

@@ -3,6 +3,7 @@
 // packed full-length windows, no NSP, masks drawn anew each step (dynamic), twice the batch at the same number of
 // sequences. Then each pre-trained encoder, and one trained from scratch, is fine-tuned to tell spam from ham, beside
 // the TF-IDF + logistic-regression baseline of the encodings chapter.
+using Lineage.Neural.Transformers.Training;
 using System.Globalization;
 using Lineage.Data.Catalog;
 using Lineage.Data.Corpora;

@@ -1,6 +1,7 @@
 // A small GPT as a byte-level language model of Brown, on the same batches, steps and held-out scoring as the sequence
 // chapter's ByteNet and LSTM, so the three answers to "how does a model see the past" compare directly; then its
 // generation with and without the KV cache.
+using Lineage.Neural.Transformers.Training;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;

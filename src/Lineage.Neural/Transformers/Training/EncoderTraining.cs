@@ -8,7 +8,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Lineage.Experiments.Transformers;
+namespace Lineage.Neural.Transformers.Training;
 
 /// <summary>One of the two pre-training recipes for the same encoder.</summary>
 /// <param name="Name">"BERT" or "RoBERTa".</param>
@@ -86,7 +86,7 @@ public sealed record LabelledTexts(IReadOnlyList<string> Labels, IReadOnlyList<s
     public static LabelledTexts Spam(LabelledTextSet spam)
     {
         ArgumentNullException.ThrowIfNull(spam);
-        var (train, test) = spam.Split(Encodings.SpamSplit.TestFraction);
+        var (train, test) = spam.Split(SpamAssassinReader.TestFraction);
         return new(["ham", "spam"], [.. train.Documents.Select(d => d.Text)], [.. train.Documents.Select(d => d.Label == "spam" ? 1 : 0)],
             [.. test.Documents.Select(d => d.Text)], [.. test.Documents.Select(d => d.Label == "spam" ? 1 : 0)]);
     }

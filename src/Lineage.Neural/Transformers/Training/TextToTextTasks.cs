@@ -7,7 +7,7 @@ using Lineage.Data.Corpora;
 using Lineage.Data.Labelled;
 using Lineage.Data.Lexicons;
 
-namespace Lineage.Experiments.Transformers;
+namespace Lineage.Neural.Transformers.Training;
 
 /// <summary>One text-to-text example.</summary>
 /// <param name="Task">The task's name ("pronounce", "tag", "classify").</param>
@@ -61,7 +61,7 @@ public static partial class TextToTextTasks
     public static TextTask Classify(LabelledTextSet spam, int words = 40)
     {
         ArgumentNullException.ThrowIfNull(spam);
-        var (train, test) = spam.Split(Encodings.SpamSplit.TestFraction);
+        var (train, test) = spam.Split(SpamAssassinReader.TestFraction);
         TextPair Pair(LabelledDocument d) => new("classify", "classify: " + FirstWords(d.Text, words), d.Label);
         return new TextTask("classify", "classify:", $"SpamAssassin bodies (first {words} words; the encodings chapter's split)",
             [.. train.Documents.Select(Pair)], [.. test.Documents.Select(Pair)]);

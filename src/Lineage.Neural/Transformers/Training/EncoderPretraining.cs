@@ -8,7 +8,7 @@ using Lineage.Text.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Experiments.Transformers;
+namespace Lineage.Neural.Transformers.Training;
 
 /// <summary>An encoder's vocabulary: how text becomes ids, and its special tokens.</summary>
 /// <param name="Name">"WordPiece" or "byte-level BPE".</param>
@@ -37,10 +37,10 @@ public sealed record EncoderVocabulary(string Name, int Size, Func<string, int[]
 }
 
 /// <summary>One fixed BERT example: [CLS] A [SEP] B [SEP] with its segments, masks and next-sentence label.</summary>
-internal sealed record PairExample(long[] Input, long[] Labels, long[] Segments, bool IsNext);
+public sealed record PairExample(long[] Input, long[] Labels, long[] Segments, bool IsNext);
 
 /// <summary>Pre-training and fine-tuning steps for <see cref="Bert"/> under the two recipes.</summary>
-internal static class EncoderPretraining
+public static class EncoderPretraining
 {
     /// <summary>
     /// BERT's examples, built once: each document cut into segments of <c>(length − 3) / 2</c> tokens; segment A is followed

@@ -7,7 +7,7 @@ using Lineage.Neural.Transformers;
 using Lineage.Text.Tokenization;
 using static TorchSharp.torch;
 
-namespace Lineage.Experiments.Transformers;
+namespace Lineage.Neural.Transformers.Training;
 
 /// <summary>Span-corruption pre-training of <see cref="T5"/> on a stream of SentencePiece ids.</summary>
 public static class T5Pretraining
