@@ -13,6 +13,7 @@ using Lineage.Experiments.Results;
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
+using Lineage.Text.IO;
 using Lineage.Text.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -112,7 +113,7 @@ public sealed class T5MultitaskExperiment : IExperiment
         // The trained model as a Hugging Face folder: config.json, model.safetensors and the tokenizer (spiece.model).
         string folder = context.OutputFile("model");
         T5Pretrained.Save(folder, t5);
-        Data.AtomicFile.WriteAllBytes(Path.Combine(folder, SentencePiece.FileName), File.ReadAllBytes(spm.Path));
+        AtomicFile.WriteAllBytes(Path.Combine(folder, SentencePiece.FileName), File.ReadAllBytes(spm.Path));
 
         // Held-out accuracy of every task, from generated text.
         var rows = new List<IReadOnlyList<string>>();

@@ -7,7 +7,7 @@
 //    are outliers (a uniformly random action), like a human teleoperator's jitter and slips.
 using System.Text;
 using System.Text.Json;
-using Lineage.Data;
+using Lineage.Text.IO;
 
 namespace Lineage.Neural.Action;
 

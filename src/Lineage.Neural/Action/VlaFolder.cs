@@ -4,9 +4,9 @@
 // and categories its CLIP was pretrained on).
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Lineage.Data;
 using Lineage.Neural.Multimodal;
 using Lineage.Neural.Vision;
+using Lineage.Text.IO;
 
 namespace Lineage.Neural.Action;
 

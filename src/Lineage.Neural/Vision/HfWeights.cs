@@ -3,8 +3,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Lineage.Data;
 using Lineage.Neural.Core;
+using Lineage.Text.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
