@@ -13,6 +13,7 @@ using Lineage.Experiments.Results;
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
+using Lineage.Text.Determinism;
 using Lineage.Text.IO;
 using Lineage.Text.Tokenization;
 using TorchSharp;

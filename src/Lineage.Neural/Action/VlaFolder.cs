@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lineage.Neural.Multimodal;
 using Lineage.Neural.Vision;
+using Lineage.Robotics.Sim;
 using Lineage.Text.IO;
 
 namespace Lineage.Neural.Action;
