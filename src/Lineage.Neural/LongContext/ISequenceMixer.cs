@@ -9,6 +9,7 @@
 // Deviations: positions are fixed sinusoids (amplitude 0.1) added to the byte embeddings (N(0, 0.02²), GPT-2's) for every mixer (Hyena and Mamba would not
 //          need them; attention would otherwise see order only through the causal mask), so the models differ only
 //          in the mixer.
+using Lineage.Neural.Attention;
 using Lineage.Neural.Transformers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -231,9 +232,9 @@ public sealed class FullAttentionMixer : AttentionMixerBase
         var (qh, kh, vh) = (Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)));              // (B, H, T, D)
         var y = Kernel switch
         {
-            AttentionKernel.Naive => Attention.Naive(qh, kh, vh, Attention.Mask(x.shape[1], x.shape[1], null, Causal, null, qh.dtype, qh.device)),
+            AttentionKernel.Naive => ScaledDotProduct.Naive(qh, kh, vh, ScaledDotProduct.Mask(x.shape[1], x.shape[1], null, Causal, null, qh.dtype, qh.device)),
             // The kernel's own workers, as many as libtorch may use (one inside the tour's TorchThreads.AtMost(1)).
-            AttentionKernel.Flash => Attention.Flash(qh, kh, vh, Causal, threads: Math.Max(1, get_num_threads())),
+            AttentionKernel.Flash => ScaledDotProduct.Flash(qh, kh, vh, Causal, threads: Math.Max(1, get_num_threads())),
             _ => nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: Causal),
         };
         return o.forward(Merge(y)).MoveToOuterDisposeScope();

@@ -4,6 +4,7 @@
 // causal and the sentence is represented by the final LayerNorm's output at the [EOS] position.
 using System.Text;
 using System.Text.Json;
+using Lineage.Neural.Attention;
 using Lineage.Neural.Transformers;
 using Lineage.Text.IO;
 using TorchSharp;

@@ -11,6 +11,7 @@
 // the block's LayerNorm (HF pads after it); the shift mask uses −∞ rather than −100, so masked pairs get exactly zero
 // weight; no stochastic depth. When a stage's map is no larger than the window, the window shrinks to the map and the
 // blocks do not shift (as in the official code).
+using Lineage.Neural.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
 using Lineage.Neural.Transformers;

@@ -5,6 +5,7 @@
 // Deviations from the paper: tiny sizes for a 2-core CPU (Fashion-MNIST, 28 × 28, P = 4 or 7); no dropout by default;
 // the classification head is a single linear layer on the final [CLS] vector (the paper's fine-tuning head), not the
 // pre-training MLP head. Positions are learned vectors (LearnedPositions, as BERT/GPT-2), one per token.
+using Lineage.Neural.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
 using Lineage.Neural.Transformers;
