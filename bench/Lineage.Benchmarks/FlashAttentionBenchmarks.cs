@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Lineage.Neural.AttentionKernels;
+using Lineage.Neural.Attention;
 using Lineage.Neural.Core;
 using TorchSharp;
 using static TorchSharp.torch;

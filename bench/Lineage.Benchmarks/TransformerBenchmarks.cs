@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Lineage.Neural.Attention;
 using Lineage.Neural.Core;
 using Lineage.Neural.Transformers;
 using TorchSharp;

@@ -2,9 +2,9 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Lineage.Data;
 using Lineage.Data.Catalog;
 using Lineage.Experiments.Results;
+using Lineage.Text.IO;
 using TorchSharp;
 
 namespace Lineage.Experiments;

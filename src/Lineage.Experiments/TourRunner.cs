@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
-using Lineage.Data;
 using Lineage.Data.Catalog;
 using Lineage.Experiments.Report;
 using Lineage.Experiments.Results;
 using Lineage.Neural.Core;
+using Lineage.Text.IO;
 
 namespace Lineage.Experiments;
 

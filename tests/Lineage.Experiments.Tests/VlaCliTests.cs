@@ -1,3 +1,5 @@
+using Lineage.Robotics.Sim;
+
 namespace Lineage.Experiments.Tests;
 
 /// <summary><c>lineage vla collect|train|eval|play</c> end to end at tiny step counts, and their errors.</summary>

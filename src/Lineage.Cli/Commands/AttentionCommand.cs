@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Lineage.Neural.AttentionKernels;
+using Lineage.Neural.Attention;
 using Spectre.Console;
 
 namespace Lineage.Cli.Commands;

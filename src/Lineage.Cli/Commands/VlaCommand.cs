@@ -8,6 +8,7 @@ using Lineage.Neural.Action;
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Multimodal;
+using Lineage.Robotics.Sim;
 using Spectre.Console;
 using static TorchSharp.torch;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Lineage.Text.IO;
 
 namespace Lineage.Data.Catalog;
 

@@ -8,6 +8,7 @@
 using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
+using Lineage.Text.IO;
 
 namespace Lineage.Data.Corpora;
 

@@ -8,7 +8,7 @@ using Lineage.Data;
 using Lineage.Data.Catalog;
 using Lineage.Experiments.Report;
 using Lineage.Experiments.Results;
-using Lineage.Neural.AttentionKernels;
+using Lineage.Neural.Attention;
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Sequence;

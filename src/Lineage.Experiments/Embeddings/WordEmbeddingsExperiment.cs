@@ -3,7 +3,6 @@
 //   → nearest neighbours, king − man + woman, our analogy set, a PCA plot of gender/royalty pairs → claims.
 using System.Globalization;
 using System.Text.Json;
-using Lineage.Data;
 using Lineage.Data.Catalog;
 using Lineage.Data.Corpora;
 using Lineage.Experiments.Report;
@@ -12,6 +11,7 @@ using Lineage.Text.Embeddings;
 using Lineage.Text.Embeddings.Glove;
 using Lineage.Text.Embeddings.Vectors;
 using Lineage.Text.Embeddings.Word2Vec;
+using Lineage.Text.IO;
 
 namespace Lineage.Experiments.Embeddings;
 

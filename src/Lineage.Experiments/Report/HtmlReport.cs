@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Lineage.Data;
 using Lineage.Experiments.Results;
+using Lineage.Text.IO;
 
 namespace Lineage.Experiments.Report;
 

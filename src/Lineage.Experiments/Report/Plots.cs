@@ -1,3 +1,4 @@
+using Lineage.Text.IO;
 using ScottPlot;
 
 namespace Lineage.Experiments.Report;
@@ -32,7 +33,7 @@ public static class Plots
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
         if (series.Length > 1) plot.ShowLegend();
-        Lineage.Data.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }
 
     /// <summary>Writes a bar chart (one bar per label, value printed above it) to <paramref name="path"/> (PNG).</summary>
@@ -51,7 +52,7 @@ public static class Plots
         plot.Axes.Margins(bottom: 0);
         plot.Title(title);
         plot.YLabel(yLabel);
-        Lineage.Data.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }
 
     /// <summary>
@@ -83,7 +84,7 @@ public static class Plots
         plot.Title(title);
         plot.XLabel("principal component 1");
         plot.YLabel("principal component 2");
-        Lineage.Data.AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
     }
 
     /// <summary>Moving average over a window (for noisy per-step losses).</summary>

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Lineage.Data;
+using Lineage.Text.IO;
 
 namespace Lineage.Experiments.Results;
 

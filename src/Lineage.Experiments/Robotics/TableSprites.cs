@@ -1,6 +1,6 @@
 using Lineage.Data.Catalog;
 using Lineage.Data.Images;
-using Lineage.Neural.Action;
+using Lineage.Robotics.Sim;
 
 namespace Lineage.Experiments.Robotics;
 

@@ -10,6 +10,8 @@ using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Multimodal;
 using Lineage.Neural.Vision;
+using Lineage.Robotics.Sim;
+using Lineage.Text.Determinism;
 using static TorchSharp.torch;
 
 namespace Lineage.Experiments.Robotics;

@@ -1,6 +1,8 @@
 using Lineage.Neural.Action;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Multimodal;
+using Lineage.Robotics.Sim;
+using Lineage.Text.Determinism;
 using static TorchSharp.torch;
 
 namespace Lineage.Experiments.Robotics;

@@ -14,6 +14,8 @@ using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
 using Lineage.Neural.Transformers.Training;
+using Lineage.Text.Determinism;
+using Lineage.Text.IO;
 using Lineage.Text.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -67,7 +69,7 @@ public sealed class T5MultitaskExperiment : IExperiment
         // The trained model as a Hugging Face folder: config.json, model.safetensors and the tokenizer (spiece.model).
         string folder = context.OutputFile("model");
         t5.Save(folder);
-        Data.AtomicFile.WriteAllBytes(Path.Combine(folder, SentencePiece.FileName), File.ReadAllBytes(spm.Path));
+        AtomicFile.WriteAllBytes(Path.Combine(folder, SentencePiece.FileName), File.ReadAllBytes(spm.Path));
 
         // Held-out accuracy of every task, from generated text.
         var rows = new List<IReadOnlyList<string>>();

@@ -1,3 +1,4 @@
+using Lineage.Text.IO;
 using SkiaSharp;
 
 namespace Lineage.Experiments.Vision;
@@ -46,7 +47,7 @@ public static class ImageFigures
         }
 
         using var png = surface.Snapshot().Encode(SKEncodedImageFormat.Png, 100);
-        Lineage.Data.AtomicFile.WriteAllBytes(path, png.ToArray());
+        AtomicFile.WriteAllBytes(path, png.ToArray());
     }
 
     /// <summary>Writes an interleaved RGB frame (side × side × 3 bytes) as a PNG, scaled up <paramref name="scale"/> times without smoothing.</summary>
@@ -65,7 +66,7 @@ public static class ImageFigures
         }
 
         using var png = SKImage.FromBitmap(bitmap).Encode(SKEncodedImageFormat.Png, 100);
-        Lineage.Data.AtomicFile.WriteAllBytes(path, png.ToArray());
+        AtomicFile.WriteAllBytes(path, png.ToArray());
     }
 
     /// <summary>Interleaved RGB bytes (side × side × 3) as planar pixels in [0, 1], for <see cref="FigureImage"/>.</summary>

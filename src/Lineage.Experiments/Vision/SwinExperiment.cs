@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Lineage.Experiments.Report;
 using Lineage.Experiments.Results;
+using Lineage.Neural.Attention;
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;

@@ -16,6 +16,7 @@
 using Lineage.Neural.Multimodal;
 using Lineage.Neural.Transformers;
 using Lineage.Neural.Vision;
+using Lineage.Robotics.Sim;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -69,7 +70,7 @@ public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Lay
     bool Grounding = false, int GroundWindow = 24, int GroundStride = 8)
 {
     /// <summary>Numbers in the proprioceptive state (<see cref="Tabletop.State"/>).</summary>
-    public const int StateDims = 4;
+    public const int StateDims = Tabletop.StateDims;
 
     /// <summary>Special decoder tokens; the action bins start at <see cref="FirstBin"/>.</summary>
     public const int Pad = 0, Bos = 1, Eos = 2, FirstBin = 3;

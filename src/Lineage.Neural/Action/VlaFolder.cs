@@ -4,9 +4,10 @@
 // and categories its CLIP was pretrained on).
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Lineage.Data;
 using Lineage.Neural.Core;
 using Lineage.Neural.Multimodal;
+using Lineage.Robotics.Sim;
+using Lineage.Text.IO;
 
 namespace Lineage.Neural.Action;
 

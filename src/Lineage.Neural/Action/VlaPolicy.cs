@@ -4,6 +4,8 @@ using System.Text.Json;
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Multimodal;
+using Lineage.Robotics.Sim;
+using Lineage.Text.Determinism;
 using static TorchSharp.torch;
 
 namespace Lineage.Neural.Action;

@@ -9,7 +9,7 @@ using Lineage.Neural.Core;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Neural.AttentionKernels;
+namespace Lineage.Neural.Attention;
 
 /// <summary>An attention implementation that the benchmark compares.</summary>
 public enum AttentionImplementation

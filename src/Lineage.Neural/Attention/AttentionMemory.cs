@@ -3,7 +3,7 @@
 // the message instead of being killed by the kernel's out-of-memory handler half-way.
 using System.Globalization;
 
-namespace Lineage.Neural.AttentionKernels;
+namespace Lineage.Neural.Attention;
 
 /// <summary>Memory estimates and the guard that refuses requests which would not fit.</summary>
 public static class AttentionMemory

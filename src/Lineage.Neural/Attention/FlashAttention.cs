@@ -3,7 +3,7 @@
 //          Dao 2023 (FlashAttention-2, arXiv:2307.08691): the output is normalised once at the end, the work is split over
 //          query blocks as well as batch × heads, causal tiles above the diagonal are skipped.
 //          Shazeer 2019 (MQA, arXiv:1911.02150), Ainslie et al. 2023 (GQA, arXiv:2305.13245): H query heads share G key/value heads.
-// Lineage: Transformers/Attention.cs's naive path writes S = QKᵀ and P = softmax(S), O(n²) memory; here Q, K, V are read in
+// Lineage: ScaledDotProduct.cs's naive path writes S = QKᵀ and P = softmax(S), O(n²) memory; here Q, K, V are read in
 //          tiles that fit the caches, a running max m and sum ℓ per row rescale what was accumulated (the online softmax), and
 //          only O and the log-sum-exp L = m + log ℓ (n numbers per head) are written. The backward pass recomputes each tile of
 //          P from L. Extra memory is O(n): the outputs, L, the row sums D = rowsum(dO ⊙ O), and per-thread tiles.
@@ -22,7 +22,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Neural.AttentionKernels;
+namespace Lineage.Neural.Attention;
 
 /// <summary>Which forward algorithm <see cref="FlashAttention.Forward"/> runs.</summary>
 public enum FlashAlgorithm

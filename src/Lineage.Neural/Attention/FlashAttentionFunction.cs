@@ -5,7 +5,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Neural.AttentionKernels;
+namespace Lineage.Neural.Attention;
 
 /// <summary>Differentiable FlashAttention: <see cref="Attend"/> returns the output and records our backward in the graph.</summary>
 public sealed class FlashAttentionFunction : autograd.SingleTensorFunction<FlashAttentionFunction>

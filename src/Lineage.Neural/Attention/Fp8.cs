@@ -9,7 +9,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Neural.AttentionKernels;
+namespace Lineage.Neural.Attention;
 
 /// <summary>How FP8 scales are chosen.</summary>
 public enum Fp8Scaling

@@ -7,7 +7,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Neural.AttentionKernels;
+namespace Lineage.Neural.Attention;
 
 /// <summary>A random Hadamard rotation M = diag(s) H / √d of dimension d (a power of two).</summary>
 public sealed class RandomHadamard

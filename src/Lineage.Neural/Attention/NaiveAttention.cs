@@ -1,11 +1,10 @@
 // The reference the kernel is tested against: softmax(scale · Q Kᵀ + causal mask) V written out with libtorch ops, the
 // n × n matrix built and kept, key/value heads repeated for GQA. Differentiable by libtorch's autograd.
 // Shapes: q (B, H, Tq, D); k, v (B, G, Tk, D), H divisible by G; the result is (B, H, Tq, D).
-using Lineage.Neural.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Neural.AttentionKernels;
+namespace Lineage.Neural.Attention;
 
 /// <summary>Written-out attention with GQA and a causal mask: the O(n²)-memory reference.</summary>
 public static class NaiveAttention
@@ -30,7 +29,7 @@ public static class NaiveAttention
             v = v.repeat_interleave(h / g, dim: 1);
         }
 
-        var mask = Attention.Mask(q.shape[2], k.shape[2], null, causal, null, q.dtype, q.device);
-        return Attention.Naive(q, k, v, mask, 0, scale).MoveToOuterDisposeScope();
+        var mask = ScaledDotProduct.Mask(q.shape[2], k.shape[2], null, causal, null, q.dtype, q.device);
+        return ScaledDotProduct.Naive(q, k, v, mask, 0, scale).MoveToOuterDisposeScope();
     }
 }

@@ -4,7 +4,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Lineage.Neural.AttentionKernels;
+namespace Lineage.Neural.Attention;
 
 /// <summary>Row operations of the attention tiles (fp32).</summary>
 internal static unsafe class RowOps

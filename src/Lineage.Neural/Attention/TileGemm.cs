@@ -7,7 +7,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-namespace Lineage.Neural.AttentionKernels;
+namespace Lineage.Neural.Attention;
 
 /// <summary>Small dense products for attention tiles (fp32, 256-bit vectors, fused multiply-add).</summary>
 internal static unsafe class TileGemm

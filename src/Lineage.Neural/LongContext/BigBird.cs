@@ -11,6 +11,7 @@
 //          redrawn per example, as in the paper's ITC variant at inference; when causal, random blocks are drawn
 //          among earlier blocks only (the paper is bidirectional). Global tokens are the first ⌈GlobalTokens / b⌉
 //          blocks. Lengths not a multiple of b are padded and the padding masked.
+using Lineage.Text.Determinism;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -81,7 +82,7 @@ public sealed class BigBirdMixer : AttentionMixerBase
     public static BlockPattern Pattern(long blocks, int blockSize, int globalTokens, int randomBlocks, bool causal, int seed)
     {
         long globalBlocks = Math.Min(blocks, (globalTokens + blockSize - 1) / blockSize);
-        var rng = new Random(Core.Training.StableSeed.Of(seed, blocks));   // stable across processes, so a reloaded model has the same pattern
+        var rng = new Random(StableSeed.Of(seed, blocks));   // stable across processes, so a reloaded model has the same pattern
         var lists = new List<IReadOnlyList<long>>();
         for (long i = 0; i < blocks; i++)
         {

@@ -6,6 +6,7 @@
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Sequence;
+using Lineage.Text.Determinism;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -15,6 +15,7 @@
 //          instead of redrawn at every forward pass, so a reversible backward can recompute the same buckets (the
 //          paper's implementation saves the random seed instead); the previous chunk wraps around from the first chunk
 //          to the last, as in the reference code; padding positions get their own last bucket and are masked.
+using Lineage.Text.Determinism;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -54,7 +55,7 @@ public sealed class ReformerMixer : AttentionMixerBase
     /// <summary>The fixed random rotations (D, R, nb/2) for <paramref name="buckets"/> buckets.</summary>
     public Tensor Rotations(int buckets, Device device)
     {
-        using var generator = new Generator((ulong)Core.Training.StableSeed.Of(Config.Seed, HeadDim, buckets) & 0x7fffffffUL);   // stable across processes (HashCode is not)
+        using var generator = new Generator((ulong)StableSeed.Of(Config.Seed, HeadDim, buckets) & 0x7fffffffUL);   // stable across processes (HashCode is not)
         return randn([HeadDim, Config.Rounds, buckets / 2], generator: generator).to(device);
     }
 

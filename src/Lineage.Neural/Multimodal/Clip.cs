@@ -5,6 +5,7 @@
 // Shapes: B batch, D_i / D_t tower widths, E shared embedding width.
 // Deviations: tiny towers (a ViT on 32 × 32 emoji or 28 × 28 Fashion-MNIST, a 2-layer word-level text transformer);
 // the image tower's pooled output is the final-LayerNorm [CLS] vector (CLIP applies post_layernorm to it, the same).
+using Lineage.Neural.Attention;
 using Lineage.Neural.Transformers;
 using Lineage.Neural.Vision;
 using Lineage.Neural.Core;

@@ -4,8 +4,9 @@
 // causal and the sentence is represented by the final LayerNorm's output at the [EOS] position.
 using System.Text;
 using System.Text.Json;
-using Lineage.Data;
+using Lineage.Neural.Attention;
 using Lineage.Neural.Transformers;
+using Lineage.Text.IO;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -6,6 +6,7 @@
 // first marked value carried across up to T steps, which is exactly what a vanishing gradient prevents.
 // Shapes: B batch, T length, H hidden size.
 using Lineage.Neural.Core.Training;
+using Lineage.Text.Determinism;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -25,7 +26,7 @@ public static class AddingProblem
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1, nameof(batch));
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 2, nameof(length));
-        var rng = new Random(Core.Training.StableSeed.Of(seed, step, length));
+        var rng = new Random(StableSeed.Of(seed, step, length));
         var x = new float[batch * length * 2];
         var y = new float[batch];
         int half = length / 2;

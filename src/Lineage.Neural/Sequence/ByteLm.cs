@@ -3,6 +3,7 @@
 // sampling with a temperature.
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
+using Lineage.Text.Determinism;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -66,7 +67,7 @@ public static class ByteLm
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1, nameof(length));
         if (data.Length <= length + 1)
             throw new ArgumentException($"The corpus has {data.Length} bytes; a sequence length of {length} needs more than {length + 1}.", nameof(data));
-        var rng = new Random(Core.Training.StableSeed.Of(seed, step));
+        var rng = new Random(StableSeed.Of(seed, step));
         var x = new long[batch * length];
         var y = new long[batch * length];
         for (int b = 0; b < batch; b++)

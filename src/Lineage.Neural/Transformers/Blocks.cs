@@ -1,3 +1,4 @@
+using Lineage.Neural.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -14,6 +14,7 @@
 // Deviations: initialisation N(0, 0.02) for every weight, without GPT-2's 1/√(2L) scaling of the residual projections;
 //          the optional untied lm_head is ours (GPT-2 always ties).
 using System.Text.Json.Nodes;
+using Lineage.Neural.Attention;
 using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -121,8 +122,8 @@ public sealed class GptAttention : nn.Module<Tensor, Tensor>
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
         double p = training ? _dropout : 0;
         var y = Kernel == AttentionKernel.Flash
-            ? Attention.Flash(q, k, v, causal: true, p)
-            : Attention.Compute(Kernel, q, k, v, Attention.Mask(t, k.shape[2], null, causal: true, null, q.dtype, q.device), p);   // (B, H, T, D)
+            ? ScaledDotProduct.Flash(q, k, v, causal: true, p)
+            : ScaledDotProduct.Compute(Kernel, q, k, v, ScaledDotProduct.Mask(t, k.shape[2], null, causal: true, null, q.dtype, q.device), p);   // (B, H, T, D)
         y = y.transpose(1, 2).reshape(b, t, c);                                                  // heads side by side
         return resid_dropout.forward(c_proj.forward(y)).MoveToOuterDisposeScope();
     }

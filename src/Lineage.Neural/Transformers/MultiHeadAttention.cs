@@ -1,3 +1,4 @@
+using Lineage.Neural.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -118,12 +119,12 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor>
         if (Kernel == AttentionKernel.Flash)
         {
             if (keyPadding is not null || bias is not null) throw new NotSupportedException("The Flash kernel supports causal or unmasked attention only, not padding masks or position biases.");
-            y = Attention.Flash(qh, kh, vh, causal, training ? _dropout : 0, _scale);
+            y = ScaledDotProduct.Flash(qh, kh, vh, causal, training ? _dropout : 0, _scale);
         }
         else
         {
-            var mask = Attention.Mask(tq, tk, keyPadding, causal, bias, qh.dtype, qh.device);
-            y = Attention.Compute(Kernel, qh, kh, vh, mask, training ? _dropout : 0, _scale);
+            var mask = ScaledDotProduct.Mask(tq, tk, keyPadding, causal, bias, qh.dtype, qh.device);
+            y = ScaledDotProduct.Compute(Kernel, qh, kh, vh, mask, training ? _dropout : 0, _scale);
         }
 
         y = y.transpose(1, 2).reshape(b, tq, _heads * _headDim);                               // heads side by side

@@ -1,5 +1,6 @@
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
+using Lineage.Text.Determinism;
 using TorchSharp;
 using static TorchSharp.torch;
 

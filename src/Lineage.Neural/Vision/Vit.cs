@@ -9,6 +9,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lineage.Neural.Core;
 using Lineage.Neural.Transformers;
+using Lineage.Neural.Attention;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -2,19 +2,34 @@ namespace Lineage.Text.IO;
 
 /// <summary>
 /// Writes files so that a reader (or a crash, or Ctrl-C) never sees half of one: the content goes to a
-/// temporary file in the same folder, which is then renamed over the target.
+/// temporary file in the same folder (so the rename stays on one file system), is flushed to disk, and the
+/// temporary file is then renamed over the target. On any failure the temporary file is removed and the
+/// previous content of the target, if any, is left as it was. The one implementation for every library
+/// (this is the lowest one).
 /// </summary>
 public static class AtomicFile
 {
     /// <summary>Writes through a stream callback, then renames into place.</summary>
-    /// <param name="path">Target file; its folder is created if needed.</param>
+    /// <param name="path">Target file.</param>
     /// <param name="write">Writes the whole content to the stream it is given.</param>
-    public static void Write(string path, Action<Stream> write)
+    /// <param name="createFolder">Create the target's folder when it is missing (default); false refuses a missing
+    /// folder instead (a mistyped output path should fail, not leave files somewhere new).</param>
+    /// <exception cref="DirectoryNotFoundException"><paramref name="createFolder"/> is false and the folder does not exist.</exception>
+    public static void Write(string path, Action<Stream> write, bool createFolder = true)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
+        if (createFolder)
+        {
+            Directory.CreateDirectory(dir);
+        }
+        else if (!Directory.Exists(dir))
+        {
+            throw new DirectoryNotFoundException($"{path}: the output folder {dir} does not exist.");
+        }
+
         var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -23,26 +38,47 @@ public static class AtomicFile
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
+
             File.Move(temp, full, overwrite: true);
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            DeleteQuietly(temp);
         }
     }
 
-    /// <summary>Writes text (UTF-8, no BOM) atomically.</summary>
-    public static void WriteAllText(string path, string text) =>
+    /// <summary>Writes text (UTF-8, no BOM) atomically; the folder is created if needed.</summary>
+    public static void WriteAllText(string path, string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
         Write(path, s =>
         {
             using var w = new StreamWriter(s, new System.Text.UTF8Encoding(false), leaveOpen: true);
             w.Write(text);
         });
+    }
 
-    /// <summary>Writes bytes atomically.</summary>
+    /// <summary>Writes bytes atomically; the folder is created if needed.</summary>
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {
         var copy = bytes.ToArray();
         Write(path, s => s.Write(copy));
+    }
+
+    /// <summary>Removes a leftover temporary file; a failure to remove it must not hide the error that left it.</summary>
+    private static void DeleteQuietly(string temp)
+    {
+        try
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+        catch (IOException)
+        {
+            // Still open elsewhere or the folder went away: nothing better to do than leave it.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Likewise.
+        }
     }
 }

@@ -2,6 +2,8 @@ using Lineage.Neural.Action;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Multimodal;
 using Lineage.Neural.Vision;
+using Lineage.Robotics.Sim;
+using Lineage.Robotics.Sim.Tests;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,7 +14,7 @@ public class VlaTests
     private static readonly TabletopConfig Table = new(Size: 64, ObjectSize: 16, MinObjects: 2, MaxObjects: 3, MaxStep: 8, GraspRadius: 6, MaxSteps: 30);
 
     private static CaptionTokenizer Tokenizer() => CaptionTokenizer.Build(
-        [string.Join(' ', SceneText.TemplateWords), .. TabletopTests.Pool.Select(p => p.Name + " " + p.Category), .. SceneText.Regions]);
+        [string.Join(' ', SceneText.TemplateWords), .. TestSprites.Pool.Select(p => p.Name + " " + p.Category), .. SceneText.Regions]);
 
     private static VlaConfig Config(CaptionTokenizer text, ActionHead head = ActionHead.Tokens, int answers = 0, int patch = 16) => new(
         new DualEncoderConfig(new VitConfig(ImageSize: 64, Channels: 3, Patch: patch, Dim: 16, Layers: 1, Heads: 2, MlpRatio: 2, Classes: 0),
@@ -22,13 +24,13 @@ public class VlaTests
     private static VlaPolicy Policy(ActionHead head = ActionHead.Tokens, int seed = 1)
     {
         var text = Tokenizer();
-        var answers = SceneText.Answers(TabletopTests.Pool);
+        var answers = SceneText.Answers(TestSprites.Pool);
         Seeding.Seed(seed);
         return new VlaPolicy(new Vla(Config(text, head, answers.Count)), text, Table, answers);
     }
 
     private static Demonstrations Demos(int episodes = 2, int seed = 0) =>
-        Demonstrations.Collect(Table, TabletopTests.Pool, Enum.GetValues<TaskKind>(), new CollectionSettings(episodes, Seed: seed));
+        Demonstrations.Collect(Table, TestSprites.Pool, Enum.GetValues<TaskKind>(), new CollectionSettings(episodes, Seed: seed));
 
     [Fact]
     public void Forward_Shapes_TokenLossFinite_PredictionsAreBins()
@@ -142,7 +144,7 @@ public class VlaTests
         foreach (var loss in Enum.GetValues<RegressionLoss>())
         {
             var text = Tokenizer();
-            var answers = SceneText.Answers(TabletopTests.Pool);
+            var answers = SceneText.Answers(TestSprites.Pool);
             var policy = new VlaPolicy(new Vla(Config(text, ActionHead.Continuous, answers.Count) with { Loss = loss }), text, Table, answers);
             var history = policy.Train(demos, null, new VlaTrainingOptions(Steps: 5, Batch: 8));
             Assert.All(history.Losses, l => Assert.True(double.IsFinite(l)));
@@ -155,7 +157,7 @@ public class VlaTests
         var index = qPolicy.Answers.Select((a, i) => (a, i)).ToDictionary(p => p.a, p => p.i);
         var questions = Enumerable.Range(0, 20).Select(i =>
         {
-            var scene = Tabletop.Random(Table, TabletopTests.Pool, TaskKind.PickUp, i);
+            var scene = Tabletop.Random(Table, TestSprites.Pool, TaskKind.PickUp, i);
             var (q, a) = SceneText.Ask(scene, rng);
             return new SceneQuestion(scene.Render(), scene.State(), q, index[a]);
         }).ToList();
@@ -189,9 +191,9 @@ public class VlaTests
     public void ClosedLoop_InstructionNamingNothingOnTheTable_StillGivesValidActions()
     {
         var policy = Policy();
-        var sim = Tabletop.Random(Table, TabletopTests.Pool, TaskKind.PickUp, 5);
+        var sim = Tabletop.Random(Table, TestSprites.Pool, TaskKind.PickUp, 5);
         var missing = Tabletop.FromScene(Table, sim.Objects, new TableTask(TaskKind.PickUp, "pick up the unicorn", -1), 20, 20);
-        var normal = Tabletop.Random(Table, TabletopTests.Pool, TaskKind.MoveToCorner, 6);
+        var normal = Tabletop.Random(Table, TestSprites.Pool, TaskKind.MoveToCorner, 6);
         var frames = 0;
         var outcomes = policy.RunEpisodes([missing, normal], frame: (_, _) => frames++);
         Assert.False(outcomes[0].Success);
@@ -229,81 +231,15 @@ public class VlaTests
     }
 
     [Fact]
-    public void Demonstrations_RoundTrip_BadFilesAreClearErrors()
-    {
-        var demos = Demos(episodes: 2);
-        Assert.Equal(8, demos.Episodes);
-        Assert.All(demos.Steps, s => Assert.InRange(s.Label.Dx, -Table.MaxStep, Table.MaxStep));
-        var dir = Directory.CreateTempSubdirectory("vla-demos").FullName;
-        var path = Path.Combine(dir, "demos.bin");
-        demos.Save(path);
-        var back = Demonstrations.Load(path);
-        Assert.Equal(demos.Steps.Count, back.Steps.Count);
-        Assert.Equal(demos.Steps[3].Image, back.Steps[3].Image);
-        Assert.Equal(demos.Steps[3].Label, back.Steps[3].Label);
-        Assert.Equal(demos.Steps[3].Instruction, back.Steps[3].Instruction);
-        Assert.Equal(demos.Steps[3].State, back.Steps[3].State);
-
-        var bytes = File.ReadAllBytes(path);
-        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => Demonstrations.Load(path)).Message, StringComparison.Ordinal);
-        File.WriteAllText(path, "not demos");
-        Assert.Throws<InvalidDataException>(() => Demonstrations.Load(path));
-        var future = (byte[])bytes.Clone();
-        future[8] = 9;                                                          // version field after the 8-byte magic
-        File.WriteAllBytes(path, future);
-        Assert.Contains("version 9", Assert.Throws<InvalidDataException>(() => Demonstrations.Load(path)).Message, StringComparison.Ordinal);
-        new Demonstrations(Table, []).Save(path);
-        Assert.Contains("empty", Assert.Throws<InvalidDataException>(() => Demonstrations.Load(path)).Message, StringComparison.Ordinal);
+    public void Training_OnNoDemonstrations_IsAnError() =>
         Assert.Throws<ArgumentException>(() => Policy().Train(new Demonstrations(Table, []), null, new VlaTrainingOptions(Steps: 2)));
-    }
 
     [Fact]
-    public void SceneQuestions_AreAnsweredFromTheState()
+    public void Wilson_Interval_OfNoTrials_IsEverything_OfHalf_IsAboutTenPointsEachSide()
     {
-        var rng = new Random(2);
-        var answers = SceneText.Answers(TabletopTests.Pool);
-        for (int i = 0; i < 200; i++)
-        {
-            var scene = Tabletop.Random(Table, TabletopTests.Pool, TaskKind.PlaceNextTo, i);
-            var (q, a) = SceneText.Ask(scene, rng);
-            Assert.Contains(a, answers);
-            if (q == "what is the leftmost object") Assert.Equal(scene.Objects.MinBy(o => o.X)!.Sprite.Name, a);
-        }
-
-        Assert.Equal("top left", SceneText.Region(Table, 1, 1));
-        Assert.Equal("centre", SceneText.Region(Table, 32, 32));
-        Assert.Equal("bottom right", SceneText.Region(Table, 63, 63));
         Assert.Equal((0.0, 1.0), Proportion.Wilson(0, 0));
         var (lo, hi) = Proportion.Wilson(50, 100);
         Assert.InRange(lo, 0.40, 0.41);
         Assert.InRange(hi, 0.59, 0.60);
-    }
-}
-
-public class TaskParserTests
-{
-    [Fact]
-    public void Parse_ReadsKindAndObjects_MissingObjectIsMinusOne()
-    {
-        var sim = Tabletop.Random(new TabletopConfig(MinObjects: 3, MaxObjects: 3), TabletopTests.Pool, TaskKind.PlaceNextTo, 11);
-        var o = sim.Objects;
-        string a = o[0].Sprite.Name, b = o[1].Sprite.Name;
-        Assert.Equal((TaskKind.PickUp, 0), P($"pick up the {a}"));
-        Assert.Equal((TaskKind.PickUp, 1), P($"grab the {b}"));
-        var move = TaskParser.Parse($"move the {b} to the bottom right", o);
-        Assert.Equal((TaskKind.MoveToCorner, 1, 3), (move.Kind, move.Target, move.Corner));
-        var place = TaskParser.Parse($"put the {b} next to the {a}", o);
-        Assert.Equal((TaskKind.PlaceNextTo, 1, 0), (place.Kind, place.Target, place.Anchor));
-        var push = TaskParser.Parse($"push the leftmost {o[2].Sprite.Category.ToLowerInvariant()} right", o);
-        Assert.Equal(o.Where(x => x.Sprite.Category == o[2].Sprite.Category).MinBy(x => x.X)!.Id, push.Target);
-        Assert.Equal(-1, TaskParser.Parse("pick up the unicorn", o).Target);
-        Assert.Equal(-1, TaskParser.Parse($"put the {a} next to the unicorn", o).Target);
-
-        (TaskKind, int) P(string text)
-        {
-            var task = TaskParser.Parse(text, o);
-            return (task.Kind, task.Target);
-        }
     }
 }

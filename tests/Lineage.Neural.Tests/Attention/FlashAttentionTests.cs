@@ -1,10 +1,10 @@
-using Lineage.Neural.AttentionKernels;
+using Lineage.Neural.Attention;
 using Lineage.Neural.Core;
 using Lineage.Neural.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Neural.Tests.AttentionKernels;
+namespace Lineage.Neural.Tests.Attention;
 
 public class FlashAttentionTests
 {
@@ -49,7 +49,7 @@ public class FlashAttentionTests
         Assert.True(Relative(fa1, reference) <= 1e-4, $"FA1 output {Relative(fa1, reference):E2}");
         var (_, lse2) = FlashAttention.Forward(q, k, v, options);
         var scores = matmul(q, k.repeat_interleave(h / g, dim: 1).transpose(-2, -1)) / Math.Sqrt(d);
-        var mask = Attention.Mask(tq, tk, null, causal, null, ScalarType.Float32, CPU);
+        var mask = ScaledDotProduct.Mask(tq, tk, null, causal, null, ScalarType.Float32, CPU);
         var lseRef = (mask is null ? scores : scores + mask).logsumexp(-1);
         Assert.True(Relative(lse2, lseRef) <= 1e-5 && Relative(lse1, lseRef) <= 1e-5, "log-sum-exp");
     }

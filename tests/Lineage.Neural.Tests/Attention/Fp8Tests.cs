@@ -1,8 +1,8 @@
-using Lineage.Neural.AttentionKernels;
+using Lineage.Neural.Attention;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Neural.Tests.AttentionKernels;
+namespace Lineage.Neural.Tests.Attention;
 
 public class Fp8Tests
 {

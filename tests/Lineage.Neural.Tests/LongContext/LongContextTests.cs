@@ -1,3 +1,4 @@
+using Lineage.Neural.Attention;
 using Lineage.Neural.Core;
 using Lineage.Neural.LongContext;
 using Lineage.Neural.Transformers;

@@ -1,3 +1,4 @@
+using Lineage.Neural.Attention;
 using Lineage.Neural.Transformers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -20,16 +21,16 @@ public class BlocksTests
         var bias = randn(1, 3, 5, 5);
         foreach (bool causal in new[] { false, true })
         {
-            var mask = Attention.Mask(5, 5, padding, causal, bias, ScalarType.Float32, CPU);
-            Assert.True(MaxDiff(Attention.Naive(q, k, v, mask), Attention.Fused(q, k, v, mask)) <= 1e-5);
-            Assert.True(MaxDiff(Attention.Naive(q, k, v, mask, scale: 1.0), Attention.Fused(q, k, v, mask, scale: 1.0)) <= 1e-5);
+            var mask = ScaledDotProduct.Mask(5, 5, padding, causal, bias, ScalarType.Float32, CPU);
+            Assert.True(MaxDiff(ScaledDotProduct.Naive(q, k, v, mask), ScaledDotProduct.Fused(q, k, v, mask)) <= 1e-5);
+            Assert.True(MaxDiff(ScaledDotProduct.Naive(q, k, v, mask, scale: 1.0), ScaledDotProduct.Fused(q, k, v, mask, scale: 1.0)) <= 1e-5);
         }
 
         // Padded keys get exactly zero weight: changing them changes nothing.
-        var mask2 = Attention.Mask(5, 5, padding, false, null, ScalarType.Float32, CPU);
+        var mask2 = ScaledDotProduct.Mask(5, 5, padding, false, null, ScalarType.Float32, CPU);
         var v2 = v.clone();
         v2[1, .., 3..] = randn(3, 2, 8) * 100;
-        Assert.True(MaxDiff(Attention.Naive(q, k, v, mask2)[1], Attention.Naive(q, k, v2, mask2)[1]) == 0);
+        Assert.True(MaxDiff(ScaledDotProduct.Naive(q, k, v, mask2)[1], ScaledDotProduct.Naive(q, k, v2, mask2)[1]) == 0);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Lineage.Neural.Attention;
 using Lineage.Neural.Core;
 using Lineage.Neural.Transformers;
 using Lineage.Neural.Vision;

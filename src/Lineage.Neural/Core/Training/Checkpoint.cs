@@ -1,4 +1,4 @@
-using Lineage.Data;
+using Lineage.Text.IO;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -4,6 +4,7 @@ using Lineage.Neural.Core;
 using Lineage.Data.Labelled;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
+using Lineage.Text.Determinism;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -7,6 +7,7 @@ using Lineage.Data.Corpora;
 using Lineage.Data.Labelled;
 using Lineage.Data.Lexicons;
 using Lineage.Neural.Core.Training;
+using Lineage.Text.Determinism;
 using Lineage.Text.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;

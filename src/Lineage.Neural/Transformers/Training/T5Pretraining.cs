@@ -4,6 +4,7 @@
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Transformers;
+using Lineage.Text.Determinism;
 using Lineage.Text.Tokenization;
 using static TorchSharp.torch;
 

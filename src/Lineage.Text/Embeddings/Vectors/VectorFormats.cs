@@ -6,6 +6,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using Lineage.Text.IO;
 
 namespace Lineage.Text.Embeddings.Vectors;
 
@@ -32,7 +33,7 @@ public static class VectorFiles
     public static void Save(WordVectors vectors, string path, VectorFormat format)
     {
         ArgumentNullException.ThrowIfNull(vectors);
-        FileAtomic.Write(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             if (format == VectorFormat.Word2VecBinary)
             {
@@ -59,7 +60,7 @@ public static class VectorFiles
                     w.WriteLine(sb);
                 }
             }
-        });
+        }, createFolder: false);
     }
 
     /// <summary>Loads a file, guessing the format: ".bin" is word2vec binary; a text file whose first line is two integers is word2vec text; otherwise GloVe text.</summary>

@@ -12,6 +12,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using Lineage.Text.Embeddings.Vectors;
+using Lineage.Text.IO;
 
 namespace Lineage.Text.Embeddings.Word2Vec;
 
@@ -485,7 +486,7 @@ internal static class Word2VecCheckpoint
 
     public static void Save(string path, Word2VecModel model, int epochsDone)
     {
-        FileAtomic.Write(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             w.Write(Magic);
@@ -501,7 +502,7 @@ internal static class Word2VecCheckpoint
             WriteFloats(w, model.Syn0);
             WriteFloats(w, model.Syn1Neg);
             WriteFloats(w, model.Syn1);
-        });
+        }, createFolder: false);
     }
 
     public static (Word2VecModel Model, int EpochsDone) Load(string path, Word2VecOptions options, Vocabulary vocab)

@@ -1,4 +1,4 @@
-namespace Lineage.Neural.Action;
+namespace Lineage.Robotics.Sim;
 
 /// <summary>
 /// Reads a typed instruction into a <see cref="TableTask"/> for the simulator's success check (the policy reads only the

@@ -6,7 +6,7 @@
 // image embedding, and each phrase of the instruction ("red apple", or a category such as "animal") gets CLIP's text
 // embedding averaged over every pretraining caption that fits it (prompt ensembling, Radford et al. 2021, §3.1.4).
 // A softmax over the windows at CLIP's own temperature gives each phrase an expected position (a soft arg-max).
-namespace Lineage.Neural.Action;
+namespace Lineage.Robotics.Sim;
 
 /// <summary>An object name the VLA's CLIP was pretrained on, with its category.</summary>
 public sealed record ObjectName(string Name, string Category);

@@ -7,9 +7,10 @@
 //    are outliers (a uniformly random action), like a human teleoperator's jitter and slips.
 using System.Text;
 using System.Text.Json;
-using Lineage.Data;
+using Lineage.Text.Determinism;
+using Lineage.Text.IO;
 
-namespace Lineage.Neural.Action;
+namespace Lineage.Robotics.Sim;
 
 /// <summary>One recorded step.</summary>
 /// <param name="Episode">Episode index in the set.</param>
@@ -57,7 +58,7 @@ public sealed class Demonstrations
         foreach (var s in steps)
         {
             if (s.Image.Length != bytes) throw new ArgumentException($"episode {s.Episode}: an image of {s.Image.Length} bytes; the table's images have {bytes}.", nameof(steps));
-            if (s.State.Length != VlaConfig.StateDims) throw new ArgumentException($"episode {s.Episode}: a state of {s.State.Length} numbers; expected {VlaConfig.StateDims}.", nameof(steps));
+            if (s.State.Length != Tabletop.StateDims) throw new ArgumentException($"episode {s.Episode}: a state of {s.State.Length} numbers; expected {Tabletop.StateDims}.", nameof(steps));
         }
         Steps = steps;
     }
@@ -98,8 +99,8 @@ public sealed class Demonstrations
             foreach (var kind in kinds)
             {
                 cancellation.ThrowIfCancellationRequested();
-                var sim = Tabletop.Random(table, pool, kind, Core.Training.StableSeed.Of(settings.Seed, (int)kind, e));
-                var rng = new Random(Core.Training.StableSeed.Of(settings.Seed, (int)kind, e, 1));
+                var sim = Tabletop.Random(table, pool, kind, StableSeed.Of(settings.Seed, (int)kind, e));
+                var rng = new Random(StableSeed.Of(settings.Seed, (int)kind, e, 1));
                 while (!sim.Finished)
                 {
                     var expert = TabletopExpert.Act(sim);
@@ -170,7 +171,7 @@ public sealed class Demonstrations
                 string text = r.ReadString();
                 var image = r.ReadBytes(bytes);
                 if (image.Length != bytes) throw new EndOfStreamException();
-                var state = new float[VlaConfig.StateDims];
+                var state = new float[Tabletop.StateDims];
                 for (int k = 0; k < state.Length; k++) state[k] = r.ReadSingle();
                 var expert = new TableAction(r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
                 var label = new TableAction(r.ReadSingle(), r.ReadSingle(), r.ReadSingle());

@@ -3,7 +3,7 @@
 //    pretrained on before any action data (the stand-in for RT-2's web image-text data);
 //  - questions with one-token answers (which object is leftmost, where is the banana, how many animals, is the cat left
 //    of the dog, is the gripper open), the curriculum's first stage.
-namespace Lineage.Neural.Action;
+namespace Lineage.Robotics.Sim;
 
 /// <summary>Captions and questions about tabletop scenes.</summary>
 public static class SceneText

@@ -6,7 +6,7 @@
 // (dx, dy) pixels (each clipped to ±MaxStep) and sets the gripper (closed when grip > 0.5). Closing within GraspRadius
 // of an object's centre picks the nearest one up and it moves with the gripper until the gripper opens; moving the open
 // gripper into an object pushes it along. Success is decided by the simulator from the state, never by a model.
-namespace Lineage.Neural.Action;
+namespace Lineage.Robotics.Sim;
 
 /// <summary>An object's look and its real names: an RGBA image (rows of RGBA bytes, side × side) with a caption.</summary>
 /// <param name="Name">What instructions call it ("red apple").</param>
@@ -253,9 +253,12 @@ public sealed class Tabletop
         return image;
     }
 
+    /// <summary>Numbers in <see cref="State"/>.</summary>
+    public const int StateDims = 4;
+
     /// <summary>
     /// The robot's own state, as a policy with proprioception reads it: gripper x and y as fractions of the table,
-    /// 1 when closed, 1 when holding an object.
+    /// 1 when closed, 1 when holding an object (<see cref="StateDims"/> numbers).
     /// </summary>
     public float[] State() => [GripperX / Config.Size, GripperY / Config.Size, Closed ? 1 : 0, Held >= 0 ? 1 : 0];
 

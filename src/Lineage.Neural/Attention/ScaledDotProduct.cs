@@ -1,26 +1,17 @@
+// Scaled dot-product attention as the models call it: the additive mask, and the three computations of
+// AttentionKernel (written out, libtorch's fused kernel, Lineage's FlashAttention). The models of Transformers/,
+// Vision/, Multimodal/ and LongContext/ build on this folder; nothing here depends on them.
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Lineage.Neural.Transformers;
-
-/// <summary>How attention is computed; both give the same numbers (tested to 1e-5).</summary>
-public enum AttentionKernel
-{
-    /// <summary>softmax(QKᵀ/√d + mask)·V written out: the n×n score matrix is built and kept. The reference.</summary>
-    Naive,
-    /// <summary>libtorch's fused <c>scaled_dot_product_attention</c>.</summary>
-    Sdpa,
-    /// <summary>Lineage's FlashAttention kernel (AttentionKernels/FlashAttention.cs): tiles and an online softmax, O(n) memory.
-    /// Causal or unmasked only; no attention dropout.</summary>
-    Flash,
-}
+namespace Lineage.Neural.Attention;
 
 /// <summary>
 /// Scaled dot-product attention (Vaswani et al. 2017, eq. 1): softmax(Q Kᵀ / √d + M) V, with M the sum of an additive
 /// bias (T5's relative positions), −∞ where a key is padding, and −∞ above the diagonal when causal.
 /// Shapes: q (B, H, Tq, D), k and v (B, H, Tk, D); the result is (B, H, Tq, D).
 /// </summary>
-public static class Attention
+public static class ScaledDotProduct
 {
     /// <summary>The additive mask (B or 1, 1 or H, Tq, Tk): 0 where a query may look, −∞ where it may not; null when nothing is masked.</summary>
     /// <param name="tq">Number of queries.</param>
@@ -88,7 +79,7 @@ public static class Attention
     public static Tensor Flash(Tensor q, Tensor k, Tensor v, bool causal, double dropout = 0, double? scale = null, int threads = 0)
     {
         if (dropout > 0) throw new NotSupportedException($"The Flash kernel has no attention dropout (asked for p = {dropout}); train with Dropout 0 or another kernel.");
-        return AttentionKernels.FlashAttentionFunction.Attend(q, k, v, new AttentionKernels.FlashOptions(Causal: causal, Scale: scale, Threads: threads));
+        return FlashAttentionFunction.Attend(q, k, v, new FlashOptions(Causal: causal, Scale: scale, Threads: threads));
     }
 
     /// <summary>The written-out reference: scores = q·kᵀ·scale + mask; softmax over keys; (dropout); weights·v.</summary>

@@ -1,4 +1,4 @@
-namespace Lineage.Neural.Core.Training;
+namespace Lineage.Text.Determinism;
 
 /// <summary>
 /// Seeds derived from several numbers that are the same in every process. (<see cref="HashCode.Combine{T1, T2}"/> is

@@ -1,4 +1,4 @@
-namespace Lineage.Neural.Action;
+namespace Lineage.Robotics.Sim;
 
 /// <summary>
 /// A scripted expert that solves every tabletop task from the simulator's state: it travels with the gripper closed

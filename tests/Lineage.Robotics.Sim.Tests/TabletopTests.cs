@@ -1,34 +1,7 @@
-using Lineage.Neural.Action;
-
-namespace Lineage.Neural.Tests.Action;
+namespace Lineage.Robotics.Sim.Tests;
 
 public class TabletopTests
 {
-    // Synthetic sprites (the tour uses Twemoji): a filled disc of one colour each, two categories.
-    internal static readonly Sprite[] Pool =
-    [
-        .. new[] { ("red apple", 220, 30, 30, "Food"), ("banana", 240, 220, 40, "Food"), ("grapes", 120, 40, 160, "Food"),
-                   ("cat", 200, 140, 60, "Animals"), ("dog", 150, 100, 60, "Animals"), ("frog", 60, 180, 60, "Animals") }
-            .Select(s => Disc(s.Item1, s.Item5, (byte)s.Item2, (byte)s.Item3, (byte)s.Item4)),
-    ];
-
-    private static Sprite Disc(string name, string category, byte r, byte g, byte b)
-    {
-        const int side = 16;
-        var px = new byte[side * side * 4];
-        for (int y = 0; y < side; y++)
-        {
-            for (int x = 0; x < side; x++)
-            {
-                int p = (y * side + x) * 4;
-                bool inside = (x - 7.5) * (x - 7.5) + (y - 7.5) * (y - 7.5) <= 49;
-                (px[p], px[p + 1], px[p + 2], px[p + 3]) = (r, g, b, inside ? (byte)255 : (byte)0);
-            }
-        }
-
-        return new Sprite(name, category, category.ToLowerInvariant(), side, px);
-    }
-
     [Theory]
     [InlineData(TaskKind.PickUp)]
     [InlineData(TaskKind.MoveToCorner)]
@@ -44,7 +17,7 @@ public class TabletopTests
     {
         for (int seed = 0; seed < 150; seed++)
         {
-            var sim = Tabletop.Random(config, Pool, kind, seed);
+            var sim = Tabletop.Random(config, TestSprites.Pool, kind, seed);
             var steps = TabletopExpert.Demonstrate(sim);
             Assert.True(sim.Success, $"{config.Size} px table, seed {seed}: '{sim.Task.Text}' not done after {sim.Steps} steps");
             Assert.True(steps.Count < config.MaxSteps);
@@ -56,8 +29,8 @@ public class TabletopTests
     public void SameSeed_SameSceneInstructionAndFrames()
     {
         var config = new TabletopConfig();
-        var a = TabletopExpert.Demonstrate(Tabletop.Random(config, Pool, TaskKind.PlaceNextTo, 42));
-        var b = TabletopExpert.Demonstrate(Tabletop.Random(config, Pool, TaskKind.PlaceNextTo, 42));
+        var a = TabletopExpert.Demonstrate(Tabletop.Random(config, TestSprites.Pool, TaskKind.PlaceNextTo, 42));
+        var b = TabletopExpert.Demonstrate(Tabletop.Random(config, TestSprites.Pool, TaskKind.PlaceNextTo, 42));
         Assert.Equal(a.Count, b.Count);
         for (int i = 0; i < a.Count; i++)
         {
@@ -65,13 +38,13 @@ public class TabletopTests
             Assert.Equal(a[i].Action, b[i].Action);
         }
 
-        Assert.NotEqual(Tabletop.Random(config, Pool, TaskKind.PlaceNextTo, 43).Task.Text + "x", Tabletop.Random(config, Pool, TaskKind.PlaceNextTo, 42).Task.Text);
+        Assert.NotEqual(Tabletop.Random(config, TestSprites.Pool, TaskKind.PlaceNextTo, 43).Task.Text + "x", Tabletop.Random(config, TestSprites.Pool, TaskKind.PlaceNextTo, 42).Task.Text);
     }
 
     [Fact]
     public void Render_DrawsTableObjectsAndGripper()
     {
-        var sim = Tabletop.Random(new TabletopConfig(), Pool, TaskKind.PickUp, 1);
+        var sim = Tabletop.Random(new TabletopConfig(), TestSprites.Pool, TaskKind.PickUp, 1);
         var image = sim.Render();
         Assert.Equal(96 * 96 * 3, image.Length);
         var o = sim.Objects[0];
@@ -83,7 +56,7 @@ public class TabletopTests
     [Fact]
     public void OutOfRangeActions_AreClippedAndCounted_InstructionWithoutObject_HasNoTarget()
     {
-        var sim = Tabletop.Random(new TabletopConfig(), Pool, TaskKind.PickUp, 3);
+        var sim = Tabletop.Random(new TabletopConfig(), TestSprites.Pool, TaskKind.PickUp, 3);
         float x = sim.GripperX;
         sim.Step(new TableAction(100, float.NaN, 2));
         Assert.Equal(3, sim.ClippedActions);
@@ -92,7 +65,7 @@ public class TabletopTests
         var missing = Tabletop.FromScene(sim.Config, sim.Objects, new TableTask(TaskKind.PickUp, "pick up the unicorn", -1), 10, 10);
         Assert.False(missing.Success);
         Assert.Throws<InvalidOperationException>(() => TabletopExpert.Act(missing));
-        Assert.Throws<ArgumentException>(() => Tabletop.Random(new TabletopConfig(MinObjects: 5, MaxObjects: 5), Pool[..3], TaskKind.PickUp, 1));
+        Assert.Throws<ArgumentException>(() => Tabletop.Random(new TabletopConfig(MinObjects: 5, MaxObjects: 5), TestSprites.Pool[..3], TaskKind.PickUp, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new TabletopConfig(Size: 20).Validate());
     }
 
@@ -106,15 +79,15 @@ public class TabletopTests
         var small = new TabletopConfig(Size: 64, ObjectSize: 16, MinObjects: 2, MaxObjects: 3, MaxStep: 8);
         for (int seed = 0; seed < 300; seed++)
         {
-            Assert.False(Tabletop.Random(small, Pool, kind, seed).Success, $"seed {seed}");
-            Assert.False(Tabletop.Random(new TabletopConfig(), Pool, kind, seed).Success, $"seed {seed}");
+            Assert.False(Tabletop.Random(small, TestSprites.Pool, kind, seed).Success, $"seed {seed}");
+            Assert.False(Tabletop.Random(new TabletopConfig(), TestSprites.Pool, kind, seed).Success, $"seed {seed}");
         }
     }
 
     [Fact]
     public void Render_HoldingLooksDifferentFromClosedOnNothing()
     {
-        var sim = Tabletop.Random(new TabletopConfig(), Pool, TaskKind.PickUp, 4);
+        var sim = Tabletop.Random(new TabletopConfig(), TestSprites.Pool, TaskKind.PickUp, 4);
         var target = sim.Objects[sim.Task.Target];
         var beside = Tabletop.FromScene(sim.Config, sim.Objects, sim.Task, target.X, target.Y);
         var holding = Tabletop.FromScene(sim.Config, sim.Objects, sim.Task, target.X, target.Y);

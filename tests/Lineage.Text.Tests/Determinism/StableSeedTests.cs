@@ -1,6 +1,6 @@
-using Lineage.Neural.Core.Training;
+using Lineage.Text.Determinism;
 
-namespace Lineage.Neural.Tests.Core;
+namespace Lineage.Text.Tests.Determinism;
 
 public class StableSeedTests
 {

@@ -1,0 +1,63 @@
+using Lineage.Neural.Attention;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.LongContext;
+
+/// <summary>
+/// Dense attention: softmax(Q Kᵀ/√D + mask) V. The baseline builds and keeps the n × n scores (the written-out
+/// <see cref="AttentionKernel.Naive"/> of the transformers chapter), so its memory is O(n²) as in the papers' comparisons;
+/// <see cref="AttentionKernel.Sdpa"/> switches to libtorch's fused kernel, which on the CPU is itself tiled (the
+/// attention-kernels chapter) and needs no n × n storage, though its time stays O(n²); <see cref="AttentionKernel.Flash"/>
+/// to Lineage's hand-written FlashAttention (the <c>flash</c> mixer: the same function, O(n) memory, O(n²) time).
+/// </summary>
+public sealed class FullAttentionMixer : AttentionMixerBase
+{
+    private readonly Linear q;
+    private readonly Linear k;
+    private readonly Linear v;
+    private readonly Linear o;
+
+    /// <summary>Dense multi-head attention with these settings.</summary>
+    public FullAttentionMixer(MixerConfig config) : base(nameof(FullAttentionMixer), config)
+    {
+        q = nn.Linear(config.Dim, config.Dim);
+        k = nn.Linear(config.Dim, config.Dim);
+        v = nn.Linear(config.Dim, config.Dim);
+        o = nn.Linear(config.Dim, config.Dim);
+        RegisterComponents();
+    }
+
+    /// <summary><see cref="MixerKind.Flash"/> with the <see cref="AttentionKernel.Flash"/> kernel (the same function, computed tile by tile), else <see cref="MixerKind.Full"/>.</summary>
+    public override MixerKind Kind => Kernel == AttentionKernel.Flash ? MixerKind.Flash : MixerKind.Full;
+
+    /// <summary>Which computation runs (default: the written-out n × n one).</summary>
+    public AttentionKernel Kernel { get; set; } = AttentionKernel.Naive;
+
+    /// <summary>
+    /// Written out: mask, scores, masked scores, weights and their gradients, at the peak of forward + backward about 8 float
+    /// (B, H, n, n) tensors (measured: 4.0 GiB growth at n = 8,192 with 2 heads, 8 × 512 MiB); fused and Flash: O(n)
+    /// (projections and their gradients; Flash also keeps each row's log-sum-exp and output statistics).
+    /// </summary>
+    public override long EstimateBytes(long batch, long n) =>
+        (Kernel == AttentionKernel.Naive ? 8L * 4 * batch * Config.Heads * n * n : 0) + 16L * 4 * batch * n * Config.Dim
+        + (Kernel == AttentionKernel.Flash ? 2L * 4 * batch * Config.Heads * n : 0);
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor x)
+    {
+        MixerInput.Check(x, Config.Dim, "Full attention");
+        if (x.shape[1] == 0) return Empty(x);
+        MemoryGuard.Check("Full attention", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
+        using var scope = NewDisposeScope();
+        var (qh, kh, vh) = (Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)));              // (B, H, T, D)
+        var y = Kernel switch
+        {
+            AttentionKernel.Naive => ScaledDotProduct.Naive(qh, kh, vh, ScaledDotProduct.Mask(x.shape[1], x.shape[1], null, Causal, null, qh.dtype, qh.device)),
+            // The kernel's own workers, as many as libtorch may use (one inside the tour's TorchThreads.AtMost(1)).
+            AttentionKernel.Flash => ScaledDotProduct.Flash(qh, kh, vh, Causal, threads: Math.Max(1, get_num_threads())),
+            _ => nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: Causal),
+        };
+        return o.forward(Merge(y)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,88 @@
+using Lineage.Neural.Transformers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.LongContext;
+
+/// <summary>Size of a <see cref="MixerLm"/>.</summary>
+/// <param name="Mixer">Which mixer every layer uses.</param>
+/// <param name="Mixing">The mixer settings (Dim is the model width).</param>
+/// <param name="Layers">Blocks.</param>
+/// <param name="VocabSize">Tokens (256 for bytes).</param>
+/// <param name="Reversible">Reversible residual layers (Reformer): activations recomputed in the backward pass.</param>
+public sealed record MixerLmConfig(MixerKind Mixer, MixerConfig Mixing, int Layers = 2, int VocabSize = 256, bool Reversible = false)
+{
+    /// <summary>Small enough for unit tests.</summary>
+    public static MixerLmConfig Tiny(MixerKind mixer) => new(mixer, MixerConfig.Tiny(), Layers: 2);
+}
+
+/// <summary>
+/// A byte-level decoder language model that takes any mixer: byte embeddings plus sinusoidal positions, a stack of
+/// <see cref="MixerBlock"/>s (or, when reversible, the same blocks as reversible layers), a final LayerNorm and logits
+/// tied to the embedding. Only the mixer differs between the chapter's models.
+/// </summary>
+public sealed class MixerLm : nn.Module<Tensor, Tensor>
+{
+    private readonly Embedding wte;
+    private readonly ModuleList<MixerBlock> h;
+    private readonly LayerNorm ln_f;
+
+    /// <summary>A randomly initialised model.</summary>
+    /// <exception cref="ArgumentException">A non-causal mixer (Linformer) as a language model.</exception>
+    public MixerLm(MixerLmConfig config) : base(nameof(MixerLm))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Mixing.Validate();
+        if (!config.Mixing.Causal || config.Mixer == MixerKind.Linformer)
+        {
+            throw new ArgumentException($"A language model needs a causal mixer; {Mixers.Name(config.Mixer)}" +
+                (config.Mixer == MixerKind.Linformer ? " projects along the whole sequence, so every position would see the future." : " was configured with Causal = false."), nameof(config));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(config.Layers, 1, nameof(config.Layers));
+        Config = config;
+        wte = nn.Embedding(config.VocabSize, config.Mixing.Dim);
+        h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(i => new MixerBlock(config.Mixer, config.Mixing with { Seed = config.Mixing.Seed + 7919 * i }))]);
+        ln_f = nn.LayerNorm(config.Mixing.Dim);
+        RegisterComponents();
+        using (no_grad()) nn.init.normal_(wte.weight!, 0, 0.02);   // GPT-2's scale: tied logits start near uniform (8 bits per byte)
+    }
+
+    /// <summary>Amplitude of the fixed sinusoidal positions added to the embeddings.</summary>
+    public const float PositionScale = 0.1f;
+
+    /// <summary>The size.</summary>
+    public MixerLmConfig Config { get; }
+
+    /// <summary>The blocks, in order.</summary>
+    public IReadOnlyList<MixerBlock> Blocks => [.. h];
+
+    /// <summary>Next-token logits (B, T, V) for token ids (B, T).</summary>
+    /// <exception cref="ArgumentException">Ids out of the vocabulary or an empty sequence.</exception>
+    public override Tensor forward(Tensor idx)
+    {
+        TokenIds.Check(idx, Config.VocabSize, nameof(idx));
+        using var scope = NewDisposeScope();
+        return ForwardEmbedded(Embed(idx)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits (B, T, V) from embedded inputs (B, T, C): the blocks, the final norm and the tied head.</summary>
+    public Tensor ForwardEmbedded(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        using var scope = NewDisposeScope();
+        x = Config.Reversible ? Reversible.Stack(x, [.. h]) : h.Aggregate(x, (current, block) => block.forward(current));
+        return Head(x).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Token embeddings plus sinusoidal positions (B, T, C).</summary>
+    public Tensor Embed(Tensor idx)
+    {
+        ArgumentNullException.ThrowIfNull(idx);
+        using var pos = SinusoidalPositions.Encode(idx.shape[1], Config.Mixing.Dim, device: idx.device);
+        return wte.forward(idx) + pos * PositionScale;
+    }
+
+    /// <summary>Final norm and tied logits.</summary>
+    public Tensor Head(Tensor x) => TiedEmbeddings.Logits(ln_f.forward(x), wte.weight!);
+}

@@ -1,0 +1,38 @@
+namespace Lineage.Robotics.Sim.Tests;
+
+public class DemonstrationsTests
+{
+    private static readonly TabletopConfig Table = new(Size: 64, ObjectSize: 16, MinObjects: 2, MaxObjects: 3, MaxStep: 8, GraspRadius: 6, MaxSteps: 30);
+
+    private static Demonstrations Demos(int episodes = 2, int seed = 0) =>
+        Demonstrations.Collect(Table, TestSprites.Pool, Enum.GetValues<TaskKind>(), new CollectionSettings(episodes, Seed: seed));
+
+    [Fact]
+    public void Demonstrations_RoundTrip_BadFilesAreClearErrors()
+    {
+        var demos = Demos(episodes: 2);
+        Assert.Equal(8, demos.Episodes);
+        Assert.All(demos.Steps, s => Assert.InRange(s.Label.Dx, -Table.MaxStep, Table.MaxStep));
+        var dir = Directory.CreateTempSubdirectory("vla-demos").FullName;
+        var path = Path.Combine(dir, "demos.bin");
+        demos.Save(path);
+        var back = Demonstrations.Load(path);
+        Assert.Equal(demos.Steps.Count, back.Steps.Count);
+        Assert.Equal(demos.Steps[3].Image, back.Steps[3].Image);
+        Assert.Equal(demos.Steps[3].Label, back.Steps[3].Label);
+        Assert.Equal(demos.Steps[3].Instruction, back.Steps[3].Instruction);
+        Assert.Equal(demos.Steps[3].State, back.Steps[3].State);
+
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        Assert.Contains("truncated", Assert.Throws<InvalidDataException>(() => Demonstrations.Load(path)).Message, StringComparison.Ordinal);
+        File.WriteAllText(path, "not demos");
+        Assert.Throws<InvalidDataException>(() => Demonstrations.Load(path));
+        var future = (byte[])bytes.Clone();
+        future[8] = 9;                                                          // version field after the 8-byte magic
+        File.WriteAllBytes(path, future);
+        Assert.Contains("version 9", Assert.Throws<InvalidDataException>(() => Demonstrations.Load(path)).Message, StringComparison.Ordinal);
+        new Demonstrations(Table, []).Save(path);
+        Assert.Contains("empty", Assert.Throws<InvalidDataException>(() => Demonstrations.Load(path)).Message, StringComparison.Ordinal);
+    }
+}
