@@ -58,7 +58,7 @@ internal static class EncodeCommand
             if (docs.Texts.Count == 0) throw new ArgumentException($"{input}: no documents (an empty file or folder).");
             cancellation.ThrowIfCancellationRequested();
             var options = Counting(parse);
-            int threads = parse.GetValue(GlobalOptions.Threads) is > 0 and var t ? t : Environment.ProcessorCount;
+            int threads = GlobalOptions.Settings(parse).Threads;
             // Options are checked before any work; counts are made once: bag-of-words' output, TF-IDF's input and the term table's source.
             var weighting = kind == "tfidf" ? new TfidfOptions(
                 RowNorms.Parse(parse.GetValue(Norm)) ?? throw new ArgumentException($"--norm must be l2, l1 or none, not '{parse.GetValue(Norm)}'."),

@@ -30,7 +30,7 @@ internal static class EncoderDecoderCommands
         var generate = new Command("generate", "Write the answer to one text-to-text input (greedy decoding).") { model, input, maxTokens };
         generate.SetAction(parse => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (t5, spm) = LoadT5(ModelFolder(parse, model, ["t5", "multitask"], ["tour", "transformers.t5", "model"]));
             using var _ = t5;
             var ids = spm.Encode(parse.GetValue(input)!);
@@ -43,7 +43,7 @@ internal static class EncoderDecoderCommands
         var eval = new Command("eval", "Held-out scores of a T5 folder on the tour's four tasks (pronounce, tag, classify, translate).") { model, count };
         eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (t5, spm) = LoadT5(ModelFolder(parse, model, ["t5", "multitask"], ["tour", "transformers.t5", "model"]));
             using var _ = t5;
             var store = new DataStore(DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)));
@@ -68,7 +68,7 @@ internal static class EncoderDecoderCommands
         var generate = new Command("generate", $"Fill in the {maskText} tokens of a sentence (the masked-LM head's top guesses).") { model, text, top };
         generate.SetAction(parse => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (bert, vocab, decode) = LoadEncoder(ModelFolder(parse, model, [name], ["tour", "transformers.bert", name]), roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
             using var _ = bert;
             var parts = parse.GetValue(text)!.Split(maskText);
@@ -101,7 +101,7 @@ internal static class EncoderDecoderCommands
         var eval = new Command("eval", "Masked-LM loss and accuracy of an encoder folder on held-out text (15 % of tokens masked, fixed seed).") { model, file };
         eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (bert, vocab, _) = LoadEncoder(ModelFolder(parse, model, [name], ["tour", "transformers.bert", name]), roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
             using var _ = bert;
             IEnumerable<string> lines;
