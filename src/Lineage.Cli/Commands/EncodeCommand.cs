@@ -9,6 +9,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage encode onehot|bow|tfidf INPUT</c>: sparse encodings of documents, scikit-learn's defaults.</summary>
+[CliCommand(30)]
 internal static class EncodeCommand
 {
     private static readonly Option<string> Ngram = new("--ngram") { Description = "N-gram range MIN,MAX (word or character n-grams).", DefaultValueFactory = _ => "1,1" };

@@ -20,8 +20,12 @@ namespace Lineage.Cli.Commands;
 /// (the tour writes them: out/tour/transformers.t5/model, out/tour/transformers.bert/{bert,roberta}; so do the pretrain and
 /// finetune commands of <see cref="TransformerTrainingCommands"/>, which these commands list).
 /// </summary>
+[CliCommand(90)]
 internal static class EncoderDecoderCommands
 {
+    /// <summary>The top-level commands, in <c>lineage --help</c> order: bert, roberta, t5.</summary>
+    public static IEnumerable<Command> CreateAll() => [Encoder("bert"), Encoder("roberta"), T5()];
+
     public static Command T5()
     {
         var model = new Option<string?>("--model", "-m") { Description = "T5 folder (config.json, model.safetensors, spiece.model); default: <out>/t5/multitask if 't5 finetune' wrote it, else the tour's <out>/tour/transformers.t5/model." };

@@ -16,6 +16,7 @@ namespace Lineage.Cli.Commands;
 /// <c>lineage gpt pretrain|finetune|generate|eval</c>: a GPT over byte-level BPE tokens. A trained model is a folder in
 /// Hugging Face's GPT-2 layout: config.json, model.safetensors, vocab.json and merges.txt.
 /// </summary>
+[CliCommand(80)]
 internal static class GptCommand
 {
     private const string CheckpointName = "checkpoint.bin";

@@ -14,6 +14,7 @@ using static TorchSharp.torch;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage longctx train|bench --mixer …</c>: the long-context mixers in a byte-level decoder, and their cost against n.</summary>
+[CliCommand(110)]
 internal static class LongContextCommand
 {
     private static readonly int[] NeedleDistances = [16, 64, 256];

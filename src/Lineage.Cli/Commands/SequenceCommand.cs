@@ -10,6 +10,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage rnn|lstm|gru|bytenet train|sample</c>: byte-level language models on the prose corpus or a text file.</summary>
+[CliCommand(70)]
 internal static class SequenceCommand
 {
     /// <summary>One command per model.</summary>

@@ -8,6 +8,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage tour</c>: the main job.</summary>
+[CliCommand(10)]
 internal static class TourCommand
 {
     public static Command Create()

@@ -20,6 +20,7 @@ namespace Lineage.Cli.Commands;
 /// with Hugging Face names, + vocab.json for CLIP/SigLIP) under <c>&lt;out&gt;/&lt;model&gt;/model</c>; training checkpoints
 /// (atomic, every epoch or 100 steps) under <c>&lt;out&gt;/&lt;model&gt;/checkpoint.bin</c>, resumed with --resume.
 /// </summary>
+[CliCommand(120)]
 internal static class VisionCommand
 {
     /// <summary>The four commands.</summary>

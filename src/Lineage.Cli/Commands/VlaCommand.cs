@@ -19,6 +19,7 @@ namespace Lineage.Cli.Commands;
 /// success, and one episode for a typed instruction. Files under <c>&lt;out&gt;/vla</c>: demos.bin, checkpoint.bin
 /// (atomic; --resume), model/ (config.json, model.safetensors, vocab.json, answers.json).
 /// </summary>
+[CliCommand(130)]
 internal static class VlaCommand
 {
     private static readonly Option<string?> ModelFolder = new("--model") { Description = "VLA model folder (default: <out>/vla/model)." };
