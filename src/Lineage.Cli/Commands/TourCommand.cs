@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Lineage.Data.Catalog;
 using Lineage.Experiments;
 using Lineage.Experiments.Results;
 using Spectre.Console;
