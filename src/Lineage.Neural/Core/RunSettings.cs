@@ -53,7 +53,8 @@ public sealed record RunSettings
     {
         0 => Environment.ProcessorCount,
         > 0 => threads,
-        _ => throw new ArgumentOutOfRangeException(nameof(threads), threads, $"--threads must be 0 (one per core) or a positive count, not {threads}."),
+        // No parameter name or value in the exception: its message is the one line a user sees.
+        _ => throw new ArgumentOutOfRangeException(null, $"--threads must be 0 (one per core) or a positive count, not {threads}."),
     };
 
     /// <summary>These settings with at most <paramref name="cap"/> threads (0 or less: no cap); a cap never raises the count.</summary>
