@@ -22,7 +22,7 @@ public class LongContextBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        TorchRuntime.Initialize(1);
+        TorchRuntime.Apply(new RunSettings { Threads = 1 });
         manual_seed(1);
         _mixer = Mixers.Create(Mixer, MixerBenchmark.Config(Mixer, 4096));
         _x = randn(1, 4096, 32);

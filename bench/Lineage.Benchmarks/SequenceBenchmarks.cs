@@ -23,7 +23,7 @@ public class ByteLmBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        TorchRuntime.Initialize(Threads);
+        TorchRuntime.Apply(new RunSettings { Threads = Threads });
         torch.manual_seed(1);
         _lstm = new RecurrentLm(new RecurrentLmConfig(CellKind.Lstm, Embedding: 48, Hidden: 192));
         _bytenet = new ByteNet(new ByteNetConfig(Channels: 96));
@@ -81,7 +81,7 @@ public class RecurrentCellBenchmarks : IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        TorchRuntime.Initialize(1);
+        TorchRuntime.Apply(new RunSettings { Threads = 1 });
         torch.manual_seed(1);
         _model = new Recurrent(new RecurrentConfig(Cell, 16, 48, Layers: 2, Bidirectional: true));
         _x = torch.randn(32, 40, 16);

@@ -1,20 +1,24 @@
 using System.CommandLine;
+using Lineage.Data.Catalog;
+using Lineage.Experiments;
+using Lineage.Neural.Core;
 
 namespace Lineage.Cli;
 
-/// <summary>Options every command takes (recursive on the root).</summary>
+/// <summary>Options every command takes (recursive on the root), and the one place that turns them into <see cref="RunSettings"/>.</summary>
 internal static class GlobalOptions
 {
     public static readonly Option<int> Seed = new("--seed")
     {
         Description = "Seed for every random generator.",
-        DefaultValueFactory = _ => 1337,
+        DefaultValueFactory = _ => RunSettings.DefaultSeed,
         Recursive = true,
     };
 
     public static readonly Option<int> Threads = new("--threads")
     {
-        Description = "libtorch threads (0: one per core).",
+        Description = "Threads for libtorch and the text passes; 0: one per core (Environment.ProcessorCount). Not given: one per core, " +
+                      "except in the commands and tour chapters that measure faster on fewer and say why (see RunSettings).",
         DefaultValueFactory = _ => 0,
         Recursive = true,
     };
@@ -39,4 +43,41 @@ internal static class GlobalOptions
     };
 
     public static IReadOnlyList<Option> All { get; } = [Seed, Threads, Out, Data, Quiet];
+
+    /// <summary>
+    /// The run's settings from the global options; in a tour chapter's process, the tour's own (handed over as JSON).
+    /// </summary>
+    /// <param name="parse">The parsed command line.</param>
+    /// <param name="threadsByDefault">
+    /// The command's thread count when <c>--threads</c> is not given, for commands that measure faster on fewer threads
+    /// (the caller says why); null: one per core.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException"><c>--threads</c> is negative.</exception>
+    public static RunSettings Settings(ParseResult parse, int? threadsByDefault = null)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (ChapterProcess.Request() is { } request) return request.Settings;
+        bool given = parse.GetResult(Threads) is { Implicit: false };
+        return new RunSettings
+        {
+            Seed = parse.GetValue(Seed),
+            Threads = given || threadsByDefault is null ? parse.GetValue(Threads) : threadsByDefault.Value,
+            DataRoot = DataStore.DefaultRoot(parse.GetValue(Data)),
+            Output = parse.GetValue(Out) ?? "out",
+            Quiet = parse.GetValue(Quiet),
+        };
+    }
+
+    /// <summary>
+    /// <see cref="Settings"/>, applied: libtorch loaded and using <see cref="RunSettings.Threads"/> threads. Every command
+    /// that uses libtorch starts with this.
+    /// </summary>
+    /// <inheritdoc cref="Settings" path="/param"/>
+    /// <exception cref="InvalidOperationException">libtorch could not be loaded; the message says how to fix it.</exception>
+    public static RunSettings Torch(ParseResult parse, int? threadsByDefault = null)
+    {
+        var settings = Settings(parse, threadsByDefault);
+        TorchRuntime.Apply(settings);
+        return settings;
+    }
 }

@@ -7,7 +7,6 @@
 // segfault) from ending the tour: it becomes that chapter's error. The cost is one process start per chapter (about a
 // second). Each process keeps its freed memory (PeakMemory.KeptMemoryTunables), which one long process could not afford.
 using System.Diagnostics;
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
@@ -16,10 +15,28 @@ using Lineage.Neural.Core;
 
 namespace Lineage.Experiments;
 
-/// <summary>Runs one experiment in a child <c>lineage tour --only ID</c> process and relays its progress.</summary>
+/// <summary>
+/// What a chapter's process is to run, handed to it as JSON in <see cref="ChapterProcess.ChildVariable"/>: the tour's
+/// settings as they are, not rebuilt as command-line options.
+/// </summary>
+/// <param name="Id">The experiment's id.</param>
+/// <param name="OutputDirectory">The process's own output folder (its tour goes in <c>tour/</c> under it).</param>
+/// <param name="Quick">Tiny sizes for a smoke test.</param>
+/// <param name="Retrain">Train even when the model cache has a matching model.</param>
+/// <param name="Settings">The tour's run settings (seed, threads, data cache).</param>
+public sealed record ChapterRequest(string Id, string OutputDirectory, bool Quick, bool Retrain, RunSettings Settings)
+{
+    /// <summary>The one-experiment tour the chapter's process runs.</summary>
+    public TourOptions Tour => new(Path.Combine(OutputDirectory, "tour"), Settings with { Output = OutputDirectory }, Quick, Id, Retrain);
+}
+
+/// <summary>Runs one experiment in a child <c>lineage tour</c> process and relays its progress.</summary>
 public static partial class ChapterProcess
 {
-    /// <summary>Set to 1 in a chapter's process: it runs its one experiment itself and writes progress as protocol lines.</summary>
+    /// <summary>
+    /// Set in a chapter's process to its <see cref="ChapterRequest"/> as JSON: it runs that one experiment itself and writes
+    /// progress as protocol lines.
+    /// </summary>
     public const string ChildVariable = "LINEAGE_TOUR_CHILD";
 
     /// <summary>Set to 1 to run every experiment in the tour's own process (what tests and embedders get anyway).</summary>
@@ -37,7 +54,35 @@ public static partial class ChapterProcess
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Whether this process is a chapter's process.</summary>
-    public static bool IsChild => Environment.GetEnvironmentVariable(ChildVariable) == "1";
+    public static bool IsChild => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(ChildVariable));
+
+    /// <summary>In a chapter's process, what the tour asked it to run; null in any other process.</summary>
+    /// <exception cref="InvalidDataException">The variable does not hold a request; the message says so.</exception>
+    public static ChapterRequest? Request()
+    {
+        var json = Environment.GetEnvironmentVariable(ChildVariable);
+        if (string.IsNullOrEmpty(json)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<ChapterRequest>(json, Json) is { Id.Length: > 0, Settings: not null } request ? request
+                : throw new InvalidDataException($"{ChildVariable} holds no chapter request.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{ChildVariable} is not a chapter request: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// A chapter's process: runs the request's one experiment on the request's settings, its progress written to
+    /// <paramref name="output"/> as protocol lines (the tour prints the table). Returns the exit code: 130 after Ctrl-C, else 0.
+    /// </summary>
+    public static int RunChild(ChapterRequest request, TextWriter output, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        TourRunner.Run(request.Tour, new Writer(output), cancellation);
+        return cancellation.IsCancellationRequested ? 130 : 0;
+    }
 
     /// <summary>
     /// The host and lineage.dll to start chapters with, or null when experiments run in this process: not started as
@@ -60,7 +105,7 @@ public static partial class ChapterProcess
     /// </summary>
     /// <param name="launcher">From <see cref="Launcher"/>.</param>
     /// <param name="experiment">The experiment.</param>
-    /// <param name="options">The tour's settings (seed, threads, data, quick, retrain).</param>
+    /// <param name="options">The tour's settings (seed, threads, data, quick, retrain), handed to the process as JSON.</param>
     /// <param name="budget">Its budget in this mode.</param>
     /// <param name="limit">When the process is stopped (its own limit plus <see cref="Grace"/>); null for none.</param>
     /// <param name="progress">Where bars and messages go.</param>
@@ -82,15 +127,10 @@ public static partial class ChapterProcess
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
         };
-        var args = new List<string>
-        {
-            launcher.Entry, "tour", "--only", info.Id, "-o", work, "--data", options.DataRoot,
-            "--seed", options.Seed.ToString(CultureInfo.InvariantCulture), "--threads", options.Threads.ToString(CultureInfo.InvariantCulture),
-        };
-        if (options.Quick) args.Add("--quick");
-        if (options.Retrain) args.Add("--retrain");
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment[ChildVariable] = "1";
+        start.ArgumentList.Add(launcher.Entry);
+        start.ArgumentList.Add("tour");
+        var request = new ChapterRequest(info.Id, work, options.Quick, options.Retrain, options.Settings);
+        start.Environment[ChildVariable] = JsonSerializer.Serialize(request, Json);
         // Freed memory stays in the heap for the chapter's life: steps reuse their pages instead of faulting them in again
         // (measured: the adding problem 251 → 127 s, ByteNet 50 → 29 s; see PeakMemory). A user's own settings win.
         PeakMemory.AddTunables(start.Environment, PeakMemory.KeptMemoryTunables);

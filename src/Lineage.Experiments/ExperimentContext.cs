@@ -1,20 +1,26 @@
 using Lineage.Data.Catalog;
 using Lineage.Experiments.Results;
+using Lineage.Neural.Core;
 
 namespace Lineage.Experiments;
 
 /// <summary>
-/// Everything an experiment may use: the global seed and thread count, quick or real sizes, the data
+/// Everything an experiment may use: the run's settings (seed, thread count), quick or real sizes, the data
 /// cache, the model cache, its output folder, progress and cancellation.
 /// </summary>
 public sealed class ExperimentContext
 {
-    /// <summary>Creates a context (the tour does this; tests build one directly).</summary>
-    public ExperimentContext(ExperimentInfo info, int seed, bool quick, DataStore data, ModelCache models,
+    /// <summary>
+    /// Creates a context (the tour does this; tests build one directly). <see cref="Settings"/> is
+    /// <paramref name="settings"/> with the experiment's thread cap applied (<see cref="ThreadCapAttribute"/>).
+    /// </summary>
+    public ExperimentContext(ExperimentInfo info, RunSettings settings, bool quick, DataStore data, ModelCache models,
         string tourDirectory, ITourProgress progress, CancellationToken cancellation)
     {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentNullException.ThrowIfNull(settings);
         Info = info;
-        Seed = seed;
+        Settings = settings.WithThreadCap(ExperimentRegistry.ThreadCap(info.Id)?.Threads ?? 0);
         Quick = quick;
         Data = data;
         Models = models;
@@ -24,11 +30,31 @@ public sealed class ExperimentContext
         Directory.CreateDirectory(OutputDirectory);
     }
 
+    /// <summary>
+    /// Creates a context with <paramref name="seed"/> and one thread per core (capped as the experiment declares), for
+    /// tests that build one directly.
+    /// </summary>
+    public ExperimentContext(ExperimentInfo info, int seed, bool quick, DataStore data, ModelCache models,
+        string tourDirectory, ITourProgress progress, CancellationToken cancellation)
+        : this(info, new RunSettings { Seed = seed, DataRoot = (data ?? throw new ArgumentNullException(nameof(data))).Root, Output = tourDirectory },
+            quick, data, models, tourDirectory, progress, cancellation)
+    {
+    }
+
     /// <summary>The experiment's own description.</summary>
     public ExperimentInfo Info { get; }
 
-    /// <summary>Global seed: seed every generator from it.</summary>
-    public int Seed { get; }
+    /// <summary>
+    /// The run's settings for this experiment: its thread count already capped as the experiment declares
+    /// (<see cref="ThreadCapAttribute"/>); libtorch uses that many threads while the tour runs it.
+    /// </summary>
+    public RunSettings Settings { get; }
+
+    /// <summary>Global seed: seed every generator from it (<see cref="RunSettings.Seed"/>).</summary>
+    public int Seed => Settings.Seed;
+
+    /// <summary>Threads the experiment may use, for libtorch and its own parallel passes (<see cref="RunSettings.Threads"/>, capped).</summary>
+    public int Threads => Settings.Threads;
 
     /// <summary>Tiny sizes for a smoke test.</summary>
     public bool Quick { get; }

@@ -22,6 +22,13 @@ public static class ExperimentRegistry
             : throw new ArgumentException($"No experiment '{id}'. Known: {string.Join(", ", All.Select(e => e.Info.Id))}.", nameof(id));
     }
 
+    /// <summary>
+    /// The thread cap that the experiment with id <paramref name="id"/> declares (<see cref="ThreadCapAttribute"/>), or
+    /// null for none or an unknown id.
+    /// </summary>
+    public static ThreadCapAttribute? ThreadCap(string id) =>
+        All.FirstOrDefault(e => e.Info.Id == id) is { } experiment ? ThreadCapAttribute.Of(experiment.GetType()) : null;
+
     private static List<IExperiment> Discover()
     {
         var experiments = typeof(IExperiment).Assembly.GetTypes()

@@ -8,16 +8,39 @@ using Lineage.Text.IO;
 
 namespace Lineage.Experiments;
 
-/// <summary>Settings of a tour.</summary>
+/// <summary>Settings of a tour: the run's settings and the tour's own.</summary>
 /// <param name="OutputDirectory">Where index.html, results.json and the plots go (<c>out/tour</c>).</param>
-/// <param name="DataRoot">The data cache.</param>
-/// <param name="Seed">Global seed.</param>
-/// <param name="Threads">libtorch threads; 0 keeps its default (the number of cores).</param>
+/// <param name="Settings">The run's settings (seed, threads, data cache); each experiment gets them capped as it declares.</param>
 /// <param name="Quick">Tiny sizes for a smoke test.</param>
 /// <param name="Only">Run only this experiment id, or the ids under this prefix ("foundations").</param>
 /// <param name="Retrain">Train even when the model cache has a matching model.</param>
-public sealed record TourOptions(string OutputDirectory, string DataRoot, int Seed = 1337, int Threads = 0,
-    bool Quick = false, string? Only = null, bool Retrain = false);
+public sealed record TourOptions(string OutputDirectory, RunSettings Settings, bool Quick = false, string? Only = null, bool Retrain = false)
+{
+    /// <summary>A tour with these settings (tests and embedders).</summary>
+    /// <param name="OutputDirectory">Where index.html, results.json and the plots go.</param>
+    /// <param name="DataRoot">The data cache.</param>
+    /// <param name="Seed">Global seed.</param>
+    /// <param name="Threads">Threads; 0: one per core (<see cref="RunSettings.Threads"/>).</param>
+    /// <param name="Quick">Tiny sizes for a smoke test.</param>
+    /// <param name="Only">Run only this experiment id, or the ids under this prefix.</param>
+    /// <param name="Retrain">Train even when the model cache has a matching model.</param>
+#pragma warning disable CA1707, IDE1006 // named as the properties, so that callers write Seed: 7 as before
+    public TourOptions(string OutputDirectory, string DataRoot, int Seed = RunSettings.DefaultSeed, int Threads = 0,
+        bool Quick = false, string? Only = null, bool Retrain = false)
+        : this(OutputDirectory, new RunSettings { Seed = Seed, Threads = Threads, DataRoot = DataRoot, Output = OutputDirectory }, Quick, Only, Retrain)
+#pragma warning restore CA1707, IDE1006
+    {
+    }
+
+    /// <summary>The data cache (<see cref="RunSettings.DataRoot"/>).</summary>
+    public string DataRoot => Settings.DataRoot;
+
+    /// <summary>Global seed (<see cref="RunSettings.Seed"/>).</summary>
+    public int Seed => Settings.Seed;
+
+    /// <summary>Threads, at least 1 (<see cref="RunSettings.Threads"/>).</summary>
+    public int Threads => Settings.Threads;
+}
 
 /// <summary>
 /// Runs the registered experiments in lineage order, each within its time budget, and writes results.json
@@ -43,7 +66,7 @@ public static class TourRunner
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
-        TorchRuntime.Initialize(options.Threads);
+        TorchRuntime.Apply(options.Settings);
         var experiments = options.Only is null ? ExperimentRegistry.All : ExperimentRegistry.Select(options.Only);
         var data = new DataStore(options.DataRoot);
         var models = new ModelCache(Path.Combine(data.Root, "models"), reuse: !options.Retrain);
@@ -90,6 +113,31 @@ public static class TourRunner
         return results;
     }
 
+    /// <summary>
+    /// Runs <paramref name="experiment"/> in this process on its context's settings: libtorch uses
+    /// <see cref="ExperimentContext.Threads"/> threads (the experiment's cap applied) while it runs, and its previous count after.
+    /// Logs the count it runs on, and the cap's reason where there is one.
+    /// </summary>
+    public static ExperimentResult RunOne(IExperiment experiment, ExperimentContext context)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(context);
+        int previous = TorchRuntime.Threads;
+        TorchRuntime.Apply(context.Settings);
+        int threads = TorchRuntime.Threads;
+        var cap = ExperimentRegistry.ThreadCap(context.Info.Id);
+        context.Progress.Log($"{context.Info.Id}: {threads} thread{(threads == 1 ? "" : "s")}" +
+                             (cap is null ? "" : $" (at most {cap.Threads}: {cap.Reason})"));
+        try
+        {
+            return experiment.Run(context);
+        }
+        finally
+        {
+            TorchRuntime.Apply(context.Settings with { Threads = previous });
+        }
+    }
+
     /// <summary>Runs one experiment in this process, within its time limit.</summary>
     private static ExperimentRecord RunHere(IExperiment experiment, TourOptions options, TimeSpan budget, DataStore data, ModelCache models,
         string outDir, ITourProgress progress, CancellationToken cancellation)
@@ -97,11 +145,11 @@ public static class TourRunner
         var info = experiment.Info;
         using var limit = LimitFactor > 0 ? new CancellationTokenSource(budget * LimitFactor) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellation, limit.Token);
-        var context = new ExperimentContext(info, options.Seed, options.Quick, data, models, outDir, progress, linked.Token);
+        var context = new ExperimentContext(info, options.Settings, options.Quick, data, models, outDir, progress, linked.Token);
         var clock = Stopwatch.StartNew();
         try
         {
-            var result = experiment.Run(context);
+            var result = RunOne(experiment, context);
             return Record(info, budget, clock.Elapsed, result, result.Claims.All(c => c.Passed) ? ExperimentStatus.Passed : ExperimentStatus.Failed, null);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

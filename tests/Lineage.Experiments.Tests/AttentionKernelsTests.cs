@@ -14,7 +14,7 @@ public class AttentionKernelsTests
         var experiment = new FlashAttentionExperiment();
         var context = new ExperimentContext(experiment.Info, seed: 7, quick: true, new DataStore(TestPaths.DataRoot),
             new ModelCache(Path.Combine(dir.Path, "models")), dir.Path, SilentProgress.Instance, CancellationToken.None);
-        var r = experiment.Run(context);
+        var r = TourRunner.RunOne(experiment, context);
         Assert.InRange(r.Metrics["real_activations_max_relative_error"], 0, FlashAttentionExperiment.Tolerance);
         Assert.Equal(r.Metrics["gpt_bits_per_byte_flash"], r.Metrics["gpt_bits_per_byte_sdpa"], 3);
         Assert.True(r.Metrics["fp8_outlier_channels_rotation_gain"] > 1.5, $"rotation gain {r.Metrics["fp8_outlier_channels_rotation_gain"]}");

@@ -8,7 +8,7 @@ namespace Lineage.Experiments.Tests;
 public class LongContextChapterTests
 {
     private static ExperimentResult RunQuick(IExperiment experiment, TempFolder dir) =>
-        experiment.Run(new ExperimentContext(experiment.Info, seed: 1, quick: true, new DataStore(TestPaths.DataRoot),
+        TourRunner.RunOne(experiment, new ExperimentContext(experiment.Info, seed: 1, quick: true, new DataStore(TestPaths.DataRoot),
             new ModelCache(Path.Combine(dir.Path, "models")), dir.Path, SilentProgress.Instance, CancellationToken.None));
 
     [Fact]

@@ -15,7 +15,7 @@ public class TransformersTests
         var experiment = new GptByteLmExperiment();
         var context = new ExperimentContext(experiment.Info, seed: 7, quick: true, new DataStore(TestPaths.DataRoot),
             new ModelCache(Path.Combine(dir.Path, "models")), dir.Path, SilentProgress.Instance, CancellationToken.None);
-        var r = experiment.Run(context);
+        var r = TourRunner.RunOne(experiment, context);
         Assert.InRange(r.Metrics["bits_per_byte"], 0, 7);
         Assert.Equal(40, r.Metrics["steps"]);
         Assert.True(r.Claims.Single(c => c.Statement.Contains("exactly the bytes", StringComparison.Ordinal)).Passed);
@@ -48,7 +48,7 @@ public class TransformersTests
         if (!new[] { DataCatalog.Brown, DataCatalog.CmuDict, DataCatalog.SpamAssassin, DataCatalog.LibreOfficeHelpEnglish, DataCatalog.LibreOfficeHelpGerman }.All(TestPaths.Has)) return;
         using var dir = new TempFolder();
         var experiment = new T5MultitaskExperiment();
-        var r = experiment.Run(Quick(experiment, dir));
+        var r = TourRunner.RunOne(experiment, Quick(experiment, dir));
 
         Assert.Equal(80, r.Metrics["steps"]);   // 20 of span corruption, 60 of the tasks
         Assert.InRange(r.Metrics["pronounce_phoneme_error_rate"], 0, 10);
@@ -73,7 +73,7 @@ public class TransformersTests
         if (!TestPaths.Has(DataCatalog.Brown) || !TestPaths.Has(DataCatalog.SpamAssassin)) return;
         using var dir = new TempFolder();
         var experiment = new BertRobertaExperiment();
-        var r = experiment.Run(Quick(experiment, dir));
+        var r = TourRunner.RunOne(experiment, Quick(experiment, dir));
 
         Assert.All(r.Claims, c => Assert.True(c.Passed, c.Statement));
         foreach (var key in new[] { "bert_finetuned_accuracy", "roberta_finetuned_accuracy", "scratch_finetuned_accuracy", "tfidf_accuracy" })

@@ -6,6 +6,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage attention bench</c>: the FlashAttention kernel against libtorch's SDPA and naive attention, side by side.</summary>
+[CliCommand(100)]
 internal static class AttentionCommand
 {
     public static Command Create()

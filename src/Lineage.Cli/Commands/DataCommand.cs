@@ -6,6 +6,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage data fetch|list</c>: the real data sets in the cache.</summary>
+[CliCommand(20)]
 internal static class DataCommand
 {
     public static Command Create()

@@ -30,7 +30,7 @@ internal static class EmbeddingCommandHelpers
         return path;
     }
 
-    public static int Threads(ParseResult parse) => parse.GetValue(GlobalOptions.Threads) is > 0 and var t ? t : Environment.ProcessorCount;
+    public static int Threads(ParseResult parse) => GlobalOptions.Settings(parse).Threads;
 
     public static VectorFormat Format(string name) => name switch
     {

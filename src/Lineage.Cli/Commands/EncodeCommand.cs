@@ -9,6 +9,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage encode onehot|bow|tfidf INPUT</c>: sparse encodings of documents, scikit-learn's defaults.</summary>
+[CliCommand(30)]
 internal static class EncodeCommand
 {
     private static readonly Option<string> Ngram = new("--ngram") { Description = "N-gram range MIN,MAX (word or character n-grams).", DefaultValueFactory = _ => "1,1" };
@@ -58,7 +59,7 @@ internal static class EncodeCommand
             if (docs.Texts.Count == 0) throw new ArgumentException($"{input}: no documents (an empty file or folder).");
             cancellation.ThrowIfCancellationRequested();
             var options = Counting(parse);
-            int threads = parse.GetValue(GlobalOptions.Threads) is > 0 and var t ? t : Environment.ProcessorCount;
+            int threads = GlobalOptions.Settings(parse).Threads;
             // Options are checked before any work; counts are made once: bag-of-words' output, TF-IDF's input and the term table's source.
             var weighting = kind == "tfidf" ? new TfidfOptions(
                 RowNorms.Parse(parse.GetValue(Norm)) ?? throw new ArgumentException($"--norm must be l2, l1 or none, not '{parse.GetValue(Norm)}'."),

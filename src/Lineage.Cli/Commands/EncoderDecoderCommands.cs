@@ -21,8 +21,12 @@ namespace Lineage.Cli.Commands;
 /// (the tour writes them: out/tour/transformers.t5/model, out/tour/transformers.bert/{bert,roberta}; so do the pretrain and
 /// finetune commands of <see cref="TransformerTrainingCommands"/>, which these commands list).
 /// </summary>
+[CliCommand(90)]
 internal static class EncoderDecoderCommands
 {
+    /// <summary>The top-level commands, in <c>lineage --help</c> order: bert, roberta, t5.</summary>
+    public static IEnumerable<Command> CreateAll() => [Encoder("bert"), Encoder("roberta"), T5()];
+
     public static Command T5()
     {
         var model = new Option<string?>("--model", "-m") { Description = "T5 folder (config.json, model.safetensors, spiece.model); default: <out>/t5/multitask if 't5 finetune' wrote it, else the tour's <out>/tour/transformers.t5/model." };
@@ -31,7 +35,7 @@ internal static class EncoderDecoderCommands
         var generate = new Command("generate", "Write the answer to one text-to-text input (greedy decoding).") { model, input, maxTokens };
         generate.SetAction(parse => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (t5, spm) = LoadT5(ModelFolder(parse, model, ["t5", "multitask"], ["tour", "transformers.t5", "model"]));
             using var _ = t5;
             var ids = spm.Encode(parse.GetValue(input)!);
@@ -44,7 +48,7 @@ internal static class EncoderDecoderCommands
         var eval = new Command("eval", "Held-out scores of a T5 folder on the tour's four tasks (pronounce, tag, classify, translate).") { model, count };
         eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (t5, spm) = LoadT5(ModelFolder(parse, model, ["t5", "multitask"], ["tour", "transformers.t5", "model"]));
             using var _ = t5;
             var store = new DataStore(DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)));
@@ -69,7 +73,7 @@ internal static class EncoderDecoderCommands
         var generate = new Command("generate", $"Fill in the {maskText} tokens of a sentence (the masked-LM head's top guesses).") { model, text, top };
         generate.SetAction(parse => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (bert, vocab, decode) = LoadEncoder(ModelFolder(parse, model, [name], ["tour", "transformers.bert", name]), roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
             using var _ = bert;
             var parts = parse.GetValue(text)!.Split(maskText);
@@ -102,7 +106,7 @@ internal static class EncoderDecoderCommands
         var eval = new Command("eval", "Masked-LM loss and accuracy of an encoder folder on held-out text (15 % of tokens masked, fixed seed).") { model, file };
         eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (bert, vocab, _) = LoadEncoder(ModelFolder(parse, model, [name], ["tour", "transformers.bert", name]), roberta, $"lineage {name} pretrain (or lineage tour --only transformers.bert)");
             using var _ = bert;
             IEnumerable<string> lines;

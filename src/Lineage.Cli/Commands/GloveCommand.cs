@@ -7,6 +7,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage glove train CORPUS --out FILE …</c>: co-occurrence counting and AdaGrad fitting; writes W + W̃.</summary>
+[CliCommand(50)]
 internal static class GloveCommand
 {
     public static Command Create()

@@ -16,6 +16,7 @@ namespace Lineage.Cli.Commands;
 /// <c>lineage gpt pretrain|finetune|generate|eval</c>: a GPT over byte-level BPE tokens. A trained model is a folder in
 /// Hugging Face's GPT-2 layout: config.json, model.safetensors, vocab.json and merges.txt.
 /// </summary>
+[CliCommand(80)]
 internal static class GptCommand
 {
     private const string CheckpointName = "checkpoint.bin";
@@ -40,7 +41,7 @@ internal static class GptCommand
         };
         pretrain.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var folder = Folder(parse, model);
             Directory.CreateDirectory(folder);
             bool resuming = parse.GetValue(resume) && File.Exists(Path.Combine(folder, CheckpointName));
@@ -61,7 +62,7 @@ internal static class GptCommand
         };
         finetune.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var folder = Folder(parse, model);
             if (parse.GetValue(text) is null) throw new ArgumentException("finetune needs --text FILE: the text to adapt the model to.");
             var (gpt, bpe) = LoadFolder(folder);
@@ -79,7 +80,7 @@ internal static class GptCommand
         var generate = new Command("generate", "Continue a prompt with a trained GPT folder.") { model, prompt, count, temperature, topK, topP, noCache };
         generate.SetAction(parse => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (gpt, bpe) = LoadFolder(Folder(parse, model));
             using var _ = gpt;
             var input = bpe.Encode(parse.GetValue(prompt) ?? "");
@@ -96,7 +97,7 @@ internal static class GptCommand
         var eval = new Command("eval", "Held-out perplexity of a GPT folder on a text (its last 10 %), or on Brown's held-out part.") { model, text };
         eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (gpt, bpe) = LoadFolder(Folder(parse, model));
             using var _ = gpt;
             var (_, heldText) = Texts(parse, text, cancellation);

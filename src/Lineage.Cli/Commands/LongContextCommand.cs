@@ -14,6 +14,7 @@ using static TorchSharp.torch;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage longctx train|bench --mixer …</c>: the long-context mixers in a byte-level decoder, and their cost against n.</summary>
+[CliCommand(110)]
 internal static class LongContextCommand
 {
     private static readonly int[] NeedleDistances = [16, 64, 256];
@@ -37,8 +38,7 @@ internal static class LongContextCommand
         };
         train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
-            using var threads = parse.GetValue(GlobalOptions.Threads) > 0 ? null : TorchThreads.AtMost(1);   // small models: one thread is faster here
+            GlobalOptions.Torch(parse, threadsByDefault: 1);   // small models: one thread is faster here
             var kind = Mixers.Parse(parse.GetValue(mixer)!);
             int seed = parse.GetValue(GlobalOptions.Seed), len = parse.GetValue(length), d = parse.GetValue(dim);
             ArgumentOutOfRangeException.ThrowIfLessThan(len, 32, "--seq-len");
@@ -75,9 +75,8 @@ internal static class LongContextCommand
         };
         bench.SetAction(parse => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
             // One libtorch thread unless --threads says otherwise: on a shared machine, spinning workers distort the timings.
-            using var threads = parse.GetValue(GlobalOptions.Threads) > 0 ? null : TorchThreads.AtMost(1);
+            GlobalOptions.Torch(parse, threadsByDefault: 1);
             var kind = Mixers.Parse(parse.GetValue(mixer)!);
             var ns = parse.GetValue(lengths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n > 0 ? n

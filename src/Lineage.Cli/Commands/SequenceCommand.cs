@@ -10,6 +10,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage rnn|lstm|gru|bytenet train|sample</c>: byte-level language models on the prose corpus or a text file.</summary>
+[CliCommand(70)]
 internal static class SequenceCommand
 {
     /// <summary>One command per model.</summary>
@@ -56,7 +57,7 @@ internal static class SequenceCommand
         sample.SetAction(parse =>
         {
             var path = CheckpointPath(parse, checkpoint, model);
-            return Guard(() => Sample(parse.GetValue(prompt) ?? "", parse.GetValue(count), parse.GetValue(temperature), parse.GetValue(GlobalOptions.Seed), path, model), path);
+            return Guard(() => Sample(parse, parse.GetValue(prompt) ?? "", parse.GetValue(count), parse.GetValue(temperature), parse.GetValue(GlobalOptions.Seed), path, model), path);
         });
         return new Command(model, $"{Title(model)} byte-level language model: train, then sample.") { train, sample };
     }
@@ -68,7 +69,7 @@ internal static class SequenceCommand
 
     private static int Train(ParseResult parse, ByteLmSpec spec, StepTrainingOptions options, string? textFile, string path, CancellationToken cancellation)
     {
-        TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+        GlobalOptions.Torch(parse);
         var corpus = textFile is null ? Brown(parse, cancellation) : FromFile(textFile);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var model = spec.Create();
@@ -97,9 +98,9 @@ internal static class SequenceCommand
         return 0;
     }
 
-    private static int Sample(string prompt, int length, double temperature, int seed, string path, string model)
+    private static int Sample(ParseResult parse, string prompt, int length, double temperature, int seed, string path, string model)
     {
-        TorchRuntime.Initialize();
+        GlobalOptions.Torch(parse);
         var spec = ByteLmSpec.FromCheckpoint(path);
         if (spec.Model != model)
             throw new InvalidDataException($"{path}: the checkpoint holds a {Title(spec.Model)} model, not {Title(model)}.");

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Lineage.Data.Catalog;
 using Lineage.Experiments;
 using Lineage.Experiments.Results;
 using Spectre.Console;
@@ -8,6 +7,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage tour</c>: the main job.</summary>
+[CliCommand(10)]
 internal static class TourCommand
 {
     public static Command Create()
@@ -23,37 +23,27 @@ internal static class TourCommand
         command.SetAction((parse, cancellation) =>
         {
             if (parse.GetValue(list)) return Task.FromResult(List());
-            var options = new TourOptions(
-                OutputDirectory: Path.Combine(parse.GetValue(GlobalOptions.Out)!, "tour"),
-                DataRoot: DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)),
-                Seed: parse.GetValue(GlobalOptions.Seed),
-                Threads: parse.GetValue(GlobalOptions.Threads),
-                Quick: parse.GetValue(quick),
-                Only: parse.GetValue(only),
-                Retrain: parse.GetValue(retrain));
             // The tour runs on one worker thread (dispose scopes are per thread), so that the Ctrl-C handler finds a
             // running task to wait for: the experiment stops between steps and the results so far are written.
-            var quiet = parse.GetValue(GlobalOptions.Quiet);
-            return Task.Run(() => Run(options, quiet, cancellation), CancellationToken.None);
+            return Task.Run(() => Run(parse, quick, only, retrain, cancellation), CancellationToken.None);
         });
         return command;
     }
 
-    private static int Run(TourOptions options, bool quiet, CancellationToken cancellation)
+    private static int Run(ParseResult parse, Option<bool> quick, Option<string?> only, Option<bool> retrain, CancellationToken cancellation)
     {
         TourResults results;
+        TourOptions options;
         try
         {
-            if (ChapterProcess.IsChild)
-            {
-                // One experiment for a tour's process: progress goes to the tour as protocol lines, the tour prints the table.
-                TourRunner.Run(options, new ChapterProcess.Writer(Console.Out), cancellation);
-                return cancellation.IsCancellationRequested ? 130 : 0;
-            }
+            // A chapter's process: the tour's request (settings included) came as JSON; its progress goes back as protocol lines.
+            if (ChapterProcess.Request() is { } request) return ChapterProcess.RunChild(request, Console.Out, cancellation);
 
-            if (quiet || !AnsiConsole.Profile.Capabilities.Interactive)
+            var settings = GlobalOptions.Settings(parse);   // applied by the tour (TourRunner), and handed to each chapter's process
+            options = new TourOptions(Path.Combine(settings.Output, "tour"), settings, parse.GetValue(quick), parse.GetValue(only), parse.GetValue(retrain));
+            if (settings.Quiet || !AnsiConsole.Profile.Capabilities.Interactive)
             {
-                results = TourRunner.Run(options, new LogOnlyProgress(quiet), cancellation);
+                results = TourRunner.Run(options, new LogOnlyProgress(settings.Quiet), cancellation);
             }
             else
             {
@@ -68,7 +58,7 @@ internal static class TourCommand
             AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
             return 2;
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException)
         {
             AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
             return 1;

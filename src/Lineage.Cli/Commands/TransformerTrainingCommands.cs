@@ -57,7 +57,7 @@ internal static class TransformerTrainingCommands
             var folder = parse.GetValue(model) ?? Path.Combine(parse.GetValue(GlobalOptions.Out)!, name);
             return Guard(() =>
             {
-                TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+                GlobalOptions.Torch(parse);
                 int seed = parse.GetValue(GlobalOptions.Seed);
                 var (trainText, heldText) = EncoderTexts(parse, text, cancellation);
                 Directory.CreateDirectory(folder);
@@ -126,7 +126,7 @@ internal static class TransformerTrainingCommands
             var target = parse.GetValue(output) ?? Path.Combine(folder, "classifier");
             return Guard(() =>
             {
-                TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+                GlobalOptions.Torch(parse);
                 int seed = parse.GetValue(GlobalOptions.Seed);
                 var (bert, v, _) = EncoderDecoderCommands.LoadEncoder(folder, roberta, $"lineage {name} pretrain");
                 using var _ = bert;
@@ -191,7 +191,7 @@ internal static class TransformerTrainingCommands
             var folder = parse.GetValue(model) ?? Path.Combine(parse.GetValue(GlobalOptions.Out)!, "t5");
             return Guard(() =>
             {
-                TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+                GlobalOptions.Torch(parse);
                 int seed = parse.GetValue(GlobalOptions.Seed), window = parse.GetValue(length), size = parse.GetValue(vocab);
                 if (window < 4) throw new ArgumentException($"--length {window}: a window needs at least 4 tokens.");
                 var (trainText, heldText) = GptCommand.Texts(parse, text, cancellation);   // a text split 90/10, or Brown, as `lineage gpt` reads it
@@ -248,7 +248,7 @@ internal static class TransformerTrainingCommands
             var target = parse.GetValue(output) ?? Path.Combine(folder, "multitask");
             return Guard(() =>
             {
-                TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+                GlobalOptions.Torch(parse);
                 int seed = parse.GetValue(GlobalOptions.Seed), steps_ = parse.GetValue(steps);
                 bool fromScratch = parse.GetValue(scratch);
                 int pretraining = fromScratch ? parse.GetValue(pretrainSteps) : 0;   // a pre-trained folder has had its span corruption

@@ -6,6 +6,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage vectors similar|analogy|eval FILE …</c>: query and evaluate a vector file (word2vec text/binary or GloVe).</summary>
+[CliCommand(60)]
 internal static class VectorsCommand
 {
     public static Command Create()

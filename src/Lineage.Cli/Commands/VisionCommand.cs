@@ -20,6 +20,7 @@ namespace Lineage.Cli.Commands;
 /// with Hugging Face names, + vocab.json for CLIP/SigLIP) under <c>&lt;out&gt;/&lt;model&gt;/model</c>; training checkpoints
 /// (atomic, every epoch or 100 steps) under <c>&lt;out&gt;/&lt;model&gt;/checkpoint.bin</c>, resumed with --resume.
 /// </summary>
+[CliCommand(120)]
 internal static class VisionCommand
 {
     /// <summary>The four commands.</summary>
@@ -39,7 +40,7 @@ internal static class VisionCommand
         var train = new Command("train", $"Train a {title} on Fashion-MNIST; a checkpoint is written after every epoch, the model folder at the end.") { epochs, rate, examples, Resume, ModelFolder };
         train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var (xTrain, yTrain, xTest, yTest) = Fashion(parse, parse.GetValue(examples), cancellation);
             manual_seed(parse.GetValue(GlobalOptions.Seed));
             nn.Module<Tensor, Tensor> model = name == "vit"
@@ -66,7 +67,7 @@ internal static class VisionCommand
         var eval = new Command("eval", $"Test accuracy of a {title} model folder on the 10,000 Fashion-MNIST test images.") { ModelFolder };
         eval.SetAction(parse => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
             using nn.Module<Tensor, Tensor> model = name == "vit" ? Vit.Load(folder) : Swin.Load(folder);
             var (_, _, xTest, yTest) = Fashion(parse, 1, CancellationToken.None);
@@ -87,7 +88,7 @@ internal static class VisionCommand
         var train = new Command("train", $"Train {title} on Twemoji + Google emoji captions; checkpoints every 100 steps, the model folder at the end.") { steps, batch, rate, Resume, ModelFolder };
         train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             int seed = parse.GetValue(GlobalOptions.Seed);
             using var pairs = Emoji(parse, seed, cancellation);
             var tokenizer = CaptionTokenizer.Build(pairs.Train.Select(i => pairs.Emoji[i].Caption));
@@ -112,7 +113,7 @@ internal static class VisionCommand
         var eval = new Command("eval", $"Held-out retrieval (recall@1/@5 both ways) and category prompts of a {title} model folder.") { ModelFolder };
         eval.SetAction(parse => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
             using var model = ModelFolders.LoadDualEncoder(folder, out var tokenizer);
             using var pairs = Emoji(parse, parse.GetValue(GlobalOptions.Seed), CancellationToken.None, model.Config.Vision.ImageSize);
@@ -126,7 +127,7 @@ internal static class VisionCommand
         var search = new Command("search", $"Rank the images of a folder by {title} similarity to a text query.") { query, images, top, ModelFolder };
         search.SetAction(parse => Guard(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
             using var model = ModelFolders.LoadDualEncoder(folder, out var tokenizer);
             var text = parse.GetValue(query) ?? "";

@@ -20,6 +20,7 @@ namespace Lineage.Cli.Commands;
 /// success, and one episode for a typed instruction. Files under <c>&lt;out&gt;/vla</c>: demos.bin, checkpoint.bin
 /// (atomic; --resume), model/ (config.json, model.safetensors, vocab.json, answers.json).
 /// </summary>
+[CliCommand(130)]
 internal static class VlaCommand
 {
     private static readonly Option<string?> ModelFolder = new("--model") { Description = "VLA model folder (default: <out>/vla/model)." };
@@ -74,8 +75,7 @@ internal static class VlaCommand
         };
         command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.WithCheckpoint(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
-            using var oneThread = TorchThreads.AtMost(parse.GetValue(GlobalOptions.Threads) == 0 ? 1 : parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse, threadsByDefault: 1);   // small matrices: one libtorch thread is faster (as in the tour's chapter)
             int seed = parse.GetValue(GlobalOptions.Seed);
             var objective = parse.GetValue(encoder) == "siglip" ? ContrastiveObjective.SigLip : ContrastiveObjective.Clip;
             var s = VlaSettings.Default with { Steps = parse.GetValue(steps) };
@@ -156,7 +156,7 @@ internal static class VlaCommand
         var command = new Command("eval", "Closed-loop success of a VLA model folder on held-out scenes (per task, 95% Wilson intervals), and on pick-ups of objects no demonstration showed.") { episodes, ModelFolder };
         command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var policy = VlaFolder.Load(Model(parse));
             var sprites = Sprites(parse, cancellation);
             int seed = parse.GetValue(GlobalOptions.Seed), n = parse.GetValue(episodes);
@@ -187,7 +187,7 @@ internal static class VlaCommand
         var command = new Command("play", "Run one episode for a typed instruction on a random table that holds the objects it names; writes every frame and a strip.") { instruction, frames, ModelFolder };
         command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
         {
-            TorchRuntime.Initialize(parse.GetValue(GlobalOptions.Threads));
+            GlobalOptions.Torch(parse);
             var policy = VlaFolder.Load(Model(parse));
             var sprites = Sprites(parse, cancellation);
             string text = parse.GetValue(instruction) ?? "";

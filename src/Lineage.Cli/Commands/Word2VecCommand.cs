@@ -7,6 +7,7 @@ using Spectre.Console;
 namespace Lineage.Cli.Commands;
 
 /// <summary><c>lineage word2vec train CORPUS --out FILE …</c>: skip-gram or CBOW on a whitespace-tokenised text file.</summary>
+[CliCommand(40)]
 internal static class Word2VecCommand
 {
     public static Command Create()

@@ -36,6 +36,7 @@ public sealed record FlashGptSettings(GptConfig Model, int Batch, int Length, in
 }
 
 /// <summary>The FlashAttention kernel on real activations: exactness, memory, speed against SDPA, FP8 error.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallMatrices + " (the kernel has its own workers, as many as libtorch may use)")]
 public sealed class FlashAttentionExperiment : IExperiment
 {
     /// <summary>Relative error bound of the kernel against naive attention (the 1e-4).</summary>
@@ -67,7 +68,6 @@ public sealed class FlashAttentionExperiment : IExperiment
         void Phase(string what) => context.Progress.Log(string.Create(CultureInfo.InvariantCulture, $"{context.Info.Id}: {what} done at {clock.Elapsed.TotalSeconds:0.0} s"));
 
         // 1. A GPT trained through the kernel (its custom autograd function), scored with the kernel and with SDPA.
-        using var oneThread = TorchThreads.AtMost(1);   // small model, shared 2-core machine (see the sequence chapter); the kernel has its own workers
         Seeding.Seed(settings.Seed);
         using var gpt = new Gpt(settings.Model) { Kernel = AttentionKernel.Flash };
         Train(context, settings, corpus, manifest, gpt, result);

@@ -71,7 +71,7 @@ public sealed class WordEmbeddingsExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = context.Quick ? EmbeddingSettings.Quick(context.Seed) : EmbeddingSettings.Default(context.Seed);
-        int threads = Environment.ProcessorCount;
+        int threads = context.Threads;
         var specs = settings.Sources.Select(DataCatalog.Get).ToList();
         var dirs = specs.ToDictionary(s => s.Id, context.Require);
         var manifests = specs.Select(s => context.Data.Check(s).Manifest!).ToList();

@@ -39,7 +39,7 @@ public sealed class BagOfWordsExperiment : IExperiment
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var v = new CountVectorizer(new CountVectorizerOptions { Analyzer = new TextAnalyzer(maxN: maxN) });
-            var x = v.FitTransform(corpus, Environment.ProcessorCount, context.Cancellation);
+            var x = v.FitTransform(corpus, context.Threads, context.Cancellation);
             var pair = v.Transform([DogBitesMan, ManBitesDog]);
             double cos = pair.Row(0).Cosine(pair.Row(1));
             if (maxN == 1)

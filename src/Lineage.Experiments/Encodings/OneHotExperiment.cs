@@ -31,12 +31,12 @@ public sealed class OneHotExperiment : IExperiment
         var data = SpamSplit.Load(context);
         var result = context.Result();
         var counts = new CountVectorizer();
-        counts.Fit(data.TrainTexts, Environment.ProcessorCount, context.Cancellation);
+        counts.Fit(data.TrainTexts, context.Threads, context.Cancellation);
         var missing = Words.Where(w => !counts.Vocabulary.Contains(w)).ToList();
         if (missing.Count > 0)
         {
             // Orthogonality holds for any vocabulary; give the missing words a column so that the claim can name them.
-            counts.Fit([.. data.TrainTexts, string.Join(' ', missing)], Environment.ProcessorCount, context.Cancellation);
+            counts.Fit([.. data.TrainTexts, string.Join(' ', missing)], context.Threads, context.Cancellation);
             result.Note($"Not in the training e-mails, added as one extra document: {string.Join(", ", missing)}.");
         }
 

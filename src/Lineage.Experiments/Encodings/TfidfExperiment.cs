@@ -30,7 +30,7 @@ public sealed class TfidfExperiment : IExperiment
         ArgumentNullException.ThrowIfNull(context);
         var data = SpamSplit.Load(context);
         var result = context.Result();
-        int threads = Environment.ProcessorCount;
+        int threads = context.Threads;
         var tfidf = new TfidfVectorizer();
         var counts = tfidf.Counts.FitTransform(data.TrainTexts, threads, context.Cancellation);   // counted once, weighted below
         var trainWeights = tfidf.Weights.FitTransform(counts);

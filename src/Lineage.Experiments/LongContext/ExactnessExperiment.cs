@@ -11,6 +11,7 @@ using static TorchSharp.torch;
 namespace Lineage.Experiments.LongContext;
 
 /// <summary>Sparse, hashed, FFT and scan paths equal their dense or sequential references; Linformer's error against k.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
 public sealed class ExactnessExperiment : IExperiment
 {
     /// <summary>Largest difference allowed between a fast path and its reference (float32).</summary>
@@ -35,7 +36,6 @@ public sealed class ExactnessExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(context);
         var docs = LongDocuments.Load(context);
-        using var oneThread = TorchThreads.AtMost(1);
         using var scope = NewDisposeScope();
         manual_seed(context.Seed);
         const int n = 203, dim = 32, heads = 2, d = dim / heads;

@@ -33,6 +33,7 @@ public sealed record LongLmSettings(MixerLmConfig Model, int Batch, int Length, 
 }
 
 /// <summary>Bits per byte and needle recall of one decoder per mixer, at equal sizes and steps, on the Treasury of David.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
 public sealed class LanguageModelExperiment : IExperiment
 {
     /// <summary>The mixers compared (Linformer is not causal, so it cannot be a language model).</summary>
@@ -58,7 +59,6 @@ public sealed class LanguageModelExperiment : IExperiment
         var docs = LongDocuments.Load(context);
         var books = LongDocuments.OtherBooks(context);
         var result = context.Result();
-        using var oneThread = TorchThreads.AtMost(1);
         var probe = context.Quick ? LongLmSettings.Quick(MixerKind.Full, context.Seed) : LongLmSettings.Default(MixerKind.Full, context.Seed);
         int[] distances = context.Quick ? [16, 64, 112] : [16, 32, 64, 96, 160, 240];
         int trials = context.Quick ? 8 : 48;

@@ -9,6 +9,7 @@ using Lineage.Neural.LongContext;
 namespace Lineage.Experiments.LongContext;
 
 /// <summary>Forward + backward time and memory of every mixer at n = 1k … 64k, with fitted scaling exponents.</summary>
+[ThreadCap(1, "shared 2-core machine: every mixer is timed on the same one libtorch thread")]
 public sealed class ScalingExperiment : IExperiment, INeedsProcessSettings
 {
     /// <summary>Full attention's fitted time exponent must be at least this (quadratic in n, minus fixed costs at small n).</summary>
@@ -36,7 +37,6 @@ public sealed class ScalingExperiment : IExperiment, INeedsProcessSettings
     public ExperimentResult Run(ExperimentContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        using var oneThread = TorchThreads.AtMost(1);   // shared 2-core machine: one libtorch thread, the same for every mixer
         long[] lengths = context.Quick ? [256, 512, 1024] : [1024, 2048, 4096, 8192, 16384, 32768, 65536];
         double timeCap = context.Quick ? 0.5 : 15;
         long memoryCap = context.Quick ? 256L << 20 : 3L << 30;

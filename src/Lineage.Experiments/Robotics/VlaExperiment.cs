@@ -74,6 +74,7 @@ public sealed record VlaSettings(TabletopConfig Table, VitConfig Vision, int Tex
 }
 
 /// <summary>The vision-language-action chapter: one experiment, several variants trained on the same demonstrations.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
 public sealed class VlaExperiment : IExperiment
 {
     private sealed record Variant(string Name, ActionHead Head, RegressionLoss Loss, bool ClipVision, int QuestionSteps, bool OneObject, bool Grounding = false);
@@ -96,7 +97,6 @@ public sealed class VlaExperiment : IExperiment
         ArgumentNullException.ThrowIfNull(context);
         var s = context.Quick ? VlaSettings.Quick : VlaSettings.Default;
         var result = context.Result();
-        using var oneThread = TorchThreads.AtMost(1);   // small matrices: one libtorch thread is faster on this machine
         var table = s.Table;
         var sprites = TableSprites.Load(context, table.ObjectSize);
         var seen = TableSprites.Seen(sprites);

@@ -9,6 +9,7 @@ using TorchSharp;
 namespace Lineage.Experiments.Sequence;
 
 /// <summary>RNN, LSTM and GRU on the adding problem at lengths 50, 100 and 200: learning curves and final MSE.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallRecurrentSteps)]
 public sealed class AddingProblemExperiment : IExperiment
 {
     /// <summary>Below this held-out MSE the task counts as solved (the bar; predicting the mean gives 0.167).</summary>
@@ -33,7 +34,6 @@ public sealed class AddingProblemExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(context);
         var result = context.Result();
-        using var oneThread = TorchThreads.AtMost(1);   // as in training (AddingRuns)
         var lengths = AddingRuns.Lengths(context.Quick);
         int claimLength = AddingRuns.ClaimLength(context.Quick);
         var rows = new List<IReadOnlyList<string>>();

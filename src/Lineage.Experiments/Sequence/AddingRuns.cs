@@ -62,7 +62,6 @@ internal static class AddingRuns
         {
             var options = new StepTrainingOptions(run.MaxSteps, run.LearningRate, GradClip: 1.0, EvaluateEvery: AddingRun.EvaluateEvery,
                 CheckpointPath: context.OutputFile($"checkpoint-{run.Cell}-{run.Length}.bin".ToLowerInvariant()), CheckpointEvery: 500, StopBelow: run.StopBelow);
-            using var oneThread = TorchThreads.AtMost(1);    // batches of 64 × 48 units: one thread is faster than two (see TorchThreads)
             using var bar = context.Progress.Start($"adding problem: {run.Cell}, T = {run.Length}", run.MaxSteps);
             var progress = new SyncProgress<StepReport>(r =>
                 bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, MSE {r.Loss:0.0000}")));

@@ -11,6 +11,7 @@ using static TorchSharp.torch;
 namespace Lineage.Experiments.Sequence;
 
 /// <summary>Equations vs fused kernels: agreement, parameter counts, speed.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallRecurrentSteps)]
 public sealed class RecurrentCellsExperiment : IExperiment
 {
     /// <summary>Largest allowed difference of outputs and gradients, relative to their largest magnitude (float32 rounds at 6e-8).</summary>
@@ -33,7 +34,6 @@ public sealed class RecurrentCellsExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(context);
         var result = context.Result();
-        using var oneThread = TorchThreads.AtMost(1);   // small recurrent ops: one thread is faster and steadier on a shared machine
         int input = 16, hidden = context.Quick ? 16 : 48, steps = context.Quick ? 10 : 40, batch = 32, timedSteps = context.Quick ? 2 : 5;
         var rows = new List<IReadOnlyList<string>>();
         var counts = new Dictionary<CellKind, long>();

@@ -11,6 +11,7 @@ using static TorchSharp.torch;
 namespace Lineage.Experiments.Sequence;
 
 /// <summary>‖∂loss/∂h_t‖ against the distance from the loss, for RNN, LSTM and GRU at initialisation and after training.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallRecurrentSteps)]
 public sealed class VanishingGradientExperiment : IExperiment
 {
     /// <summary>After training, the gated cells' gradient at the far end keeps at least this fraction of its size at the loss.</summary>
@@ -35,7 +36,6 @@ public sealed class VanishingGradientExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(context);
         var result = context.Result();
-        using var oneThread = TorchThreads.AtMost(1);   // as in training (AddingRuns)
         int length = AddingRuns.ClaimLength(context.Quick);
         var series = new List<Series>();
         var rows = new List<IReadOnlyList<string>>();

@@ -12,6 +12,7 @@ using static TorchSharp.torch;
 namespace Lineage.Experiments.Transformers;
 
 /// <summary>Encoder, decoder, encoder-decoder: the table of the three archetypes, and their masks measured.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
 public sealed class ArchetypesExperiment : IExperiment
 {
     private const int Vocab = 50, Length = 12, Probe = 5;
@@ -32,7 +33,6 @@ public sealed class ArchetypesExperiment : IExperiment
     {
         ArgumentNullException.ThrowIfNull(context);
         var result = context.Result();
-        using var oneThread = TorchThreads.AtMost(1);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Seeding.Seed(context.Seed);

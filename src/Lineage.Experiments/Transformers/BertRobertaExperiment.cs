@@ -50,6 +50,7 @@ public sealed record BertRobertaSettings(int Vocabulary, int Length, int Layers,
 }
 
 /// <summary>BERT vs RoBERTa masked-LM pre-training, then fine-tuning on spam vs TF-IDF.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
 public sealed class BertRobertaExperiment : IExperiment
 {
     /// <inheritdoc />
@@ -72,7 +73,6 @@ public sealed class BertRobertaExperiment : IExperiment
         var brown = BrownCorpus.Read(context.Require(DataCatalog.Brown));
         var manifests = new[] { DataCatalog.SpamAssassin, DataCatalog.Brown }.Select(d => context.Data.Check(d).Manifest!).ToArray();
         var result = context.Result();
-        using var oneThread = TorchThreads.AtMost(1);   // small matrices on a shared 2-core machine: one libtorch thread is faster (see the sequence chapter)
 
         // Pre-training text: the training e-mails (never the held-out ones) and Brown's documents.
         var trainText = spam.TrainTexts.Concat(brown.Documents.Select(d => string.Join(' ', d.Sentences.SelectMany(x => x).Select(w => w.Word))))

@@ -41,6 +41,7 @@ public sealed record GptByteSettings(GptConfig Model, int Batch, int Length, int
 }
 
 /// <summary>GPT as a byte-level LM of Brown: held-out bits per byte beside ByteNet and the LSTM, a sample, KV-cache speed.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
 public sealed class GptByteLmExperiment : IExperiment
 {
     /// <summary>Cached generation must be at least this many times faster than re-reading the sequence.</summary>
@@ -66,7 +67,6 @@ public sealed class GptByteLmExperiment : IExperiment
         var manifest = context.Data.Check(DataCatalog.Brown).Manifest!;
         var corpus = ByteCorpus.FromBrown(dir);
         var result = context.Result();
-        using var oneThread = TorchThreads.AtMost(1);   // small model, shared 2-core machine: one libtorch thread is faster (see the sequence chapter)
         Seeding.Seed(settings.Seed);
         using var gpt = new Gpt(settings.Model);
 

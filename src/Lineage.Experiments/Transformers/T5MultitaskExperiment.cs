@@ -23,6 +23,7 @@ using static TorchSharp.torch;
 namespace Lineage.Experiments.Transformers;
 
 /// <summary>T5 text-to-text multitask: one model, several real tasks chosen by a prefix, per-task held-out accuracy.</summary>
+[ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
 public sealed class T5MultitaskExperiment : IExperiment
 {
     /// <inheritdoc />
@@ -45,7 +46,6 @@ public sealed class T5MultitaskExperiment : IExperiment
         var specs = new[] { DataCatalog.CmuDict, DataCatalog.Brown, DataCatalog.SpamAssassin, DataCatalog.LibreOfficeHelpEnglish, DataCatalog.LibreOfficeHelpGerman };
         var tasks = T5Multitask.LoadTasks(context.Require);
         var result = context.Result();
-        using var oneThread = TorchThreads.AtMost(1);   // small matrices on a shared 2-core machine: one libtorch thread is faster
         var cache = context.Models.Entry(context.Info.Id, settings, specs.Select(s => context.Data.Check(s).Manifest!));
 
         // The vocabulary: trained by SentencePiece's own trainer on a sample of every task's inputs and targets.

@@ -2,17 +2,32 @@ using TorchSharp;
 
 namespace Lineage.Neural.Core;
 
-/// <summary>Loads libtorch once, sets the thread count, and turns a failed native load into advice.</summary>
+/// <summary>Loads libtorch once, sets the thread count from a run's settings, and turns a failed native load into advice.</summary>
 public static class TorchRuntime
 {
     private static readonly Lock Gate = new();
     private static bool _ready;
 
     /// <summary>
-    /// Makes sure libtorch is loaded and uses <paramref name="threads"/> intra-op threads (0 keeps libtorch's default).
+    /// Applies a run's settings: libtorch loaded, and <see cref="RunSettings.Threads"/> intra-op threads. The CLI calls it
+    /// once per command, the tour once per process and once for each experiment's capped settings.
     /// </summary>
     /// <exception cref="InvalidOperationException">libtorch could not be loaded; the message says how to fix it.</exception>
-    public static void Initialize(int threads = 0)
+    public static void Apply(RunSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        Initialize();
+        lock (Gate)
+        {
+            if (torch.get_num_threads() != settings.Threads) torch.set_num_threads(settings.Threads);
+        }
+    }
+
+    /// <summary>
+    /// Makes sure libtorch is loaded, leaving its thread count as it is (tests and embedders; a run uses <see cref="Apply"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">libtorch could not be loaded; the message says how to fix it.</exception>
+    public static void Initialize()
     {
         lock (Gate)
         {
@@ -30,7 +45,6 @@ public static class TorchRuntime
                 }
                 _ready = true;
             }
-            if (threads > 0) torch.set_num_threads(threads);
         }
     }
 
