@@ -54,7 +54,7 @@ public sealed class FullAttentionMixer : AttentionMixerBase
         var y = Kernel switch
         {
             AttentionKernel.Naive => ScaledDotProduct.Naive(qh, kh, vh, ScaledDotProduct.Mask(x.shape[1], x.shape[1], null, Causal, null, qh.dtype, qh.device)),
-            // The kernel's own workers, as many as libtorch may use (one inside the tour's TorchThreads.AtMost(1)).
+            // The kernel's own workers, as many as libtorch may use (one in the tour's capped chapters, [ThreadCap(1, …)]).
             AttentionKernel.Flash => ScaledDotProduct.Flash(qh, kh, vh, Causal, threads: Math.Max(1, get_num_threads())),
             _ => nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: Causal),
         };

@@ -1,3 +1,9 @@
+// The small pieces the transformer models share: the feed-forward layer, RMSNorm, tied output embeddings, BERT's and
+// GPT-2's N(0, 0.02) initialisation, and the pre-norm TransformerBlock of ViT, Swin, the CLIP/SigLIP text tower and the
+// VLA. BERT (BertLayer), GPT (GptBlock) and T5 (T5Block) keep blocks of their own in their model files.
+// Paper:   Vaswani et al. 2017, "Attention Is All You Need", arXiv:1706.03762 (§3.3 feed-forward); Zhang & Sennrich 2019
+//          (RMSNorm); Press & Wolf 2017 (tied embeddings); Xiong et al. 2020 (pre-norm).
+// Shapes:  B batch, T tokens, C width, F feed-forward units.
 using Lineage.Neural.Attention;
 using TorchSharp;
 using TorchSharp.Modules;

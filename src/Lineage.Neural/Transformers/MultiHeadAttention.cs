@@ -1,3 +1,7 @@
+// Multi-head attention with separate query, key, value and output projections (q, k, v, o), used by BERT, T5, ViT,
+// Swin, CLIP and the VLA (GPT keeps GPT-2's fused c_attn in Gpt.cs), and the KV cache that incremental decoding uses.
+// Paper:   Vaswani et al. 2017, "Attention Is All You Need", §3.2.2.
+// Shapes:  B batch, Tq queries, Tk keys, C width, H heads, D = C/H.
 using Lineage.Neural.Attention;
 using TorchSharp;
 using TorchSharp.Modules;

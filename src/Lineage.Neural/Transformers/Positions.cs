@@ -1,3 +1,6 @@
+// Where a token is: fixed sinusoidal positions (Vaswani et al. 2017, §3.5), learned absolute positions (BERT, ViT,
+// CLIP) and T5's bucketed relative position bias (Raffel et al. 2020, §2.1; Shaw et al. 2018).
+// Shapes:  T tokens, C width, H heads.
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+// The guard at every token-id entry point: int64 (B, T), T ≥ 1, ids inside the vocabulary, as a .NET error.
 using static TorchSharp.torch;
 
 namespace Lineage.Neural.Transformers;

@@ -1,3 +1,5 @@
+// A GPT trained as a language model over subword ids (lineage gpt pretrain): seeded random windows per step, so a
+// resumed run reproduces an uninterrupted one, and held-out perplexity.
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Text.Determinism;
