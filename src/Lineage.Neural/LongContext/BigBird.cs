@@ -12,6 +12,7 @@
 //          among earlier blocks only (the paper is bidirectional). Global tokens are the first ⌈GlobalTokens / b⌉
 //          blocks. Lengths not a multiple of b are padded and the padding masked.
 using Lineage.Text.Determinism;
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,12 +20,16 @@ using static TorchSharp.torch;
 namespace Lineage.Neural.LongContext;
 
 /// <summary>BigBird self-attention: window, global and random blocks.</summary>
+[Model("bigbird", Paper = "Zaheer et al. 2020")]
 public sealed class BigBirdMixer : AttentionMixerBase
 {
     private readonly Linear q;
     private readonly Linear k;
     private readonly Linear v;
     private readonly Linear o;
+
+    /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance() => MixerSamples.Of(config => new BigBirdMixer(config), seed: 33);
 
     /// <summary>Block <see cref="MixerConfig.Block"/>, <see cref="MixerConfig.RandomBlocks"/> random blocks, global tokens rounded up to blocks.</summary>
     public BigBirdMixer(MixerConfig config) : base(nameof(BigBirdMixer), config)

@@ -1,4 +1,5 @@
 using Lineage.Neural.Attention;
+using Lineage.Neural.Core;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,12 +12,16 @@ namespace Lineage.Neural.LongContext;
 /// attention-kernels chapter) and needs no n × n storage, though its time stays O(n²); <see cref="AttentionKernel.Flash"/>
 /// to Lineage's hand-written FlashAttention (the <c>flash</c> mixer: the same function, O(n) memory, O(n²) time).
 /// </summary>
+[Model("full-attention", Paper = "Vaswani et al. 2017")]
 public sealed class FullAttentionMixer : AttentionMixerBase
 {
     private readonly Linear q;
     private readonly Linear k;
     private readonly Linear v;
     private readonly Linear o;
+
+    /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance() => MixerSamples.Of(config => new FullAttentionMixer(config), seed: 31);
 
     /// <summary>Dense multi-head attention with these settings.</summary>
     public FullAttentionMixer(MixerConfig config) : base(nameof(FullAttentionMixer), config)

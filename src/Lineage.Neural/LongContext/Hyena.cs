@@ -13,6 +13,7 @@
 // Deviations: order 2 and sine activations in the filter network as the paper; the positional features are t plus
 //          (F − 1)/2 sine/cosine pairs at fixed frequencies; the decay rates α_c are fixed, spread over channels as in
 //          the reference code's ExponentialModulation; no dropout.
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -20,6 +21,7 @@ using static TorchSharp.torch;
 namespace Lineage.Neural.LongContext;
 
 /// <summary>Hyena operator of order 2: gated implicit long convolutions, evaluated with the FFT.</summary>
+[Model("hyena", Paper = "Poli et al. 2023")]
 public sealed class HyenaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
 {
     private readonly Linear in_proj;        // C → 3C: v, x¹, x²
@@ -30,6 +32,9 @@ public sealed class HyenaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
     private readonly Parameter bias;        // (2, C): the skip term of each convolution
     private readonly Linear out_proj;
     private readonly Tensor decay;          // (2C): α_c of the exponential window
+
+    /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance() => MixerSamples.Of(config => new HyenaMixer(config), seed: 36);
 
     /// <summary>Width <see cref="MixerConfig.Dim"/>, filter network of <see cref="MixerConfig.FilterHidden"/> over <see cref="MixerConfig.FilterFeatures"/> features.</summary>
     public HyenaMixer(MixerConfig config) : base(nameof(HyenaMixer))

@@ -8,6 +8,7 @@
 //          the first n columns of E and F (the same as zero-padding to MaxLength, as the reference code does). Linformer
 //          mixes every position into every projected row, so it is not causal: the language-model experiments leave it
 //          out (MixerLm refuses it), and its error against full attention is measured as a function of k instead.
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,6 +16,7 @@ using static TorchSharp.torch;
 namespace Lineage.Neural.LongContext;
 
 /// <summary>Linformer self-attention (bidirectional): keys and values projected along the sequence to k rows.</summary>
+[Model("linformer", Paper = "Wang et al. 2020")]
 public sealed class LinformerMixer : AttentionMixerBase
 {
     private readonly Linear q;
@@ -23,6 +25,9 @@ public sealed class LinformerMixer : AttentionMixerBase
     private readonly Linear o;
     private readonly Parameter E;
     private readonly Parameter F;
+
+    /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance() => MixerSamples.Of(config => new LinformerMixer(config), seed: 35);
 
     /// <summary>Projected length <see cref="MixerConfig.ProjectedLength"/>, longest sequence <see cref="MixerConfig.MaxLength"/>.</summary>
     /// <exception cref="ArgumentException">A causal configuration: Linformer cannot be causal.</exception>

@@ -12,6 +12,7 @@
 //          no dilation (the paper dilates windows in upper layers of its character LM). A window wider than the
 //          sequence is clamped to the sequence (which is then full attention). Lengths not a multiple of w are
 //          padded and the padding is masked (see BlockSparseAttention).
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,12 +20,16 @@ using static TorchSharp.torch;
 namespace Lineage.Neural.LongContext;
 
 /// <summary>Longformer self-attention: a sliding window of w tokens each side plus g global tokens, computed in banded blocks.</summary>
+[Model("longformer", Paper = "Beltagy et al. 2020")]
 public sealed class LongformerMixer : AttentionMixerBase
 {
     private readonly Linear q;
     private readonly Linear k;
     private readonly Linear v;
     private readonly Linear o;
+
+    /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance() => MixerSamples.Of(config => new LongformerMixer(config), seed: 32);
 
     /// <summary>Window <see cref="MixerConfig.Window"/>, global tokens <see cref="MixerConfig.GlobalTokens"/>.</summary>
     public LongformerMixer(MixerConfig config) : base(nameof(LongformerMixer), config)

@@ -20,6 +20,7 @@
 //          paper's kernel keeps them in SRAM); the block sits in the chapter's common pre-norm block with an MLP (the
 //          paper's Mamba blocks have no MLP); A_log and D initialised as the reference code; Δ's bias initialised to
 //          softplus⁻¹ of values in [0.001, 0.1] as the reference code.
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -52,6 +53,7 @@ public sealed record MambaState(Tensor Conv, Tensor H) : IDisposable
 }
 
 /// <summary>Mamba's selective state-space mixer.</summary>
+[Model("mamba", Paper = "Gu & Dao 2023")]
 public sealed class MambaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
 {
     private readonly Linear in_proj;     // C → 2E: x and the gate z
@@ -62,6 +64,9 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
     private readonly Parameter D;        // (E)
     private readonly Linear out_proj;    // E → C
     private readonly int _inner, _rank, _state, _kernel;
+
+    /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance() => MixerSamples.Of(config => new MambaMixer(config), seed: 37);
 
     /// <summary>State size <see cref="MixerConfig.StateDim"/>, inner width Expand·C, convolution <see cref="MixerConfig.ConvKernel"/>.</summary>
     public MambaMixer(MixerConfig config) : base(nameof(MambaMixer))

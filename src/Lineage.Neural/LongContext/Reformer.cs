@@ -16,6 +16,7 @@
 //          paper's implementation saves the random seed instead); the previous chunk wraps around from the first chunk
 //          to the last, as in the reference code; padding positions get their own last bucket and are masked.
 using Lineage.Text.Determinism;
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,11 +24,15 @@ using static TorchSharp.torch;
 namespace Lineage.Neural.LongContext;
 
 /// <summary>Reformer's LSH self-attention: shared query-key projection, hashed buckets, sorted chunks.</summary>
+[Model("reformer", Paper = "Kitaev et al. 2020")]
 public sealed class ReformerMixer : AttentionMixerBase
 {
     private readonly Linear qk;
     private readonly Linear v;
     private readonly Linear o;
+
+    /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance() => MixerSamples.Of(config => new ReformerMixer(config), seed: 34);
 
     /// <summary>Chunks of <see cref="MixerConfig.Chunk"/>, <see cref="MixerConfig.Rounds"/> rounds, <see cref="MixerConfig.Buckets"/> buckets.</summary>
     public ReformerMixer(MixerConfig config) : base(nameof(ReformerMixer), config)

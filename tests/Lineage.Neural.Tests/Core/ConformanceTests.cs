@@ -18,7 +18,7 @@ public sealed class ConformanceTests : IDisposable
     public void Registry_FindsEveryModelFamily()
     {
         var ids = ModelRegistry.All.Select(m => m.Id).ToHashSet();
-        foreach (var id in new[] { "mlp", "cnn", "lstm-lm", "bytenet", "bert", "gpt", "t5", "vit", "swin", "clip" }) Assert.Contains(id, ids);
+        foreach (var id in new[] { "mlp", "cnn", "lstm-lm", "bytenet", "bert", "gpt", "t5", "vit", "swin", "clip", "full-attention", "longformer", "bigbird", "reformer", "linformer", "hyena", "mamba" }) Assert.Contains(id, ids);
         Assert.Contains("gpt", Assert.Throws<ArgumentException>(() => ModelRegistry.Get("no-such")).Message, StringComparison.Ordinal);
     }
 
