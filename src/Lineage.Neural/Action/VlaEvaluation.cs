@@ -69,6 +69,15 @@ public static class VlaEvaluation
 
         return (move / steps.Count, grip / steps.Count);
     }
+
+    /// <summary>Share of 400 held-out scene questions the policy answers right.</summary>
+    public static double QuestionAccuracy(VlaPolicy policy, TabletopConfig table, IReadOnlyList<Sprite> pool, IReadOnlyList<TaskKind> kinds, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var qs = VlaTraining.Questions(table, pool, kinds, policy.Answers, 400, seed + 1);
+        var said = policy.Answer(qs);
+        return Enumerable.Range(0, qs.Count).Count(i => said[i] == policy.Answers[qs[i].Answer]) / (double)qs.Count;
+    }
 }
 
 /// <summary>Confidence intervals of a success rate.</summary>

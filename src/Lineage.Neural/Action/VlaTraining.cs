@@ -145,4 +145,22 @@ public static class VlaTraining
         policy.Model.eval();
         return policy.Model.TextFeatures(ids);
     }
+
+    /// <summary>Scene questions with their answers' indices in <paramref name="answers"/>.</summary>
+    public static List<SceneQuestion> Questions(TabletopConfig table, IReadOnlyList<Sprite> pool, IReadOnlyList<TaskKind> kinds, IReadOnlyList<string> answers, int count, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(kinds);
+        ArgumentNullException.ThrowIfNull(answers);
+        var index = answers.Select((a, i) => (a, i)).ToDictionary(p => p.a, p => p.i, StringComparer.Ordinal);
+        var rng = new Random(StableSeed.Of(seed, 555));
+        var list = new List<SceneQuestion>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var scene = Tabletop.Random(table, pool, kinds[i % kinds.Count], StableSeed.Of(seed, 556, i));
+            var (q, a) = SceneText.Ask(scene, rng);
+            list.Add(new SceneQuestion(scene.Render(), scene.State(), q, index[a]));
+        }
+
+        return list;
+    }
 }
