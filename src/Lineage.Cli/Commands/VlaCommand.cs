@@ -118,7 +118,7 @@ internal static class VlaCommand
             else model.LoadEncoders(clip);
             var policy = new VlaPolicy(model, tokenizer, demos.Table, answers, Grounding.Names(sprites));   // the table the demonstrations were recorded on
             int questionSteps = parse.GetValue(curriculum);
-            var questions = questionSteps > 0 ? VlaRecipe.Questions(s.Table, TableSprites.Seen(sprites), Enum.GetValues<TaskKind>(), answers, s.Questions, seed) : null;
+            var questions = questionSteps > 0 ? VlaTraining.Questions(s.Table, TableSprites.Seen(sprites), Enum.GetValues<TaskKind>(), answers, s.Questions, seed) : null;
             var checkpoint = Path.Combine(dir, "checkpoint.bin");
             var options = s.Training(questionSteps, seed, checkpoint, parse.GetValue(resume));
             AnsiConsole.MarkupLine("VLA ({0} head{1}{6}): {2:N0} parameters ({3:N0} trainable), {4:N0} demonstration steps; checkpoint {5}", h, h == ActionHead.Continuous ? ", " + loss : "",
@@ -266,11 +266,11 @@ internal static class VlaCommand
         manual_seed(seed);
         var clip = new DualEncoder(VlaRecipe.ClipConfig(s, tokenizer, objective));
         var tok = tokenizer;
-        var history = VisionCommand.WithBar(parse, s.ClipSteps, report => VlaRecipe.PretrainClip(clip, tok, s.Table, sprites, s, seed, Path.Combine(dir, name + "-checkpoint.bin"), resume: true,
+        var history = VisionCommand.WithBar(parse, s.ClipSteps, report => VlaPretraining.PretrainClip(clip, tok, s.Table, sprites, s.ClipScenes, s.ClipBatch, s.ClipSteps, s.Context, seed, Path.Combine(dir, name + "-checkpoint.bin"), resume: true,
             new SyncProgress<StepReport>(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"{label} loss {r.Loss:0.000}"))), cancellation));
         ModelFolders.SaveDualEncoder(folder, clip, tokenizer);
         AnsiConsole.MarkupLine("{0} pretrained on captioned scenes ({1} steps, caption top-1 among 64: {2:P0}) → {3}", label, history.Losses.Count,
-            VlaRecipe.CaptionAccuracy(clip, tokenizer, s.Table, sprites, s.Context, seed), Markup.Escape(folder));
+            VlaPretraining.CaptionAccuracy(clip, tokenizer, s.Table, sprites, s.Context, seed), Markup.Escape(folder));
         return clip;
     }
 

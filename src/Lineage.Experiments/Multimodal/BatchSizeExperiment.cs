@@ -1,7 +1,6 @@
 // CLIP vs SigLIP as the batch grows: retrieval quality at batch sizes 16–256 on the same data, towers and steps, and the
 // loss's own time and peak memory as the batch grows (the softmax needs the whole N × N matrix; the chunked sigmoid
 // holds N × chunk at a time).
-using System.Diagnostics;
 using System.Globalization;
 using Lineage.Experiments.Report;
 using Lineage.Experiments.Results;
@@ -136,8 +135,8 @@ public sealed class BatchSizeExperiment : IExperiment
             manual_seed(context.Seed);
             using var u0 = nn.functional.normalize(randn(batch, 64), dim: -1);
             using var v0 = nn.functional.normalize(randn(batch, 64), dim: -1);
-            var (tc, mc) = Cost(u0, v0, (u, v) => ContrastiveLosses.InfoNce(u, v, tensor(10f)).backward());
-            var (ts, ms) = Cost(u0, v0, (u, v) => ContrastiveLosses.SigmoidWithGradient(u, v, tensor(10f), tensor(-10f), s.Chunk));
+            var (tc, mc) = ContrastiveLossCost.InfoNce(u0, v0);
+            var (ts, ms) = ContrastiveLossCost.Sigmoid(u0, v0, s.Chunk);
             n.Add(batch);
             clipTime.Add(tc);
             sigTime.Add(ts);
@@ -169,32 +168,6 @@ public sealed class BatchSizeExperiment : IExperiment
             new Series("CLIP (N × N softmax)", x, clipBytes.Select(b => Math.Log10(Math.Max(b, 1))).ToList()),
             new Series($"SigLIP (chunks of {s.Chunk})", x, sigBytes.Select(b => Math.Log10(Math.Max(b, 1))).ToList()));
         result.Plot(context.RelativeOutput("loss-memory.png"), "Peak resident memory added by one forward + backward of each loss");
-    }
-
-    private static (double Seconds, double Bytes) Cost(Tensor u0, Tensor v0, Action<Tensor, Tensor> lossAndBackward)
-    {
-        void Once()
-        {
-            using var scope = NewDisposeScope();
-            var u = u0.detach().requires_grad_(true);
-            var v = v0.detach().requires_grad_(true);
-            lossAndBackward(u, v);
-        }
-
-        var times = new List<double>();
-        using (PeakMemory.Retained())                          // timed passes reuse their memory (no page faults)
-        {
-            Once();
-            for (int i = 0; i < 3; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                Once();
-                times.Add(clock.Elapsed.TotalSeconds);
-            }
-        }
-
-        GC.Collect();
-        return (times.Order().ElementAt(1), PeakMemory.Measure(Once));
     }
 
     private static double Slope(IReadOnlyList<double> x, IReadOnlyList<double> y) =>

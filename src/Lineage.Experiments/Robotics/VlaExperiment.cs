@@ -114,9 +114,9 @@ public sealed class VlaExperiment : IExperiment
         {
             using var bar = context.Progress.Start("CLIP on captioned scenes", s.ClipSteps);
             var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:0.000}")));
-            return VlaRecipe.PretrainClip(clip, tokenizer, table, sprites, s, context.Seed, context.OutputFile("checkpoint-clip.bin"), progress: progress, cancellation: context.Cancellation);
+            return VlaPretraining.PretrainClip(clip, tokenizer, table, sprites, s.ClipScenes, s.ClipBatch, s.ClipSteps, s.Context, context.Seed, context.OutputFile("checkpoint-clip.bin"), progress: progress, cancellation: context.Cancellation);
         });
-        double clipAccuracy = VlaRecipe.CaptionAccuracy(clip, tokenizer, table, sprites, s.Context, context.Seed);
+        double clipAccuracy = VlaPretraining.CaptionAccuracy(clip, tokenizer, table, sprites, s.Context, context.Seed);
         result.Metric("clip_final_loss", clipHistory.Losses.TakeLast(20).Average())
               .Metric("clip_caption_top1", clipAccuracy);
 
@@ -139,7 +139,7 @@ public sealed class VlaExperiment : IExperiment
         result.ClaimAtMost($"256 bins: decoding an action token is off by at most half a bin ({tokens.MaxError(0):0.###} px)", quantisation, tokens.MaxError(0) + 1e-6);
 
         var answers = SceneText.Answers(sprites);
-        var questions = VlaRecipe.Questions(table, seen, kinds, answers, s.Questions, context.Seed);
+        var questions = VlaTraining.Questions(table, seen, kinds, answers, s.Questions, context.Seed);
 
         // 3. The variants: five on single-object pick-ups (same demonstrations and steps), three on the four tasks: with
         //    CLIP grounding the instruction's objects (MOO-style), the same with a question-answering curriculum, and
@@ -200,7 +200,7 @@ public sealed class VlaExperiment : IExperiment
                       .Metric($"{Slug(v.Name)}_train_seconds", history.TrainSeconds);
                 curves.Add(new Series(v.Name, [.. Enumerable.Range(1, history.Losses.Count).Select(i => (double)i)], Plots.Smooth(history.Losses, 20)));
                 if (v.QuestionSteps > 0)
-                    result.Metric("curriculum_question_accuracy", VlaRecipe.QuestionAccuracy(policy, table, seen, kinds, context.Seed));
+                    result.Metric("curriculum_question_accuracy", VlaEvaluation.QuestionAccuracy(policy, table, seen, kinds, context.Seed));
             }
 
             result.Model = origins.All(x => x == ModelOrigin.Reused) ? ModelOrigin.Reused : ModelOrigin.Trained;

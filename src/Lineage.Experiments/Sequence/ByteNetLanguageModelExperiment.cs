@@ -169,29 +169,9 @@ public sealed class ByteNetLanguageModelExperiment : IExperiment
     /// <summary>Bytes per second of a training pass (forward and backward) of ByteNet, the fused LSTM and the same LSTM run by
     /// its equations, alternating round by round; medians.</summary>
     private static Dictionary<string, double> Throughput(nn.Module<Tensor, Tensor> bytenet, nn.Module<Tensor, Tensor> lstm, byte[] data,
-        ByteLmSettings settings, int rounds, CancellationToken cancellation)
-    {
-        var entries = new (string Name, nn.Module<Tensor, Tensor> Model, bool Fused)[] { ("ByteNet", bytenet, true), ("LSTM", lstm, true), (EquationsLstm, lstm, false) };
-        var times = entries.ToDictionary(m => m.Name, _ => new List<double>());
-        var recurrent = (RecurrentLm)lstm;
-        for (int r = 0; r <= rounds; r++)
-        {
-            foreach (var (name, model, fused) in entries)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                recurrent.Network.Fused = fused;
-                model.train();
-                using var scope = torch.NewDisposeScope();
-                var (x, y) = ByteLm.Batch(data, settings.Batch, settings.Length, settings.Seed, 1_000_000 + r);
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                ByteLm.Loss(model.forward(x), y).backward();
-                if (r > 0) times[name].Add(clock.Elapsed.TotalSeconds);             // round 0 warms up
-                model.zero_grad();
-            }
-        }
-        recurrent.Network.Fused = true;
-        return times.ToDictionary(t => t.Key, t => settings.Batch * settings.Length / t.Value.Order().ElementAt(t.Value.Count / 2));
-    }
+        ByteLmSettings settings, int rounds, CancellationToken cancellation) =>
+        ByteLm.Throughput([("ByteNet", bytenet, true), ("LSTM", lstm, true), (EquationsLstm, lstm, false)], ((RecurrentLm)lstm).Network, data,
+            settings.Batch, settings.Length, settings.Seed, rounds, cancellation);
 
     private static void Curves(ExperimentContext context, ExperimentResult result, ByteLmSettings settings, Dictionary<string, StepHistory> histories)
     {

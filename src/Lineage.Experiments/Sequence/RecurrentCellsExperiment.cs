@@ -1,6 +1,5 @@
 // Our cells, written from the equations, against libtorch's fused kernels on the same weights: the same numbers,
 // the parameter counts the equations predict, and what the fused kernel buys in speed.
-using System.Diagnostics;
 using System.Globalization;
 using Lineage.Experiments.Results;
 using Lineage.Neural.Core;
@@ -44,9 +43,9 @@ public sealed class RecurrentCellsExperiment : IExperiment
             torch.manual_seed(context.Seed);
             using var model = new Recurrent(new RecurrentConfig(cell, input, hidden, Layers: 2, Bidirectional: true));
             counts[cell] = model.parameters().Sum(p => p.numel());
-            double diff = Disagreement(model, batch, steps, input, context.Seed);
+            double diff = RecurrentKernels.Disagreement(model, batch, steps, input, context.Seed);
             worst = Math.Max(worst, diff);
-            var (equations, fused) = StepsPerSecond(model, batch, steps, input, timedSteps);
+            var (equations, fused) = RecurrentKernels.StepsPerSecond(model, batch, steps, input, timedSteps);
             string key = cell.ToString().ToLowerInvariant();
             result.Metric($"{key}_parameters", counts[cell])
                   .Metric($"{key}_max_difference", diff)
@@ -66,54 +65,5 @@ public sealed class RecurrentCellsExperiment : IExperiment
                     "…_reverse), so `Fused = true` changes only the kernel. The equations path computes W_ih·x for all steps in one matmul and " +
                     "loops over time for W_hh·h; the fused kernel does the same loop in C++ without per-step autograd nodes.");
         return result;
-    }
-
-    /// <summary>Largest |Δ| between the equations and the fused kernel: outputs, final states, input and parameter gradients.</summary>
-    private static double Disagreement(Recurrent model, int batch, int steps, int input, int seed)
-    {
-        using var scope = torch.NewDisposeScope();
-        using var g = new torch.Generator((ulong)seed);
-        var x = torch.randn([batch, steps, input], generator: g);
-        var weights = torch.randn([batch, steps, model.Config.Directions * model.Config.HiddenSize], generator: g) / (batch * steps);
-        (Tensor Y, Tensor H, Tensor Grads) Pass(bool fused)
-        {
-            model.Fused = fused;
-            model.zero_grad();
-            var xi = x.clone().requires_grad_();
-            var (y, state) = model.Run(xi);
-            ((y * weights).sum() + state.H.mean()).backward();                 // a mean-sized loss: gradients O(1/B)
-            var grads = torch.cat(model.parameters().Select(p => p.grad!.flatten()).Append(xi.grad!.flatten()).ToArray());
-            return (y.detach(), state.H.detach(), grads.clone());
-        }
-        var a = Pass(false);
-        var b = Pass(true);
-        model.Fused = false;
-        model.zero_grad();
-        // relative to the largest magnitude of each compared tensor, so the bar does not depend on the loss's scale
-        static double Relative(Tensor x, Tensor y) => (x - y).abs().max().item<float>() / Math.Max(1e-12, y.abs().max().item<float>());
-        return Math.Max(Relative(a.Y, b.Y), Math.Max(Relative(a.H, b.H), Relative(a.Grads, b.Grads)));
-    }
-
-    /// <summary>Training passes per second with the equations and with the fused kernel, alternating (medians), so that
-    /// load from other processes hits both alike.</summary>
-    private static (double Equations, double Fused) StepsPerSecond(Recurrent model, int batch, int steps, int input, int rounds)
-    {
-        var times = new[] { new List<double>(), new List<double>() };
-        for (int r = 0; r <= rounds; r++)
-        {
-            for (int k = 0; k < 2; k++)
-            {
-                model.Fused = k == 1;
-                using var scope = torch.NewDisposeScope();
-                var x = torch.randn(batch, steps, input);
-                var clock = Stopwatch.StartNew();
-                model.forward(x).pow(2).mean().backward();
-                if (r > 0) times[k].Add(clock.Elapsed.TotalSeconds);                // round 0 warms up
-                model.zero_grad();
-            }
-        }
-        model.Fused = false;
-        double Median(List<double> t) => 1 / t.Order().ElementAt(t.Count / 2);
-        return (Median(times[0]), Median(times[1]));
     }
 }

@@ -51,7 +51,7 @@ public sealed class VanishingGradientExperiment : IExperiment
             {
                 foreach (var (model, after) in new[] { (fresh, false), (trained, true) })
                 {
-                    var norms = GradientNorms(model, length, context.Seed);              // index = distance from the loss
+                    var norms = model.GradientNorms(length, context.Seed);              // index = distance from the loss
                     double ratio = norms[^1] / norms[0];
                     farRatio[(cell, after)] = ratio;
                     string when = after ? "trained" : "init";
@@ -88,21 +88,5 @@ public sealed class VanishingGradientExperiment : IExperiment
                     "vanishes too; training opens the gates (f → 1, z → 1) where memory is needed. The RNN has no such path: every step " +
                     "multiplies by W_hhᵀ·diag(tanh′).");
         return result;
-    }
-
-    /// <summary>Mean over a batch of ‖∂loss/∂h_t‖, indexed by the distance T − 1 − t from the loss.</summary>
-    private static double[] GradientNorms(AddingModel model, int length, int seed)
-    {
-        using var scope = torch.NewDisposeScope();
-        model.zero_grad();
-        var (x, y) = AddingProblem.Batch(64, length, seed ^ 0x7A11, step: -100);
-        var trace = new List<Tensor>();
-        var loss = nn.functional.mse_loss(model.Predict(x, trace), y);
-        loss.backward();
-        var norms = new double[length];
-        for (int t = 0; t < length; t++)
-            norms[length - 1 - t] = trace[t].grad!.norm(1, keepdim: false).mean().item<float>();   // ‖·‖₂ per sequence, then mean
-        model.zero_grad();
-        return norms;
     }
 }

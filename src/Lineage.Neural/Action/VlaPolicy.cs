@@ -1,44 +1,17 @@
-// A trained VLA as a tabletop policy: batches of rendered frames and instructions in, actions out; its training loop
-// (behaviour cloning on demonstrations, optionally after a question-answering stage) and the closed-loop evaluation.
-using System.Text.Json;
+// A trained VLA as a tabletop policy: batches of rendered frames and instructions in, actions out (the model, its text
+// and action tokenizers, the table, and the grounding of an instruction's objects in a frame).
+// Lineage: the policy the VLA chapter trains (VlaTraining.cs: behaviour cloning) and evaluates in closed loop
+// (VlaEvaluation.cs: episodes, action error, success intervals); model folders in VlaFolder.cs.
+// Shapes: B batch, S image side (frames are S × S × 3 bytes), 4 state numbers, T instruction tokens.
 using Lineage.Neural.Core;
-using Lineage.Neural.Core.Training;
 using Lineage.Neural.Multimodal;
 using Lineage.Robotics.Sim;
-using Lineage.Text.Determinism;
 using static TorchSharp.torch;
 
 namespace Lineage.Neural.Action;
 
 /// <summary>A question about a frame with its answer's index in <see cref="VlaPolicy.Answers"/>.</summary>
 public sealed record SceneQuestion(byte[] Image, float[] State, string Question, int Answer);
-
-/// <summary>How a <see cref="VlaPolicy"/> is trained.</summary>
-/// <param name="Steps">Optimiser steps in all (question steps included).</param>
-/// <param name="Batch">Examples per step.</param>
-/// <param name="LearningRate">Adam's step size.</param>
-/// <param name="QuestionSteps">Curriculum: the first steps train on scene questions, the rest on actions (0: actions only).</param>
-/// <param name="Seed">Seeds the batches.</param>
-/// <param name="CheckpointPath">Atomic checkpoints here, or null.</param>
-/// <param name="Resume">Continue from the checkpoint when it exists.</param>
-/// <param name="EvaluateEvery">Steps between evaluations (0: none).</param>
-/// <param name="WarmupSteps">Linear learning-rate warm-up over this many steps (0: none).</param>
-/// <param name="CosineDecay">Lower the learning rate along half a cosine to 0 after the warm-up.</param>
-public sealed record VlaTrainingOptions(int Steps, int Batch = 64, double LearningRate = 1e-3, int QuestionSteps = 0, int Seed = 0,
-    string? CheckpointPath = null, bool Resume = false, int EvaluateEvery = 0, int WarmupSteps = 0, bool CosineDecay = false)
-{
-    /// <summary>Returns these options, or throws naming the bad field.</summary>
-    public VlaTrainingOptions Validate()
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1, nameof(Steps));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Batch, 1, nameof(Batch));
-        if (QuestionSteps < 0 || QuestionSteps >= Steps) throw new ArgumentOutOfRangeException(nameof(QuestionSteps), QuestionSteps, $"must be in [0, Steps = {Steps})");
-        return this;
-    }
-}
-
-/// <summary>One closed-loop episode's outcome.</summary>
-public sealed record EpisodeOutcome(TaskKind Kind, string Instruction, bool Success, int Steps, int Clipped);
 
 /// <summary>A VLA with its tokenizers and table: acts on rendered frames.</summary>
 public sealed class VlaPolicy
@@ -126,7 +99,7 @@ public sealed class VlaPolicy
     }
 
     /// <summary>The first frame of each step's episode (the frame its instruction is grounded in).</summary>
-    private static byte[][] EpisodeStarts(IReadOnlyList<DemoStep> steps)
+    internal static byte[][] EpisodeStarts(IReadOnlyList<DemoStep> steps)
     {
         var first = new Dictionary<int, byte[]>();
         foreach (var s in steps) first.TryAdd(s.Episode, s.Image);
@@ -209,7 +182,7 @@ public sealed class VlaPolicy
         });
 
     /// <summary><see cref="Act"/> with the grounding features already computed (null without grounding).</summary>
-    private TableAction[] ActNow(IReadOnlyList<byte[]> images, IReadOnlyList<float[]> states, IReadOnlyList<string> instructions, Tensor? g)
+    internal TableAction[] ActNow(IReadOnlyList<byte[]> images, IReadOnlyList<float[]> states, IReadOnlyList<string> instructions, Tensor? g)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(instructions);
@@ -247,106 +220,8 @@ public sealed class VlaPolicy
         return idx.Select(i => Answers[(int)i]).ToArray();
     });
 
-    /// <summary>
-    /// Behaviour cloning: cross-entropy on the action tokens (or the regression loss of the continuous head) of random
-    /// demonstration steps; with a curriculum, the first <see cref="VlaTrainingOptions.QuestionSteps"/> steps answer
-    /// scene questions instead. Adam, gradient clipping, NaN check and atomic checkpoints come from <see cref="StepTrainer"/>.
-    /// </summary>
-    /// <exception cref="ArgumentException">No demonstrations, or a curriculum without questions.</exception>
-    public StepHistory Train(Demonstrations demos, IReadOnlyList<SceneQuestion>? questions, VlaTrainingOptions options,
-        Func<double>? evaluate = null, IProgress<StepReport>? progress = null, CancellationToken cancellation = default)
-    {
-        ArgumentNullException.ThrowIfNull(demos);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        if (demos.Steps.Count == 0) throw new ArgumentException("The demonstration set is empty.", nameof(demos));
-        if (demos.Table != Table) throw new ArgumentException($"The demonstrations were recorded on another table ({demos.Table}) than the policy's ({Table}).", nameof(demos));
-        if (options.QuestionSteps > 0 && (questions is null || questions.Count == 0)) throw new ArgumentException("A curriculum needs scene questions.", nameof(questions));
-        var steps = demos.Steps;
-        int a = Model.Config.ActionDims;
-        var actionTokens = new long[steps.Count * a];
-        var targets = new float[steps.Count * a];
-        for (int i = 0; i < steps.Count; i++)
-        {
-            var l = steps[i].Label;
-            float[] v = [l.Dx, l.Dy, l.Grip];
-            var b = Vla.BinsToTokens(Actions.Encode(v));
-            var n = Actions.Normalize(v);
-            for (int k = 0; k < a; k++) (actionTokens[i * a + k], targets[i * a + k]) = (b[k], n[k]);
-        }
-
-        var texts = steps.Select(s => s.Instruction).Distinct().ToList();
-        var textIndex = texts.Select((t, i) => (t, i)).ToDictionary(p => p.t, p => p.i, StringComparer.Ordinal);
-        using var textIds = Instructions(texts);
-        using var tokenTensor = tensor(actionTokens, [steps.Count, a]);
-        using var targetTensor = tensor(targets, [steps.Count, a]);
-        using var textOf = tensor(steps.Select(s => (long)textIndex[s.Instruction]).ToArray());
-        using var stateTensor = StateBatch([.. steps.Select(s => s.State)]);
-        using var questionStates = options.QuestionSteps > 0 ? StateBatch([.. questions!.Select(q => q.State)]) : null;
-        using var frames = Frames([.. steps.Select(s => s.Image)], Table.Size);                     // (N, S, S, 3) uint8, kept once
-        using var questionFrames = options.QuestionSteps > 0 ? Frames([.. questions!.Select(q => q.Image)], Table.Size) : null;
-        using var questionIds = options.QuestionSteps > 0 ? Instructions([.. questions!.Select(q => q.Question)]) : null;
-        using var answerIds = options.QuestionSteps > 0 ? tensor(questions!.Select(q => (long)q.Answer).ToArray()) : null;
-        // Frozen towers give the same features at every step: compute them once, so a step runs only projectors and decoder.
-        bool cached = Model.Config.FreezeVision && Model.Config.FreezeText;
-        using var frameFeatures = cached ? Features(frames) : null;
-        using var textFeatures = cached ? TowerText(textIds) : null;
-        using var questionFeatures = cached && questionFrames is not null ? Features(questionFrames) : null;
-        using var questionWords = cached && questionIds is not null ? TowerText(questionIds) : null;
-        // A grounding model grounds each step's instruction in its episode's first frame, and a question in its own frame.
-        using var grounding = Model.Config.Grounding ? GroundInChunks(EpisodeStarts(steps), [.. steps.Select(s => s.Instruction)]) : null;
-        using var questionGrounding = Model.Config.Grounding && options.QuestionSteps > 0 ? GroundInChunks([.. questions!.Select(q => q.Image)], [.. questions!.Select(q => q.Question)]) : null;
-        Model.train();
-        return StepTrainer.Train(Model, step =>
-        {
-            var rng = new Random(StableSeed.Of(options.Seed, step));
-            if (step < options.QuestionSteps)
-            {
-                var pick = tensor(Enumerable.Range(0, options.Batch).Select(_ => (long)rng.Next(questions!.Count)).ToArray());
-                var qIds = questionIds!.index_select(0, pick);
-                var qGround = questionGrounding?.index_select(0, pick);
-                var qPrefix = cached
-                    ? Model.PrefixFromFeatures(questionFeatures!.index_select(0, pick), questionStates!.index_select(0, pick), questionWords!.index_select(0, pick), qIds, qGround)
-                    : Model.Prefix(ToFloat(questionFrames!.index_select(0, pick)), questionStates!.index_select(0, pick), qIds, qGround);
-                return Model.AnswerLoss(qPrefix, answerIds!.index_select(0, pick));
-            }
-
-            var index = tensor(Enumerable.Range(0, options.Batch).Select(_ => (long)rng.Next(steps.Count)).ToArray());
-            var which = textOf.index_select(0, index);
-            var text = textIds.index_select(0, which);
-            var state = stateTensor.index_select(0, index);
-            var ground = grounding?.index_select(0, index);
-            var prefix = cached
-                ? Model.PrefixFromFeatures(frameFeatures!.index_select(0, index), state, textFeatures!.index_select(0, which), text, ground)
-                : Model.Prefix(ToFloat(frames.index_select(0, index)), state, text, ground);
-            return Model.Config.Head == ActionHead.Tokens
-                ? Model.TokenLoss(prefix, tokenTensor.index_select(0, index))
-                : Model.RegressionLoss(prefix, targetTensor.index_select(0, index));
-        }, new StepTrainingOptions(options.Steps, options.LearningRate, GradClip: 1.0, EvaluateEvery: options.EvaluateEvery,
-            CheckpointPath: options.CheckpointPath, CheckpointEvery: 200, Resume: options.Resume, WarmupSteps: options.WarmupSteps, CosineDecay: options.CosineDecay,
-            StageStart: options.QuestionSteps),   // the action stage gets its own warm-up and decay
-            evaluate, progress, JsonSerializer.Serialize(Model.Config), cancellation);
-    }
-
-    /// <summary>The image tower's features of uint8 frames (N, S, S, 3), computed in chunks without gradient.</summary>
-    private Tensor Features(Tensor frames) => NoGcRegion.Run(() =>
-    {
-        using var noGrad = no_grad();
-        Model.eval();
-        var chunks = new List<Tensor>();
-        for (long start = 0; start < frames.shape[0]; start += 256)
-        {
-            using var scope = NewDisposeScope();
-            chunks.Add(Model.ImageFeatures(ToFloat(frames.narrow(0, start, Math.Min(256, frames.shape[0] - start)))).MoveToOuterDisposeScope());
-        }
-
-        var all = cat(chunks, 0);
-        foreach (var c in chunks) c.Dispose();
-        return all;
-    });
-
     /// <summary>Grounding features of many (frame, text) pairs, computed once per distinct pair, 256 at a time.</summary>
-    private Tensor GroundInChunks(byte[][] frames, string[] texts) => NoGcRegion.Run(() =>
+    internal Tensor GroundInChunks(byte[][] frames, string[] texts) => NoGcRegion.Run(() =>
     {
         // Steps of one episode share their first frame and instruction: ground each distinct pair once.
         var distinct = new Dictionary<(byte[], string), int>(new FrameTextComparer());
@@ -373,79 +248,5 @@ public sealed class VlaPolicy
         public bool Equals((byte[] Frame, string Text) x, (byte[] Frame, string Text) y) => ReferenceEquals(x.Frame, y.Frame) && string.Equals(x.Text, y.Text, StringComparison.Ordinal);
 
         public int GetHashCode((byte[] Frame, string Text) obj) => HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj.Frame), obj.Text);
-    }
-
-    private Tensor TowerText(Tensor ids)
-    {
-        using var noGrad = no_grad();
-        Model.eval();
-        return Model.TextFeatures(ids);
-    }
-
-    /// <summary>
-    /// Runs every scene to the end with this policy, all episodes stepping together in batches; the simulator decides
-    /// success. <paramref name="frame"/>, when given, is told each episode's frames (episode index, frame).
-    /// </summary>
-    public EpisodeOutcome[] RunEpisodes(IReadOnlyList<Tabletop> scenes, int batch = 256, Action<int, byte[]>? frame = null, CancellationToken cancellation = default)
-    {
-        ArgumentNullException.ThrowIfNull(scenes);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1, nameof(batch));
-        // Each episode's instruction is grounded once, in its first frame.
-        using var grounding = Model.Config.Grounding ? GroundInChunks([.. scenes.Select(s => s.Render())], [.. scenes.Select(s => s.Task.Text)]) : null;
-        while (true)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            var live = Enumerable.Range(0, scenes.Count).Where(i => !scenes[i].Finished).ToList();
-            if (live.Count == 0) break;
-            foreach (var chunk in live.Chunk(batch))
-            {
-                var images = chunk.Select(i => scenes[i].Render()).ToList();
-                if (frame is not null) for (int j = 0; j < chunk.Length; j++) frame(chunk[j], images[j]);
-                using var rows = tensor(chunk.Select(i => (long)i).ToArray());
-                using var g = grounding?.index_select(0, rows);
-                var actions = NoGcRegion.Run(() => ActNow(images, [.. chunk.Select(i => scenes[i].State())], [.. chunk.Select(i => scenes[i].Task.Text)], g));
-                for (int j = 0; j < chunk.Length; j++) scenes[chunk[j]].Step(actions[j]);
-            }
-        }
-
-        if (frame is not null) for (int i = 0; i < scenes.Count; i++) frame(i, scenes[i].Render());
-        return [.. scenes.Select(s => new EpisodeOutcome(s.Task.Kind, s.Task.Text, s.Success, s.Steps, s.ClippedActions))];
-    }
-
-    /// <summary>Mean absolute error against the expert's clean actions on demonstration steps: dx and dy in pixels, and the share of wrong gripper commands.</summary>
-    public (double MoveError, double GripError) ActionError(IReadOnlyList<DemoStep> steps, int batch = 256)
-    {
-        ArgumentNullException.ThrowIfNull(steps);
-        if (steps.Count == 0) throw new ArgumentException("No steps to measure the action error on.", nameof(steps));
-        double move = 0, grip = 0;
-        using var grounding = Model.Config.Grounding ? GroundInChunks(EpisodeStarts(steps), [.. steps.Select(s => s.Instruction)]) : null;
-        int offset = 0;
-        foreach (var chunk in steps.Chunk(batch))
-        {
-            using var g = grounding?.narrow(0, offset, chunk.Length);
-            var acts = NoGcRegion.Run(() => ActNow([.. chunk.Select(s => s.Image)], [.. chunk.Select(s => s.State)], [.. chunk.Select(s => s.Instruction)], g));
-            offset += chunk.Length;
-            for (int i = 0; i < chunk.Length; i++)
-            {
-                move += (Math.Abs(acts[i].Dx - chunk[i].Expert.Dx) + Math.Abs(acts[i].Dy - chunk[i].Expert.Dy)) / 2;
-                grip += (acts[i].Grip > 0.5f) != (chunk[i].Expert.Grip > 0.5f) ? 1 : 0;
-            }
-        }
-
-        return (move / steps.Count, grip / steps.Count);
-    }
-}
-
-/// <summary>Confidence intervals of a success rate.</summary>
-public static class Proportion
-{
-    /// <summary>The Wilson score interval (95% by default) of <paramref name="successes"/> out of <paramref name="n"/>.</summary>
-    public static (double Low, double High) Wilson(int successes, int n, double z = 1.959964)
-    {
-        if (n <= 0) return (0, 1);
-        double p = (double)successes / n, z2 = z * z;
-        double centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-        double half = z * Math.Sqrt(p * (1 - p) / n + z2 / (4.0 * n * n)) / (1 + z2 / n);
-        return (Math.Max(0, centre - half), Math.Min(1, centre + half));
     }
 }

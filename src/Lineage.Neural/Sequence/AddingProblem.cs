@@ -4,6 +4,7 @@
 // one in the first half of the sequence and one in the second; the target is the sum of the two marked values.
 // Predicting the mean (1.0) gives MSE 1/6 ≈ 0.167 (the variance of a sum of two U(0, 1)); solving it needs the
 // first marked value carried across up to T steps, which is exactly what a vanishing gradient prevents.
+// AddingModel.GradientNorms measures that gradient (Bengio, Simard & Frasconi 1994) for the sequence.vanishing chapter.
 // Shapes: B batch, T length, H hidden size.
 using Lineage.Neural.Core.Training;
 using Lineage.Text.Determinism;
@@ -100,5 +101,27 @@ public sealed class AddingModel : nn.Module<Tensor, Tensor>
             var (x, y) = AddingProblem.Batch(batch, length, seed, step);
             return nn.functional.mse_loss(forward(x), y);
         }, options, () => Evaluate(length, 256, seed), progress, null, cancellation);
+    }
+
+    /// <summary>
+    /// ‖∂loss/∂h_t‖ (the total derivative through the recurrence, read from each h_t's gradient on the equations path),
+    /// averaged over a batch of 64 sequences that no training or evaluation batch uses, indexed by the distance T − 1 − t
+    /// from the loss at the last step. Leaves the gradients at zero.
+    /// </summary>
+    /// <param name="length">T.</param>
+    /// <param name="seed">Seeds the batch.</param>
+    public double[] GradientNorms(int length, int seed)
+    {
+        using var scope = torch.NewDisposeScope();
+        zero_grad();
+        var (x, y) = AddingProblem.Batch(64, length, seed ^ 0x7A11, step: -100);
+        var trace = new List<Tensor>();
+        var loss = nn.functional.mse_loss(Predict(x, trace), y);
+        loss.backward();
+        var norms = new double[length];
+        for (int t = 0; t < length; t++)
+            norms[length - 1 - t] = trace[t].grad!.norm(1, keepdim: false).mean().item<float>();   // ‖·‖₂ per sequence, then mean
+        zero_grad();
+        return norms;
     }
 }

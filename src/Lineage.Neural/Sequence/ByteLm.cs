@@ -1,6 +1,6 @@
 // What every byte-level language model shares: the loss in bits per byte, batches of random windows drawn
 // deterministically from the step number (so a resumed run sees the same batches), held-out evaluation and
-// sampling with a temperature.
+// sampling with a temperature, and the training-pass throughput the ByteNet chapter compares.
 using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Text.Determinism;
@@ -52,6 +52,47 @@ public static class ByteLm
             var (x, y) = Batch(train, batch, length, seed, step);
             return Loss(model.forward(x), y);
         }, options, () => BitsPerByte(model, heldOut, length, scored), progress, configuration, cancellation);
+    }
+
+    /// <summary>
+    /// Bytes per second of one training pass (forward and backward, no optimiser step) of each model, the models taking
+    /// turns round by round on the same batches (drawn with <see cref="Batch"/> from <paramref name="seed"/> and steps
+    /// 1,000,000 + round), so that load from other processes hits all alike; round 0 warms up, the rest are timed and the
+    /// median counts. Before each model's pass <paramref name="recurrent"/>.Fused is set to the entry's Fused, so one
+    /// recurrent model can be timed both on libtorch's fused kernel and on its equations; it is left fused.
+    /// </summary>
+    /// <param name="entries">Name, model and the Fused setting for <paramref name="recurrent"/> during its pass.</param>
+    /// <param name="recurrent">The recurrent network whose kernel the entries switch.</param>
+    /// <param name="data">Training bytes.</param>
+    /// <param name="batch">Windows per pass.</param>
+    /// <param name="length">Bytes per window.</param>
+    /// <param name="seed">Seeds the batches.</param>
+    /// <param name="rounds">Timed rounds.</param>
+    /// <param name="cancellation">Checked before every pass.</param>
+    /// <returns>Bytes per second by name.</returns>
+    public static Dictionary<string, double> Throughput(IReadOnlyList<(string Name, nn.Module<Tensor, Tensor> Model, bool Fused)> entries, Recurrent recurrent,
+        byte[] data, int batch, int length, int seed, int rounds, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(recurrent);
+        var times = entries.ToDictionary(m => m.Name, _ => new List<double>());
+        for (int r = 0; r <= rounds; r++)
+        {
+            foreach (var (name, model, fused) in entries)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                recurrent.Fused = fused;
+                model.train();
+                using var scope = torch.NewDisposeScope();
+                var (x, y) = Batch(data, batch, length, seed, 1_000_000 + r);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                Loss(model.forward(x), y).backward();
+                if (r > 0) times[name].Add(clock.Elapsed.TotalSeconds);             // round 0 warms up
+                model.zero_grad();
+            }
+        }
+        recurrent.Fused = true;
+        return times.ToDictionary(t => t.Key, t => batch * length / t.Value.Order().ElementAt(t.Value.Count / 2));
     }
 
     /// <summary>
