@@ -17,6 +17,7 @@ using Lineage.Neural.Multimodal;
 using Lineage.Neural.Transformers;
 using Lineage.Neural.Vision;
 using Lineage.Robotics.Sim;
+using Lineage.Neural.Core;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -119,6 +120,7 @@ public sealed record VlaConfig(DualEncoderConfig Encoders, int Dim = 64, int Lay
 /// (as Llama 2, OpenVLA's language model: with GPT-2's tied embeddings our small decoder learned to repeat the dx token as
 /// dy, since a token's own embedding is its highest-scoring output until training unlearns it).
 /// </summary>
+[Model("vla", Paper = "Brohan et al. 2023 (RT-2); Kim et al. 2024 (OpenVLA)")]
 public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
 {
     private readonly Vit vision_model;
@@ -136,6 +138,19 @@ public sealed class Vla : nn.Module<Tensor, Tensor, Tensor, Tensor, Tensor>
     private readonly LayerNorm norm;
     private readonly Linear? action_head;
     private readonly Linear lm_head;
+
+    /// <summary>A tiny seeded VLA (frozen CLIP towers, a 1-layer decoder) and a fixed batch, for the registry's conformance tests.</summary>
+    public static ModelSample Conformance()
+    {
+        manual_seed(21);
+        var config = new VlaConfig(new DualEncoderConfig(new VitConfig(ImageSize: 32, Channels: 3, Patch: 8, Dim: 16, Layers: 1, Heads: 2, MlpRatio: 2, Classes: 0),
+            new TextConfig(30, Context: 8, Dim: 16, Layers: 1, Heads: 2), 16), Dim: 16, Layers: 1, Heads: 2, Merge: 2);
+        var images = rand(2, 3, 32, 32);
+        var state = rand(2, VlaConfig.StateDims);
+        var text = randint(3, 30, [2, 8]);
+        var tokens = randint(0, 256, [2, 3]);
+        return new(new Vla(config), m => ((Vla)m).forward(images, state, text, tokens));
+    }
 
     /// <summary>A randomly initialised model (see <see cref="LoadEncoders"/> to start from a trained CLIP/SigLIP).</summary>
     public Vla(VlaConfig config) : base(nameof(Vla))

@@ -18,7 +18,7 @@ public sealed class ConformanceTests : IDisposable
     public void Registry_FindsEveryModelFamily()
     {
         var ids = ModelRegistry.All.Select(m => m.Id).ToHashSet();
-        foreach (var id in new[] { "mlp", "cnn", "lstm-lm", "bytenet", "bert", "gpt", "t5", "vit", "swin", "clip", "full-attention", "longformer", "bigbird", "reformer", "linformer", "hyena", "mamba" }) Assert.Contains(id, ids);
+        foreach (var id in new[] { "mlp", "cnn", "lstm-lm", "bytenet", "bert", "gpt", "t5", "vit", "swin", "clip", "full-attention", "longformer", "bigbird", "reformer", "linformer", "hyena", "mamba", "vla" }) Assert.Contains(id, ids);
         Assert.Contains("gpt", Assert.Throws<ArgumentException>(() => ModelRegistry.Get("no-such")).Message, StringComparison.Ordinal);
     }
 
@@ -61,7 +61,9 @@ public sealed class ConformanceTests : IDisposable
         }
 
         double numeric = (At(eps) - At(-eps)) / (2 * eps);
-        Assert.True(Math.Abs(numeric - autograd) <= 2e-2 * Math.Max(1, Math.Abs(autograd)), $"{id}: directional derivative autograd {autograd:G6}, finite differences {numeric:G6}");
+        // 2 % of the derivative plus float32 rounding of the two function values (measured: ReLU kinks in T5 0.9 %, the rest
+        // below 0.3 %; BERT's derivative is the smallest, 0.0076, off by 3e-4).
+        Assert.True(Math.Abs(numeric - autograd) <= 2e-2 * Math.Max(Math.Abs(autograd), Math.Abs(numeric)) + 5e-4, $"{id}: directional derivative autograd {autograd:G6}, finite differences {numeric:G6}");
     }
 
     [Theory]
