@@ -255,9 +255,14 @@ public static class HfCheckpoint
 
     /// <summary>The library's own config stored under <c>lineage_config</c> (models with no Hugging Face config of their own).</summary>
     /// <exception cref="InvalidDataException">Missing, not JSON, another model type (named), or no lineage_config.</exception>
-    public static T LineageConfig<T>(string folder, string modelType)
+    public static T LineageConfig<T>(string folder, string modelType) =>
+        LineageConfig<T>(ReadConfig(folder, $"'{modelType}' folders", modelType), folder);
+
+    /// <summary>The library's own config (<c>lineage_config</c>) of a config.json already read by <see cref="ReadConfig"/>.</summary>
+    /// <exception cref="InvalidDataException">No lineage_config, or one that does not fit <typeparamref name="T"/>.</exception>
+    public static T LineageConfig<T>(JsonObject config, string folder)
     {
-        var config = ReadConfig(folder, $"'{modelType}' folders", modelType);
+        ArgumentNullException.ThrowIfNull(config);
         var path = Path.Combine(folder, ConfigName);
         try
         {
@@ -270,7 +275,7 @@ public static class HfCheckpoint
         }
     }
 
-    /// <summary>Builds a model from its folder's config and loads its weights, disposing it if the weights do not fit.</summary>
+    /// <summary>Loads the folder's weights into <paramref name="model"/> (just built from the folder's config) and returns it; disposes it if the weights do not fit.</summary>
     public static TModel Build<TModel>(string folder, TModel model, HfLayout layout) where TModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(model);

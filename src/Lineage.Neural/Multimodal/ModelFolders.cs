@@ -65,25 +65,11 @@ public static class ModelFolders
     /// <exception cref="InvalidDataException">A missing file, bad config, or mismatched weights (the tensor is named).</exception>
     public static DualEncoder LoadDualEncoder(string folder, out CaptionTokenizer tokenizer)
     {
-        var path = Path.Combine(folder, "config.json");
-        if (!File.Exists(path)) throw new InvalidDataException($"{path}: missing (a model folder holds config.json, model.safetensors and vocab.json).");
-        string? type = JsonNode.Parse(File.ReadAllText(path))?["model_type"]?.GetValue<string>();
-        if (type is not ("clip" or "siglip")) throw new InvalidDataException($"{path}: model_type is '{type}', expected 'clip' or 'siglip'.");
-        var config = HfCheckpoint.LineageConfig<DualEncoderConfig>(folder, type);
+        var config = HfCheckpoint.LineageConfig<DualEncoderConfig>(HfCheckpoint.ReadConfig(folder, "CLIP and SigLIP folders", "clip", "siglip"), folder);
         var vocab = Path.Combine(folder, "vocab.json");
         if (!File.Exists(vocab)) throw new InvalidDataException($"{vocab}: missing.");
         tokenizer = CaptionTokenizer.Load(vocab);
         if (tokenizer.VocabSize != config.Text.VocabSize) throw new InvalidDataException($"{vocab}: {tokenizer.VocabSize} tokens, but the config says {config.Text.VocabSize}.");
-        var model = new DualEncoder(config);
-        try
-        {
-            HfCheckpoint.Load(folder, model, new HfLayout(Rules(config)));
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return HfCheckpoint.Build(folder, new DualEncoder(config), new HfLayout(Rules(config)));
     }
 }

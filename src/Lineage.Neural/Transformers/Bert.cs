@@ -217,7 +217,7 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
     /// <exception cref="InvalidDataException">Another architecture, a bad config, or a missing, unexpected, misshapen or non-finite tensor (named).</exception>
     public static (Bert Model, bool Roberta) Load(string folder)
     {
-        var (config, roberta) = ReadHfConfig(folder);
+        var (config, roberta) = ReadHfConfig(HfCheckpoint.ReadConfig(folder, "BERT and RoBERTa", "bert", "roberta"), folder);
         return (HfCheckpoint.Build(folder, new Bert(config), Layout(roberta)), roberta);
     }
 
@@ -251,7 +251,7 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
         var labels = new string[id2label.Count];
         for (int i = 0; i < labels.Length; i++)
             labels[i] = (string?)id2label[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] ?? throw new InvalidDataException($"{configPath}: id2label has no label {i}.");
-        var (config, roberta) = ReadHfConfig(folder);
+        var (config, roberta) = ReadHfConfig(json, folder);
         var model = new Bert(config);
         var head = nn.Linear(config.Dim, labels.Length);
         try
@@ -295,10 +295,10 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
         };
     }
 
-    private static (BertConfig Config, bool Roberta) ReadHfConfig(string folder)
+    // Our config from a BERT or RoBERTa config.json (read once, by the caller).
+    private static (BertConfig Config, bool Roberta) ReadHfConfig(JsonObject config, string folder)
     {
         var configPath = Path.Combine(folder, HfCheckpoint.ConfigName);
-        var config = HfCheckpoint.ReadConfig(folder, "BERT and RoBERTa", "bert", "roberta");
         bool roberta = (string?)config["model_type"] == "roberta";
         var act = (string?)config["hidden_act"] ?? "gelu";
         if (act != "gelu") throw new InvalidDataException($"{configPath}: activation '{act}' is not the exact GELU this encoder uses.");
