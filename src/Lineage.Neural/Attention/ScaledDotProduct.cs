@@ -67,6 +67,21 @@ public static class ScaledDotProduct
         };
     }
 
+    /// <summary>
+    /// Attention by <paramref name="kernel"/> from the mask's parts: the Flash kernel takes causal or unmasked attention
+    /// and needs no mask tensor; the others get <see cref="Mask"/> of the padding, the causal flag and the bias.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The Flash kernel with padding or a bias.</exception>
+    public static Tensor Attend(AttentionKernel kernel, Tensor q, Tensor k, Tensor v, Tensor? keyPadding, bool causal, Tensor? bias, double dropout = 0, double? scale = null)
+    {
+        ArgumentNullException.ThrowIfNull(q);
+        ArgumentNullException.ThrowIfNull(k);
+        if (kernel != AttentionKernel.Flash)
+            return Compute(kernel, q, k, v, Mask(q.shape[2], k.shape[2], keyPadding, causal, bias, q.dtype, q.device), dropout, scale);
+        if (keyPadding is not null || bias is not null) throw new NotSupportedException("The Flash kernel supports causal or unmasked attention only, not padding masks or position biases.");
+        return Flash(q, k, v, causal, dropout, scale);
+    }
+
     /// <summary>The FlashAttention kernel, differentiable; unmasked or causal, no dropout.</summary>
     /// <param name="q">(B, H, Tq, D).</param>
     /// <param name="k">(B, G, Tk, D).</param>

@@ -120,10 +120,7 @@ public sealed class GptAttention : nn.Module<Tensor, Tensor>
         long b = x.shape[0], t = x.shape[1], c = x.shape[2];
         var (q, k, v) = QueryKeyValue(x);
         if (cache is not null) (k, v) = cache.Append(layer, k, v);
-        double p = training ? _dropout : 0;
-        var y = Kernel == AttentionKernel.Flash
-            ? ScaledDotProduct.Flash(q, k, v, causal: true, p)
-            : ScaledDotProduct.Compute(Kernel, q, k, v, ScaledDotProduct.Mask(t, k.shape[2], null, causal: true, null, q.dtype, q.device), p);   // (B, H, T, D)
+        var y = ScaledDotProduct.Attend(Kernel, q, k, v, null, causal: true, null, training ? _dropout : 0);   // (B, H, T, D)
         y = y.transpose(1, 2).reshape(b, t, c);                                                  // heads side by side
         return resid_dropout.forward(c_proj.forward(y)).MoveToOuterDisposeScope();
     }

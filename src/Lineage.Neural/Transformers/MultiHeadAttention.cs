@@ -118,19 +118,7 @@ public sealed class MultiHeadAttention : nn.Module<Tensor, Tensor>
         var kh = Heads(k.forward(source));                 // (B, H, Tk, D)
         var vh = Heads(v.forward(source));
         if (cache is not null) (kh, vh) = cache.Append(layer, kh, vh);
-        long tk = kh.shape[2];
-        Tensor y;                                                                              // (B, H, Tq, D)
-        if (Kernel == AttentionKernel.Flash)
-        {
-            if (keyPadding is not null || bias is not null) throw new NotSupportedException("The Flash kernel supports causal or unmasked attention only, not padding masks or position biases.");
-            y = ScaledDotProduct.Flash(qh, kh, vh, causal, training ? _dropout : 0, _scale);
-        }
-        else
-        {
-            var mask = ScaledDotProduct.Mask(tq, tk, keyPadding, causal, bias, qh.dtype, qh.device);
-            y = ScaledDotProduct.Compute(Kernel, qh, kh, vh, mask, training ? _dropout : 0, _scale);
-        }
-
+        var y = ScaledDotProduct.Attend(Kernel, qh, kh, vh, keyPadding, causal, bias, training ? _dropout : 0, _scale);   // (B, H, Tq, D)
         y = y.transpose(1, 2).reshape(b, tq, _heads * _headDim);                               // heads side by side
         return resid_dropout.forward(o.forward(y)).MoveToOuterDisposeScope();
     }
