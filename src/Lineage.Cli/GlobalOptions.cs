@@ -23,6 +23,13 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
+    public static readonly Option<string> Device = new("--device")
+    {
+        Description = "Where tensors live; this build has only 'cpu' (TorchSharp-cpu).",
+        DefaultValueFactory = _ => "cpu",
+        Recursive = true,
+    };
+
     public static readonly Option<string> Out = new("--out", "-o")
     {
         Description = "Where results go: a folder for tour (<out>/tour) and the sequence models (<out>/<model>); the vector file for word2vec/glove train.",
@@ -42,7 +49,7 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
-    public static IReadOnlyList<Option> All { get; } = [Seed, Threads, Out, Data, Quiet];
+    public static IReadOnlyList<Option> All { get; } = [Seed, Threads, Device, Out, Data, Quiet];
 
     /// <summary>
     /// The run's settings from the global options; in a tour chapter's process, the tour's own (handed over as JSON).
@@ -52,7 +59,7 @@ internal static class GlobalOptions
     /// The command's thread count when <c>--threads</c> is not given, for commands that measure faster on fewer threads
     /// (the caller says why); null: one per core.
     /// </param>
-    /// <exception cref="ArgumentOutOfRangeException"><c>--threads</c> is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><c>--threads</c> is negative, or <c>--device</c> names a device this build lacks.</exception>
     public static RunSettings Settings(ParseResult parse, int? threadsByDefault = null)
     {
         ArgumentNullException.ThrowIfNull(parse);
@@ -62,6 +69,7 @@ internal static class GlobalOptions
         {
             Seed = parse.GetValue(Seed),
             Threads = given || threadsByDefault is null ? parse.GetValue(Threads) : threadsByDefault.Value,
+            Device = parse.GetValue(Device) ?? "cpu",
             DataRoot = DataStore.DefaultRoot(parse.GetValue(Data)),
             Output = parse.GetValue(Out) ?? "out",
             Quiet = parse.GetValue(Quiet),

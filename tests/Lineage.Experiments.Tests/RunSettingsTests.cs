@@ -23,7 +23,7 @@ public class RunSettingsTests
     [Fact]
     public void Json_RoundTrips_EveryField()
     {
-        var settings = new RunSettings { Seed = 7, Threads = 3, DataRoot = "/data/cache", Output = "somewhere", Quiet = true };
+        var settings = new RunSettings { Seed = 7, Threads = 3, Device = "cpu", DataRoot = "/data/cache", Output = "somewhere", Quiet = true };
         var back = RunSettings.FromJson(settings.ToJson());
         Assert.Equal(settings, back);
         Assert.Equal(3, back.Threads);
@@ -50,6 +50,18 @@ public class RunSettingsTests
 
         TorchRuntime.Apply(new RunSettings { Threads = 0 });
         Assert.Equal(Environment.ProcessorCount, TorchRuntime.Threads);
+    }
+
+    [Fact]
+    public void Device_IsCpu_AndAnyOtherNameIsRefusedInOneLine()
+    {
+        Assert.Equal("cpu", new RunSettings().Device);
+        Assert.Equal("cpu", new RunSettings { Device = "CPU" }.Device);
+        Assert.Equal("cpu", RunSettings.FromJson("""{"device":"cpu"}""").Device);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new RunSettings { Device = "cuda" });
+        Assert.StartsWith("--device cuda: ", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.Throws<InvalidDataException>(() => RunSettings.FromJson("""{"device":"cuda"}"""));
     }
 
     [Fact]

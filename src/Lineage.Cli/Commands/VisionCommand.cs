@@ -106,7 +106,7 @@ internal static class VisionCommand
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(dir, "model");
             ModelFolders.SaveDualEncoder(folder, model, tokenizer);
             AnsiConsole.MarkupLine("{0} steps in {1:0} s; model folder: {2}", history.Losses.Count, history.TrainSeconds, Markup.Escape(folder));
-            Report(ClipExperiment.EvaluateEmoji(model, pairs, tokenizer, s.Context), pairs.HeldOut.Count);
+            Report(EmojiEvaluation.Evaluate(model, pairs, tokenizer, s.Context), pairs.HeldOut.Count);
             return 0;
         }, Path.Combine(Folder(parse, name), "checkpoint.bin")), CancellationToken.None));
 
@@ -117,7 +117,7 @@ internal static class VisionCommand
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
             using var model = ModelFolders.LoadDualEncoder(folder, out var tokenizer);
             using var pairs = Emoji(parse, parse.GetValue(GlobalOptions.Seed), CancellationToken.None, model.Config.Vision.ImageSize);
-            Report(ClipExperiment.EvaluateEmoji(model, pairs, tokenizer, model.Config.Text.Context), pairs.HeldOut.Count);
+            Report(EmojiEvaluation.Evaluate(model, pairs, tokenizer, model.Config.Text.Context), pairs.HeldOut.Count);
             return 0;
         }, ""));
 

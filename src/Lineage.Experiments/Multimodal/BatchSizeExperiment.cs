@@ -56,7 +56,7 @@ public sealed class BatchSizeExperiment : IExperiment
         ArgumentNullException.ThrowIfNull(context);
         var s = context.Quick ? BatchSweepSettings.Quick : BatchSweepSettings.Default;
         var result = context.Result();
-        using var pairs = EmojiPairs.Load(context, s.Vision.ImageSize, s.EmojiLimit, context.Seed);
+        using var pairs = EmojiData.Load(context, s.Vision.ImageSize, s.EmojiLimit, context.Seed);
         var tokenizer = CaptionTokenizer.Build(pairs.Train.Select(i => pairs.Emoji[i].Caption));
         var rows = new List<IReadOnlyList<string>>();
         var r5 = new Dictionary<ContrastiveObjective, List<double>> { [ContrastiveObjective.Clip] = [], [ContrastiveObjective.SigLip] = [] };
@@ -78,7 +78,7 @@ public sealed class BatchSizeExperiment : IExperiment
                 trained |= origin == ModelOrigin.Trained;
                 done += s.Steps;
                 bar.Report(done, $"{name.ToUpperInvariant()} batch {batch}");
-                var m = ClipExperiment.EvaluateEmoji(model, pairs, tokenizer, 16);
+                var m = EmojiEvaluation.Evaluate(model, pairs, tokenizer, 16);
                 r5[objective].Add(m["i2t_r5"]);
                 result.Metric($"{name}_b{batch}_i2t_r5", m["i2t_r5"]).Metric($"{name}_b{batch}_t2i_r5", m["t2i_r5"]);
                 row.Add(m["i2t_r1"].ToString("P1", CultureInfo.InvariantCulture));

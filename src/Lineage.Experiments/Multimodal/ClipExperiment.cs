@@ -69,7 +69,7 @@ public sealed class ClipExperiment : IExperiment
         ArgumentNullException.ThrowIfNull(context);
         var s = context.Quick ? ContrastiveSettings.Quick : ContrastiveSettings.Default;
         var result = context.Result();
-        using var pairs = EmojiPairs.Load(context, s.Side, s.EmojiLimit, context.Seed);
+        using var pairs = EmojiData.Load(context, s.Side, s.EmojiLimit, context.Seed);
         var tokenizer = CaptionTokenizer.Build(pairs.Train.Select(i => pairs.Emoji[i].Caption));
         result.Metric("emoji", pairs.Emoji.Count)
               .Metric("train_emoji", pairs.Train.Count)
@@ -92,7 +92,7 @@ public sealed class ClipExperiment : IExperiment
             origins.Add(origin);
             // The model folder the CLI's search reads: weights with Hugging Face names, config, vocabulary.
             ModelFolders.SaveDualEncoder(Path.Combine(context.OutputDirectory, $"{name}-twemoji"), model, tokenizer);
-            var m = EvaluateEmoji(model, pairs, tokenizer, s.Context);
+            var m = EmojiEvaluation.Evaluate(model, pairs, tokenizer, s.Context);
             foreach (var (k, v) in m)
             {
                 measured[(objective, k)] = v;
@@ -150,41 +150,6 @@ public sealed class ClipExperiment : IExperiment
         var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:0.000}")));
         return ContrastiveTrainer.Train(model, pairs.Batches(ids, s.Batch, context.Seed), new StepTrainingOptions(s.Steps, s.LearningRate, GradClip: 1.0, CheckpointPath: context.OutputFile(checkpoint), CheckpointEvery: 100),
         s.Chunk, progress, context.Cancellation);
-    }
-
-    /// <summary>Recall both ways on the held-out emoji; category prompt accuracy on held-out emoji and unseen sub-categories.</summary>
-    public static Dictionary<string, double> EvaluateEmoji(DualEncoder model, EmojiPairs pairs, CaptionTokenizer tokenizer, int context)
-    {
-        using var scope = NewDisposeScope();
-        var held = pairs.HeldOut;
-        var (images, owner) = pairs.ImagesOf(held);
-        var u = Retrieval.EmbedImages(model, ImageTensors.Normalize(images, 0.5f, 0.5f));
-        var v = Retrieval.EmbedTexts(model, tokenizer.EncodeBatch(held.Select(i => pairs.Emoji[i].Caption).ToList(), context));
-        var position = held.Select((e, i) => (e, i)).ToDictionary(p => p.e, p => p.i);
-        var imageTruth = owner.Select(e => (IReadOnlySet<int>)new HashSet<int> { position[e] }).ToList();
-        var textTruth = held.Select((_, i) => (IReadOnlySet<int>)new HashSet<int> { 2 * i, 2 * i + 1 }).ToList();
-        var prompts = Retrieval.EmbedTexts(model, tokenizer.EncodeBatch(pairs.Categories.Select(c => c.ToLowerInvariant()).ToList(), context));
-        return new Dictionary<string, double>
-        {
-            ["i2t_r1"] = Retrieval.RecallAt(u, v, imageTruth, 1),
-            ["i2t_r5"] = Retrieval.RecallAt(u, v, imageTruth, 5),
-            ["t2i_r1"] = Retrieval.RecallAt(v, u, textTruth, 1),
-            ["t2i_r5"] = Retrieval.RecallAt(v, u, textTruth, 5),
-            ["category_heldout"] = CategoryAccuracy(model, pairs, held, prompts),
-            ["category_unseen_subcategory"] = CategoryAccuracy(model, pairs, pairs.Unseen, prompts),
-        };
-    }
-
-    private static double CategoryAccuracy(DualEncoder model, EmojiPairs pairs, IReadOnlyList<int> emoji, Tensor prompts)
-    {
-        if (emoji.Count == 0) return 0;
-        using var scope = NewDisposeScope();
-        var (images, owner) = pairs.ImagesOf(emoji);
-        var predicted = Retrieval.Classify(Retrieval.EmbedImages(model, ImageTensors.Normalize(images, 0.5f, 0.5f)), prompts);
-        int right = 0;
-        for (int i = 0; i < owner.Length; i++)
-            if (pairs.Categories[(int)predicted[i]] == pairs.Emoji[owner[i]].Category) right++;
-        return (double)right / owner.Length;
     }
 
     private static double MajorityShare(EmojiPairs pairs, IReadOnlyList<int> emoji) =>

@@ -22,7 +22,11 @@ public sealed record RunSettings
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The devices a run may name (<c>--device</c>).</summary>
+    public static IReadOnlyList<string> Devices { get; } = ["cpu"];
+
     private readonly int threads = Environment.ProcessorCount;
+    private readonly string device = "cpu";
 
     /// <summary>Seed for every random generator (<c>--seed</c>).</summary>
     public int Seed { get; init; } = DefaultSeed;
@@ -36,6 +40,14 @@ public sealed record RunSettings
     {
         get => threads;
         init => threads = ThreadCount(value);
+    }
+
+    /// <summary>The device tensors live on (<c>--device</c>); only <c>cpu</c> (see the remarks).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not one of <see cref="Devices"/>.</exception>
+    public string Device
+    {
+        get => device;
+        init => device = DeviceName(value);
     }
 
     /// <summary>The data cache folder, resolved (<c>--data</c>, else <c>$LINEAGE_DATA</c>, else the checkout's or the user's cache).</summary>
@@ -57,6 +69,18 @@ public sealed record RunSettings
         _ => throw new ArgumentOutOfRangeException(null, $"--threads must be 0 (one per core) or a positive count, not {threads}."),
     };
 
+    /// <summary>The device <paramref name="name"/> names, lower-cased, when this build has it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not one of <see cref="Devices"/>.</exception>
+    public static string DeviceName(string? name)
+    {
+        var lower = (name ?? "cpu").Trim().ToLowerInvariant();
+        return Devices.Contains(lower)
+            ? lower
+            // No parameter name or value in the exception: its message is the one line a user sees.
+            : throw new ArgumentOutOfRangeException(null,
+                $"--device {name}: this build runs on TorchSharp-cpu, whose only device is 'cpu' (no CUDA backend is installed).");
+    }
+
     /// <summary>These settings with at most <paramref name="cap"/> threads (0 or less: no cap); a cap never raises the count.</summary>
     public RunSettings WithThreadCap(int cap) => cap > 0 && cap < Threads ? this with { Threads = cap } : this;
 
@@ -74,6 +98,10 @@ public sealed record RunSettings
         catch (JsonException e)
         {
             throw new InvalidDataException($"Run settings are not valid JSON: {e.Message}", e);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new InvalidDataException($"Run settings: {e.Message}", e);
         }
     }
 }

@@ -3,7 +3,7 @@ using Lineage.Data.Images;
 using Lineage.Neural.Vision;
 using static TorchSharp.torch;
 
-namespace Lineage.Experiments.Multimodal;
+namespace Lineage.Neural.Multimodal;
 
 /// <summary>
 /// Twemoji image-caption pairs with the Google drawing of each emoji as a second image, split three ways: a held-out
@@ -39,20 +39,13 @@ public sealed class EmojiPairs : IDisposable
     public IReadOnlyList<DataManifest> Manifests { get; private set; } = [];
 
     /// <summary>Loads, decodes (palette PNGs composited on white), resizes to <paramref name="side"/> and splits.</summary>
-    /// <param name="context">The experiment.</param>
+    /// <param name="twitter">Cache folder of the Twemoji drawings.</param>
+    /// <param name="google">Cache folder of the Google drawings.</param>
+    /// <param name="manifests">The two data sets' manifests (kept as the model-cache key).</param>
     /// <param name="side">Image side after resizing.</param>
     /// <param name="limit">Use only the first N emoji (quick runs), or 0 for all.</param>
     /// <param name="seed">Seeds the split.</param>
-    public static EmojiPairs Load(ExperimentContext context, int side, int limit, int seed)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        var twitter = context.Require(DataCatalog.Twemoji);
-        var google = context.Require(DataCatalog.GoogleEmoji);
-        var manifests = new[] { context.Data.Check(DataCatalog.Twemoji).Manifest!, context.Data.Check(DataCatalog.GoogleEmoji).Manifest! };
-        return Load(twitter, google, manifests, side, limit, seed, context.Cancellation);
-    }
-
-    /// <summary>Loads the pairs from the two cache folders (see the other overload).</summary>
+    /// <param name="cancellation">Stops the decoding.</param>
     public static EmojiPairs Load(string twitter, string google, IReadOnlyList<DataManifest> manifests, int side, int limit, int seed, CancellationToken cancellation)
     {
         var inGoogle = Twemoji.Read(google).Select(e => e.Image).ToHashSet(StringComparer.Ordinal);
