@@ -71,6 +71,65 @@ public class VectorFilesTests
         Assert.Contains("'x'", e.Message);
     }
 
+    [Theory]
+    [InlineData("20000000 10\nab 0123456", "20000000 words × 10 dimensions")]
+    [InlineData("2147483647 1\nab 01234", "2147483647 words × 1 dimensions")]
+    [InlineData("3 100000000\na \u0001\u0002\u0003\u0004", "3 words × 100000000 dimensions")]
+    public void Load_BinaryHeaderLargerThanTheFile_FailsBeforeAllocating(string content, string expected)
+    {
+        // Issue 29: a 21-byte file declaring 20,000,000 × 10 floats used to allocate 800 MB before reading a byte.
+        using var dir = new TempFolder();
+        var path = dir.Write("huge.bin", content);
+        var e = Assert.Throws<InvalidDataException>(() => VectorFiles.Load(path, VectorFormat.Word2VecBinary));
+        Assert.Contains(expected, e.Message);
+        Assert.Contains(path, e.Message);
+    }
+
+    [Theory]
+    [InlineData("2 2\na 1 2\nb NaN 4\n", "value 1 of 'b' is NaN")]
+    [InlineData("2 2\na 1 2\nb 3 -Infinity\n", "value 2 of 'b' is -Infinity")]
+    [InlineData("a 1 2\nb 1e39 2\n", "value 1 of 'b' is 1e39")]
+    public void Load_NonFiniteTextValue_NamesTheWord(string content, string expected)
+    {
+        // Issue 29: one NaN in a .vec file used to load and corrupt every later top-k.
+        using var dir = new TempFolder();
+        var path = dir.Write("nan.vec", content);
+        Assert.Contains(expected, Assert.Throws<InvalidDataException>(() => VectorFiles.Load(path)).Message);
+    }
+
+    [Fact]
+    public void Load_NonFiniteBinaryValue_NamesTheWordAndByte()
+    {
+        using var dir = new TempFolder();
+        var ms = new MemoryStream();
+        ms.Write("2 2\n"u8);
+        ms.Write("a "u8);
+        ms.Write(BitConverter.GetBytes(1f));
+        ms.Write(BitConverter.GetBytes(2f));
+        ms.Write("\nb "u8);
+        ms.Write(BitConverter.GetBytes(3f));
+        ms.Write(BitConverter.GetBytes(float.NaN));
+        File.WriteAllBytes(dir["nan.bin"], ms.ToArray());
+        var e = Assert.Throws<InvalidDataException>(() => VectorFiles.Load(dir["nan.bin"]));
+        Assert.Contains("value 2 of 'b' is NaN", e.Message);
+        Assert.Contains("byte 21", e.Message);
+    }
+
+    [Fact]
+    public void Detect_ReadsTheContent_NotTheExtension()
+    {
+        // Issue 29: a text file named .bin used to be parsed as binary and give garbage neighbours.
+        using var dir = new TempFolder();
+        VectorFiles.Save(Sample(), dir["text.bin"], VectorFormat.Word2VecText);
+        VectorFiles.Save(Sample(), dir["binary.txt"], VectorFormat.Word2VecBinary);
+        VectorFiles.Save(Sample(), dir["glove.bin"], VectorFormat.GloveText);
+        Assert.Equal(VectorFormat.Word2VecText, VectorFiles.Detect(dir["text.bin"]));
+        Assert.Equal(VectorFormat.Word2VecBinary, VectorFiles.Detect(dir["binary.txt"]));
+        Assert.Equal(VectorFormat.GloveText, VectorFiles.Detect(dir["glove.bin"]));
+        Assert.Equal(Sample().Vectors, VectorFiles.Load(dir["text.bin"]).Vectors);
+        Assert.Equal(Sample().Vectors, VectorFiles.Load(dir["binary.txt"]).Vectors);
+    }
+
     [Fact]
     public void Load_BinaryWithDuplicateWord_Fails()
     {

@@ -32,6 +32,20 @@ public class WordVectorsTests
     }
 
     [Fact]
+    public void MostSimilar_SkipsANaNRow_InsteadOfLettingItPushOutRealNeighbours()
+    {
+        // Issue 29: a NaN score compares false with everything, so once in the min-heap it stayed at the top and the
+        // heap dropped real neighbours. Vectors built in memory (not read from a file) can still hold one.
+        var royal = Royal();
+        var vectors = (float[])royal.Vectors.Clone();
+        vectors[5 * 4] = float.NaN; // apple
+        var v = new WordVectors(royal.Words, vectors, 4);
+        var top = v.MostSimilar("king", topN: 6).Select(s => s.Word).ToList();
+        Assert.Equal(royal.MostSimilar("king", topN: 7).Select(s => s.Word).Where(w => w != "apple"), top);
+        Assert.All(v.MostSimilarCosMul(["king", "woman"], ["man"], topN: 6), s => Assert.False(double.IsNaN(s.Score)));
+    }
+
+    [Fact]
     public void Similarity_IsCosine_AndDoesntMatchFindsTheOddOne()
     {
         var v = Royal();

@@ -63,23 +63,57 @@ public static class VectorFiles
         }, createFolder: false);
     }
 
-    /// <summary>Loads a file, guessing the format: ".bin" is word2vec binary; a text file whose first line is two integers is word2vec text; otherwise GloVe text.</summary>
+    /// <summary>
+    /// Loads a file, detecting the format from its content (<see cref="Detect"/>): the extension alone never decides, so a
+    /// text file named <c>.bin</c> is still read as text.
+    /// </summary>
     public static WordVectors Load(string path) => Load(path, Detect(path));
 
-    /// <summary>The format <see cref="Load(string)"/> would use.</summary>
+    /// <summary>
+    /// The format <see cref="Load(string)"/> uses, from the file's first bytes: no "count dimensions" header is GloVe text;
+    /// after a header, the first word's values (to the end of its line, at most 4·D bytes) are word2vec text when they are
+    /// all characters of decimal numbers and spaces, and word2vec binary otherwise (raw float32s almost never are).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
     public static VectorFormat Detect(string path)
     {
-        if (path.EndsWith(".bin", StringComparison.OrdinalIgnoreCase))
+        using var stream = OpenRead(path);
+        var head = new byte[1 << 16];
+        int n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var bytes = head.AsSpan(0, n);
+        int newline = bytes.IndexOf((byte)'\n');
+        if (newline < 0 || !TryHeader(Utf8.GetString(bytes[..newline]), out _, out var dim))
         {
-            return VectorFormat.Word2VecBinary;
+            return VectorFormat.GloveText;
         }
 
-        using var reader = new StreamReader(OpenRead(path), Utf8);
-        var first = reader.ReadLine() ?? "";
-        var parts = first.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out _) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out _)
-            ? VectorFormat.Word2VecText
-            : VectorFormat.GloveText;
+        var body = bytes[(newline + 1)..];
+        int space = body.IndexOf((byte)' ');
+        if (space < 0)
+        {
+            // No complete first word in the sample: a binary file's first vector would follow a word; call it text.
+            return VectorFormat.Word2VecText;
+        }
+
+        // The first entry's values: up to the end of its line for text, its 4·D bytes for binary.
+        var values = body[(space + 1)..];
+        values = values[..Math.Min(values.Length, 4 * dim)];
+        int end = values.IndexOf((byte)'\n');
+        if (end > 0)
+        {
+            values = values[..end];
+        }
+
+        foreach (var c in values)
+        {
+            if (!(c is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t' or (byte)'.' or (byte)'-' or (byte)'+' or (byte)'e' or (byte)'E'
+                  or (byte)'n' or (byte)'a' or (byte)'N' or (byte)'i' or (byte)'f' or (byte)'I' or (byte)'t' or (byte)'y' or (>= (byte)'0' and <= (byte)'9')))
+            {
+                return VectorFormat.Word2VecBinary;
+            }
+        }
+
+        return VectorFormat.Word2VecText;
     }
 
     /// <summary>Loads a file in the given format.</summary>
@@ -130,16 +164,20 @@ public static class VectorFiles
         }
     }
 
-    private static (int Count, int Dimensions) ParseHeader(string? line, string path)
-    {
-        var parts = (line ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var count)
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var dim) || dim < 1)
-        {
-            throw new InvalidDataException($"{path}: line 1: expected the header \"<word count> <dimensions>\", found \"{Clip(line)}\".");
-        }
+    private static (int Count, int Dimensions) ParseHeader(string? line, string path) =>
+        TryHeader(line, out var count, out var dim)
+            ? (count, dim)
+            : throw new InvalidDataException($"{path}: line 1: expected the header \"<word count> <dimensions>\", found \"{Clip(line)}\".");
 
-        return (count, dim);
+    private static bool TryHeader(string? line, out int count, out int dim)
+    {
+        count = 0;
+        dim = 0;
+        var parts = (line ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return parts.Length == 2
+            && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out count)
+            && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out dim)
+            && dim >= 1;
     }
 
     private static WordVectors ReadText(Stream stream, string path, bool header)
@@ -198,6 +236,11 @@ public static class VectorFiles
                     throw new InvalidDataException($"{path}: line {lineNo}, value {n + 1} of '{word}': \"{Clip(item.ToString())}\" is not a number.");
                 }
 
+                if (!float.IsFinite(f))
+                {
+                    throw new InvalidDataException($"{path}: line {lineNo}, value {n + 1} of '{word}' is {item.ToString()}: a vector file holds finite numbers only.");
+                }
+
                 values.Add(f);
                 n++;
             }
@@ -245,6 +288,19 @@ public static class VectorFiles
 
         offset = headerBytes.Count + 1;
         var (count, dim) = ParseHeader(Utf8.GetString([.. headerBytes]), path);
+        // Check the declared sizes against the file before allocating: each entry takes at least one byte of word, a
+        // space and 4·D bytes of floats; and the floats must fit one array.
+        long entry = 2 + 4L * dim, after = stream.Length - offset;
+        if ((long)count * dim * 4 > Array.MaxLength)
+        {
+            throw new InvalidDataException($"{path}: line 1: the header declares {count} words × {dim} dimensions, {(long)count * dim * 4:N0} bytes of floats: more than one array holds (is it a word2vec binary file?).");
+        }
+
+        if (count * entry > after)
+        {
+            throw new InvalidDataException($"{path}: line 1: the header declares {count} words × {dim} dimensions (at least {count * entry:N0} bytes) but only {after:N0} bytes follow it: truncated, or not a word2vec binary file.");
+        }
+
         var words = new string[count];
         var values = new float[(long)count * dim];
         var bytes = MemoryMarshal.AsBytes(values.AsSpan());
@@ -288,7 +344,7 @@ public static class VectorFiles
             }
 
             words[i] = word;
-            var target = bytes.Slice(i * dim * 4, dim * 4);
+            var target = bytes.Slice(checked(i * dim * 4), dim * 4);
             int got = input.ReadAtLeast(target, target.Length, throwOnEndOfStream: false);
             if (got < target.Length)
             {
@@ -296,13 +352,20 @@ public static class VectorFiles
             }
 
             offset += got;
-        }
-
-        if (!BitConverter.IsLittleEndian)
-        {
-            for (long k = 0; k < values.LongLength; k++)
+            if (!BitConverter.IsLittleEndian)
             {
-                values[k] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.Slice((int)(k * 4), 4));
+                for (int d = 0; d < dim; d++)
+                {
+                    values[i * dim + d] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(target.Slice(d * 4, 4));
+                }
+            }
+
+            for (int d = 0; d < dim; d++)
+            {
+                if (!float.IsFinite(values[i * dim + d]))
+                {
+                    throw new InvalidDataException($"{path}: byte {offset - got + 4L * d}: value {d + 1} of '{word}' is {values[i * dim + d].ToString(CultureInfo.InvariantCulture)}: a vector file holds finite numbers only (corrupt?).");
+                }
             }
         }
 

@@ -192,6 +192,12 @@ public sealed class WordVectors
             }
 
             double s = score(r);
+            if (double.IsNaN(s))
+            {
+                // A NaN would stick in the heap (it compares false with everything) and push out real neighbours.
+                continue;
+            }
+
             if (heap.Count < topN)
             {
                 heap.Enqueue(r, s);
