@@ -65,4 +65,41 @@ public sealed class CheckpointTests : IDisposable
         var e = Assert.ThrowsAny<Exception>(() => Checkpoint.Load(path, big, null));
         Assert.Contains(path, e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Load_AFlippedByte_IsRefusedByTheChecksum_NotResumed()
+    {
+        // Issue 29: a flipped byte in a checkpoint used to resume silently with damaged weights.
+        using var model = new Mlp(MlpConfig.Tiny);
+        var path = Path.Combine(_dir, "f.ckpt");
+        Checkpoint.Save(path, model, null, new CheckpointInfo(3, "{}"));
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length * 2 / 3] ^= 0x10; // inside the weights
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, model, null));
+        Assert.Contains(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("checksum", e.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => Checkpoint.Peek(path));
+    }
+
+    [Fact]
+    public void Load_AVersion1FileWithAHugeRngLength_IsAClearError()
+    {
+        // Issue 29: a resume checkpoint whose RNG length was 0x7FFFFFF0 asked for a 2 GB array.
+        var path = Path.Combine(_dir, "rng.ckpt");
+        using (var w = new BinaryWriter(File.Create(path)))
+        {
+            w.Write("LINEAGE-CKPT");
+            w.Write(1);          // version 1: no checksum trailer
+            w.Write(5L);         // step
+            w.Write("{}");       // metadata
+            w.Write(0x7FFFFFF0); // RNG state length
+            w.Write(new byte[64]);
+        }
+
+        using var model = new Mlp(MlpConfig.Tiny);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, model, null));
+        Assert.Contains("RNG state claims 2147483632 bytes", e.Message, StringComparison.Ordinal);
+        Assert.Equal(5, Checkpoint.Peek(path).Step);
+    }
 }

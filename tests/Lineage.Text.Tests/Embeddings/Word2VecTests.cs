@@ -192,6 +192,23 @@ public class Word2VecTests
     }
 
     [Fact]
+    public void Resume_FromADamagedCheckpoint_IsRefusedByItsChecksum()
+    {
+        // Issue 29: a flipped byte in a checkpoint used to resume silently.
+        using var dir = new TempFolder();
+        var corpus = EmbeddingCorpus.FromText(EmbeddingTestData.ClassCorpus(200), new CorpusOptions(MinCount: 1));
+        var checkpoint = dir["w2v.ckpt"];
+        Word2VecTrainer.Train(corpus, Small() with { Epochs = 1, CheckpointPath = checkpoint });
+        var bytes = File.ReadAllBytes(checkpoint);
+        bytes[bytes.Length - 100] ^= 0x01;
+        File.WriteAllBytes(checkpoint, bytes);
+        var e = Assert.Throws<InvalidDataException>(() =>
+            Word2VecTrainer.Train(corpus, Small() with { Epochs = 2, CheckpointPath = checkpoint, Resume = true }));
+        Assert.Contains("checksum", e.Message);
+        Assert.Contains(checkpoint, e.Message);
+    }
+
+    [Fact]
     public void Train_BadInput_ClearErrors()
     {
         using var dir = new TempFolder();

@@ -14,12 +14,16 @@ public sealed record CheckpointInfo(long Step, string Metadata);
 /// One file holding model weights, optimiser state, libtorch's RNG state and the trainer's progress,
 /// written atomically (temporary file, then rename) so a crash or Ctrl-C mid-write leaves the previous
 /// checkpoint intact. Format: "LINEAGE-CKPT", version, step, metadata, RNG state, TorchSharp module
-/// state, optional optimiser state.
+/// state, optional optimiser state; from version 2 a SHA-256 trailer (<see cref="ChecksummedFile"/>), checked before
+/// anything is read, so a damaged checkpoint is refused instead of resumed. Version 1 files (no trailer) still load.
 /// </summary>
 public static class Checkpoint
 {
     private const string Magic = "LINEAGE-CKPT";
-    private const int Version = 1;
+    private const int Version = 2;
+
+    // libtorch's CPU generator state is 5,056 bytes; anything far larger is damage, not state.
+    private const int MaxRngBytes = 1 << 20;
 
     /// <summary>Saves a checkpoint atomically.</summary>
     public static void Save(string path, nn.Module model, OptimizerHelper? optimizer, CheckpointInfo info)
@@ -28,7 +32,7 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(info);
         using var rng = torch.random.get_rng_state();
         var rngBytes = rng.data<byte>().ToArray();
-        AtomicFile.Write(path, stream =>
+        ChecksummedFile.Write(path, stream =>
         {
             using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
             w.Write(Magic);
@@ -53,7 +57,7 @@ public static class Checkpoint
         using var r = new BinaryReader(stream);
         try
         {
-            return ReadHeader(r, path);
+            return ReadHeader(r, path).Info;
         }
         catch (EndOfStreamException e)
         {
@@ -61,13 +65,15 @@ public static class Checkpoint
         }
     }
 
-    // Magic, version (refusing newer ones), step and metadata: the part Peek and Load share.
-    private static CheckpointInfo ReadHeader(BinaryReader r, string path)
+    // Magic, version (refusing newer ones; from version 2 the checksum is verified here, before the rest is parsed),
+    // step and metadata: the part Peek and Load share. Returns where the content ends.
+    private static (CheckpointInfo Info, long ContentEnd) ReadHeader(BinaryReader r, string path)
     {
-        if (r.ReadString() != Magic) throw new InvalidDataException($"{path}: not a Lineage checkpoint");
+        if (r.BaseStream.Length < 16 || r.ReadString() != Magic) throw new InvalidDataException($"{path}: not a Lineage checkpoint");
         var version = r.ReadInt32();
         if (version > Version) throw new InvalidDataException($"{path}: checkpoint version {version} is newer than this Lineage reads ({Version})");
-        return new CheckpointInfo(r.ReadInt64(), r.ReadString());
+        long end = version >= 2 ? ChecksummedFile.Verify(path, "checkpoint") : r.BaseStream.Length;
+        return (new CheckpointInfo(r.ReadInt64(), r.ReadString()), end);
     }
 
     /// <summary>Loads a checkpoint into <paramref name="model"/> (and <paramref name="optimizer"/>), restoring the RNG.</summary>
@@ -81,8 +87,11 @@ public static class Checkpoint
         using var r = new BinaryReader(stream);
         try
         {
-            var info = ReadHeader(r, path);
-            var rngBytes = r.ReadBytes(r.ReadInt32());
+            var (info, end) = ReadHeader(r, path);
+            int rngLength = r.ReadInt32();
+            if (rngLength is < 0 or > MaxRngBytes || rngLength > end - stream.Position)
+                throw new InvalidDataException($"{path}: byte {stream.Position - 4}: the RNG state claims {rngLength} bytes: the checkpoint is damaged");
+            var rngBytes = r.ReadBytes(rngLength);
             try
             {
                 model.load(r, strict: true);

@@ -478,15 +478,16 @@ public static unsafe class Word2VecTrainer
 
 /// <summary>
 /// Word2Vec checkpoints: options, vocabulary, all weights and the number of finished epochs, written to a temporary file
-/// and renamed, so a kill mid-write leaves the previous checkpoint intact.
+/// and renamed, so a kill mid-write leaves the previous checkpoint intact, and ended by a SHA-256 trailer
+/// (<see cref="ChecksummedFile"/>) checked before anything is read, so a damaged checkpoint is refused, not resumed.
 /// </summary>
 internal static class Word2VecCheckpoint
 {
-    private const string Magic = "LINEAGE-W2V-CKPT-1";
+    private const string Magic = "LINEAGE-W2V-CKPT-2";
 
     public static void Save(string path, Word2VecModel model, int epochsDone)
     {
-        AtomicFile.Write(path, stream =>
+        ChecksummedFile.Write(path, stream =>
         {
             using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             w.Write(Magic);
@@ -509,6 +510,9 @@ internal static class Word2VecCheckpoint
     {
         try
         {
+            long end = ChecksummedFile.HasTrailer(path)
+                ? ChecksummedFile.Verify(path, "Word2Vec checkpoint")
+                : throw new InvalidDataException($"{path}: not a Lineage Word2Vec checkpoint (no checksum trailer; checkpoints of older versions cannot be resumed).");
             using var stream = File.OpenRead(path);
             using var r = new BinaryReader(stream, Encoding.UTF8);
             if (r.ReadString() != Magic)
@@ -538,9 +542,9 @@ internal static class Word2VecCheckpoint
                 }
             }
 
-            var syn0 = ReadFloats(r);
-            var syn1Neg = ReadFloats(r);
-            var syn1 = ReadFloats(r);
+            var syn0 = ReadFloats(r, end, path);
+            var syn1Neg = ReadFloats(r, end, path);
+            var syn1 = ReadFloats(r, end, path);
             if (syn0.LongLength != (long)v * options.Dimensions)
             {
                 throw new InvalidDataException($"{path}: truncated or inconsistent weights.");
@@ -560,12 +564,12 @@ internal static class Word2VecCheckpoint
         w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()));
     }
 
-    private static float[] ReadFloats(BinaryReader r)
+    private static float[] ReadFloats(BinaryReader r, long end, string path)
     {
         long n = r.ReadInt64();
-        if (n < 0 || n > int.MaxValue)
+        if (n < 0 || n > Array.MaxLength || n * 4 > end - r.BaseStream.Position)
         {
-            throw new InvalidDataException("bad array length in checkpoint");
+            throw new InvalidDataException($"{path}: byte {r.BaseStream.Position - 8}: an array of {n} floats does not fit in the checkpoint's {end} bytes: damaged.");
         }
 
         var x = new float[n];
