@@ -242,16 +242,70 @@ public static class HfCheckpoint
         return config;
     }
 
-    /// <summary>An integer of the config that must be there.</summary>
-    /// <exception cref="InvalidDataException">The key is missing or not an integer.</exception>
+    /// <summary>A size of the config that must be there: a positive integer.</summary>
+    /// <exception cref="InvalidDataException">The key is missing, not an integer (<c>"1"</c>, <c>1.5</c>, <c>1e10</c>), or not positive.</exception>
     public static int Required(JsonObject config, string key, string folder)
     {
         ArgumentNullException.ThrowIfNull(config);
         var path = Path.Combine(folder, ConfigName);
         if (config[key] is not JsonValue value) throw new InvalidDataException($"{path}: '{key}' is missing.");
-        if (!value.TryGetValue<int>(out var n)) throw new InvalidDataException($"{path}: '{key}' is {value.ToJsonString()}, not an integer.");
+        if (!value.TryGetValue<int>(out var n) && !(value.TryGetValue<JsonElement>(out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out n)))
+            throw new InvalidDataException($"{path}: '{key}' is {Clip(value.ToJsonString())}, not an integer.");
+        if (n < 1) throw new InvalidDataException($"{path}: '{key}' is {n}; a size must be at least 1.");
         return n;
     }
+
+    /// <summary>An optional value of the config: <paramref name="fallback"/> when the key is absent or null.</summary>
+    /// <typeparam name="T">int, double, bool or string.</typeparam>
+    /// <exception cref="InvalidDataException">The key holds a value of another JSON type (named).</exception>
+    public static T Optional<T>(JsonObject config, string key, string folder, T fallback)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config[key] is null) return fallback;
+        if (config[key] is JsonValue value)
+        {
+            if (value.TryGetValue<T>(out var direct)) return direct;
+            if (value.TryGetValue<JsonElement>(out var e))
+            {
+                object? read = typeof(T) == typeof(int) ? (e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var i) ? i : null)
+                    : typeof(T) == typeof(double) ? (e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var d) ? d : null)
+                    : typeof(T) == typeof(bool) ? (e.ValueKind is JsonValueKind.True or JsonValueKind.False ? e.GetBoolean() : null)
+                    : typeof(T) == typeof(string) ? (e.ValueKind == JsonValueKind.String ? e.GetString() : null)
+                    : null;
+                if (read is T typed) return typed;
+            }
+        }
+
+        var kind = typeof(T) == typeof(int) ? "an integer" : typeof(T) == typeof(double) ? "a number" : typeof(T) == typeof(bool) ? "true or false" : "a string";
+        throw new InvalidDataException($"{Path.Combine(folder, ConfigName)}: '{key}' is {Clip(config[key]!.ToJsonString())}, not {kind}.");
+    }
+
+    /// <summary>
+    /// Checks, from the weights file's header alone, that tensors the config implies are there with the shapes it implies,
+    /// before a model is built from the config: a config.json that declares a vocabulary or a depth its weights do not
+    /// have is refused before gigabytes are allocated for it. Names are the file's (the layout's droppable prefix may be
+    /// left out in the file, as on load).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A tensor missing or of another shape (named), or a bad weights file.</exception>
+    public static void Preflight(string folder, HfLayout layout, params (string Name, long[] Shape)[] expected)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(expected);
+        var path = Path.Combine(folder, WeightsName);
+        if (!File.Exists(path)) throw new InvalidDataException($"{path}: missing (a model folder holds {ConfigName} and {WeightsName}).");
+        var shapes = Safetensors.Shapes(path);
+        foreach (var (name, shape) in expected)
+        {
+            var stored = shapes.GetValueOrDefault(name)
+                ?? (layout.DroppablePrefix is { } prefix && name.StartsWith(prefix, StringComparison.Ordinal) ? shapes.GetValueOrDefault(name[prefix.Length..]) : null);
+            if (stored is null)
+                throw new InvalidDataException($"{path}: tensor '{name}' is missing, though {ConfigName} implies it: the config and the weights disagree.");
+            if (!stored.SequenceEqual(shape))
+                throw new InvalidDataException($"{path}: tensor '{name}' has shape ({string.Join(", ", stored)}); {ConfigName} implies ({string.Join(", ", shape)}).");
+        }
+    }
+
+    private static string Clip(string s) => s.Length <= 60 ? s : s[..60] + "…";
 
     /// <summary>The library's own config stored under <c>lineage_config</c> (models with no Hugging Face config of their own).</summary>
     /// <exception cref="InvalidDataException">Missing, not JSON, another model type (named), or no lineage_config.</exception>

@@ -106,6 +106,21 @@ public static class Safetensors
     /// <exception cref="FileNotFoundException">No such file.</exception>
     public static Dictionary<string, string> Metadata(string path)
     {
+        var (head, length) = ReadHeaderBytes(path);
+        return ParseHeader(path, head, length).Metadata;
+    }
+
+    /// <summary>Each tensor's shape, from the header alone (nothing else is read), after the same checks as <see cref="Load"/>.</summary>
+    /// <exception cref="InvalidDataException">A bad header; the message names the file.</exception>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    public static Dictionary<string, long[]> Shapes(string path)
+    {
+        var (head, length) = ReadHeaderBytes(path);
+        return ParseHeader(path, head, length).Entries.ToDictionary(e => e.Name, e => e.Shape, StringComparer.Ordinal);
+    }
+
+    private static (byte[] Head, long FileLength) ReadHeaderBytes(string path)
+    {
         using var stream = Open(path);
         Span<byte> length = stackalloc byte[8];
         if (stream.ReadAtLeast(length, 8, throwOnEndOfStream: false) < 8)
@@ -115,7 +130,7 @@ public static class Safetensors
         var head = new byte[8 + (int)n];
         length.CopyTo(head);
         stream.ReadExactly(head.AsSpan(8));
-        return ParseHeader(path, head, stream.Length).Metadata;
+        return (head, stream.Length);
     }
 
     private static FileStream Open(string path)

@@ -323,13 +323,18 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
     {
         var configPath = Path.Combine(folder, HfCheckpoint.ConfigName);
         var config = HfCheckpoint.ReadConfig(folder, "GPT-2-layout models", "gpt2");
-        var activation = (string?)config["activation_function"] ?? "gelu_new";
+        var activation = HfCheckpoint.Optional(config, "activation_function", folder, "gelu_new");
         if (activation is not ("gelu_new" or "gelu_pytorch_tanh")) throw new InvalidDataException($"{configPath}: activation '{activation}' is not the tanh GELU this GPT uses.");
-        if (config["n_inner"] is JsonValue inner && inner.TryGetValue<int>(out var n) && n != 4 * HfCheckpoint.Required(config, "n_embd", folder))
-            throw new InvalidDataException($"{configPath}: n_inner {n} is not 4 × n_embd, the only width this GPT builds.");
         int Get(string key) => HfCheckpoint.Required(config, key, folder);
-        var gptConfig = new GptConfig(Get("vocab_size"), Get("n_positions"), Get("n_layer"), Get("n_head"), Get("n_embd"),
-            Dropout: (double?)config["resid_pdrop"] ?? 0.1, TieEmbeddings: true);
+        int dim = Get("n_embd"), n = HfCheckpoint.Optional(config, "n_inner", folder, 4 * dim);
+        if (n != 4 * dim) throw new InvalidDataException($"{configPath}: n_inner {n} is not 4 × n_embd, the only width this GPT builds.");
+        var gptConfig = new GptConfig(Get("vocab_size"), Get("n_positions"), Get("n_layer"), Get("n_head"), dim,
+            Dropout: HfCheckpoint.Optional(config, "resid_pdrop", folder, 0.1), TieEmbeddings: true);
+        if (dim % gptConfig.Heads != 0) throw new InvalidDataException($"{configPath}: n_embd {dim} is not a multiple of n_head {gptConfig.Heads}.");
+        HfCheckpoint.Preflight(folder, Layout,
+            ("transformer.wte.weight", [gptConfig.VocabSize, dim]),
+            ("transformer.wpe.weight", [gptConfig.ContextLength, dim]),
+            ($"transformer.h.{gptConfig.Layers - 1}.mlp.c_fc.weight", [dim, 4L * dim]));
         return HfCheckpoint.Build(folder, new Gpt(gptConfig), Layout);
     }
 

@@ -368,16 +368,20 @@ public sealed class T5 : nn.Module<Tensor, Tensor>
     {
         var configPath = Path.Combine(folder, HfCheckpoint.ConfigName);
         var config = HfCheckpoint.ReadConfig(folder, "T5", "t5");
-        var ff = (string?)config["feed_forward_proj"] ?? "relu";
+        var ff = HfCheckpoint.Optional(config, "feed_forward_proj", folder, "relu");
         if (ff != "relu") throw new InvalidDataException($"{configPath}: feed_forward_proj '{ff}' (T5 v1.1 and later) is not the ReLU feed-forward of T5 v1.0 this model builds.");
-        if ((bool?)config["tie_word_embeddings"] == false) throw new InvalidDataException($"{configPath}: an untied output layer (T5 v1.1) is not supported; T5 v1.0 ties it.");
+        if (!HfCheckpoint.Optional(config, "tie_word_embeddings", folder, true)) throw new InvalidDataException($"{configPath}: an untied output layer (T5 v1.1) is not supported; T5 v1.0 ties it.");
         int Get(string key) => HfCheckpoint.Required(config, key, folder);
         int dim = Get("d_model"), heads = Get("num_heads");
         if (Get("d_kv") * heads != dim) throw new InvalidDataException($"{configPath}: d_kv × num_heads ({Get("d_kv")} × {heads}) must equal d_model ({dim}).");
         int layers = Get("num_layers");
-        if (((int?)config["num_decoder_layers"] ?? layers) != layers) throw new InvalidDataException($"{configPath}: num_decoder_layers must equal num_layers.");
-        var t5Config = new T5Config(Get("vocab_size"), layers, heads, dim, Get("d_ff"), (double?)config["dropout_rate"] ?? 0.1,
-            (int?)config["relative_attention_num_buckets"] ?? 32, (int?)config["relative_attention_max_distance"] ?? 128);
+        if (HfCheckpoint.Optional(config, "num_decoder_layers", folder, layers) != layers) throw new InvalidDataException($"{configPath}: num_decoder_layers must equal num_layers.");
+        var t5Config = new T5Config(Get("vocab_size"), layers, heads, dim, Get("d_ff"), HfCheckpoint.Optional(config, "dropout_rate", folder, 0.1),
+            HfCheckpoint.Optional(config, "relative_attention_num_buckets", folder, 32), HfCheckpoint.Optional(config, "relative_attention_max_distance", folder, 128));
+        HfCheckpoint.Preflight(folder, Layout,
+            ("shared.weight", [t5Config.VocabSize, dim]),
+            ($"encoder.block.{layers - 1}.layer.1.DenseReluDense.wi.weight", [t5Config.Hidden, dim]),
+            ($"decoder.block.{layers - 1}.layer.2.DenseReluDense.wi.weight", [t5Config.Hidden, dim]));
         return HfCheckpoint.Build(folder, new T5(t5Config), Layout);
     }
 

@@ -74,6 +74,29 @@ public sealed class GptPretrainedTests : IDisposable
         Assert.Contains("tensor '", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("\"n_layer\": 2", "\"n_layer\": \"1\"", "'n_layer' is \"1\", not an integer")]
+    [InlineData("\"n_layer\": 2", "\"n_layer\": 1.5", "'n_layer' is 1.5, not an integer")]
+    [InlineData("\"n_layer\": 2", "\"n_layer\": 1e10", "'n_layer' is 1e10, not an integer")]
+    [InlineData("\"n_layer\": 2", "\"n_layer\": 0", "'n_layer' is 0; a size must be at least 1")]
+    [InlineData("\"n_layer\": 2", "\"n_layer\": 2000000", "tensor 'transformer.h.1999999.mlp.c_fc.weight' is missing")]
+    [InlineData("\"vocab_size\": 50", "\"vocab_size\": 10000000", "'transformer.wte.weight' has shape (50, 8); config.json implies (10000000, 8)")]
+    [InlineData("\"n_head\": 2", "\"n_head\": 3", "n_embd 8 is not a multiple of n_head 3")]
+    [InlineData("\"resid_pdrop\": 0", "\"resid_pdrop\": \"0.1\"", "'resid_pdrop' is \"0.1\", not a number")]
+    public void ConfigOfTheWrongTypeOrSize_IsRefusedBeforeTheModelIsBuilt(string original, string replacement, string expected)
+    {
+        // Issue 29: wrong JSON types gave stack traces, and vocab_size 10,000,000 built a 790 MB model before any tensor was checked.
+        using (var gpt = Model()) gpt.Save(_dir);
+        var configPath = Path.Combine(_dir, "config.json");
+        var config = File.ReadAllText(configPath);
+        Assert.Contains(original, config, StringComparison.Ordinal);
+        File.WriteAllText(configPath, config.Replace(original, replacement, StringComparison.Ordinal));
+        // "config.json implies" is HfCheckpoint.Preflight's wording, which reads the weights' header only and runs before the
+        // model is built (libtorch's allocations are native, so the managed heap could not show it).
+        var e = Assert.Throws<InvalidDataException>(() => Gpt.Load(_dir));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
     // An independent GPT-2 forward pass in numpy. It reads the safetensors file with the library when it is installed
     // (Debian 12 has no python3-safetensors; trixie's needs Python 3.13), else with a few lines of numpy per the format.
     private const string NumpyGpt2 = """
