@@ -44,6 +44,33 @@ public class GptCliTests
     }
 
     [Fact]
+    public void Pretrain_IntoAFolderWithATrainedModel_IsRefused_AndOverwriteReplacesItOnlyWhenDone()
+    {
+        // Issue 29: pretrain into a folder holding a trained model replaced its tokenizer at the start and kept the old
+        // weights, so an interrupted run left a folder whose eval gave perplexity 907 instead of 4.08.
+        using var dir = new TempFolder();
+        var text = Path.Combine(dir.Path, "text.txt");
+        File.WriteAllText(text, Text());
+        var model = Path.Combine(dir.Path, "gpt");
+        string[] size = ["--vocab", "300", "--layers", "1", "--heads", "2", "--dim", "16", "--context", "16", "--batch", "4", "-q"];
+        var (code, output) = Lineage(["gpt", "pretrain", "--text", text, "--model", model, "--steps", "5", .. size]);
+        Assert.True(code == 0, output);
+        var before = Directory.GetFiles(model).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToList();
+
+        (code, output) = Lineage(["gpt", "pretrain", "--text", text, "--model", model, "--steps", "5", "--vocab", "280", .. size[2..]]);
+        Assert.Equal(2, code);
+        Assert.Contains("holds a trained model", output, StringComparison.Ordinal);
+        Assert.Equal(before, Directory.GetFiles(model).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToList());
+
+        (code, output) = Lineage(["gpt", "pretrain", "--text", text, "--model", model, "--steps", "5", "--overwrite", "--vocab", "280", .. size[2..]]);
+        Assert.True(code == 0, output);
+        Assert.Contains("\"vocab_size\": 280", File.ReadAllText(Path.Combine(model, "config.json")), StringComparison.Ordinal);
+        Assert.Single(Directory.GetDirectories(dir.Path, "*", SearchOption.TopDirectoryOnly)); // no staging folder left beside it
+        (code, output) = Lineage("gpt", "eval", "--model", model, "--text", text);
+        Assert.True(code == 0, output);
+    }
+
+    [Fact]
     public void Generate_WithoutAModel_SaysHowToMakeOne_EmptyText_IsRefused()
     {
         using var dir = new TempFolder();

@@ -7,6 +7,7 @@ using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Sequence;
 using Lineage.Neural.Transformers;
+using Lineage.Text.IO;
 using Lineage.Text.Tokenization;
 using Spectre.Console;
 
@@ -35,25 +36,27 @@ internal static class GptCommand
         var dim = new Option<int>("--dim") { Description = "Width.", DefaultValueFactory = _ => 128 };
         var context = new Option<int>("--context") { Description = "Tokens of context (training window).", DefaultValueFactory = _ => 128 };
 
-        var pretrain = new Command("pretrain", "Train a byte-level BPE vocabulary and a GPT on a text; checkpoints are atomic, Ctrl-C keeps the last one.")
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the model already in the folder (only once the new one is trained)." };
+        var pretrain = new Command("pretrain", "Train a byte-level BPE vocabulary and a GPT on a text; checkpoints are atomic, Ctrl-C keeps the last one, and a model already in the folder is kept until the new one is done.")
         {
-            model, text, steps, rate, batch, resume, vocab, layers, heads, dim, context,
+            model, text, steps, rate, batch, resume, overwrite, vocab, layers, heads, dim, context,
         };
         pretrain.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
             GlobalOptions.Torch(parse);
             var folder = Folder(parse, model);
-            Directory.CreateDirectory(folder);
-            bool resuming = parse.GetValue(resume) && File.Exists(Path.Combine(folder, CheckpointName));
+            var (work, resuming) = PretrainFolder(folder, parse.GetValue(resume), parse.GetValue(overwrite));
             var (trainText, heldText) = Texts(parse, text, cancellation);
-            var bpe = resuming && File.Exists(Path.Combine(folder, "merges.txt"))
-                ? ByteLevelBpe.Load(folder)
+            var bpe = resuming && File.Exists(Path.Combine(work, "merges.txt"))
+                ? ByteLevelBpe.Load(work)
                 : Status("training the byte-level BPE vocabulary", () => ByteLevelBpe.Train([.. Lines(trainText)], parse.GetValue(vocab), cancellation: cancellation));
-            bpe.Save(folder);
+            if (!resuming) bpe.Save(work);
             var config = new GptConfig(bpe.VocabSize, parse.GetValue(context), parse.GetValue(layers), parse.GetValue(heads), parse.GetValue(dim), Dropout: 0);
             Seeding.Seed(parse.GetValue(GlobalOptions.Seed));
             using var gpt = new Gpt(config);
-            return Train(parse, gpt, bpe, folder, trainText, heldText, steps, rate, batch, resume, cancellation);
+            int code = Train(parse, gpt, bpe, work, folder, trainText, heldText, steps, rate, batch, resume, cancellation);
+            if (work != folder) AtomicFolder.Replace(work, folder);
+            return code;
         }), CancellationToken.None));
 
         var finetune = new Command("finetune", "Continue training a GPT folder on another text (same vocabulary); writes the folder back.")
@@ -68,7 +71,7 @@ internal static class GptCommand
             var (gpt, bpe) = LoadFolder(folder);
             using var _ = gpt;
             var (trainText, heldText) = Texts(parse, text, cancellation);
-            return Train(parse, gpt, bpe, folder, trainText, heldText, steps, rate, batch, resume, cancellation);
+            return Train(parse, gpt, bpe, folder, folder, trainText, heldText, steps, rate, batch, resume, cancellation);
         }), CancellationToken.None));
 
         var prompt = new Option<string>("--prompt") { Description = "Text to continue.", DefaultValueFactory = _ => "The " };
@@ -110,7 +113,28 @@ internal static class GptCommand
         return new Command("gpt", "GPT (decoder-only transformer) over byte-level BPE: pretrain, finetune, generate, eval.") { pretrain, finetune, generate, eval };
     }
 
-    private static int Train(ParseResult parse, Gpt gpt, ByteLevelBpe bpe, string folder, string trainText, string heldText,
+    /// <summary>
+    /// Where a pretraining run works, and whether it resumes. A new run trains in a staging folder beside the model folder
+    /// (its tokenizer and checkpoints go there) and replaces the model folder only when it is done, so an interrupted run
+    /// never mixes a new tokenizer with old weights; it refuses to start over a trained model without --overwrite. With
+    /// --resume it continues the checkpoint it finds: an interrupted new run's (in the staging folder), else the model
+    /// folder's own.
+    /// </summary>
+    private static (string Work, bool Resuming) PretrainFolder(string folder, bool resume, bool overwrite)
+    {
+        var staging = AtomicFolder.StagingOf(folder, "training");
+        if (resume && File.Exists(Path.Combine(staging, CheckpointName))) return (staging, true);
+        if (resume && File.Exists(Path.Combine(folder, CheckpointName))) return (folder, true);
+        if (File.Exists(folder)) throw new ArgumentException($"{folder}: is a file; --model names a folder.");
+        string[] modelFiles = ["config.json", "model.safetensors", "merges.txt", "vocab.json"];
+        if (!overwrite && modelFiles.Any(f => File.Exists(Path.Combine(folder, f))))
+            throw new ArgumentException($"{folder}: holds a trained model; give --resume to continue its checkpoint, --overwrite to replace it once the new one is trained, or another --model folder.");
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+        return (staging, false);
+    }
+
+    private static int Train(ParseResult parse, Gpt gpt, ByteLevelBpe bpe, string folder, string target, string trainText, string heldText,
         Option<int> steps, Option<double> rate, Option<int> batch, Option<bool> resume, CancellationToken cancellation)
     {
         var train = Status("encoding the text", () => bpe.Encode(trainText));
@@ -119,7 +143,7 @@ internal static class GptCommand
         var options = new StepTrainingOptions(parse.GetValue(steps), parse.GetValue(rate), GradClip: 1.0, EvaluateEvery: 50,
             CheckpointPath: checkpoint, CheckpointEvery: 50, Resume: parse.GetValue(resume));
         AnsiConsole.MarkupLine("GPT: {0:N0} parameters, {1:N0} training tokens, {2:N0} held out; folder {3}",
-            gpt.parameters().Sum(p => p.numel()), train.Length, held.Length, Markup.Escape(folder));
+            gpt.parameters().Sum(p => p.numel()), train.Length, held.Length, Markup.Escape(target));
         string configuration = JsonSerializer.Serialize(gpt.Config);
         int seed = parse.GetValue(GlobalOptions.Seed);
         StepHistory history;
@@ -142,7 +166,7 @@ internal static class GptCommand
         gpt.Save(folder);
         var last = history.Evaluations.LastOrDefault();
         AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out perplexity {2}; wrote {3}", history.Losses.Count, history.TrainSeconds,
-            last is null ? "–" : last.Value.ToString("0.00", CultureInfo.InvariantCulture), Markup.Escape(Path.Combine(folder, "model.safetensors")));
+            last is null ? "–" : last.Value.ToString("0.00", CultureInfo.InvariantCulture), Markup.Escape(Path.Combine(target, "model.safetensors")));
         return 0;
     }
 

@@ -82,3 +82,61 @@ public static class AtomicFile
         }
     }
 }
+
+/// <summary>
+/// Multi-file outputs (a model folder: config, weights, tokenizer) replaced as a whole: everything is written into a
+/// staging folder beside the target, and only then swapped in, so a crash or Ctrl-C before the swap leaves the previous
+/// folder untouched, and one during the swap leaves either it or the new one complete (the old copy is kept under a
+/// hidden name until the new one is in place).
+/// </summary>
+public static class AtomicFolder
+{
+    /// <summary>The staging folder of <paramref name="target"/>: a hidden sibling, so a rename stays on one file system.</summary>
+    public static string StagingOf(string target, string purpose = "staging")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(target);
+        var full = Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{purpose}");
+    }
+
+    /// <summary>Moves <paramref name="staging"/> into <paramref name="target"/>'s place, replacing what was there.</summary>
+    /// <exception cref="DirectoryNotFoundException"><paramref name="staging"/> does not exist.</exception>
+    public static void Replace(string staging, string target)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(staging);
+        ArgumentException.ThrowIfNullOrEmpty(target);
+        if (!Directory.Exists(staging)) throw new DirectoryNotFoundException($"{staging}: no staged folder to move into {target}.");
+        var full = Path.GetFullPath(target).TrimEnd(Path.DirectorySeparatorChar);
+        string? old = null;
+        if (Directory.Exists(full))
+        {
+            old = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.old-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            Directory.Move(full, old);
+        }
+
+        try
+        {
+            Directory.Move(staging, full);
+        }
+        catch
+        {
+            if (old is not null && !Directory.Exists(full)) Directory.Move(old, full);
+            throw;
+        }
+
+        if (old is not null)
+        {
+            try
+            {
+                Directory.Delete(old, recursive: true);
+            }
+            catch (IOException)
+            {
+                // The new folder is in place; a leftover hidden copy of the old one is harmless.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+    }
+}
