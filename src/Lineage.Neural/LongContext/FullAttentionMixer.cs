@@ -42,13 +42,10 @@ public sealed class FullAttentionMixer : AttentionMixerBase
     public AttentionKernel Kernel { get; set; } = AttentionKernel.Naive;
 
     /// <summary>
-    /// Written out: mask, scores, masked scores, weights and their gradients, at the peak of forward + backward about 8 float
-    /// (B, H, n, n) tensors (measured: 4.0 GiB growth at n = 8,192 with 2 heads, 8 × 512 MiB); fused and Flash: O(n)
-    /// (projections and their gradients; Flash also keeps each row's log-sum-exp and output statistics).
+    /// The kernel's own terms (<see cref="AttentionKernel.SelfAttendBytes"/>: written out, about 8 float (B, H, n, n)
+    /// tensors; fused, none; Flash, each row's statistics) plus the projections and their gradients, O(n).
     /// </summary>
-    public override long EstimateBytes(long batch, long n) =>
-        (Kernel == AttentionKernel.Naive ? 8L * 4 * batch * Settings.Heads * n * n : 0) + 16L * 4 * batch * n * Settings.Dim
-        + (Kernel == AttentionKernel.Flash ? 2L * 4 * batch * Settings.Heads * n : 0);
+    public override long EstimateBytes(long batch, long n) => Kernel.SelfAttendBytes(batch, Settings.Heads, n) + 16L * 4 * batch * n * Settings.Dim;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
@@ -58,13 +55,7 @@ public sealed class FullAttentionMixer : AttentionMixerBase
         MemoryGuard.Check("Full attention", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
         using var scope = NewDisposeScope();
         var (qh, kh, vh) = (Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)));              // (B, H, T, D)
-        var y = Kernel switch
-        {
-            AttentionKernel.Naive => ScaledDotProduct.Naive(qh, kh, vh, ScaledDotProduct.Mask(x.shape[1], x.shape[1], null, Causal, null, qh.dtype, qh.device)),
-            // The kernel's own workers, as many as libtorch may use (one in the tour's capped chapters, [ThreadCap(1, …)]).
-            AttentionKernel.Flash => ScaledDotProduct.Flash(qh, kh, vh, Causal, threads: Math.Max(1, get_num_threads())),
-            _ => nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: Causal),
-        };
+        var y = Kernel.SelfAttend(qh, kh, vh, Causal);
         return o.forward(Merge(y)).MoveToOuterDisposeScope();
     }
 }
