@@ -18,6 +18,9 @@ public sealed class KernelAttribute(string id) : Attribute
 
     /// <summary>Position in listings, ascending; ties by id.</summary>
     public int Order { get; init; }
+
+    /// <summary>A few words for listings such as the <c>--impl</c> help (e.g. "FA2"); empty for none.</summary>
+    public string Note { get; init; } = "";
 }
 
 /// <summary>How attention is computed; all give the same numbers (tested to 1e-5). Kernels are stateless: two of the same class are equal.</summary>
@@ -50,6 +53,12 @@ public abstract class AttentionKernel : IEquatable<AttentionKernel>
     /// <summary>The id of its <see cref="KernelAttribute"/>.</summary>
     public string Id => GetType().GetCustomAttribute<KernelAttribute>()?.Id ?? GetType().Name;
 
+    /// <summary>The note of its <see cref="KernelAttribute"/> (may be empty).</summary>
+    public string Note => GetType().GetCustomAttribute<KernelAttribute>()?.Note ?? "";
+
+    /// <summary>The id with a capital initial, as benchmark lines show it ("Flash", "Sdpa").</summary>
+    public string DisplayName => Id.Length == 0 ? Id : char.ToUpperInvariant(Id[0]) + Id[1..];
+
     /// <summary>Attention of q (B, H, Tq, D), k, v (B, H, Tk, D) under an additive mask (see <see cref="ScaledDotProduct.Mask"/>), shapes already checked.</summary>
     /// <exception cref="NotSupportedException">A mask or dropout the kernel cannot take.</exception>
     public abstract Tensor Compute(Tensor q, Tensor k, Tensor v, Tensor? mask, double dropout, double? scale);
@@ -68,6 +77,10 @@ public abstract class AttentionKernel : IEquatable<AttentionKernel>
 
     /// <summary>Bytes that <see cref="SelfAttend"/> keeps for forward + backward beyond its inputs and output (the n × n terms where it builds them).</summary>
     public abstract long SelfAttendBytes(long batch, long heads, long n);
+
+    /// <summary>The call <see cref="AttentionBenchmark"/> times for q, k, v (B, H, n, D): by default <see cref="SelfAttend"/>.</summary>
+    /// <exception cref="InsufficientMemoryException">The kernel refuses a request that would not fit (its estimate in the message).</exception>
+    public virtual Tensor Benchmarked(Tensor q, Tensor k, Tensor v, bool causal) => SelfAttend(q, k, v, causal);
 
     /// <inheritdoc />
     public bool Equals(AttentionKernel? other) => other is not null && other.GetType() == GetType();

@@ -22,4 +22,7 @@ public sealed class NaiveKernel : AttentionKernel
     /// (B, H, n, n) tensors (measured: 4.0 GiB growth at n = 8,192 with 2 heads, 8 × 512 MiB).
     /// </summary>
     public override long SelfAttendBytes(long batch, long heads, long n) => 8L * 4 * batch * heads * n * n;
+
+    /// <summary>The reference with its memory refusal and GQA (<see cref="NaiveAttention.Forward"/>).</summary>
+    public override Tensor Benchmarked(Tensor q, Tensor k, Tensor v, bool causal) => NaiveAttention.Forward(q, k, v, causal);
 }

@@ -9,13 +9,14 @@ public class AttentionKernelRegistryTests
     [Fact]
     public void Kernels_AreFoundByTheirAttribute_AndEqualByClass()
     {
-        Assert.Equal(["naive", "sdpa", "flash"], AttentionKernel.All.Select(k => k.Id));
+        Assert.Equal(["naive", "sdpa", "flash", "flash1"], AttentionKernel.All.Select(k => k.Id));
+        Assert.False(AttentionKernel.Get("flash1") == AttentionKernel.Flash);
         Assert.IsType<FlashKernel>(AttentionKernel.Flash);
         Assert.Same(AttentionKernel.Get(" SDPA "), AttentionKernel.Sdpa);
         Assert.True(new NaiveKernel() == AttentionKernel.Naive);
         Assert.True(AttentionKernel.Naive != AttentionKernel.Flash);
         var e = Assert.Throws<ArgumentException>(() => AttentionKernel.Get("flash3"));
-        Assert.Contains("Unknown attention kernel 'flash3'; known: naive, sdpa, flash.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Unknown attention kernel 'flash3'; known: naive, sdpa, flash, flash1.", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
