@@ -47,7 +47,7 @@ public abstract class AttentionKernel : IEquatable<AttentionKernel>
     {
         ArgumentNullException.ThrowIfNull(id);
         return All.FirstOrDefault(k => string.Equals(k.Id, id.Trim(), StringComparison.OrdinalIgnoreCase))
-               ?? throw new ArgumentException($"Unknown attention kernel '{id}'; known: {string.Join(", ", All.Select(k => k.Id))}.", nameof(id));
+               ?? throw new ArgumentException($"Unknown attention kernel '{id}'; known: {string.Join(", ", All.Select(k => k.Id))}.");
     }
 
     /// <summary>The id of its <see cref="KernelAttribute"/>.</summary>

@@ -64,7 +64,7 @@ public static class MixerRegistry
     {
         ArgumentNullException.ThrowIfNull(name);
         return All.FirstOrDefault(m => string.Equals(m.Id, name.Trim(), StringComparison.OrdinalIgnoreCase))
-               ?? throw new ArgumentException($"Unknown mixer '{name}'; known: {string.Join(", ", Ids)}.", nameof(name));
+               ?? throw new ArgumentException($"Unknown mixer '{name}'; known: {string.Join(", ", Ids)}.");
     }
 
     /// <summary>A new mixer <paramref name="id"/> with <paramref name="settings"/>.</summary>
