@@ -16,15 +16,15 @@ public class LongContextBenchmarks
     private nn.Module<Tensor, Tensor>? _mixer;
     private Tensor? _x;
 
-    [Params(MixerKind.Full, MixerKind.Longformer, MixerKind.BigBird, MixerKind.Reformer, MixerKind.Linformer, MixerKind.Hyena, MixerKind.Mamba)]
-    public MixerKind Mixer { get; set; }
+    [Params("full", "longformer", "bigbird", "reformer", "linformer", "hyena", "mamba")]
+    public string Mixer { get; set; } = "full";
 
     [GlobalSetup]
     public void Setup()
     {
         TorchRuntime.Apply(new RunSettings { Threads = 1 });
         manual_seed(1);
-        _mixer = Mixers.Create(Mixer, MixerBenchmark.Config(Mixer, 4096));
+        _mixer = MixerRegistry.Create(Mixer, MixerBenchmark.Settings(Mixer, 4096));
         _x = randn(1, 4096, 32);
     }
 

@@ -41,8 +41,8 @@ public class LongContextChapterTests
         using var dir = new TempFolder();
         var r = RunQuick(new LanguageModelExperiment(), dir);
         Assert.All(r.Claims, c => Assert.True(c.Passed, c.Statement));
-        foreach (var kind in LanguageModelExperiment.Kinds)
-            Assert.InRange(r.Metrics[$"bits_per_byte_{Lineage.Neural.LongContext.Mixers.Name(kind)}"], 0, 8);
+        foreach (var kind in LanguageModelExperiment.Mixers)
+            Assert.InRange(r.Metrics[$"bits_per_byte_{kind}"], 0, 8);
         Assert.DoesNotContain(r.Metrics.Keys, k => k.Contains("linformer", StringComparison.Ordinal));
         Assert.Equal(ModelOrigin.Trained, r.Model);
     }

@@ -12,7 +12,8 @@ internal static class AttentionCommand
     public static Command Create()
     {
         var lengths = new Option<string>("--lengths", "-n") { Description = "Sequence lengths, comma-separated.", DefaultValueFactory = _ => "1024,2048,4096,8192,16384" };
-        var implementations = new Option<string>("--impl") { Description = "Implementations: flash (FA2), flash1 (FA1 forward), sdpa, naive (comma-separated).", DefaultValueFactory = _ => "flash,sdpa,naive" };
+        string known = string.Join(", ", AttentionKernel.All.Select(k => k.Note.Length == 0 ? k.Id : $"{k.Id} ({k.Note})"));
+        var implementations = new Option<string>("--impl") { Description = $"Implementations: {known} (comma-separated).", DefaultValueFactory = _ => "flash,sdpa,naive" };
         var pass = new Option<string>("--pass") { Description = "fwd, fwd+bwd or both.", DefaultValueFactory = _ => "both" };
         var mask = new Option<string>("--mask") { Description = "causal, full or both.", DefaultValueFactory = _ => "both" };
         var heads = new Option<int>("--heads") { Description = "Attention heads H.", DefaultValueFactory = _ => 8 };
@@ -30,7 +31,8 @@ internal static class AttentionCommand
             {
                 int[] ns = [.. parse.GetValue(lengths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
                 var impls = parse.GetValue(implementations)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                                 .Select(s => Enum.TryParse<AttentionImplementation>(s, ignoreCase: true, out var i) ? i : throw new ArgumentException($"Unknown implementation '{s}' (flash, flash1, sdpa, naive).")).ToArray();
+                                 .Select(s => AttentionKernel.All.FirstOrDefault(k => string.Equals(k.Id, s, StringComparison.OrdinalIgnoreCase))
+                                              ?? throw new ArgumentException($"Unknown implementation '{s}' ({string.Join(", ", AttentionKernel.All.Select(k => k.Id))}).")).ToArray();
                 bool[] backward = Choose(parse.GetValue(pass)!, "fwd", "fwd+bwd", "--pass");
                 bool[] causal = Choose(parse.GetValue(mask)!, "full", "causal", "--mask");
                 if (ns.Any(n => n < 1)) throw new ArgumentException("Sequence lengths must be positive (n = 0 has no attention to compute).");
@@ -42,7 +44,7 @@ internal static class AttentionCommand
                     foreach (bool c in causal)
                         foreach (int n in ns)
                         {
-                            var row = new Dictionary<AttentionImplementation, AttentionMeasurement>();
+                            var row = new Dictionary<AttentionKernel, AttentionMeasurement>();
                             foreach (var impl in impls)
                             {
                                 cancellation.ThrowIfCancellationRequested();
@@ -51,7 +53,7 @@ internal static class AttentionCommand
                                 Console.WriteLine(AttentionBenchmark.Format(m));
                             }
 
-                            if (row.TryGetValue(AttentionImplementation.Flash, out var f) && row.TryGetValue(AttentionImplementation.Sdpa, out var s) && f.Refused is null && s.Refused is null)
+                            if (row.TryGetValue(AttentionKernel.Flash, out var f) && row.TryGetValue(AttentionKernel.Sdpa, out var s) && f.Refused is null && s.Refused is null)
                                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  → SDPA time / FlashAttention time = {s.Seconds / f.Seconds:0.00}"));
                         }
 

@@ -21,7 +21,7 @@ internal static class LongContextCommand
 
     public static Command Create()
     {
-        var mixerNames = string.Join("|", Enum.GetValues<MixerKind>().Select(Mixers.Name));
+        var mixerNames = string.Join("|", MixerRegistry.Ids);
         var mixer = new Option<string>("--mixer", "-m") { Description = $"The sequence mixer: {mixerNames} (full = dense attention, the baseline).", DefaultValueFactory = _ => "mamba" };
 
         var dim = new Option<int>("--dim") { Description = "Model width C.", DefaultValueFactory = _ => 64 };
@@ -39,17 +39,19 @@ internal static class LongContextCommand
         train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
             GlobalOptions.Torch(parse, threadsByDefault: 1);   // small models: one thread is faster here
-            var kind = Mixers.Parse(parse.GetValue(mixer)!);
+            var kind = MixerRegistry.Get(parse.GetValue(mixer)!).Id;
             int seed = parse.GetValue(GlobalOptions.Seed), len = parse.GetValue(length), d = parse.GetValue(dim);
             ArgumentOutOfRangeException.ThrowIfLessThan(len, 32, "--seq-len");
-            var config = new MixerLmConfig(kind, new MixerConfig(Dim: d, Heads: Math.Max(1, d / 16), Window: 32, GlobalTokens: 4, Block: 32, RandomBlocks: 1,
-                Chunk: 32, Rounds: 2, StateDim: 8, Expand: 1, ScanChunk: 16, MaxLength: len, Seed: seed), Layers: parse.GetValue(layers));
+            var settings = new MixerSettings(Dim: d, Heads: Math.Max(1, d / 16), Seed: seed).With(new LongformerConfig { Window = 32, GlobalTokens = 4 },
+                new BigBirdConfig { Block = 32, GlobalTokens = 4, RandomBlocks = 1 }, new ReformerConfig { Chunk = 32, Rounds = 2 },
+                new LinformerConfig { MaxLength = len }, new MambaConfig { StateDim = 8, Expand = 1, ScanChunk = 16 });
+            var config = new MixerLmConfig(kind, settings, Layers: parse.GetValue(layers));
             Seeding.Seed(seed);
             using var lm = new MixerLm(config);                                     // checks the mixer before any data is fetched
             var corpus = parse.GetValue(text) is { } file ? FromFile(file) : Treasury(parse, cancellation);
-            var path = Path.Combine(parse.GetValue(GlobalOptions.Out)!, "longctx", Mixers.Name(kind), "checkpoint.bin");
+            var path = Path.Combine(parse.GetValue(GlobalOptions.Out)!, "longctx", kind, "checkpoint.bin");
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            AnsiConsole.MarkupLine("{0} decoder: {1:N0} parameters; {2:N0} training bytes, {3:N0} held out; checkpoint {4}", Mixers.Name(kind),
+            AnsiConsole.MarkupLine("{0} decoder: {1:N0} parameters; {2:N0} training bytes, {3:N0} held out; checkpoint {4}", kind,
                 lm.parameters().Sum(p => p.numel()), corpus.Train.Length, corpus.HeldOut.Length, Markup.Escape(path));
             int total = parse.GetValue(steps);
             var options = new StepTrainingOptions(total, parse.GetValue(rate), GradClip: 1.0, EvaluateEvery: Math.Max(1, total / 4), CheckpointPath: path,
@@ -77,7 +79,7 @@ internal static class LongContextCommand
         {
             // One libtorch thread unless --threads says otherwise: on a shared machine, spinning workers distort the timings.
             GlobalOptions.Torch(parse, threadsByDefault: 1);
-            var kind = Mixers.Parse(parse.GetValue(mixer)!);
+            var kind = MixerRegistry.Get(parse.GetValue(mixer)!).Id;
             var ns = parse.GetValue(lengths)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(s => long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n > 0 ? n
                     : throw new ArgumentException($"--lengths: '{s}' is not a positive whole number.")).ToArray();
@@ -89,7 +91,7 @@ internal static class LongContextCommand
                     p.PeakBytes < 0 ? "–" : $"{p.PeakBytes / 1048576.0:0} MiB", MemoryGuard.Gib(p.EstimatedBytes), Markup.Escape(p.Skipped ?? ""));
             AnsiConsole.Write(table);
             double exponent = MixerBenchmark.Exponent(points.Where(p => p.Skipped is null).Select(p => (p.N, p.Seconds)));
-            AnsiConsole.MarkupLine("{0}: time ∝ n^{1}", Mixers.Name(kind), double.IsFinite(exponent) ? exponent.ToString("0.00", CultureInfo.InvariantCulture) : "? (fewer than two lengths ran)");
+            AnsiConsole.MarkupLine("{0}: time ∝ n^{1}", kind, double.IsFinite(exponent) ? exponent.ToString("0.00", CultureInfo.InvariantCulture) : "? (fewer than two lengths ran)");
             return 0;
         }));
         return new Command("longctx", "Long-context mixers (Longformer, BigBird, Reformer, Linformer, Hyena, Mamba; full attention as the baseline).") { train, bench };

@@ -169,13 +169,13 @@ public sealed class FlashAttentionExperiment : IExperiment
         var flashPeaks = new List<double>();
         var naivePeaks = new List<double>();
         using var bar = context.Progress.Start("attention memory against n", lengths.Length + 1);
-        AttentionBenchmark.Measure(AttentionImplementation.Flash, 1, Heads, 128, HeadDim, causal: true, backward: true, repeats: 1);   // warm-up: JIT, thread pool, workspaces
-        AttentionBenchmark.Measure(AttentionImplementation.Naive, 1, Heads, 128, HeadDim, causal: true, backward: true, repeats: 1);
+        AttentionBenchmark.Measure(AttentionKernel.Flash, 1, Heads, 128, HeadDim, causal: true, backward: true, repeats: 1);   // warm-up: JIT, thread pool, workspaces
+        AttentionBenchmark.Measure(AttentionKernel.Naive, 1, Heads, 128, HeadDim, causal: true, backward: true, repeats: 1);
         foreach (int n in lengths.Append(flashOnly))
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            var flash = AttentionBenchmark.Measure(AttentionImplementation.Flash, 1, Heads, n, HeadDim, causal: true, backward: true, repeats: 1);
-            var naive = n == flashOnly ? null : AttentionBenchmark.Measure(AttentionImplementation.Naive, 1, Heads, n, HeadDim, causal: true, backward: true, repeats: 1);
+            var flash = AttentionBenchmark.Measure(AttentionKernel.Flash, 1, Heads, n, HeadDim, causal: true, backward: true, repeats: 1);
+            var naive = n == flashOnly ? null : AttentionBenchmark.Measure(AttentionKernel.Naive, 1, Heads, n, HeadDim, causal: true, backward: true, repeats: 1);
             if (naive is not null)
             {
                 flashPeaks.Add(flash.PeakBytes);
@@ -220,8 +220,8 @@ public sealed class FlashAttentionExperiment : IExperiment
         foreach (bool causal in new[] { true, false })
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            var flash = AttentionBenchmark.Measure(AttentionImplementation.Flash, 1, Heads, speedN, HeadDim, causal, backward: true, repeats: 2);
-            var sdpa = AttentionBenchmark.Measure(AttentionImplementation.Sdpa, 1, Heads, speedN, HeadDim, causal, backward: true, repeats: 2);
+            var flash = AttentionBenchmark.Measure(AttentionKernel.Flash, 1, Heads, speedN, HeadDim, causal, backward: true, repeats: 2);
+            var sdpa = AttentionBenchmark.Measure(AttentionKernel.Sdpa, 1, Heads, speedN, HeadDim, causal, backward: true, repeats: 2);
             double speedup = sdpa.Seconds / flash.Seconds;
             result.Metric(causal ? "speed_vs_sdpa_causal" : "speed_vs_sdpa_full", speedup);
             speedRows.Add([causal ? "causal" : "unmasked", Ms(flash.Seconds), Ms(sdpa.Seconds), speedup.ToString("0.00", CultureInfo.InvariantCulture),

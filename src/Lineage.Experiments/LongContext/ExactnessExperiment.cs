@@ -50,9 +50,9 @@ public sealed class ExactnessExperiment : IExperiment
             string mode = causal ? "causal" : "bidirectional";
             Check($"Longformer banded vs dense mask (w = 16, g = 3, {mode})",
                 LongformerMixer.Attention(q, k, v, 16, 3, causal, dense: false), LongformerMixer.Attention(q, k, v, 16, 3, causal, dense: true));
-            var bigbird = new MixerConfig(dim, heads, causal, Block: 16, GlobalTokens: 16, RandomBlocks: 2, Seed: context.Seed);
+            var bigbird = new BigBirdConfig { Block = 16, GlobalTokens = 16, RandomBlocks = 2 };
             Check($"BigBird block-sparse vs dense mask (b = 16, 1 global + 2 random blocks, {mode})",
-                BigBirdMixer.Attention(q, k, v, bigbird, dense: false), BigBirdMixer.Attention(q, k, v, bigbird, dense: true));
+                BigBirdMixer.Attention(q, k, v, bigbird, causal, context.Seed, dense: false), BigBirdMixer.Attention(q, k, v, bigbird, causal, context.Seed, dense: true));
             var hashes = LshAttention.Hash(q, randn(d, 3, 4));
             Check($"Reformer sorted chunks vs dense over the same buckets (c = 16, 8 buckets, 3 rounds, {mode})",
                 LshAttention.Attend(q, v, hashes, 8, 16, causal), LshAttention.Dense(q, v, hashes, 8, 16, causal));
@@ -61,7 +61,7 @@ public sealed class ExactnessExperiment : IExperiment
         var u = x.transpose(1, 2);                                                                   // (1, C, n)
         var filter = randn(dim, n) * (-linspace(0, 5, n)).exp();
         Check("Hyena FFT convolution vs direct convolution", HyenaMixer.FftConv(u, filter), HyenaMixer.DirectConv(u, filter));
-        using var mamba = new MambaMixer(new MixerConfig(dim, StateDim: 8, ScanChunk: 16));
+        using var mamba = new MambaMixer(new MixerSettings(dim), new MambaConfig { StateDim = 8, ScanChunk = 16 });
         mamba.Scan = ScanKind.Sequential;
         var sequential = mamba.forward(x);
         mamba.Scan = ScanKind.Chunked;

@@ -22,22 +22,28 @@ namespace Lineage.Experiments.LongContext;
 public sealed record LongLmSettings(MixerLmConfig Model, int Batch, int Length, int Steps, double LearningRate, int Seed)
 {
     /// <summary>The real run: C = 64, 2 layers, 256-byte windows, 250 steps of 8 windows.</summary>
-    public static LongLmSettings Default(MixerKind kind, int seed) => new(new MixerLmConfig(kind,
-        new MixerConfig(Dim: 64, Heads: 4, Window: 32, GlobalTokens: 4, Block: 32, RandomBlocks: 1, Chunk: 32, Rounds: 2,
-            StateDim: 8, Expand: 1, ConvKernel: 4, ScanChunk: 32, Seed: seed), Layers: 2), Batch: 8, Length: 256, Steps: 250, LearningRate: 3e-3, Seed: seed);
+    public static LongLmSettings Default(string mixer, int seed) => new(new MixerLmConfig(mixer,
+        new MixerSettings(Dim: 64, Heads: 4, Seed: seed).With(new LongformerConfig { Window = 32, GlobalTokens = 4 },
+            new BigBirdConfig { Block = 32, GlobalTokens = 4, RandomBlocks = 1 }, new ReformerConfig { Chunk = 32, Rounds = 2 },
+            new HyenaConfig { ConvKernel = 4 }, new MambaConfig { StateDim = 8, Expand = 1, ConvKernel = 4, ScanChunk = 32 }), Layers: 2),
+        Batch: 8, Length: 256, Steps: 250, LearningRate: 3e-3, Seed: seed);
 
     /// <summary>Smoke test: C = 32, 128-byte windows, 10 steps.</summary>
-    public static LongLmSettings Quick(MixerKind kind, int seed) => new(new MixerLmConfig(kind,
-        new MixerConfig(Dim: 32, Heads: 2, Window: 16, GlobalTokens: 2, Block: 16, RandomBlocks: 1, Chunk: 16, Rounds: 2,
-            StateDim: 4, Expand: 1, ConvKernel: 4, ScanChunk: 8, Seed: seed), Layers: 1), Batch: 4, Length: 128, Steps: 10, LearningRate: 3e-3, Seed: seed);
+    public static LongLmSettings Quick(string mixer, int seed) => new(new MixerLmConfig(mixer,
+        new MixerSettings(Dim: 32, Heads: 2, Seed: seed).With(new LongformerConfig { Window = 16, GlobalTokens = 2 },
+            new BigBirdConfig { Block = 16, GlobalTokens = 2, RandomBlocks = 1 }, new ReformerConfig { Chunk = 16, Rounds = 2 },
+            new HyenaConfig { ConvKernel = 4 }, new MambaConfig { StateDim = 4, Expand = 1, ConvKernel = 4, ScanChunk = 8 }), Layers: 1),
+        Batch: 4, Length: 128, Steps: 10, LearningRate: 3e-3, Seed: seed);
 }
 
 /// <summary>Bits per byte and needle recall of one decoder per mixer, at equal sizes and steps, on the Treasury of David.</summary>
 [ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
 public sealed class LanguageModelExperiment : IExperiment
 {
-    /// <summary>The mixers compared (Linformer is not causal, so it cannot be a language model).</summary>
-    public static readonly MixerKind[] Kinds = [MixerKind.Full, MixerKind.Longformer, MixerKind.BigBird, MixerKind.Reformer, MixerKind.Hyena, MixerKind.Mamba];
+    /// <summary>The mixers compared, by <see cref="MixerRegistry"/> id (Linformer is not causal, so it cannot be a language model).</summary>
+    public static readonly string[] Mixers = ["full", "longformer", "bigbird", "reformer", "hyena", "mamba"];
+
+    private static readonly string[] SeeEverything = ["full", "hyena", "mamba"];
 
     /// <inheritdoc />
     public ExperimentInfo Info { get; } = new(
@@ -59,17 +65,17 @@ public sealed class LanguageModelExperiment : IExperiment
         var docs = LongDocuments.Load(context);
         var books = LongDocuments.OtherBooks(context);
         var result = context.Result();
-        var probe = context.Quick ? LongLmSettings.Quick(MixerKind.Full, context.Seed) : LongLmSettings.Default(MixerKind.Full, context.Seed);
+        var probe = context.Quick ? LongLmSettings.Quick("full", context.Seed) : LongLmSettings.Default("full", context.Seed);
         int[] distances = context.Quick ? [16, 64, 112] : [16, 32, 64, 96, 160, 240];
         int trials = context.Quick ? 8 : 48;
         double unigram = docs.Corpus.UnigramBits();
         var rows = new List<IReadOnlyList<string>>();
-        var recall = new Dictionary<MixerKind, double[]>();
-        var reach = new Dictionary<MixerKind, double[]>();
-        var bits = new Dictionary<MixerKind, double>();
-        var bookBits = new Dictionary<MixerKind, double[]>();
+        var recall = new Dictionary<string, double[]>();
+        var reach = new Dictionary<string, double[]>();
+        var bits = new Dictionary<string, double>();
+        var bookBits = new Dictionary<string, double[]>();
         var models = new List<ModelOrigin>();
-        foreach (var kind in Kinds)
+        foreach (var kind in Mixers)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var settings = context.Quick ? LongLmSettings.Quick(kind, context.Seed) : LongLmSettings.Default(kind, context.Seed);
@@ -79,8 +85,8 @@ public sealed class LanguageModelExperiment : IExperiment
             var (history, origin) = cache.LoadOrTrain(lm, () =>
             {
                 var options = new StepTrainingOptions(settings.Steps, settings.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Max(1, settings.Steps / 4),
-                    CheckpointPath: context.OutputFile($"checkpoint-{Mixers.Name(kind)}.bin"), CheckpointEvery: 100);
-                using var bar = context.Progress.Start($"{Mixers.Name(kind)} decoder on the Treasury of David", settings.Steps);
+                    CheckpointPath: context.OutputFile($"checkpoint-{kind}.bin"), CheckpointEvery: 100);
+                using var bar = context.Progress.Start($"{kind} decoder on the Treasury of David", settings.Steps);
                 var progress = new SyncProgress<StepReport>(r => bar.Report(r.Step, string.Create(CultureInfo.InvariantCulture, $"step {r.Step}, {r.Loss / Math.Log(2):0.00} bits/byte")));
                 return NeedleTask.Train(lm, docs.Corpus, settings.Batch, settings.Length, settings.Seed, options, progress, JsonSerializer.Serialize(settings.Model), context.Cancellation);
             });
@@ -90,7 +96,7 @@ public sealed class LanguageModelExperiment : IExperiment
             reach[kind] = distances.Select(d => NeedleTask.Reach(lm, docs.Corpus.HeldOut, settings.Length, d, 4, context.Seed)).ToArray();
             bookBits[kind] = [.. books.Select(b => LongDocuments.SpreadBitsPerByte(lm, b.Bytes, settings.Length, settings.Length / 2, context.Quick ? 4 : 32))];
             long parameters = lm.parameters().Sum(p => p.numel());
-            string name = Mixers.Name(kind);
+            string name = kind;
             bits[kind] = bpb;
             recall[kind] = accuracy;
             result.Metric($"bits_per_byte_{name}", bpb).Metric($"parameters_{name}", parameters)
@@ -114,12 +120,12 @@ public sealed class LanguageModelExperiment : IExperiment
             ["mixer", "parameters", "steps", "train s", "bits/byte", .. books.Select(b => $"{b.Name} bits/byte"), .. distances.Select(d => $"recall @ {d}")], rows);
         result.Table("Can the needle reach the query at all? Fraction of 4 windows with a non-zero gradient of the value logit with respect to the needle (structural, independent of training)",
             ["mixer", .. distances.Select(d => $"reach @ {d}")],
-            Kinds.Select(k => (IReadOnlyList<string>)[Mixers.Name(k), .. reach[k].Select(a => a.ToString("0.00", CultureInfo.InvariantCulture))]));
+            Mixers.Select(k => (IReadOnlyList<string>)[k, .. reach[k].Select(a => a.ToString("0.00", CultureInfo.InvariantCulture))]));
         Plots.Lines(context.OutputFile("needle.png"), "Needle recall against distance", "distance (bytes)", "accuracy (both digits)",
-            [.. Kinds.Select(k => new Series(Mixers.Name(k), [.. distances.Select(d => (double)d)], recall[k]))]);
+            [.. Mixers.Select(k => new Series(k, [.. distances.Select(d => (double)d)], recall[k]))]);
         result.Plot(context.RelativeOutput("needle.png"), "Recall of a {KK:VV} value planted in held-out Treasury of David text, against the distance between needle and query.");
 
-        double worst = Kinds.Max(k => bits[k]);
+        double worst = Mixers.Max(k => bits[k]);
         if (context.Quick)
         {
             result.ClaimAtMost("every mixer's decoder trains to below 8 bits per byte (uniform bytes; quick mode)", worst, 8);
@@ -129,13 +135,13 @@ public sealed class LanguageModelExperiment : IExperiment
             result.ClaimAtMost("every mixer's decoder beats the context-free byte entropy of the text (worst held-out bits/byte)", worst, unigram);
             // Trained on a Victorian commentary on the Psalms only: does what was learned carry to other long prose?
             result.ClaimAtLeast("on Moby Dick and Austen, which no model saw, every decoder still beats each book's context-free byte entropy (smallest margin, bits)",
-                Kinds.Min(k => Enumerable.Range(0, books.Count).Min(b => bookUnigram[b] - bookBits[k][b])), 0);
+                Mixers.Min(k => Enumerable.Range(0, books.Count).Min(b => bookUnigram[b] - bookBits[k][b])), 0);
             // Structural, not calibrated: Longformer with window 32 over 2 layers reaches 64 bytes back (plus the 4 global
             // tokens at the start of the window, which the needle is not in); dense attention and recurrences reach everything.
             int far = Array.IndexOf(distances, 160);
-            result.ClaimAtMost("Longformer (window 32, 2 layers: reach 64 bytes) cannot see a needle 160 bytes back (reach)", reach[MixerKind.Longformer][far], 0)
+            result.ClaimAtMost("Longformer (window 32, 2 layers: reach 64 bytes) cannot see a needle 160 bytes back (reach)", reach["longformer"][far], 0)
                   .ClaimAtLeast("full attention, Hyena and Mamba see the needle at every distance tested (smallest reach)",
-                      new[] { MixerKind.Full, MixerKind.Hyena, MixerKind.Mamba }.Min(k => reach[k].Min()), 1);
+                      SeeEverything.Min(k => reach[k].Min()), 1);
         }
 
         result.Note("Moby Dick (Project Gutenberg #2701 via Debian's r-cran-tokenizers) and Jane Austen's six novels (r-cran-janeaustenr) are read from " +

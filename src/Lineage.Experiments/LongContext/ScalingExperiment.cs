@@ -40,7 +40,7 @@ public sealed class ScalingExperiment : IExperiment, INeedsProcessSettings
         long[] lengths = context.Quick ? [256, 512, 1024] : [1024, 2048, 4096, 8192, 16384, 32768, 65536];
         double timeCap = context.Quick ? 0.5 : 15;
         long memoryCap = context.Quick ? 256L << 20 : 3L << 30;
-        var kinds = Enum.GetValues<MixerKind>();
+        string[] kinds = [.. MixerRegistry.Ids];
         var docs = LongDocuments.Load(context);
         IReadOnlyList<BenchPoint> points;
         using (var bar = context.Progress.Start("mixer forward + backward", kinds.Length))
@@ -58,8 +58,8 @@ public sealed class ScalingExperiment : IExperiment, INeedsProcessSettings
             result.Note(OneArenaProcess.InThisProcess
                 ? "Measured in a process of its own started with one glibc malloc arena, so that the benchmark's allocator policy reaches every thread (OneArenaProcess.cs)."
                 : "Measured in a process with several glibc malloc arenas (run in the tour's own process, not in one started for it): peak memory may be under-counted.");
-        var exponents = new Dictionary<MixerKind, double>();
-        var memoryExponents = new Dictionary<MixerKind, double>();
+        var exponents = new Dictionary<string, double>();
+        var memoryExponents = new Dictionary<string, double>();
         var series = new List<Series>();
         foreach (var kind in kinds)
         {
@@ -69,7 +69,7 @@ public sealed class ScalingExperiment : IExperiment, INeedsProcessSettings
             // Memory: fitted where the growth is well above the allocator's noise (≥ 16 MiB).
             var big = run.Where(p => p.PeakBytes >= 16L << 20).Select(p => (p.N, (double)p.PeakBytes)).ToList();
             memoryExponents[kind] = MixerBenchmark.Exponent(big);
-            string name = Mixers.Name(kind);
+            string name = kind;
             if (double.IsFinite(exponent)) result.Metric($"exponent_{name}", exponent);
             if (double.IsFinite(memoryExponents[kind])) result.Metric($"memory_exponent_{name}", memoryExponents[kind]);
             result.Metric($"longest_n_{name}", run.Count == 0 ? 0 : run.Max(p => p.N));
@@ -78,12 +78,12 @@ public sealed class ScalingExperiment : IExperiment, INeedsProcessSettings
 
         result.Table("Forward + backward, batch 1, C = 32, one thread: seconds (peak resident memory growth)",
             ["mixer", .. lengths.Select(n => $"n = {n:N0}"), "time exponent", "memory exponent"],
-            kinds.Select(kind => (IReadOnlyList<string>)[Mixers.Name(kind), .. lengths.Select(n => Cell(points.First(p => p.Mixer == kind && p.N == n))),
+            kinds.Select(kind => (IReadOnlyList<string>)[kind, .. lengths.Select(n => Cell(points.First(p => p.Mixer == kind && p.N == n))),
                 Format(exponents[kind]), Format(memoryExponents[kind])]));
         Plots.Lines(context.OutputFile("scaling.png"), "Forward + backward time against sequence length (log-log)", "log₂ n", "log₁₀ seconds", [.. series]);
         result.Plot(context.RelativeOutput("scaling.png"), "Time of one forward + backward pass; slope = scaling exponent. Lines stop where a size was skipped (table).");
 
-        var linear = new[] { MixerKind.Longformer, MixerKind.BigBird, MixerKind.Linformer, MixerKind.Hyena, MixerKind.Mamba };
+        var linear = new[] { "longformer", "bigbird", "linformer", "hyena", "mamba" };
         if (context.Quick)
         {
             int ran = kinds.Count(k => points.Any(p => p.Mixer == k && p.N == lengths[0] && p.Skipped is null));
@@ -96,20 +96,20 @@ public sealed class ScalingExperiment : IExperiment, INeedsProcessSettings
             // misses and the load push them above 1; memory, which the load does not distort, stays at 0.9-1.0). On a VM
             // whose page faults cost ~10 µs, timing the pass that also faulted its memory in gave 1.8-1.94 (2026-12-04);
             // timed on kept memory (MixerBenchmark), the same VM gives 1.17-1.23.
-            result.ClaimAtLeast($"written-out full attention's time grows at least as n^{QuadraticBar} (fitted exponent)", exponents[MixerKind.Full], QuadraticBar)
-                  .ClaimAtLeast("… and its peak memory at least as n^1.8 (the n × n scores)", memoryExponents[MixerKind.Full], 1.8);
+            result.ClaimAtLeast($"written-out full attention's time grows at least as n^{QuadraticBar} (fitted exponent)", exponents["full"], QuadraticBar)
+                  .ClaimAtLeast("… and its peak memory at least as n^1.8 (the n × n scores)", memoryExponents["full"], 1.8);
             double worstTime = linear.Max(k => double.IsFinite(exponents[k]) ? exponents[k] : double.PositiveInfinity);
             result.ClaimAtMost($"Longformer, BigBird, Linformer, Hyena and Mamba: time grows at most as n^{LinearBar} (largest fitted exponent)", worstTime, LinearBar);
             double worstMemory = linear.Max(k => double.IsFinite(memoryExponents[k]) ? memoryExponents[k] : double.PositiveInfinity);
             result.ClaimAtMost("… and their peak memory grows at most as n^1.2 (largest fitted exponent)", worstMemory, 1.2);
-            long fullMax = points.Where(p => p.Mixer == MixerKind.Full && p.Skipped is null).Select(p => p.N).DefaultIfEmpty(0).Max();
+            long fullMax = points.Where(p => p.Mixer == "full" && p.Skipped is null).Select(p => p.N).DefaultIfEmpty(0).Max();
             int reachAll = linear.Count(k => points.Any(p => p.Mixer == k && p.N == lengths[^1] && p.Skipped is null));
             result.ClaimAtLeast($"the linear mixers run at n = {lengths[^1]:N0} (how many of 5); written-out full attention stops at n = {fullMax:N0}", reachAll, 5);
 
             // FlashAttention computes the same dense attention tile by tile: quadratic time (fitted from n = 4,096 on,
             // where the per-call overhead no longer dominates), memory without the n × n term (fitted from 4 MiB of
             // growth: its footprint is small). Calibration (1 run): time 2.0, memory 0.9, 32,768 vs 8,192 tokens.
-            var flash = points.Where(p => p.Mixer == MixerKind.Flash && p.Skipped is null).ToList();
+            var flash = points.Where(p => p.Mixer == "flash" && p.Skipped is null).ToList();
             double flashTime = MixerBenchmark.Exponent(flash.Where(p => p.N >= 4096).Select(p => (p.N, p.Seconds)));
             double flashMemory = MixerBenchmark.Exponent(flash.Where(p => p.PeakBytes >= 4L << 20).Select(p => (p.N, (double)p.PeakBytes)));
             long flashMax = flash.Select(p => p.N).DefaultIfEmpty(0).Max();

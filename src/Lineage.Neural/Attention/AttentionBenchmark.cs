@@ -11,21 +11,8 @@ using static TorchSharp.torch;
 
 namespace Lineage.Neural.Attention;
 
-/// <summary>An attention implementation that the benchmark compares.</summary>
-public enum AttentionImplementation
-{
-    /// <summary>Lineage's FlashAttention kernel (FA2 forward, through the autograd function).</summary>
-    Flash,
-    /// <summary>The same kernel with FA1's forward (the backward is the same).</summary>
-    Flash1,
-    /// <summary>libtorch's <c>scaled_dot_product_attention</c>.</summary>
-    Sdpa,
-    /// <summary>Written-out softmax(QKᵀ)V with the n × n matrices.</summary>
-    Naive,
-}
-
 /// <summary>One measurement.</summary>
-/// <param name="Implementation">What ran.</param>
+/// <param name="Implementation">What ran: a registered kernel (<see cref="AttentionKernel.All"/>), timed through <see cref="AttentionKernel.Benchmarked"/>.</param>
 /// <param name="Length">n (queries = keys).</param>
 /// <param name="Causal">Causal mask.</param>
 /// <param name="Backward">Forward + backward (else forward only).</param>
@@ -33,16 +20,17 @@ public enum AttentionImplementation
 /// <param name="GflopsPerSecond">Useful FLOPs (<see cref="FlashAttention.ForwardFlops"/>) per second.</param>
 /// <param name="PeakBytes">Peak resident memory added by the run above the inputs; −1 when unknown.</param>
 /// <param name="Refused">Why it did not run (the memory estimate), or null.</param>
-public sealed record AttentionMeasurement(AttentionImplementation Implementation, int Length, bool Causal, bool Backward, double Seconds,
+public sealed record AttentionMeasurement(AttentionKernel Implementation, int Length, bool Causal, bool Backward, double Seconds,
                                           double GflopsPerSecond, long PeakBytes, string? Refused);
 
 /// <summary>Times and measures the memory of attention implementations side by side (fp32, CPU).</summary>
 public static class AttentionBenchmark
 {
     /// <summary>Runs <paramref name="implementation"/> on random q, k, v (B, H, n, D) and reports the best of <paramref name="repeats"/> runs.</summary>
-    public static AttentionMeasurement Measure(AttentionImplementation implementation, int batch, int heads, int length, int headDim, bool causal, bool backward,
+    public static AttentionMeasurement Measure(AttentionKernel implementation, int batch, int heads, int length, int headDim, bool causal, bool backward,
                                                int repeats = 2, int seed = 1)
     {
+        ArgumentNullException.ThrowIfNull(implementation);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
         double flops = backward ? FlashAttention.ForwardBackwardFlops(batch, heads, length, length, headDim, causal)
                                 : FlashAttention.ForwardFlops(batch, heads, length, length, headDim, causal);
@@ -81,7 +69,7 @@ public static class AttentionBenchmark
         return new AttentionMeasurement(implementation, length, causal, backward, best, flops / best / 1e9, peak, null);
     }
 
-    private static void RunOnce(AttentionImplementation implementation, Tensor q, Tensor k, Tensor v, Tensor dOut, bool causal, bool backward)
+    private static void RunOnce(AttentionKernel implementation, Tensor q, Tensor k, Tensor v, Tensor dOut, bool causal, bool backward)
     {
         using var scope = NewDisposeScope();
         using var mode = backward ? null : no_grad();
@@ -92,13 +80,7 @@ public static class AttentionBenchmark
             v = v.detach().requires_grad_();
         }
 
-        Tensor o = implementation switch
-        {
-            AttentionImplementation.Flash => FlashAttentionFunction.Attend(q, k, v, new FlashOptions(Causal: causal)),
-            AttentionImplementation.Flash1 => FlashAttentionFunction.Attend(q, k, v, new FlashOptions(Causal: causal, Algorithm: FlashAlgorithm.Fa1)),
-            AttentionImplementation.Sdpa => nn.functional.scaled_dot_product_attention(q, k, v, is_casual: causal),
-            _ => NaiveAttention.Forward(q, k, v, causal),
-        };
+        Tensor o = implementation.Benchmarked(q, k, v, causal);
         if (backward) o.backward([dOut]);
     }
 
@@ -106,7 +88,7 @@ public static class AttentionBenchmark
     public static string Format(AttentionMeasurement m)
     {
         ArgumentNullException.ThrowIfNull(m);
-        string what = string.Create(CultureInfo.InvariantCulture, $"{m.Implementation,-6} n={m.Length,-6} {(m.Causal ? "causal " : "full   ")}{(m.Backward ? "fwd+bwd" : "fwd    ")}");
+        string what = string.Create(CultureInfo.InvariantCulture, $"{m.Implementation.DisplayName,-6} n={m.Length,-6} {(m.Causal ? "causal " : "full   ")}{(m.Backward ? "fwd+bwd" : "fwd    ")}");
         if (m.Refused is not null) return $"{what}  refused: {m.Refused}";
         string memory = m.PeakBytes < 0 ? "?" : AttentionMemory.Format(m.PeakBytes);
         return string.Create(CultureInfo.InvariantCulture, $"{what}  {m.Seconds * 1000,10:0.0} ms  {m.GflopsPerSecond,7:0.0} GFLOP/s  peak +{memory}");

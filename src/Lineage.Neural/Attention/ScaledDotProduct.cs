@@ -1,5 +1,5 @@
-// Scaled dot-product attention as the models call it: the additive mask, and the three computations of
-// AttentionKernel (written out, libtorch's fused kernel, Lineage's FlashAttention). The models of Transformers/,
+// Scaled dot-product attention as the models call it: the additive mask, and the computations the registered
+// AttentionKernels dispatch to (written out, libtorch's fused kernel, Lineage's FlashAttention). The models of Transformers/,
 // Vision/, Multimodal/ and LongContext/ build on this folder; nothing here depends on them.
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,13 +58,8 @@ public static class ScaledDotProduct
             throw new ArgumentException($"Attention needs q (B, H, Tq, D), k (B, H, Tk, D), v (B, H, Tk, Dv); got ({string.Join(", ", q.shape)}), ({string.Join(", ", k.shape)}), ({string.Join(", ", v.shape)}).");
         }
 
-        return kernel switch
-        {
-            AttentionKernel.Naive => Naive(q, k, v, mask, dropout, scale),
-            AttentionKernel.Flash => Flash(q, k, v, mask is null ? false : throw new NotSupportedException(
-                "The Flash kernel takes no mask tensor: it knows causal or unmasked attention only (use MultiHeadAttention's causal flag)."), dropout, scale),
-            _ => Fused(q, k, v, mask, dropout, scale),
-        };
+        ArgumentNullException.ThrowIfNull(kernel);
+        return kernel.Compute(q, k, v, mask, dropout, scale);
     }
 
     /// <summary>
@@ -74,12 +69,10 @@ public static class ScaledDotProduct
     /// <exception cref="NotSupportedException">The Flash kernel with padding or a bias.</exception>
     public static Tensor Attend(AttentionKernel kernel, Tensor q, Tensor k, Tensor v, Tensor? keyPadding, bool causal, Tensor? bias, double dropout = 0, double? scale = null)
     {
+        ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(k);
-        if (kernel != AttentionKernel.Flash)
-            return Compute(kernel, q, k, v, Mask(q.shape[2], k.shape[2], keyPadding, causal, bias, q.dtype, q.device), dropout, scale);
-        if (keyPadding is not null || bias is not null) throw new NotSupportedException("The Flash kernel supports causal or unmasked attention only, not padding masks or position biases.");
-        return Flash(q, k, v, causal, dropout, scale);
+        return kernel.Attend(q, k, v, keyPadding, causal, bias, dropout, scale);
     }
 
     /// <summary>The FlashAttention kernel, differentiable; unmasked or causal, no dropout.</summary>

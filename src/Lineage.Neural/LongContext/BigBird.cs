@@ -19,8 +19,33 @@ using static TorchSharp.torch;
 
 namespace Lineage.Neural.LongContext;
 
+/// <summary>BigBird's own options.</summary>
+public sealed record BigBirdConfig : MixerOptions
+{
+    /// <summary>Block size b (also the window: the neighbouring blocks).</summary>
+    public int Block { get; init; } = 16;
+
+    /// <summary>The first this many positions are global, rounded up to whole blocks.</summary>
+    public int GlobalTokens { get; init; } = 4;
+
+    /// <summary>Random key blocks r per query block.</summary>
+    public int RandomBlocks { get; init; } = 2;
+
+    /// <summary>Small enough for unit tests.</summary>
+    public static BigBirdConfig Tiny { get; } = new() { Block = 4, GlobalTokens = 2, RandomBlocks = 1 };
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(GlobalTokens, nameof(GlobalTokens));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Block, 1, nameof(Block));
+        ArgumentOutOfRangeException.ThrowIfNegative(RandomBlocks, nameof(RandomBlocks));
+    }
+}
+
 /// <summary>BigBird self-attention: window, global and random blocks.</summary>
 [Model("bigbird", Paper = "Zaheer et al. 2020")]
+[Mixer("bigbird", Order = 2)]
 public sealed class BigBirdMixer : AttentionMixerBase
 {
     private readonly Linear q;
@@ -29,42 +54,53 @@ public sealed class BigBirdMixer : AttentionMixerBase
     private readonly Linear o;
 
     /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
-    public static ModelSample Conformance() => MixerSamples.Of(config => new BigBirdMixer(config), seed: 33);
+    public static ModelSample Conformance() => MixerSamples.Of(settings => new BigBirdMixer(settings, BigBirdConfig.Tiny), seed: 33);
 
-    /// <summary>Block <see cref="MixerConfig.Block"/>, <see cref="MixerConfig.RandomBlocks"/> random blocks, global tokens rounded up to blocks.</summary>
-    public BigBirdMixer(MixerConfig config) : base(nameof(BigBirdMixer), config)
+    /// <summary>Block <see cref="BigBirdConfig.Block"/>, <see cref="BigBirdConfig.RandomBlocks"/> random blocks, global tokens rounded up to blocks.</summary>
+    public BigBirdMixer(MixerSettings settings, BigBirdConfig config) : base(nameof(BigBirdMixer), settings)
     {
-        q = nn.Linear(config.Dim, config.Dim);
-        k = nn.Linear(config.Dim, config.Dim);
-        v = nn.Linear(config.Dim, config.Dim);
-        o = nn.Linear(config.Dim, config.Dim);
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        q = nn.Linear(settings.Dim, settings.Dim);
+        k = nn.Linear(settings.Dim, settings.Dim);
+        v = nn.Linear(settings.Dim, settings.Dim);
+        o = nn.Linear(settings.Dim, settings.Dim);
         RegisterComponents();
     }
 
-    /// <inheritdoc />
-    public override MixerKind Kind => MixerKind.BigBird;
+    /// <summary>Its own options.</summary>
+    public BigBirdConfig Config { get; }
+
 
     /// <inheritdoc />
     public override long EstimateBytes(long batch, long n)
     {
         long bs = Config.Block, g = (Config.GlobalTokens + bs - 1) / bs;
         long strip = (3 + g + Config.RandomBlocks) * bs;
-        return 4L * 4 * batch * Config.Heads * (n + bs) * strip + 4L * 4 * batch * Config.Heads * g * bs * n + 24L * 4 * batch * n * Config.Dim;
+        return 4L * 4 * batch * Settings.Heads * (n + bs) * strip + 4L * 4 * batch * Settings.Heads * g * bs * n + 24L * 4 * batch * n * Settings.Dim;
     }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        MixerInput.Check(x, Config.Dim, "BigBird");
+        MixerInput.Check(x, Settings.Dim, "BigBird");
         if (x.shape[1] == 0) return Empty(x);
         MemoryGuard.Check("BigBird", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
         using var scope = NewDisposeScope();
-        var y = Attention(Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)), Config, dense: false);
+        var y = Attention(Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)), Config, Causal, Settings.Seed, dense: false);
         return o.forward(Merge(y)).MoveToOuterDisposeScope();
     }
 
     /// <summary>BigBird attention of q, k, v (B, H, n, D): block-sparse, or through the equivalent n × n mask (the reference).</summary>
-    public static Tensor Attention(Tensor q, Tensor k, Tensor v, MixerConfig config, bool dense)
+    /// <param name="q">Queries (B, H, n, D).</param>
+    /// <param name="k">Keys (B, H, n, D).</param>
+    /// <param name="v">Values (B, H, n, D).</param>
+    /// <param name="config">Block size, global tokens and random blocks.</param>
+    /// <param name="causal">Token t sees only tokens ≤ t.</param>
+    /// <param name="seed">Seeds the random blocks.</param>
+    /// <param name="dense">Through the n × n mask (the reference) instead of block-sparse.</param>
+    public static Tensor Attention(Tensor q, Tensor k, Tensor v, BigBirdConfig config, bool causal, int seed, bool dense)
     {
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(k);
@@ -75,11 +111,11 @@ public sealed class BigBirdMixer : AttentionMixerBase
         using var scope = NewDisposeScope();
         int bs = (int)Math.Min(config.Block, n);
         var (qp, kp, vp) = (MixerInput.PadTime(q, bs), MixerInput.PadTime(k, bs), MixerInput.PadTime(v, bs));
-        var pattern = Pattern(qp.shape[2] / bs, bs, config.GlobalTokens, config.RandomBlocks, config.Causal, config.Seed);
+        var pattern = Pattern(qp.shape[2] / bs, bs, config.GlobalTokens, config.RandomBlocks, causal, seed);
         BlockSparseAttention.TokenRule everyToken = (p, s) => ones_like(p * s, ScalarType.Bool);
         double scale = 1.0 / Math.Sqrt(q.shape[3]);
-        var y = dense ? BlockSparseAttention.Dense(qp, kp, vp, pattern, everyToken, n, config.Causal, scale)
-                      : BlockSparseAttention.Attend(qp, kp, vp, pattern, everyToken, n, config.Causal, scale);
+        var y = dense ? BlockSparseAttention.Dense(qp, kp, vp, pattern, everyToken, n, causal, scale)
+                      : BlockSparseAttention.Attend(qp, kp, vp, pattern, everyToken, n, causal, scale);
         return y.narrow(2, 0, n).MoveToOuterDisposeScope();
     }
 

@@ -13,6 +13,7 @@ namespace Lineage.Neural.LongContext;
 /// to Lineage's hand-written FlashAttention (the <c>flash</c> mixer: the same function, O(n) memory, O(n²) time).
 /// </summary>
 [Model("full-attention", Paper = "Vaswani et al. 2017")]
+[Mixer("full", Order = 0)]
 public sealed class FullAttentionMixer : AttentionMixerBase
 {
     private readonly Linear q;
@@ -21,48 +22,40 @@ public sealed class FullAttentionMixer : AttentionMixerBase
     private readonly Linear o;
 
     /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
-    public static ModelSample Conformance() => MixerSamples.Of(config => new FullAttentionMixer(config), seed: 31);
+    public static ModelSample Conformance() => MixerSamples.Of(settings => new FullAttentionMixer(settings), seed: 31);
 
     /// <summary>Dense multi-head attention with these settings.</summary>
-    public FullAttentionMixer(MixerConfig config) : base(nameof(FullAttentionMixer), config)
+    public FullAttentionMixer(MixerSettings settings) : base(nameof(FullAttentionMixer), settings)
     {
-        q = nn.Linear(config.Dim, config.Dim);
-        k = nn.Linear(config.Dim, config.Dim);
-        v = nn.Linear(config.Dim, config.Dim);
-        o = nn.Linear(config.Dim, config.Dim);
+        q = nn.Linear(settings.Dim, settings.Dim);
+        k = nn.Linear(settings.Dim, settings.Dim);
+        v = nn.Linear(settings.Dim, settings.Dim);
+        o = nn.Linear(settings.Dim, settings.Dim);
         RegisterComponents();
     }
 
-    /// <summary><see cref="MixerKind.Flash"/> with the <see cref="AttentionKernel.Flash"/> kernel (the same function, computed tile by tile), else <see cref="MixerKind.Full"/>.</summary>
-    public override MixerKind Kind => Kernel == AttentionKernel.Flash ? MixerKind.Flash : MixerKind.Full;
+    /// <summary>The <c>flash</c> mixer: this one with the <see cref="AttentionKernel.Flash"/> kernel (the same function, computed tile by tile, O(n) memory; Dao et al. 2022).</summary>
+    [Mixer("flash", Order = 7)]
+    public static FullAttentionMixer Flash(MixerSettings settings) => new(settings) { Kernel = AttentionKernel.Flash };
 
     /// <summary>Which computation runs (default: the written-out n × n one).</summary>
     public AttentionKernel Kernel { get; set; } = AttentionKernel.Naive;
 
     /// <summary>
-    /// Written out: mask, scores, masked scores, weights and their gradients, at the peak of forward + backward about 8 float
-    /// (B, H, n, n) tensors (measured: 4.0 GiB growth at n = 8,192 with 2 heads, 8 × 512 MiB); fused and Flash: O(n)
-    /// (projections and their gradients; Flash also keeps each row's log-sum-exp and output statistics).
+    /// The kernel's own terms (<see cref="AttentionKernel.SelfAttendBytes"/>: written out, about 8 float (B, H, n, n)
+    /// tensors; fused, none; Flash, each row's statistics) plus the projections and their gradients, O(n).
     /// </summary>
-    public override long EstimateBytes(long batch, long n) =>
-        (Kernel == AttentionKernel.Naive ? 8L * 4 * batch * Config.Heads * n * n : 0) + 16L * 4 * batch * n * Config.Dim
-        + (Kernel == AttentionKernel.Flash ? 2L * 4 * batch * Config.Heads * n : 0);
+    public override long EstimateBytes(long batch, long n) => Kernel.SelfAttendBytes(batch, Settings.Heads, n) + 16L * 4 * batch * n * Settings.Dim;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        MixerInput.Check(x, Config.Dim, "Full attention");
+        MixerInput.Check(x, Settings.Dim, "Full attention");
         if (x.shape[1] == 0) return Empty(x);
         MemoryGuard.Check("Full attention", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
         using var scope = NewDisposeScope();
         var (qh, kh, vh) = (Heads(q.forward(x)), Heads(k.forward(x)), Heads(v.forward(x)));              // (B, H, T, D)
-        var y = Kernel switch
-        {
-            AttentionKernel.Naive => ScaledDotProduct.Naive(qh, kh, vh, ScaledDotProduct.Mask(x.shape[1], x.shape[1], null, Causal, null, qh.dtype, qh.device)),
-            // The kernel's own workers, as many as libtorch may use (one in the tour's capped chapters, [ThreadCap(1, …)]).
-            AttentionKernel.Flash => ScaledDotProduct.Flash(qh, kh, vh, Causal, threads: Math.Max(1, get_num_threads())),
-            _ => nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: Causal),
-        };
+        var y = Kernel.SelfAttend(qh, kh, vh, Causal);
         return o.forward(Merge(y)).MoveToOuterDisposeScope();
     }
 }

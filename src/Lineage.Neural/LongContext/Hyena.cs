@@ -20,8 +20,33 @@ using static TorchSharp.torch;
 
 namespace Lineage.Neural.LongContext;
 
+/// <summary>Hyena's own options.</summary>
+public sealed record HyenaConfig : MixerOptions
+{
+    /// <summary>Positional features fed to the filter network (sines and cosines plus t).</summary>
+    public int FilterFeatures { get; init; } = 9;
+
+    /// <summary>Width of the filter network.</summary>
+    public int FilterHidden { get; init; } = 32;
+
+    /// <summary>Length of the short causal depthwise convolution.</summary>
+    public int ConvKernel { get; init; } = 4;
+
+    /// <summary>Small enough for unit tests.</summary>
+    public static HyenaConfig Tiny { get; } = new() { FilterFeatures = 5, FilterHidden = 16, ConvKernel = 3 };
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(FilterFeatures, 1, nameof(FilterFeatures));
+        ArgumentOutOfRangeException.ThrowIfLessThan(FilterHidden, 1, nameof(FilterHidden));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ConvKernel, 1, nameof(ConvKernel));
+    }
+}
+
 /// <summary>Hyena operator of order 2: gated implicit long convolutions, evaluated with the FFT.</summary>
 [Model("hyena", Paper = "Poli et al. 2023")]
+[Mixer("hyena", Order = 5)]
 public sealed class HyenaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
 {
     private readonly Linear in_proj;        // C → 3C: v, x¹, x²
@@ -34,14 +59,17 @@ public sealed class HyenaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
     private readonly Tensor decay;          // (2C): α_c of the exponential window
 
     /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
-    public static ModelSample Conformance() => MixerSamples.Of(config => new HyenaMixer(config), seed: 36);
+    public static ModelSample Conformance() => MixerSamples.Of(settings => new HyenaMixer(settings, HyenaConfig.Tiny), seed: 36);
 
-    /// <summary>Width <see cref="MixerConfig.Dim"/>, filter network of <see cref="MixerConfig.FilterHidden"/> over <see cref="MixerConfig.FilterFeatures"/> features.</summary>
-    public HyenaMixer(MixerConfig config) : base(nameof(HyenaMixer))
+    /// <summary>Width <see cref="MixerSettings.Dim"/>, filter network of <see cref="HyenaConfig.FilterHidden"/> over <see cref="HyenaConfig.FilterFeatures"/> features.</summary>
+    public HyenaMixer(MixerSettings settings, HyenaConfig config) : base(nameof(HyenaMixer))
     {
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(config);
-        Config = config.Validate();
-        int c = config.Dim;
+        Settings = settings.Validate();
+        config.Validate();
+        Config = config;
+        int c = settings.Dim;
         in_proj = nn.Linear(c, 3 * c);
         short_filter = nn.Conv1d(3 * c, 3 * c, config.ConvKernel, groups: 3 * c, padding: config.ConvKernel - 1);
         filter_in = nn.Linear(config.FilterFeatures, config.FilterHidden);
@@ -54,17 +82,18 @@ public sealed class HyenaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
         RegisterComponents();
     }
 
-    /// <summary>The settings.</summary>
-    public MixerConfig Config { get; }
+    /// <summary>The shared settings (Hyena reads the width; it is always causal).</summary>
+    public MixerSettings Settings { get; }
 
-    /// <inheritdoc />
-    public MixerKind Kind => MixerKind.Hyena;
+    /// <summary>Its own options.</summary>
+    public HyenaConfig Config { get; }
+
 
     /// <inheritdoc />
     public bool Causal => true;
 
     /// <summary>Projections, filters, complex spectra of length 2n and gradients: about 40 float (B, n, C) tensors.</summary>
-    public long EstimateBytes(long batch, long n) => 40L * 4 * batch * n * Config.Dim + 8L * 4 * n * (Config.FilterHidden + 2 * Config.Dim);
+    public long EstimateBytes(long batch, long n) => 40L * 4 * batch * n * Settings.Dim + 8L * 4 * n * (Config.FilterHidden + 2 * Settings.Dim);
 
     /// <summary>The two implicit filters (2, C, n) for a sequence of n tokens.</summary>
     public Tensor Filters(long n)
@@ -83,7 +112,7 @@ public sealed class HyenaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
         var hidden = filter_mid.forward(filter_in.forward(z).sin()).sin();                   // sine activations, as the paper
         var h = filter_out.forward(hidden);                                                   // (n, 2C)
         h = h * (-t * decay).exp();                                                           // decaying window
-        return h.transpose(0, 1).reshape(2, Config.Dim, n).MoveToOuterDisposeScope();
+        return h.transpose(0, 1).reshape(2, Settings.Dim, n).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -92,7 +121,7 @@ public sealed class HyenaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
     /// <summary>The operator with FFT convolutions (<paramref name="useFft"/>) or direct ones (the O(n²) reference).</summary>
     public Tensor Mix(Tensor x, bool useFft)
     {
-        MixerInput.Check(x, Config.Dim, "Hyena");
+        MixerInput.Check(x, Settings.Dim, "Hyena");
         long n = x.shape[1];
         if (n == 0) return zeros_like(x);
         MemoryGuard.Check("Hyena", x.shape[0], n, EstimateBytes(x.shape[0], n));

@@ -1,7 +1,7 @@
-// One interface for a sequence mixer (this file), the settings every mixer draws from (MixerConfig.cs), a guard that
-// refuses requests that would not fit in memory (MemoryGuard.cs), the dense full-attention baseline
-// (FullAttentionMixer.cs), and a small decoder language model that takes any mixer (MixerBlock.cs, MixerLm.cs);
-// MixerKind.cs names the mixers and Mixers.cs builds them.
+// One interface for a sequence mixer (this file), the settings every mixer takes and each mixer's own options
+// (MixerSettings.cs), a guard that refuses requests that would not fit in memory (MemoryGuard.cs), the dense
+// full-attention baseline (FullAttentionMixer.cs), and a small decoder language model that takes any mixer
+// (MixerBlock.cs, MixerLm.cs); MixerRegistry.cs finds the mixers ([Mixer("id")] on each class) and builds them by id.
 //
 // Lineage: the transformer block is "mix across positions, then mix across channels". Every model of this chapter
 //          keeps the second half (the same MLP, norms, embeddings and sizes) and swaps the first: dense attention
@@ -16,9 +16,6 @@ namespace Lineage.Neural.LongContext;
 /// <summary>A module that mixes information across positions: (B, T, C) in, (B, T, C) out.</summary>
 public interface ISequenceMixer
 {
-    /// <summary>Which mixer this is.</summary>
-    MixerKind Kind { get; }
-
     /// <summary>Whether position t sees only positions ≤ t (a language model needs this).</summary>
     bool Causal { get; }
 

@@ -15,8 +15,29 @@ using static TorchSharp.torch;
 
 namespace Lineage.Neural.LongContext;
 
+/// <summary>Linformer's own options.</summary>
+public sealed record LinformerConfig : MixerOptions
+{
+    /// <summary>k, the length keys and values are projected to.</summary>
+    public int ProjectedLength { get; init; } = 64;
+
+    /// <summary>The longest sequence (E and F have this many columns).</summary>
+    public int MaxLength { get; init; } = 1024;
+
+    /// <summary>Small enough for unit tests.</summary>
+    public static LinformerConfig Tiny { get; } = new() { ProjectedLength = 8, MaxLength = 64 };
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(ProjectedLength, 1, nameof(ProjectedLength));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxLength, 1, nameof(MaxLength));
+    }
+}
+
 /// <summary>Linformer self-attention (bidirectional): keys and values projected along the sequence to k rows.</summary>
 [Model("linformer", Paper = "Wang et al. 2020")]
+[Mixer("linformer", Order = 4, NotCausal = "projects along the whole sequence, so every position would see the future.")]
 public sealed class LinformerMixer : AttentionMixerBase
 {
     private readonly Linear q;
@@ -27,32 +48,36 @@ public sealed class LinformerMixer : AttentionMixerBase
     private readonly Parameter F;
 
     /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
-    public static ModelSample Conformance() => MixerSamples.Of(config => new LinformerMixer(config), seed: 35);
+    public static ModelSample Conformance() => MixerSamples.Of(settings => new LinformerMixer(settings, LinformerConfig.Tiny), seed: 35);
 
-    /// <summary>Projected length <see cref="MixerConfig.ProjectedLength"/>, longest sequence <see cref="MixerConfig.MaxLength"/>.</summary>
+    /// <summary>Projected length <see cref="LinformerConfig.ProjectedLength"/>, longest sequence <see cref="LinformerConfig.MaxLength"/>.</summary>
     /// <exception cref="ArgumentException">A causal configuration: Linformer cannot be causal.</exception>
-    public LinformerMixer(MixerConfig config) : base(nameof(LinformerMixer), config)
+    public LinformerMixer(MixerSettings settings, LinformerConfig config) : base(nameof(LinformerMixer), settings)
     {
-        q = nn.Linear(config.Dim, config.Dim);
-        k = nn.Linear(config.Dim, config.Dim);
-        v = nn.Linear(config.Dim, config.Dim);
-        o = nn.Linear(config.Dim, config.Dim);
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        q = nn.Linear(settings.Dim, settings.Dim);
+        k = nn.Linear(settings.Dim, settings.Dim);
+        v = nn.Linear(settings.Dim, settings.Dim);
+        o = nn.Linear(settings.Dim, settings.Dim);
         // The paper initialises E and F like linear layers: N(0, 1/k) keeps E K on the scale of K.
         E = nn.Parameter(randn(config.ProjectedLength, config.MaxLength) / Math.Sqrt(config.ProjectedLength));
         F = nn.Parameter(randn(config.ProjectedLength, config.MaxLength) / Math.Sqrt(config.ProjectedLength));
         RegisterComponents();
     }
 
-    /// <inheritdoc />
-    public override MixerKind Kind => MixerKind.Linformer;
+    /// <summary>Its own options.</summary>
+    public LinformerConfig Config { get; }
+
 
     /// <inheritdoc />
-    public override long EstimateBytes(long batch, long n) => 4L * 4 * batch * Config.Heads * n * Config.ProjectedLength + 24L * 4 * batch * n * Config.Dim;
+    public override long EstimateBytes(long batch, long n) => 4L * 4 * batch * Settings.Heads * n * Config.ProjectedLength + 24L * 4 * batch * n * Settings.Dim;
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        MixerInput.Check(x, Config.Dim, "Linformer");
+        MixerInput.Check(x, Settings.Dim, "Linformer");
         long n = x.shape[1];
         if (n == 0) return Empty(x);
         if (n > Config.MaxLength) throw new ArgumentException($"Linformer's projections have {Config.MaxLength} columns; the sequence has {n} tokens.", nameof(x));

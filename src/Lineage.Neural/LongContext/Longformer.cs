@@ -19,8 +19,29 @@ using static TorchSharp.torch;
 
 namespace Lineage.Neural.LongContext;
 
+/// <summary>Longformer's own options.</summary>
+public sealed record LongformerConfig : MixerOptions
+{
+    /// <summary>Each token sees this many neighbours on each side (before it when causal); also the block size.</summary>
+    public int Window { get; init; } = 32;
+
+    /// <summary>The first this many positions are global.</summary>
+    public int GlobalTokens { get; init; } = 4;
+
+    /// <summary>Small enough for unit tests.</summary>
+    public static LongformerConfig Tiny { get; } = new() { Window = 4, GlobalTokens = 2 };
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Window, 1, nameof(Window));
+        ArgumentOutOfRangeException.ThrowIfNegative(GlobalTokens, nameof(GlobalTokens));
+    }
+}
+
 /// <summary>Longformer self-attention: a sliding window of w tokens each side plus g global tokens, computed in banded blocks.</summary>
 [Model("longformer", Paper = "Beltagy et al. 2020")]
+[Mixer("longformer", Order = 1)]
 public sealed class LongformerMixer : AttentionMixerBase
 {
     private readonly Linear q;
@@ -29,33 +50,37 @@ public sealed class LongformerMixer : AttentionMixerBase
     private readonly Linear o;
 
     /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
-    public static ModelSample Conformance() => MixerSamples.Of(config => new LongformerMixer(config), seed: 32);
+    public static ModelSample Conformance() => MixerSamples.Of(settings => new LongformerMixer(settings, LongformerConfig.Tiny), seed: 32);
 
-    /// <summary>Window <see cref="MixerConfig.Window"/>, global tokens <see cref="MixerConfig.GlobalTokens"/>.</summary>
-    public LongformerMixer(MixerConfig config) : base(nameof(LongformerMixer), config)
+    /// <summary>Window <see cref="LongformerConfig.Window"/>, global tokens <see cref="LongformerConfig.GlobalTokens"/>.</summary>
+    public LongformerMixer(MixerSettings settings, LongformerConfig config) : base(nameof(LongformerMixer), settings)
     {
-        q = nn.Linear(config.Dim, config.Dim);
-        k = nn.Linear(config.Dim, config.Dim);
-        v = nn.Linear(config.Dim, config.Dim);
-        o = nn.Linear(config.Dim, config.Dim);
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        q = nn.Linear(settings.Dim, settings.Dim);
+        k = nn.Linear(settings.Dim, settings.Dim);
+        v = nn.Linear(settings.Dim, settings.Dim);
+        o = nn.Linear(settings.Dim, settings.Dim);
         RegisterComponents();
     }
 
-    /// <inheritdoc />
-    public override MixerKind Kind => MixerKind.Longformer;
+    /// <summary>Its own options.</summary>
+    public LongformerConfig Config { get; }
+
 
     /// <summary>Key strips of (3w + g) per query plus the g dense global rows, scores and their gradients.</summary>
     public override long EstimateBytes(long batch, long n)
     {
         long w = Math.Min(Config.Window, Math.Max(1, n));
         long strip = 3 * w + (Config.GlobalTokens + w - 1) / w * w;
-        return 4L * 4 * batch * Config.Heads * (n + w) * strip + 4L * 4 * batch * Config.Heads * Config.GlobalTokens * n + 24L * 4 * batch * n * Config.Dim;
+        return 4L * 4 * batch * Settings.Heads * (n + w) * strip + 4L * 4 * batch * Settings.Heads * Config.GlobalTokens * n + 24L * 4 * batch * n * Settings.Dim;
     }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        MixerInput.Check(x, Config.Dim, "Longformer");
+        MixerInput.Check(x, Settings.Dim, "Longformer");
         if (x.shape[1] == 0) return Empty(x);
         MemoryGuard.Check("Longformer", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
         using var scope = NewDisposeScope();

@@ -52,8 +52,37 @@ public sealed record MambaState(Tensor Conv, Tensor H) : IDisposable
     }
 }
 
+/// <summary>Mamba's own options.</summary>
+public sealed record MambaConfig : MixerOptions
+{
+    /// <summary>N, the state size per channel.</summary>
+    public int StateDim { get; init; } = 8;
+
+    /// <summary>The inner width is Expand·C.</summary>
+    public int Expand { get; init; } = 2;
+
+    /// <summary>Length of the short causal depthwise convolution.</summary>
+    public int ConvKernel { get; init; } = 4;
+
+    /// <summary>Chunk length of the parallel scan.</summary>
+    public int ScanChunk { get; init; } = 16;
+
+    /// <summary>Small enough for unit tests.</summary>
+    public static MambaConfig Tiny { get; } = new() { StateDim = 4, Expand = 2, ConvKernel = 3, ScanChunk = 4 };
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(StateDim, 1, nameof(StateDim));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Expand, 1, nameof(Expand));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ConvKernel, 1, nameof(ConvKernel));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ScanChunk, 1, nameof(ScanChunk));
+    }
+}
+
 /// <summary>Mamba's selective state-space mixer.</summary>
 [Model("mamba", Paper = "Gu & Dao 2023")]
+[Mixer("mamba", Order = 6)]
 public sealed class MambaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
 {
     private readonly Linear in_proj;     // C → 2E: x and the gate z
@@ -66,24 +95,27 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
     private readonly int _inner, _rank, _state, _kernel;
 
     /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
-    public static ModelSample Conformance() => MixerSamples.Of(config => new MambaMixer(config), seed: 37);
+    public static ModelSample Conformance() => MixerSamples.Of(settings => new MambaMixer(settings, MambaConfig.Tiny), seed: 37);
 
-    /// <summary>State size <see cref="MixerConfig.StateDim"/>, inner width Expand·C, convolution <see cref="MixerConfig.ConvKernel"/>.</summary>
-    public MambaMixer(MixerConfig config) : base(nameof(MambaMixer))
+    /// <summary>State size <see cref="MambaConfig.StateDim"/>, inner width Expand·C, convolution <see cref="MambaConfig.ConvKernel"/>.</summary>
+    public MambaMixer(MixerSettings settings, MambaConfig config) : base(nameof(MambaMixer))
     {
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(config);
-        Config = config.Validate();
-        _inner = config.Expand * config.Dim;
-        _rank = (config.Dim + 15) / 16;
+        Settings = settings.Validate();
+        config.Validate();
+        Config = config;
+        _inner = config.Expand * settings.Dim;
+        _rank = (settings.Dim + 15) / 16;
         _state = config.StateDim;
         _kernel = config.ConvKernel;
-        in_proj = nn.Linear(config.Dim, 2 * _inner);
+        in_proj = nn.Linear(settings.Dim, 2 * _inner);
         conv1d = nn.Conv1d(_inner, _inner, _kernel, groups: _inner, padding: _kernel - 1);
         x_proj = nn.Linear(_inner, _rank + 2 * _state, hasBias: false);
         dt_proj = nn.Linear(_rank, _inner);
         A_log = nn.Parameter(arange(1, _state + 1, dtype: ScalarType.Float32).repeat(_inner, 1).log());   // A = −(1 … N) per channel
         D = nn.Parameter(ones(_inner));
-        out_proj = nn.Linear(_inner, config.Dim);
+        out_proj = nn.Linear(_inner, settings.Dim);
         using (no_grad())
         {
             // Δ starts in [0.001, 0.1] (log-uniform): bias = softplus⁻¹(Δ) = Δ + log(1 − exp(−Δ)).
@@ -94,14 +126,15 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
         RegisterComponents();
     }
 
-    /// <summary>The settings.</summary>
-    public MixerConfig Config { get; }
+    /// <summary>The shared settings (Mamba reads the width; it is always causal).</summary>
+    public MixerSettings Settings { get; }
+
+    /// <summary>Its own options.</summary>
+    public MambaConfig Config { get; }
 
     /// <summary>Which scan <see cref="forward"/> uses (default: chunked).</summary>
     public ScanKind Scan { get; set; } = ScanKind.Chunked;
 
-    /// <inheritdoc />
-    public MixerKind Kind => MixerKind.Mamba;
 
     /// <inheritdoc />
     public bool Causal => true;
@@ -112,7 +145,7 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        MixerInput.Check(x, Config.Dim, "Mamba");
+        MixerInput.Check(x, Settings.Dim, "Mamba");
         long n = x.shape[1];
         if (n == 0) return zeros_like(x);
         MemoryGuard.Check("Mamba", x.shape[0], n, EstimateBytes(x.shape[0], n));
@@ -136,7 +169,7 @@ public sealed class MambaMixer : nn.Module<Tensor, Tensor>, ISequenceMixer
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(state);
-        if (x.dim() != 2 || x.shape[1] != Config.Dim) throw new ArgumentException($"Mamba.Step expects (B, {Config.Dim}); got ({string.Join(", ", x.shape)}).", nameof(x));
+        if (x.dim() != 2 || x.shape[1] != Settings.Dim) throw new ArgumentException($"Mamba.Step expects (B, {Settings.Dim}); got ({string.Join(", ", x.shape)}).", nameof(x));
         using var scope = NewDisposeScope();
         var xz = in_proj.forward(x).chunk(2, -1);                                                               // (B, E) each
         var window = cat([state.Conv, xz[0].unsqueeze(-1)], -1);                                                // (B, E, K)

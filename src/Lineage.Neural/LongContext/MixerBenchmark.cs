@@ -10,51 +10,59 @@ using static TorchSharp.torch;
 namespace Lineage.Neural.LongContext;
 
 /// <summary>One measurement, or why it was skipped.</summary>
-/// <param name="Mixer">The mixer.</param>
+/// <param name="Mixer">The mixer's id.</param>
 /// <param name="N">Sequence length.</param>
 /// <param name="Seconds">Wall time of forward + backward (NaN when skipped).</param>
 /// <param name="PeakBytes">Growth of the process's peak resident memory during the pass (−1 when not measurable or skipped).</param>
 /// <param name="EstimatedBytes">The mixer's own activation estimate.</param>
 /// <param name="Skipped">Why it was not run, or null.</param>
-public sealed record BenchPoint(MixerKind Mixer, long N, double Seconds, long PeakBytes, long EstimatedBytes, string? Skipped);
+public sealed record BenchPoint(string Mixer, long N, double Seconds, long PeakBytes, long EstimatedBytes, string? Skipped);
 
 /// <summary>Forward + backward timing of mixers over sequence lengths.</summary>
 public static class MixerBenchmark
 {
-    /// <summary>The mixer settings of the benchmark at length n: C = 32, 2 heads, window and blocks of 64, chunks of 64, 64 buckets, state 8, Mamba's inner width C.</summary>
-    public static MixerConfig Config(MixerKind kind, long n) => new(Dim: 32, Heads: 2, Causal: kind != MixerKind.Linformer, Window: 64, GlobalTokens: 16,
-        Block: 64, RandomBlocks: 1, Chunk: 64, Buckets: 64, Rounds: 2, ProjectedLength: 64, MaxLength: (int)Math.Max(1, n), FilterFeatures: 9,
-        FilterHidden: 32, StateDim: 8, Expand: 1, ConvKernel: 4, ScanChunk: 16);
+    /// <summary>
+    /// The mixer settings of the benchmark at length n: C = 32, 2 heads, causal where the mixer can be; window and blocks
+    /// of 64, chunks of 64, 64 buckets, state 8, Mamba's inner width C (other mixers: their defaults).
+    /// </summary>
+    public static MixerSettings Settings(string mixer, long n) =>
+        new MixerSettings(Dim: 32, Heads: 2, Causal: MixerRegistry.Get(mixer).CanBeCausal).With(
+            new LongformerConfig { Window = 64, GlobalTokens = 16 },
+            new BigBirdConfig { Block = 64, GlobalTokens = 16, RandomBlocks = 1 },
+            new ReformerConfig { Chunk = 64, Buckets = 64, Rounds = 2 },
+            new LinformerConfig { ProjectedLength = 64, MaxLength = (int)Math.Max(1, n) },
+            new HyenaConfig { FilterFeatures = 9, FilterHidden = 32, ConvKernel = 4 },
+            new MambaConfig { StateDim = 8, Expand = 1, ConvKernel = 4, ScanChunk = 16 });
 
     /// <summary>
     /// Measures every mixer at every length (ascending). A length is skipped when the mixer's estimate exceeds
     /// <paramref name="memoryCapBytes"/>, when the time extrapolated from the two previous lengths exceeds
     /// <paramref name="timeCapSeconds"/>, or after a measurement that already took longer than the cap.
     /// </summary>
-    /// <param name="kinds">Mixers.</param>
+    /// <param name="mixers">Mixer ids (<see cref="MixerRegistry"/>).</param>
     /// <param name="lengths">Sequence lengths.</param>
     /// <param name="input">(1, n, 32) input for length n (e.g. embedded real text).</param>
     /// <param name="timeCapSeconds">Longest single measurement allowed.</param>
     /// <param name="memoryCapBytes">Largest activation estimate allowed.</param>
     /// <param name="log">Told about each point; may be null.</param>
     /// <param name="cancellation">Stops between measurements.</param>
-    public static IReadOnlyList<BenchPoint> Run(IEnumerable<MixerKind> kinds, IReadOnlyList<long> lengths, Func<long, Tensor> input, double timeCapSeconds,
+    public static IReadOnlyList<BenchPoint> Run(IEnumerable<string> mixers, IReadOnlyList<long> lengths, Func<long, Tensor> input, double timeCapSeconds,
         long memoryCapBytes, Action<string>? log = null, CancellationToken cancellation = default)
     {
-        ArgumentNullException.ThrowIfNull(kinds);
+        ArgumentNullException.ThrowIfNull(mixers);
         ArgumentNullException.ThrowIfNull(lengths);
         ArgumentNullException.ThrowIfNull(input);
         var points = new List<BenchPoint>();
-        foreach (var kind in kinds)
+        foreach (var id in mixers)
         {
             var measured = new List<(long N, double Seconds)>();
             string? stop = null;
             foreach (long n in lengths.Order())
             {
                 cancellation.ThrowIfCancellationRequested();
-                var config = Config(kind, n);
+                var settings = Settings(id, n);
                 manual_seed(1);
-                using var mixer = Mixers.Create(kind, config);
+                using var mixer = MixerRegistry.Create(id, settings);
                 long estimate = ((ISequenceMixer)mixer).EstimateBytes(1, n);
                 string? skip = stop;
                 if (skip is null && estimate > memoryCapBytes)
@@ -70,8 +78,8 @@ public static class MixerBenchmark
 
                 if (skip is not null)
                 {
-                    points.Add(new BenchPoint(kind, n, double.NaN, -1, estimate, skip));
-                    log?.Invoke($"{Mixers.Name(kind)} n={n}: skipped ({skip})");
+                    points.Add(new BenchPoint(id, n, double.NaN, -1, estimate, skip));
+                    log?.Invoke($"{id} n={n}: skipped ({skip})");
                     continue;
                 }
 
@@ -102,8 +110,8 @@ public static class MixerBenchmark
 
                     x.Dispose();
                     measured.Add((n, seconds));
-                    points.Add(new BenchPoint(kind, n, seconds, peak, estimate, null));
-                    log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{Mixers.Name(kind)} n={n}: {seconds:0.000} s, peak +{peak / 1048576.0:0} MiB"));
+                    points.Add(new BenchPoint(id, n, seconds, peak, estimate, null));
+                    log?.Invoke(string.Create(CultureInfo.InvariantCulture, $"{id} n={n}: {seconds:0.000} s, peak +{peak / 1048576.0:0} MiB"));
                     if (seconds > timeCapSeconds) stop = string.Create(CultureInfo.InvariantCulture, $"time: n = {n} already took {seconds:0.0} s");
                 }
                 finally

@@ -12,14 +12,14 @@ public sealed class MixerBlock : nn.Module<Tensor, Tensor>
     private readonly LayerNorm ln_2;
     private readonly FeedForward mlp;
 
-    /// <summary>A block around a new mixer of <paramref name="kind"/>.</summary>
-    public MixerBlock(MixerKind kind, MixerConfig config) : base(nameof(MixerBlock))
+    /// <summary>A block around a new mixer <paramref name="mixerId"/> (a <see cref="MixerRegistry"/> id) with <paramref name="settings"/>.</summary>
+    public MixerBlock(string mixerId, MixerSettings settings) : base(nameof(MixerBlock))
     {
-        ArgumentNullException.ThrowIfNull(config);
-        ln_1 = nn.LayerNorm(config.Dim);
-        mixer = Mixers.Create(kind, config);
-        ln_2 = nn.LayerNorm(config.Dim);
-        mlp = new FeedForward(config.Dim, 4 * config.Dim, Activation.Gelu);
+        ArgumentNullException.ThrowIfNull(settings);
+        ln_1 = nn.LayerNorm(settings.Dim);
+        mixer = MixerRegistry.Create(mixerId, settings);
+        ln_2 = nn.LayerNorm(settings.Dim);
+        mlp = new FeedForward(settings.Dim, 4 * settings.Dim, Activation.Gelu);
         RegisterComponents();
     }
 

@@ -5,15 +5,15 @@ using static TorchSharp.torch;
 namespace Lineage.Neural.LongContext;
 
 /// <summary>Size of a <see cref="MixerLm"/>.</summary>
-/// <param name="Mixer">Which mixer every layer uses.</param>
-/// <param name="Mixing">The mixer settings (Dim is the model width).</param>
+/// <param name="Mixer">Which mixer every layer uses: a <see cref="MixerRegistry"/> id.</param>
+/// <param name="Mixing">The mixer settings (Dim is the model width) and the mixers' own options.</param>
 /// <param name="Layers">Blocks.</param>
 /// <param name="VocabSize">Tokens (256 for bytes).</param>
 /// <param name="Reversible">Reversible residual layers (Reformer): activations recomputed in the backward pass.</param>
-public sealed record MixerLmConfig(MixerKind Mixer, MixerConfig Mixing, int Layers = 2, int VocabSize = 256, bool Reversible = false)
+public sealed record MixerLmConfig(string Mixer, MixerSettings Mixing, int Layers = 2, int VocabSize = 256, bool Reversible = false)
 {
     /// <summary>Small enough for unit tests.</summary>
-    public static MixerLmConfig Tiny(MixerKind mixer) => new(mixer, MixerConfig.Tiny(), Layers: 2);
+    public static MixerLmConfig Tiny(string mixer) => new(mixer, MixerSettings.Tiny(), Layers: 2);
 }
 
 /// <summary>
@@ -28,21 +28,19 @@ public sealed class MixerLm : nn.Module<Tensor, Tensor>
     private readonly LayerNorm ln_f;
 
     /// <summary>A randomly initialised model.</summary>
-    /// <exception cref="ArgumentException">A non-causal mixer (Linformer) as a language model.</exception>
+    /// <exception cref="ArgumentException">An unknown mixer, or a non-causal one (Linformer) as a language model.</exception>
     public MixerLm(MixerLmConfig config) : base(nameof(MixerLm))
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Mixing.Validate();
-        if (!config.Mixing.Causal || config.Mixer == MixerKind.Linformer)
-        {
-            throw new ArgumentException($"A language model needs a causal mixer; {Mixers.Name(config.Mixer)}" +
-                (config.Mixer == MixerKind.Linformer ? " projects along the whole sequence, so every position would see the future." : " was configured with Causal = false."), nameof(config));
-        }
+        var mixer = MixerRegistry.Get(config.Mixer);
+        if (!config.Mixing.Causal || !mixer.CanBeCausal)
+            throw new ArgumentException($"A language model needs a causal mixer; {mixer.Id} {mixer.NotCausal ?? "was configured with Causal = false."}", nameof(config));
 
         ArgumentOutOfRangeException.ThrowIfLessThan(config.Layers, 1, nameof(config.Layers));
         Config = config;
         wte = nn.Embedding(config.VocabSize, config.Mixing.Dim);
-        h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(i => new MixerBlock(config.Mixer, config.Mixing with { Seed = config.Mixing.Seed + 7919 * i }))]);
+        h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(i => new MixerBlock(mixer.Id, config.Mixing with { Seed = config.Mixing.Seed + 7919 * i }))]);
         ln_f = nn.LayerNorm(config.Mixing.Dim);
         RegisterComponents();
         using (no_grad()) nn.init.normal_(wte.weight!, 0, 0.02);   // GPT-2's scale: tied logits start near uniform (8 bits per byte)

@@ -23,8 +23,33 @@ using static TorchSharp.torch;
 
 namespace Lineage.Neural.LongContext;
 
+/// <summary>Reformer's own options.</summary>
+public sealed record ReformerConfig : MixerOptions
+{
+    /// <summary>Chunk length c of the sorted sequence.</summary>
+    public int Chunk { get; init; } = 32;
+
+    /// <summary>Hash buckets (even); 0 picks 2·⌈n / Chunk⌉ per sequence, the paper's rule.</summary>
+    public int Buckets { get; init; }
+
+    /// <summary>Hashing rounds R.</summary>
+    public int Rounds { get; init; } = 2;
+
+    /// <summary>Small enough for unit tests.</summary>
+    public static ReformerConfig Tiny { get; } = new() { Chunk = 4, Buckets = 4, Rounds = 2 };
+
+    /// <inheritdoc />
+    public override void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Chunk, 1, nameof(Chunk));
+        if (Buckets < 0 || Buckets % 2 != 0) throw new ArgumentException($"Buckets must be 0 (automatic) or a positive even number; got {Buckets}.", nameof(Buckets));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Rounds, 1, nameof(Rounds));
+    }
+}
+
 /// <summary>Reformer's LSH self-attention: shared query-key projection, hashed buckets, sorted chunks.</summary>
 [Model("reformer", Paper = "Kitaev et al. 2020")]
+[Mixer("reformer", Order = 3)]
 public sealed class ReformerMixer : AttentionMixerBase
 {
     private readonly Linear qk;
@@ -32,23 +57,27 @@ public sealed class ReformerMixer : AttentionMixerBase
     private readonly Linear o;
 
     /// <summary>A tiny seeded mixer and a fixed batch of token vectors, for the registry's conformance tests.</summary>
-    public static ModelSample Conformance() => MixerSamples.Of(config => new ReformerMixer(config), seed: 34);
+    public static ModelSample Conformance() => MixerSamples.Of(settings => new ReformerMixer(settings, ReformerConfig.Tiny), seed: 34);
 
-    /// <summary>Chunks of <see cref="MixerConfig.Chunk"/>, <see cref="MixerConfig.Rounds"/> rounds, <see cref="MixerConfig.Buckets"/> buckets.</summary>
-    public ReformerMixer(MixerConfig config) : base(nameof(ReformerMixer), config)
+    /// <summary>Chunks of <see cref="ReformerConfig.Chunk"/>, <see cref="ReformerConfig.Rounds"/> rounds, <see cref="ReformerConfig.Buckets"/> buckets.</summary>
+    public ReformerMixer(MixerSettings settings, ReformerConfig config) : base(nameof(ReformerMixer), settings)
     {
-        qk = nn.Linear(config.Dim, config.Dim);
-        v = nn.Linear(config.Dim, config.Dim);
-        o = nn.Linear(config.Dim, config.Dim);
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        qk = nn.Linear(settings.Dim, settings.Dim);
+        v = nn.Linear(settings.Dim, settings.Dim);
+        o = nn.Linear(settings.Dim, settings.Dim);
         RegisterComponents();
     }
 
-    /// <inheritdoc />
-    public override MixerKind Kind => MixerKind.Reformer;
+    /// <summary>Its own options.</summary>
+    public ReformerConfig Config { get; }
+
 
     /// <summary>Per round: sorted copies of qk and v, (n, 2c) scores, weights and gradients.</summary>
     public override long EstimateBytes(long batch, long n) =>
-        4L * batch * Config.Heads * Config.Rounds * (n + Config.Chunk) * (4L * 2 * Config.Chunk + 6L * HeadDim + 2L * BucketCount(n)) + 24L * 4 * batch * n * Config.Dim;
+        4L * batch * Settings.Heads * Config.Rounds * (n + Config.Chunk) * (4L * 2 * Config.Chunk + 6L * HeadDim + 2L * BucketCount(n)) + 24L * 4 * batch * n * Settings.Dim;
 
     /// <summary>
     /// Buckets for a sequence of n tokens: the configured count, or 2·⌈n / c⌉ clamped to 2 … 64 (the paper's rule of about
@@ -60,14 +89,14 @@ public sealed class ReformerMixer : AttentionMixerBase
     /// <summary>The fixed random rotations (D, R, nb/2) for <paramref name="buckets"/> buckets.</summary>
     public Tensor Rotations(int buckets, Device device)
     {
-        using var generator = new Generator((ulong)StableSeed.Of(Config.Seed, HeadDim, buckets) & 0x7fffffffUL);   // stable across processes (HashCode is not)
+        using var generator = new Generator((ulong)StableSeed.Of(Settings.Seed, HeadDim, buckets) & 0x7fffffffUL);   // stable across processes (HashCode is not)
         return randn([HeadDim, Config.Rounds, buckets / 2], generator: generator).to(device);
     }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
-        MixerInput.Check(x, Config.Dim, "Reformer");
+        MixerInput.Check(x, Settings.Dim, "Reformer");
         if (x.shape[1] == 0) return Empty(x);
         MemoryGuard.Check("Reformer", x.shape[0], x.shape[1], EstimateBytes(x.shape[0], x.shape[1]));
         using var scope = NewDisposeScope();
