@@ -49,7 +49,7 @@ public sealed class WordPiece
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _first;   // pieces that start a word
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _next;    // "##x" pieces, keyed by "x"
     private readonly Dictionary<string, int> _specials;
-    private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
 
     private WordPiece(IReadOnlyList<string> pieces)
     {
