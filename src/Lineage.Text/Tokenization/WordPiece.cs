@@ -245,10 +245,9 @@ public sealed class WordPiece
     private static IEnumerable<string> Flush(StringBuilder word)
     {
         if (word.Length == 0) yield break;
-        // Python's str.lower() (and Rust's, in Hugging Face's fast tokenizer) is the full case mapping, which .NET's
-        // invariant lower case is not: U+0130 (İ) becomes "i" + U+0307, and Σ ending a word becomes ς (Final_Sigma).
-        FinalSigma(word);
-        var token = word.ToString().Replace("\u0130", "i\u0307", StringComparison.Ordinal).ToLowerInvariant().Normalize(NormalizationForm.FormD);
+        // Python's str.lower() (Rust's in Hugging Face's fast tokenizer is the same full case mapping), not .NET's
+        // invariant lower case: U+0130 (İ) becomes "i" + U+0307, and Σ ending a word becomes ς (Final_Sigma).
+        var token = PythonText.Lower(word.ToString()).Normalize(NormalizationForm.FormD);
         word.Clear();
         var part = new StringBuilder(token.Length);
         foreach (var rune in token.EnumerateRunes())
@@ -267,22 +266,6 @@ public sealed class WordPiece
         }
 
         if (part.Length > 0) yield return part.ToString();
-    }
-
-    // Unicode's Final_Sigma: a capital sigma after a cased letter and not before one (marks skipped) is final ς.
-    private static void FinalSigma(StringBuilder word)
-    {
-        for (int i = 0; i < word.Length; i++)
-        {
-            if (word[i] != '\u03A3') continue;
-            int before = i - 1, after = i + 1;
-            while (before >= 0 && IsMark(word[before])) before--;
-            while (after < word.Length && IsMark(word[after])) after++;
-            if (before >= 0 && IsCased(word[before]) && !(after < word.Length && IsCased(word[after]))) word[i] = '\u03C2';
-        }
-
-        static bool IsMark(char c) => CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark;
-        static bool IsCased(char c) => char.IsLetter(c) && (char.ToLowerInvariant(c) != c || char.ToUpperInvariant(c) != c);
     }
 
     // Greedy longest-match-first over the word's code points; the whole word is [UNK] when a position has no piece.
