@@ -113,10 +113,19 @@ public sealed partial class ByteLevelBpe
     /// <summary>The token ids of <paramref name="text"/>: pre-tokens, then merges applied by rank as GPT-2 does.</summary>
     public int[] Encode(string text)
     {
-        var ids = new List<int>();
-        foreach (var piece in PreTokenize(text))
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>(text.Length / 3);
+        // Pre-tokens are looked up by their text span (cached by text, not by byte-level characters): no allocation for a seen one.
+        var cache = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var m in Gpt2().EnumerateMatches(text))
         {
-            if (!_cache.TryGetValue(piece, out var encoded)) _cache[piece] = encoded = EncodePiece(piece);
+            var span = text.AsSpan(m.Index, m.Length);
+            if (!cache.TryGetValue(span, out var encoded))
+            {
+                var piece = span.ToString();
+                _cache[piece] = encoded = EncodePiece(ToByteChars(piece));
+            }
+
             ids.AddRange(encoded);
         }
 

@@ -99,6 +99,7 @@ public sealed class WordPiece
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>();
+        var words = new List<string>();
         int from = 0;
         while (from < text.Length)
         {
@@ -113,7 +114,9 @@ public sealed class WordPiece
             }
 
             int end = at < 0 ? text.Length : at;
-            foreach (var word in BasicTokens(text[from..end])) ids.AddRange(EncodeWord(word));
+            words.Clear();
+            Basic(text.AsSpan(from, end - from), words);
+            foreach (var word in words) ids.AddRange(EncodeWord(word));
             if (at < 0) break;
             ids.Add(special);
             from = at + length;
@@ -213,59 +216,68 @@ public sealed class WordPiece
     /// BERT's basic tokenizer (uncased): the cleaned, lower-cased, accent-stripped words and punctuation marks of
     /// <paramref name="text"/>, CJK ideographs one per word; the pieces WordPiece then splits.
     /// </summary>
-    public static IEnumerable<string> BasicTokens(string text)
+    public static IReadOnlyList<string> BasicTokens(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        var tokens = new List<string>();
+        Basic(text, tokens);
+        return tokens;
+    }
+
+    private static void Basic(ReadOnlySpan<char> text, List<string> into)
+    {
         var word = new StringBuilder();
+        Span<char> utf16 = stackalloc char[2];
         foreach (var rune in text.EnumerateRunes())   // a lone surrogate arrives as U+FFFD and is dropped
         {
             int cp = rune.Value;
             if (cp is '\t' or '\n' or '\r' || Rune.IsWhiteSpace(rune) && !Rune.IsControl(rune))
             {
-                foreach (var t in Flush(word)) yield return t;
+                Flush(word, into);
                 continue;
             }
 
             if (cp is 0 or 0xFFFD || IsControl(rune)) continue;
-
             if (IsCjk(cp))
             {
-                foreach (var t in Flush(word)) yield return t;
-                yield return rune.ToString();
+                Flush(word, into);
+                into.Add(rune.ToString());
                 continue;
             }
 
-            word.Append(rune.ToString());
+            word.Append(utf16[..rune.EncodeToUtf16(utf16)]);
         }
 
-        foreach (var t in Flush(word)) yield return t;
+        Flush(word, into);
     }
 
     // One white-space-separated token: lower case, NFD without non-spacing marks, then split at punctuation.
-    private static IEnumerable<string> Flush(StringBuilder word)
+    private static void Flush(StringBuilder word, List<string> into)
     {
-        if (word.Length == 0) yield break;
+        if (word.Length == 0) return;
         // Python's str.lower() (Rust's in Hugging Face's fast tokenizer is the same full case mapping), not .NET's
         // invariant lower case: U+0130 (İ) becomes "i" + U+0307, and Σ ending a word becomes ς (Final_Sigma).
-        var token = PythonText.Lower(word.ToString()).Normalize(NormalizationForm.FormD);
+        var token = PythonText.Lower(word.ToString());
         word.Clear();
+        if (!System.Text.Ascii.IsValid(token)) token = token.Normalize(NormalizationForm.FormD);
         var part = new StringBuilder(token.Length);
+        Span<char> utf16 = stackalloc char[2];
         foreach (var rune in token.EnumerateRunes())
         {
             if (Rune.GetUnicodeCategory(rune) == UnicodeCategory.NonSpacingMark) continue;
             if (IsPunctuation(rune))
             {
-                if (part.Length > 0) yield return part.ToString();
+                if (part.Length > 0) into.Add(part.ToString());
                 part.Clear();
-                yield return rune.ToString();
+                into.Add(rune.ToString());
             }
             else
             {
-                part.Append(rune.ToString());
+                part.Append(utf16[..rune.EncodeToUtf16(utf16)]);
             }
         }
 
-        if (part.Length > 0) yield return part.ToString();
+        if (part.Length > 0) into.Add(part.ToString());
     }
 
     // Greedy longest-match-first over the word's code points; the whole word is [UNK] when a position has no piece.
