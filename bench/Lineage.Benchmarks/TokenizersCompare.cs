@@ -16,6 +16,35 @@ namespace Lineage.Benchmarks;
 /// </summary>
 internal static class TokenizersCompare
 {
+    /// <summary>
+    /// <c>tokenizers-hf-check VOCAB ORACLE.jsonl</c>: how many of the oracle's strings (lines {"text", "ids"} written by
+    /// bench/tokenizers/hf_bert_reference.py, a port of Hugging Face's BERT tokenizer) our WordPiece and BertTokenizer
+    /// (default options, and with RemoveNonSpacingMarks) encode to the same ids; prints the first differences of ours.
+    /// </summary>
+    public static int CheckAgainstHuggingFace(string[] args)
+    {
+        if (args.Length < 3) throw new ArgumentException("usage: tokenizers-hf-check VOCAB ORACLE.jsonl");
+        var ours = WordPiece.Load(args[1]);
+        var strip = BertTokenizer.Create(args[1], new BertOptions { RemoveNonSpacingMarks = true });
+        var plain = BertTokenizer.Create(args[1]);
+        int n = 0, same = 0, stripSame = 0, plainSame = 0;
+        foreach (var line in File.ReadLines(args[2]))
+        {
+            var row = System.Text.Json.JsonDocument.Parse(line).RootElement;
+            var text = row.GetProperty("text").GetString()!;
+            var want = row.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var got = ours.Encode(text);
+            n++;
+            if (want.SequenceEqual(got)) same++;
+            else if (n - same <= 5) Console.WriteLine($"  differs: {System.Text.Json.JsonSerializer.Serialize(text)}\n    reference {string.Join(",", want)}\n    ours      {string.Join(",", got)}");
+            if (want.SequenceEqual(strip.EncodeToIds(text, addSpecialTokens: false))) stripSame++;
+            if (want.SequenceEqual(plain.EncodeToIds(text, addSpecialTokens: false))) plainSame++;
+        }
+
+        Console.WriteLine($"strings {n}: same ids as the reference: lineage WordPiece {same}, BertTokenizer(RemoveNonSpacingMarks) {stripSame}, BertTokenizer(defaults) {plainSame}");
+        return 0;
+    }
+
     public static int Run(string[] args)
     {
         if (args.Length < 2) throw new ArgumentException("usage: tokenizers-compare BERT_VOCAB [DIR] [REPEATS]");
