@@ -41,8 +41,13 @@ public sealed class WordPieceTests : IDisposable
         Assert.Equal(wp.Vocabulary, again.Vocabulary);
         Assert.Equal(wp.Encode("playing games today"), again.Encode("playing games today"));
 
-        File.WriteAllLines(Path.Combine(_dir, WordPiece.FileName), ["[PAD]", "[CLS]", "[UNK]", "[SEP]", "[MASK]", "a"]);
-        Assert.Contains("line 2 must be [UNK]", Assert.Throws<InvalidDataException>(() => WordPiece.Load(_dir)).Message, StringComparison.Ordinal);
+        File.WriteAllLines(Path.Combine(_dir, WordPiece.FileName), ["[PAD]", "[CLS]", "[SEP]", "[MASK]", "a"]);
+        Assert.Contains("[UNK] is not in the vocabulary", Assert.Throws<InvalidDataException>(() => WordPiece.Load(_dir)).Message, StringComparison.Ordinal);
+        // A pretrained vocabulary keeps its specials where they are (BERT's: [UNK] 100, [CLS] 101, ...).
+        File.WriteAllLines(Path.Combine(_dir, WordPiece.FileName), ["[PAD]", "[unused0]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "##b"]);
+        var bert = WordPiece.Load(_dir);
+        Assert.Equal((0, 2, 3, 4, 5), (bert.PadTokenId, bert.UnknownTokenId, bert.ClsTokenId, bert.SepTokenId, bert.MaskTokenId));
+        Assert.Equal([6, 7, 2, 3], bert.Encode("AB c[CLS]"));
         File.WriteAllLines(Path.Combine(_dir, WordPiece.FileName), [.. WordPiece.Specials, "a", "##b", "a"]);
         Assert.Contains("'a' appears twice", Assert.Throws<InvalidDataException>(() => WordPiece.Load(_dir)).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => WordPiece.Train(["", " "], _dir, 50));
