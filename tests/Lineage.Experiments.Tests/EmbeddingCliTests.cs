@@ -69,4 +69,24 @@ public class EmbeddingCliTests
         Assert.Equal(2, code);
         Assert.Contains("empty", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Train_OutAFolderOrTheInput_IsRefusedBeforeTraining_AndTheCorpusIsKept()
+    {
+        // Issue 29: --out a folder trained for minutes, then died with a stack trace; --out equal to the corpus overwrote it.
+        using var dir = new TempFolder();
+        var corpus = Corpus(dir);
+        var text = File.ReadAllText(corpus);
+        var (code, output) = Lineage("word2vec", "train", corpus, "-o", dir.Path, "-q");
+        Assert.Equal(2, code);
+        Assert.Contains("is a folder", output, StringComparison.Ordinal);
+        (code, output) = Lineage("word2vec", "train", corpus, "-o", corpus, "-q");
+        Assert.Equal(2, code);
+        Assert.Contains("is also an input", output, StringComparison.Ordinal);
+        (code, output) = Lineage("glove", "train", corpus, "-o", Path.Combine(dir.Path, ".", Path.GetFileName(corpus)), "-q");
+        Assert.Equal(2, code);
+        Assert.Contains("is also an input", output, StringComparison.Ordinal);
+        Assert.Equal(text, File.ReadAllText(corpus));
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
 }

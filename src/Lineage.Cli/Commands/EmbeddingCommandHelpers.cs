@@ -8,8 +8,11 @@ namespace Lineage.Cli.Commands;
 /// <summary>What the embedding commands share: the output file, the progress display and error rendering.</summary>
 internal static class EmbeddingCommandHelpers
 {
-    /// <summary>The output file from the global <c>--out</c>, which these commands require explicitly.</summary>
-    public static string? OutFile(ParseResult parse)
+    /// <summary>
+    /// The output file from the global <c>--out</c>, which these commands require explicitly, checked before any work:
+    /// its folder exists, it is not a folder, and it is none of <paramref name="inputs"/> (which it would overwrite).
+    /// </summary>
+    public static string? OutFile(ParseResult parse, params string?[] inputs)
     {
         var result = parse.GetResult(GlobalOptions.Out);
         if (result is null || result.Implicit)
@@ -25,6 +28,22 @@ internal static class EmbeddingCommandHelpers
             // Checked before training, so that minutes of work are not lost at the end.
             AnsiConsole.MarkupLine("[red]error:[/] the output folder {0} does not exist.", Markup.Escape(folder));
             return null;
+        }
+
+        if (Directory.Exists(path))
+        {
+            AnsiConsole.MarkupLine("[red]error:[/] --out {0} is a folder; give the vector file to write, e.g. {1}.", Markup.Escape(path), Markup.Escape(Path.Combine(path, "vectors.txt")));
+            return null;
+        }
+
+        var full = Path.GetFullPath(path);
+        foreach (var input in inputs)
+        {
+            if (input is not null && string.Equals(Path.GetFullPath(input), full, StringComparison.Ordinal))
+            {
+                AnsiConsole.MarkupLine("[red]error:[/] --out {0} is also an input of this command; writing it would destroy it. Choose another file.", Markup.Escape(path));
+                return null;
+            }
         }
 
         return path;

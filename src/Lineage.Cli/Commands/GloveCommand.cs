@@ -29,7 +29,7 @@ internal static class GloveCommand
         };
         train.SetAction((parse, cancellation) => Task.Run(() =>
         {
-            var outFile = EmbeddingCommandHelpers.OutFile(parse);
+            var outFile = EmbeddingCommandHelpers.OutFile(parse, parse.GetValue(corpus));
             if (outFile is null)
             {
                 return 2;

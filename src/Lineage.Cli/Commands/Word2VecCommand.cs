@@ -31,7 +31,7 @@ internal static class Word2VecCommand
         };
         train.SetAction((parse, cancellation) => Task.Run(() =>
         {
-            var outFile = EmbeddingCommandHelpers.OutFile(parse);
+            var outFile = EmbeddingCommandHelpers.OutFile(parse, parse.GetValue(corpus), parse.GetValue(checkpoint));
             if (outFile is null)
             {
                 return 2;
