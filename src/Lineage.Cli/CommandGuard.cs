@@ -1,10 +1,11 @@
-using System.Text;
-using Lineage.Neural.Core.Training;
 using Spectre.Console;
 
 namespace Lineage.Cli;
 
-/// <summary>Turns the errors a user can cause into a message and an exit code (2: bad arguments, 1: bad files or training, 130: Ctrl-C).</summary>
+/// <summary>
+/// Runs a command's work and says what to do after Ctrl-C (130); every other error goes to the CLI's one boundary,
+/// <see cref="CliErrors"/> (2: what the user can fix, 1: anything else).
+/// </summary>
 internal static class CommandGuard
 {
     /// <summary>Runs <paramref name="action"/>; <paramref name="stopped"/> is what to say after Ctrl-C.</summary>
@@ -25,10 +26,10 @@ internal static class CommandGuard
             AnsiConsole.MarkupLine("[yellow]stopped.[/] {0}", Markup.Escape(stopped()));
             return 130;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or TrainingDivergedException or DecoderFallbackException)
+        catch (Exception e) when (CliErrors.IsUserError(e))
         {
-            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-            return e is ArgumentException ? 2 : 1;
+            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(CliErrors.Escape(CliErrors.Innermost(e).Message)));
+            return CliErrors.UserError;
         }
     }
 }

@@ -49,7 +49,13 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
-    public static IReadOnlyList<Option> All { get; } = [Seed, Threads, Device, Out, Data, Quiet];
+    public static readonly Option<bool> Debug = new("--debug")
+    {
+        Description = "On an internal error, print its stack trace too (errors are otherwise one line).",
+        Recursive = true,
+    };
+
+    public static IReadOnlyList<Option> All { get; } = [Seed, Threads, Device, Out, Data, Quiet, Debug];
 
     /// <summary>
     /// The run's settings from the global options; in a tour chapter's process, the tour's own (handed over as JSON).

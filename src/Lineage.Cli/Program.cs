@@ -7,5 +7,13 @@ using Lineage.Cli;
 var root = new RootCommand("Lineage: representation-learning models from one-hot vectors to FlashAttention, each trained on real data with its claims checked.");
 foreach (var option in GlobalOptions.All) root.Options.Add(option);
 foreach (var command in CliCommands.Discover()) root.Subcommands.Add(command);
-var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) };
-return await root.Parse(args).InvokeAsync(configuration);
+// One error boundary (CliErrors): a command's exception becomes one line and an exit code, never a stack trace.
+var configuration = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15), EnableDefaultExceptionHandler = false };
+try
+{
+    return await root.Parse(args).InvokeAsync(configuration);
+}
+catch (Exception e)
+{
+    return CliErrors.Report(e, debug: args.Contains("--debug"));
+}

@@ -26,6 +26,29 @@ public class CliTests
     }
 
     [Fact]
+    public void BadFiles_GiveOneLine_Exit2_NoStackTrace_AndControlCharactersEscaped()
+    {
+        // Issue 29: one error boundary; text from a hostile file must not reach the terminal raw.
+        using var dir = new TempFolder();
+        var vectors = Path.Combine(dir.Path, "evil.vec");
+        File.WriteAllText(vectors, "2 2\nok 1 2\n\u001b]0;pwned\u0007 1 x\n");
+        var (code, output) = Lineage("vectors", "similar", vectors, "ok");
+        Assert.Equal(2, code);
+        Assert.Contains("is not a number", output, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', output);
+        Assert.DoesNotContain('\u0007', output);
+        Assert.Contains("\\u001b", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+
+        var weights = Path.Combine(dir.Path, "m");
+        Directory.CreateDirectory(weights);
+        File.WriteAllText(Path.Combine(weights, "config.json"), "[1, 2]");
+        (code, output) = Lineage("gpt", "eval", "--model", weights);
+        Assert.Equal(2, code);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TourOnly_UnknownId_ExitsWith2AndNamesTheKnownIds()
     {
         var (code, output) = Lineage("tour", "--only", "nope", "--out", Path.GetTempPath());

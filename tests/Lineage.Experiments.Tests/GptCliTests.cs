@@ -75,7 +75,7 @@ public class GptCliTests
     {
         using var dir = new TempFolder();
         var (code, output) = Lineage("gpt", "generate", "--model", Path.Combine(dir.Path, "none"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("no config.json", output, StringComparison.Ordinal);
 
         var empty = Path.Combine(dir.Path, "empty.txt");

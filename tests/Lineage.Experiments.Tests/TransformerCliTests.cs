@@ -134,13 +134,13 @@ public class TransformerCliTests
         foreach (var name in new[] { "bert", "roberta" })
         {
             var (code, output) = Lineage(name, "finetune", "--model", none);
-            Assert.Equal(1, code);
+            Assert.Equal(2, code);
             Assert.Contains("no config.json", output, StringComparison.Ordinal);
             Assert.Contains($"lineage {name} pretrain", output, StringComparison.Ordinal);
         }
 
         var (c, o) = Lineage("t5", "finetune", "--model", none);
-        Assert.Equal(1, c);
+        Assert.Equal(2, c);
         Assert.Contains("no config.json", o, StringComparison.Ordinal);
 
         var empty = Path.Combine(dir.Path, "empty.txt");
@@ -154,7 +154,7 @@ public class TransformerCliTests
 
         var missing = Path.Combine(dir.Path, "missing.txt");
         (c, o) = Lineage("bert", "pretrain", "--text", missing, "--model", Path.Combine(dir.Path, "b"));
-        Assert.Equal(1, c);
+        Assert.Equal(2, c);
         Assert.Contains("missing.txt: file not found", o, StringComparison.Ordinal);
     }
 }

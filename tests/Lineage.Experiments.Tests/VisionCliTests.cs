@@ -45,7 +45,7 @@ public class VisionCliTests
     {
         using var dir = new TempFolder();
         var (code, output) = Lineage("clip", "search", "apple", "--images", dir.Path, "--model", Path.Combine(dir.Path, "nope"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("config.json", output, StringComparison.Ordinal);
         var (code2, output2) = Lineage("vit", "eval", "--model", dir.Path);
         Assert.Equal(1, code2);

@@ -75,7 +75,7 @@ public class VlaCliTests
         Directory.Delete(Path.Combine(dir.Path, "vla", "siglip"), recursive: true);
         Directory.Move(Path.Combine(dir.Path, "vla", "clip"), Path.Combine(dir.Path, "vla", "siglip"));
         (code, output) = Lineage("vla", "train", "--encoder", "siglip", "--steps", "1", "-o", dir.Path, "-q");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("siglip", output, StringComparison.Ordinal);
     }
 
@@ -107,12 +107,12 @@ public class VlaCliTests
     {
         using var dir = new TempFolder();
         var (code, output) = Lineage("vla", "eval", "--model", Path.Combine(dir.Path, "nope"));
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("config.json", output, StringComparison.Ordinal);
         var demos = Path.Combine(dir.Path, "demos.bin");
         File.WriteAllText(demos, "not demonstrations");
         (code, output) = Lineage("vla", "train", "--demos", demos, "-o", dir.Path, "--clip-steps", "1");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("not a demonstrations file", output, StringComparison.Ordinal);
         (code, output) = Lineage("vla", "train", "--head", "cubic");
         Assert.NotEqual(0, code);

@@ -64,11 +64,7 @@ internal static class AttentionCommand
                 AnsiConsole.MarkupLine("[yellow]stopped.[/]");
                 return 130;
             }
-            catch (Exception e) when (e is ArgumentException or FormatException or InsufficientMemoryException)
-            {
-                AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-                return 2;
-            }
+
         }, CancellationToken.None));
         return new Command("attention", "FlashAttention on the CPU.") { bench };
     }

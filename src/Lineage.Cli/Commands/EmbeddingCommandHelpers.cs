@@ -94,11 +94,7 @@ internal static class EmbeddingCommandHelpers
             AnsiConsole.MarkupLine("[yellow]cancelled[/]: nothing written; the last epoch checkpoint (if any) is intact.");
             return 130;
         }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or InvalidOperationException)
-        {
-            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-            return 2;
-        }
+
     }
 
     private sealed class SyncProgressReporter(Action<Text.Embeddings.Word2Vec.EmbeddingProgress> report) : IProgress<Text.Embeddings.Word2Vec.EmbeddingProgress>

@@ -110,11 +110,7 @@ internal static class EncodeCommand
             AnsiConsole.MarkupLine("[yellow]cancelled; nothing written[/]");
             return 130;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or FormatException or UnauthorizedAccessException or NotSupportedException)
-        {
-            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-            return 2;
-        }
+
     }
 
     private static CountVectorizerOptions Counting(ParseResult parse)

@@ -127,10 +127,6 @@ internal static class LongContextCommand
             AnsiConsole.MarkupLine("[yellow]stopped.[/] Continue with --resume.");
             return 130;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or TrainingDivergedException or InsufficientMemoryException or DecoderFallbackException)
-        {
-            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-            return e is ArgumentException ? 2 : 1;
-        }
+
     }
 }

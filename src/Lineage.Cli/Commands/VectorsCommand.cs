@@ -92,16 +92,5 @@ internal static class VectorsCommand
         AnsiConsole.Write(table);
     }
 
-    private static int Guard(Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or KeyNotFoundException or ArgumentException)
-        {
-            AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-            return 2;
-        }
-    }
+    private static int Guard(Func<int> action) => CommandGuard.Run(action);
 }

@@ -93,11 +93,7 @@ internal static class Word2VecCommand
             {
                 return 130;
             }
-            catch (Exception e) when (e is ArgumentException or IOException or InvalidDataException or Lineage.Data.Catalog.RegistryUnavailableException)
-            {
-                AnsiConsole.MarkupLine("[red]error:[/] {0}", Markup.Escape(e.Message));
-                return 2;
-            }
+
         }, CancellationToken.None));
         return new Command("word2vec", "Word2Vec word embeddings (Mikolov et al. 2013).") { train, corpusCommand };
     }
