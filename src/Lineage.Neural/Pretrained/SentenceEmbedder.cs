@@ -4,10 +4,11 @@
 // Lineage: the encoder of Transformers/Bert.cs used as the world uses a pretrained one: a fixed-size vector per text,
 //          compared by cosine similarity.
 // Shapes:  B texts, T tokens (the longest in the batch), C hidden.
-// How:     ids = [CLS] WordPiece(text)[:P−2] [SEP] with Microsoft.ML.Tokenizers' BertTokenizer on the folder's vocab.txt
+// How:     ids = [CLS] WordPiece(text)[:N−2] [SEP], N = sentence-transformers' max_seq_length (sentence_bert_config.json; P when absent), with Microsoft.ML.Tokenizers' BertTokenizer on the folder's vocab.txt
 //          (lower-case, accents stripped, CJK split, as Hugging Face's BertTokenizer with do_lower_case); the batch is
 //          padded with [PAD] and attention sees real tokens only; segment ids 0. Pooling: mean = Σ_t m_t h_t / Σ_t m_t;
 //          cls = h_0; both then divided by their L2 norm (sentence-transformers' Normalize); none = no vector.
+// Deviations: none known; the tokenizer is Microsoft.ML.Tokenizers', not Hugging Face's (another test compares the two).
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lineage.Neural.Core;
@@ -47,10 +48,14 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>sentence-transformers' pooling settings, relative to the folder.</summary>
     public const string PoolingConfigName = "1_Pooling/config.json";
 
+    /// <summary>sentence-transformers' length setting (<c>max_seq_length</c>).</summary>
+    public const string SentenceConfigName = "sentence_bert_config.json";
+
     private readonly bool _stripAccents;
 
-    private SentenceEmbedder(Bert model, BertTokenizer tokenizer, Pooling pooling, bool stripAccents)
+    private SentenceEmbedder(Bert model, BertTokenizer tokenizer, Pooling pooling, bool stripAccents, int maxTokens)
     {
+        MaxTokens = maxTokens;
         Model = model;
         Tokenizer = tokenizer;
         DefaultPooling = pooling;
@@ -65,6 +70,9 @@ public sealed class SentenceEmbedder : IDisposable
 
     /// <summary>The folder's pooling (1_Pooling/config.json), mean when it has none.</summary>
     public Pooling DefaultPooling { get; }
+
+    /// <summary>The most tokens a text gets, [CLS] and [SEP] included: sentence_bert_config.json's <c>max_seq_length</c>, else the model's positions.</summary>
+    public int MaxTokens { get; }
 
     /// <summary>Loads a BERT folder that holds vocab.txt (an imported pretrained model, <see cref="PretrainedModels"/>).</summary>
     /// <exception cref="InvalidDataException">Not a BERT folder, no vocab.txt, a vocabulary of another size, or a bad settings file (named).</exception>
@@ -96,17 +104,34 @@ public sealed class SentenceEmbedder : IDisposable
             throw new InvalidDataException($"{vocab}: {words} tokens, but the model has {model.Config.VocabSize}.");
         }
 
+        int maxTokens = model.Config.MaxLength;
+        var sentencePath = Path.Combine(folder, SentenceConfigName);
+        if (ReadJson(sentencePath) is { } sentence && sentence["max_seq_length"] is JsonValue length)
+        {
+            if (!length.TryGetValue<int>(out maxTokens) || maxTokens < 2 || maxTokens > model.Config.MaxLength)
+            {
+                model.Dispose();
+                throw new InvalidDataException($"{sentencePath}: 'max_seq_length' is {length.ToJsonString()}, not a length from 2 to {model.Config.MaxLength}.");
+            }
+        }
+
         model.eval();
-        return new SentenceEmbedder(model, tokenizer, pooling, lower);
+        return new SentenceEmbedder(model, tokenizer, pooling, lower, maxTokens);
     }
 
-    /// <summary>[CLS] WordPiece(<paramref name="text"/>) [SEP], cut to the model's longest sequence.</summary>
+    /// <summary>[CLS] WordPiece(<paramref name="text"/>) [SEP], cut to <see cref="MaxTokens"/>.</summary>
     /// <exception cref="NotSupportedException">Accents must be stripped from non-ASCII text and no Unicode normalisation is available (see <see cref="Nfd"/>).</exception>
-    public IReadOnlyList<int> Tokenize(string text)
+    public IReadOnlyList<int> Tokenize(string text) => Tokenize(text, MaxTokens);
+
+    /// <summary>[CLS] WordPiece(<paramref name="text"/>) [SEP], cut to <paramref name="maxTokens"/> (at most the model's positions).</summary>
+    /// <exception cref="NotSupportedException">As <see cref="Tokenize(string)"/>.</exception>
+    public IReadOnlyList<int> Tokenize(string text, int maxTokens)
     {
         ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 2);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTokens, Model.Config.MaxLength);
         var pieces = Tokenizer.EncodeToIds(_stripAccents ? Nfd.ForTokenizer(text) : text, addSpecialTokens: false);
-        int keep = Math.Min(pieces.Count, Model.Config.MaxLength - 2);
+        int keep = Math.Min(pieces.Count, maxTokens - 2);
         var ids = new List<int>(keep + 2) { Tokenizer.ClassificationTokenId };
         for (int i = 0; i < keep; i++) ids.Add(pieces[i]);
         ids.Add(Tokenizer.SeparatorTokenId);
@@ -170,7 +195,7 @@ public sealed class SentenceEmbedder : IDisposable
         var results = new List<SentenceEmbedding>(texts.Count);
         for (int start = 0; start < texts.Count; start += batchSize)
         {
-            var ids = texts.Skip(start).Take(batchSize).Select(Tokenize).ToList();
+            var ids = texts.Skip(start).Take(batchSize).Select(t => Tokenize(t)).ToList();
             using var scope = NewDisposeScope();
             var (hidden, mask) = Encode(ids);
             var pooled = Pool(hidden, mask, pooling);
@@ -199,6 +224,16 @@ public sealed class SentenceEmbedder : IDisposable
             ["pooling_mode_mean_tokens"] = pooling == Pooling.Mean,
             ["pooling_mode_max_tokens"] = false,
             ["pooling_mode_mean_sqrt_len_tokens"] = false,
+        }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Writes sentence-transformers' sentence_bert_config.json: the tokens a text gets.</summary>
+    public static void WriteMaxSeqLength(string folder, int maxSeqLength)
+    {
+        AtomicFile.WriteAllText(Path.Combine(folder, SentenceConfigName), new JsonObject
+        {
+            ["max_seq_length"] = maxSeqLength,
+            ["do_lower_case"] = false,   // sentence-transformers' own switch; the tokenizer lower-cases (tokenizer_config.json)
         }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 

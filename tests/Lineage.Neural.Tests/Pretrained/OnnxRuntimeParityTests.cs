@@ -69,10 +69,11 @@ public sealed class OnnxRuntimeParityTests(ITestOutputHelper output) : IDisposab
         var model = PretrainedModels.Get(id);
         var folder = Path.Combine(_dir, id);
         var onnx = Path.Combine(data, PretrainedModels.OnnxName);
-        PretrainedModels.Import(onnx, Path.Combine(data, PretrainedModels.VocabName), folder, model.Pooling);
+        PretrainedModels.Import(onnx, Path.Combine(data, PretrainedModels.VocabName), folder, model.Pooling, model.MaxSeqLength);
+        using (var check = SentenceEmbedder.Load(folder)) Assert.Equal(model.MaxSeqLength, check.MaxTokens);
         using var embedder = SentenceEmbedder.Load(folder);
         var texts = Sentences(embedder, help);
-        var ids = texts.Select(embedder.Tokenize).ToList();
+        var ids = texts.Select(t => embedder.Tokenize(t, 512)).ToList();   // every position, beyond all-MiniLM's 256 of sentence-transformers
         Assert.True(texts.Count >= 20, $"only {texts.Count} sentences");
         Assert.Equal(512, ids.Max(x => x.Count));
         Assert.True(ids.Min(x => x.Count) <= 3, $"the shortest text has {ids.Min(x => x.Count)} tokens");
@@ -125,8 +126,13 @@ public sealed class OnnxRuntimeParityTests(ITestOutputHelper output) : IDisposab
         var data = Cached(id, PretrainedModels.OnnxName, PretrainedModels.VocabName);
         if (data is null) return;
         var folder = Path.Combine(_dir, id);
-        PretrainedModels.Import(Path.Combine(data, PretrainedModels.OnnxName), Path.Combine(data, PretrainedModels.VocabName), folder, PretrainedModels.Get(id).Pooling);
+        var model = PretrainedModels.Get(id);
+        PretrainedModels.Import(Path.Combine(data, PretrainedModels.OnnxName), Path.Combine(data, PretrainedModels.VocabName), folder, model.Pooling, model.MaxSeqLength);
         using var embedder = SentenceEmbedder.Load(folder);
+        // Texts are cut where sentence-transformers cuts them (all-MiniLM: 256 tokens; arctic-embed: 512).
+        var cut = embedder.Tokenize(string.Join(' ', Enumerable.Repeat("table", 700)));
+        Assert.Equal(model.MaxSeqLength, cut.Count);
+        Assert.Equal(embedder.Tokenizer.SeparatorTokenId, cut[^1]);
         string[] texts = ["Choose Format - Character.", "Héllo wörld: naïve café, 日本語 text and an unknownwordxyz!", "OK"];
         var together = embedder.Embed(texts, Pooling.Mean, batchSize: 3);
         float worst = 0;
