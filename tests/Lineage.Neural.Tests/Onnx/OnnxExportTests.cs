@@ -1,0 +1,203 @@
+using Lineage.Neural.Core;
+using Lineage.Neural.Multimodal;
+using Lineage.Neural.Onnx;
+using Lineage.Neural.Transformers;
+using Lineage.Neural.Vision;
+using TorchSharp;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace Lineage.Neural.Tests.Onnx;
+
+/// <summary>
+/// Each family is saved as a tiny random Hugging Face folder, exported with <see cref="OnnxExport"/>, run in ONNX Runtime
+/// at two (batch, sequence) sizes from the one file, and compared with TorchSharp's forward on the same inputs.
+/// </summary>
+public sealed class OnnxExportTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"lineage-onnx-{Guid.NewGuid():N}");
+    private readonly ITestOutputHelper _output;
+
+    public OnnxExportTests(ITestOutputHelper output)
+    {
+        _output = output;
+        TorchRuntime.Initialize();
+        TorchThreads.AtMost(1);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, true);
+    }
+
+    private string Folder(string name) => Path.Combine(_dir, name);
+
+    private OnnxParity Exported(string folder, string expectedType)
+    {
+        var path = Path.Combine(_dir, Path.GetFileName(folder) + ".onnx");
+        var report = OnnxExport.Export(folder, path);
+        Assert.Equal(expectedType, report.ModelType);
+        Assert.True(report.Bytes > 0 && File.Exists(path));
+        return new OnnxParity(path);
+    }
+
+    private void Within(string what, float diff)
+    {
+        _output.WriteLine($"{what}: max |diff| = {diff:E2}");
+        Assert.True(diff <= OnnxParity.Tolerance, $"{what}: max |diff| {diff} > {OnnxParity.Tolerance}");
+    }
+
+    [Fact]
+    public void Gpt_Logits_MatchTorchSharp_AtTwoSizes_AndStayCausal()
+    {
+        manual_seed(1);
+        using var model = new Gpt(new GptConfig(VocabSize: 50, ContextLength: 16, Layers: 2, Heads: 2, Dim: 32, Dropout: 0));
+        OnnxParity.Perturb(model, 0.2);
+        model.eval();
+        model.Save(Folder("gpt"));
+        using var onnx = Exported(Folder("gpt"), "gpt2");
+        onnx.CheckHeader("gpt2", ("input_ids", ["batch", "sequence"]));
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var (b, t) in new[] { (2, 5), (3, 16) })
+        {
+            var ids = randint(0, 50, [b, t]);
+            Within($"GPT logits ({b}, {t})", OnnxParity.MaxDiff(onnx.Run(("input_ids", ids))["logits"], model.forward(ids)));
+        }
+
+        // Causal in ONNX Runtime too: changing the last token leaves every earlier position's logits as they were.
+        var before = randint(0, 50, [2, 9]);
+        var after = before.clone();
+        after[.., 8] = (before[.., 8] + 1) % 50;
+        var (x, y) = (onnx.Run(("input_ids", before))["logits"].Values, onnx.Run(("input_ids", after))["logits"].Values);
+        int v = 50, T = 9;
+        float earlier = 0, last = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            float d = Math.Abs(x[i] - y[i]);
+            if (i / v % T < T - 1) earlier = Math.Max(earlier, d);
+            else last = Math.Max(last, d);
+        }
+
+        _output.WriteLine($"GPT causal check: earlier positions {earlier:E2}, last position {last:E2}");
+        Assert.True(earlier < 1e-6f, $"positions before the changed token moved by {earlier}");
+        Assert.True(last > 1e-3f, "the changed token's own logits did not move");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Bert_LastHiddenState_MatchesTorchSharp_WithAPaddedBatch(bool roberta)
+    {
+        manual_seed(2);
+        using var model = new Bert(new BertConfig(VocabSize: 40, MaxLength: 16, Layers: 2, Heads: 2, Dim: 32, Dropout: 0, TypeVocab: roberta ? 1 : 2));
+        OnnxParity.Perturb(model, 0.2);
+        model.eval();
+        var folder = Folder(roberta ? "roberta" : "bert");
+        model.Save(folder, roberta, padId: 1);
+        using var onnx = Exported(folder, roberta ? "roberta" : "bert");
+        string[] axes = ["batch", "sequence"];
+        if (roberta)
+        {
+            onnx.CheckHeader("roberta", ("input_ids", axes), ("attention_mask", axes));
+            Assert.DoesNotContain(onnx.Model.Graph.Input, i => i.Name == "token_type_ids");
+        }
+        else
+        {
+            onnx.CheckHeader("bert", ("input_ids", axes), ("attention_mask", axes), ("token_type_ids", axes));
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        // A padded batch (lengths 7, 4, 2 of 7) and a short unpadded one.
+        foreach (var lengths in new[] { new[] { 7, 4, 2 }, new[] { 3, 3 } })
+        {
+            int b = lengths.Length, t = lengths.Max();
+            var mask = zeros([b, t], ScalarType.Int64);
+            for (int i = 0; i < b; i++) mask[i, ..lengths[i]] = 1;
+            var ids = randint(2, 40, [b, t]) * mask + (1 - mask);                          // padding id 1
+            var types = (arange(t).unsqueeze(0) >= t / 2).to(ScalarType.Int64).expand(b, t) * mask;
+            var expected = model.Encode(ids, mask.to(ScalarType.Bool), roberta ? null : types);
+            (string, Tensor)[] inputs = roberta
+                ? [("input_ids", ids), ("attention_mask", mask)]
+                : [("input_ids", ids), ("attention_mask", mask), ("token_type_ids", types)];
+            var got = onnx.Run(inputs)["last_hidden_state"];
+            Within($"{(roberta ? "RoBERTa" : "BERT")} last_hidden_state ({b}, {t}), lengths {string.Join('/', lengths)}", OnnxParity.MaxDiff(got, expected));
+        }
+    }
+
+    [Fact]
+    public void Vit_Logits_MatchTorchSharp_AtTwoBatchSizes()
+    {
+        manual_seed(3);
+        using var model = new Vit(new VitConfig(ImageSize: 16, Channels: 3, Patch: 4, Dim: 16, Layers: 2, Heads: 2, MlpRatio: 2, Classes: 5));
+        OnnxParity.Perturb(model, 0.2);
+        model.eval();
+        model.Save(Folder("vit"));
+        using var onnx = Exported(Folder("vit"), "vit");
+        onnx.CheckHeader("vit", ("pixel_values", ["batch"]));
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (int b in new[] { 1, 4 })
+        {
+            var images = randn(b, 3, 16, 16);
+            Within($"ViT logits ({b}, 3, 16, 16)", OnnxParity.MaxDiff(onnx.Run(("pixel_values", images))["logits"], model.forward(images)));
+        }
+    }
+
+    [Theory]
+    [InlineData(ContrastiveObjective.Clip)]
+    [InlineData(ContrastiveObjective.SigLip)]
+    public void Clip_Embeddings_And_Logits_MatchTorchSharp_AtTwoSizes(ContrastiveObjective objective)
+    {
+        manual_seed(4);
+        var tokenizer = new CaptionTokenizer([.. Enumerable.Range(0, 26).Select(i => $"w{i}")]);
+        using var model = new DualEncoder(DualEncoderConfig.Tiny(tokenizer.VocabSize, objective));
+        OnnxParity.Perturb(model, 0.2);
+        model.eval();
+        string name = objective == ContrastiveObjective.Clip ? "clip" : "siglip";
+        ModelFolders.SaveDualEncoder(Folder(name), model, tokenizer);
+        using var onnx = Exported(Folder(name), name);
+        onnx.CheckHeader(name, ("input_ids", ["text_batch", "sequence"]), ("pixel_values", ["image_batch"]));
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        // Captions of different lengths, padded to the context (8), then a shorter, unpadded context (5).
+        foreach (var (captions, context, images) in new[] { (new[] { "w1 w2 w3", "w4", "w5 w6 w7 w8 w9 w10" }, 8, 2), (new[] { "w11 w12 w13", "w14 w15 w16" }, 5, 3) })
+        {
+            var ids = tokenizer.EncodeBatch(captions, context);
+            var pixels = randn(images, 3, 16, 16);
+            var got = onnx.Run(("input_ids", ids), ("pixel_values", pixels));
+            string size = $"text ({captions.Length}, {context}), images {images}";
+            Within($"{name} text_embeds {size}", OnnxParity.MaxDiff(got["text_embeds"], model.EncodeTexts(ids)));
+            Within($"{name} image_embeds {size}", OnnxParity.MaxDiff(got["image_embeds"], model.EncodeImages(pixels)));
+            var logits = model.forward(pixels, ids);
+            Within($"{name} logits_per_image {size}", OnnxParity.MaxDiff(got["logits_per_image"], logits));
+            Within($"{name} logits_per_text {size}", OnnxParity.MaxDiff(got["logits_per_text"], logits.t()));
+        }
+    }
+
+    [Fact]
+    public void BadFolders_AreOneLineErrors_NamingTheFile()
+    {
+        var none = Folder("none");
+        var missing = Assert.Throws<DirectoryNotFoundException>(() => OnnxExport.Export(none, Path.Combine(_dir, "x.onnx")));
+        Assert.Contains(none, missing.Message, StringComparison.Ordinal);
+
+        var empty = Folder("empty");
+        Directory.CreateDirectory(empty);
+        var noConfig = Assert.Throws<InvalidDataException>(() => OnnxExport.Export(empty, Path.Combine(_dir, "x.onnx")));
+        Assert.Contains("config.json: missing", noConfig.Message, StringComparison.Ordinal);
+
+        var other = Folder("llama");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "config.json"), """{"model_type": "llama"}""");
+        var unknown = Assert.Throws<InvalidDataException>(() => OnnxExport.Export(other, Path.Combine(_dir, "x.onnx")));
+        Assert.Contains("model_type 'llama' has no ONNX exporter", unknown.Message, StringComparison.Ordinal);
+
+        foreach (var e in new Exception[] { missing, noConfig, unknown }) Assert.DoesNotContain('\n', e.Message);
+        Assert.False(File.Exists(Path.Combine(_dir, "x.onnx")));
+    }
+}
