@@ -124,6 +124,13 @@ public sealed class OnnxExportTests : IDisposable
                 : [("input_ids", ids), ("attention_mask", mask), ("token_type_ids", types)];
             var got = onnx.Run(inputs)["last_hidden_state"];
             Within($"{(roberta ? "RoBERTa" : "BERT")} last_hidden_state ({b}, {t}), lengths {string.Join('/', lengths)}", OnnxParity.MaxDiff(got, expected));
+
+            // The mask works in ONNX Runtime too: the shortest sentence alone, unpadded, gives its real tokens' states.
+            int last = b - 1, n = lengths[last];
+            (string, Tensor)[] alone = [.. inputs.Select(i => (i.Item1, i.Item2[last..(last + 1), ..n]))];
+            var single = onnx.Run(alone)["last_hidden_state"];
+            var padded = tensor(got.Values, got.Shape)[last..(last + 1), ..n];
+            Within($"{(roberta ? "RoBERTa" : "BERT")} padded vs alone (ORT), {n} tokens", OnnxParity.MaxDiff(single, padded));
         }
     }
 
