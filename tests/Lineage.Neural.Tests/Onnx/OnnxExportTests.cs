@@ -186,6 +186,60 @@ public sealed class OnnxExportTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// At ordinary scales a LayerNorm's ε (1e-5 against 1e-12) moves outputs by ~1e-5, under the 1e-4 bound, so the
+    /// tests above cannot see a wrong ε. With every parameter (and the images) scaled by 0.02, each LayerNorm reads inputs
+    /// of variance ~1e-4, where ε shows: the exporters' ε must be the model's. Compared relative to the output's size.
+    /// </summary>
+    [Theory]
+    [InlineData("gpt")]
+    [InlineData("bert")]
+    [InlineData("vit")]
+    public void LayerNormEpsilons_AreTheModels_WhereTheyMatter(string family)
+    {
+        manual_seed(5);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var folder = Folder(family);
+        nn.Module model = family switch
+        {
+            "gpt" => new Gpt(new GptConfig(VocabSize: 30, ContextLength: 8, Layers: 2, Heads: 2, Dim: 16, Dropout: 0)),
+            "bert" => new Bert(new BertConfig(VocabSize: 30, MaxLength: 8, Layers: 2, Heads: 2, Dim: 16, Dropout: 0)),
+            _ => new Vit(new VitConfig(ImageSize: 8, Channels: 1, Patch: 4, Dim: 16, Layers: 2, Heads: 2, MlpRatio: 2, Classes: 3)),
+        };
+        using var disposeModel = model;
+        OnnxParity.Perturb(model, 0.2);
+        foreach (var p in model.parameters()) p.mul_(0.02);
+        model.eval();
+        Tensor expected;
+        (string, Tensor)[] inputs;
+        var ids = randint(0, 30, [2, 8]);
+        switch (model)
+        {
+            case Gpt gpt:
+                gpt.Save(folder);
+                (expected, inputs) = (gpt.forward(ids), [("input_ids", ids)]);
+                break;
+            case Bert bert:
+                bert.Save(folder);
+                var mask = ones_like(ids);
+                (expected, inputs) = (bert.Encode(ids, null, null), [("input_ids", ids), ("attention_mask", mask), ("token_type_ids", zeros_like(ids))]);
+                break;
+            default:
+                var vit = (Vit)model;
+                vit.Save(folder);
+                var images = randn(2, 1, 8, 8) * 0.02f;
+                (expected, inputs) = (vit.forward(images), [("pixel_values", images)]);
+                break;
+        }
+
+        using var onnx = Exported(folder, family == "gpt" ? "gpt2" : family);
+        var got = onnx.Run(inputs).Values.Single();
+        float relative = OnnxParity.MaxDiff(got, expected) / expected.abs().max().item<float>();
+        _output.WriteLine($"{family}, parameters ×0.02: max |diff| / max |output| = {relative:E2}");
+        Assert.True(relative <= OnnxParity.Tolerance, $"{family}: relative diff {relative}");
+    }
+
     [Fact]
     public void BadFolders_AreOneLineErrors_NamingTheFile()
     {
