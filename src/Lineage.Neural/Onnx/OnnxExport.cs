@@ -25,8 +25,8 @@ public static class OnnxExport
     public static IReadOnlyDictionary<string, string> Supported { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["gpt2"] = "GPT: input_ids → logits",
-        ["bert"] = "BERT: input_ids, attention_mask, token_type_ids → last_hidden_state",
-        ["roberta"] = "RoBERTa: input_ids, attention_mask → last_hidden_state",
+        ["bert"] = "BERT: input_ids, attention_mask, token_type_ids → last_hidden_state (+ logits for a fine-tuned classifier)",
+        ["roberta"] = "RoBERTa: input_ids, attention_mask → last_hidden_state (+ logits for a fine-tuned classifier)",
         ["vit"] = "ViT: pixel_values → logits",
         ["clip"] = "CLIP: input_ids, pixel_values → text_embeds, image_embeds, logits_per_image, logits_per_text",
         ["siglip"] = "SigLIP: as CLIP (logits with SigLIP's bias)",
@@ -48,6 +48,14 @@ public static class OnnxExport
             {
                 using var gpt = Gpt.Load(folder);
                 return (GptOnnx.Export(gpt), type);
+            }
+
+            case "bert" or "roberta" when IsClassifier(folder):
+            {
+                var (bert, head, labels, roberta) = Bert.LoadClassifier(folder);
+                using (bert)
+                using (head)
+                    return (BertOnnx.Export(bert, roberta, head, labels), type);
             }
 
             case "bert" or "roberta":
@@ -81,6 +89,11 @@ public static class OnnxExport
             $"{v.Name} {(TensorProto.Types.DataType)v.Type.TensorType.ElemType} [{string.Join(", ", v.Type.TensorType.Shape.Dim.Select(d => d.DimParam is { Length: > 0 } p ? p : d.DimValue.ToString(System.Globalization.CultureInfo.InvariantCulture)))}]";
         return new(output, type, [.. model.Graph.Input.Select(Describe)], [.. model.Graph.Output.Select(Describe)], model.Graph.Node.Count, new FileInfo(output).Length);
     }
+
+    // A fine-tuned classifier (Bert.SaveClassifier): architectures names *ForSequenceClassification.
+    private static bool IsClassifier(string folder) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(folder, HfCheckpoint.ConfigName)))?["architectures"] is JsonArray a
+        && a.Any(n => n is JsonValue v && v.TryGetValue<string>(out var s) && s.EndsWith("ForSequenceClassification", StringComparison.Ordinal));
 
     // config.json's model_type, checked against the exporters.
     private static string ModelType(string folder)

@@ -135,6 +135,33 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public void BertClassifier_Logits_MatchTorchSharp_WithTheLabelsInTheMetadata()
+    {
+        manual_seed(6);
+        using var model = new Bert(new BertConfig(VocabSize: 40, MaxLength: 16, Layers: 2, Heads: 2, Dim: 32, Dropout: 0));
+        using var head = nn.Linear(32, 3);
+        OnnxParity.Perturb(model, 0.2);
+        OnnxParity.Perturb(head, 0.2);
+        model.eval();
+        model.SaveClassifier(Folder("classifier"), head, ["ham", "spam", "other"]);
+        using var onnx = Exported(Folder("classifier"), "bert");
+        Assert.Equal("ham\nspam\nother", onnx.Metadata["labels"]);
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var lengths in new[] { new[] { 9, 5 }, new[] { 4, 4, 2 } })
+        {
+            int b = lengths.Length, t = lengths.Max();
+            var mask = zeros([b, t], ScalarType.Int64);
+            for (int i = 0; i < b; i++) mask[i, ..lengths[i]] = 1;
+            var ids = randint(1, 40, [b, t]) * mask;
+            var expected = head.forward(model.Pooled(model.Encode(ids, mask.to(ScalarType.Bool), null)));   // EncoderClassifier.Logits
+            var got = onnx.Run(("input_ids", ids), ("attention_mask", mask), ("token_type_ids", zeros_like(ids)))["logits"];
+            Within($"BERT classifier logits ({b}, {t}), lengths {string.Join('/', lengths)}", OnnxParity.MaxDiff(got, expected));
+        }
+    }
+
+    [Fact]
     public void Vit_Logits_MatchTorchSharp_AtTwoBatchSizes()
     {
         manual_seed(3);
