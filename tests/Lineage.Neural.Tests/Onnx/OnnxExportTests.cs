@@ -213,6 +213,40 @@ public sealed class OnnxExportTests : IDisposable
         }
     }
 
+    /// <summary>The tour's sizes (4 layers, width 128, 4 heads) at 128 tokens, as initialised: the error stays far under the bound.</summary>
+    [Theory]
+    [InlineData("gpt")]
+    [InlineData("bert")]
+    public void TourSizedModels_At128Tokens_MatchTorchSharp(string family)
+    {
+        manual_seed(7);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var folder = Folder(family);
+        var ids = randint(0, 2000, [2, 128]);
+        Tensor expected;
+        (string, Tensor)[] inputs;
+        if (family == "gpt")
+        {
+            using var gpt = new Gpt(new GptConfig(VocabSize: 2000, ContextLength: 128, Layers: 4, Heads: 4, Dim: 128, Dropout: 0));
+            gpt.eval();
+            gpt.Save(folder);
+            (expected, inputs) = (gpt.forward(ids), [("input_ids", ids)]);
+        }
+        else
+        {
+            using var bert = new Bert(new BertConfig(VocabSize: 2000, MaxLength: 128, Layers: 4, Heads: 4, Dim: 128, Dropout: 0));
+            bert.eval();
+            bert.Save(folder);
+            var mask = ones_like(ids);
+            mask[1, 100..] = 0;                                                                   // the second sentence: 100 tokens
+            (expected, inputs) = (bert.Encode(ids, mask.to(ScalarType.Bool), null), [("input_ids", ids), ("attention_mask", mask), ("token_type_ids", zeros_like(ids))]);
+        }
+
+        using var onnx = Exported(folder, family == "gpt" ? "gpt2" : family);
+        Within($"{family} 4 × 128 wide, (2, 128)", OnnxParity.MaxDiff(onnx.Run(inputs).Values.Single(), expected));
+    }
+
     /// <summary>
     /// At ordinary scales a LayerNorm's ε (1e-5 against 1e-12) moves outputs by ~1e-5, under the 1e-4 bound, so the
     /// tests above cannot see a wrong ε. With every parameter (and the images) scaled by 0.02, each LayerNorm reads inputs
