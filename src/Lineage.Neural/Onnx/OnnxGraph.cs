@@ -347,8 +347,9 @@ public sealed class OnnxGraph
     public static void Save(ModelProto model, string path)
     {
         ArgumentNullException.ThrowIfNull(model);
-        long size = model.CalculateSize();
-        if (size >= MaxProtobufBytes) throw new NotSupportedException($"{path}: the model is {size:N0} bytes, over protobuf's 2 GiB limit (ONNX external data is not supported).");
+        // Summed as long: protobuf's own int size would overflow before the check.
+        long size = (model.Graph?.Initializer.Sum(t => (long)t.RawData.Length) ?? 0) + (model.Graph?.Node.Count ?? 0) * 256L;
+        if (size >= MaxProtobufBytes) throw new NotSupportedException($"{path}: the model is about {size:N0} bytes, over protobuf's 2 GiB limit (ONNX external data is not supported).");
         AtomicFile.WriteAllBytes(path, model.ToByteArray());
     }
 
