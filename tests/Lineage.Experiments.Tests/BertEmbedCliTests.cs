@@ -51,7 +51,7 @@ public class BertEmbedCliTests
     {
         using var dir = new TempFolder();
         var (code, output) = Lineage("bert", "embed", dir.Path, "--text", "x");
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("vocab.txt: missing", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
         (code, output) = Lineage("bert", "embed", Folder(dir));

@@ -5,7 +5,7 @@
 // How:     x = LN_emb(word[ids] + position[0…T−1] + type[types]) (ε 1e-12); L × post-norm
 //          [x = ln_1(x + attn(x, mask)); x = ln_2(x + mlp(x))] with exact GELU; the mask is −∞ on padded keys.
 //          RoBERTa has one segment type: its type row 0 is added to every token, and there is no token_type_ids input.
-// Deviations: none from Bert.Encode; the block LayerNorms use Bert.cs's ε (see BlockLayerNormEps).
+// Deviations: none from Bert.Encode; every LayerNorm uses the config's ε (see BlockLayerNormEps).
 using Lineage.Neural.Transformers;
 using Onnx;
 using TorchSharp;
@@ -17,14 +17,8 @@ namespace Lineage.Neural.Onnx;
 /// <summary>Exports a <see cref="Bert"/> (BERT or RoBERTa) encoder to ONNX: the hidden state of every token.</summary>
 public static class BertOnnx
 {
-    /// <summary>ε of the embedding LayerNorm (<c>embeddings_ln</c>, BERT's 1e-12).</summary>
-    public const double EmbeddingLayerNormEps = 1e-12;
-
-    /// <summary>
-    /// ε of the two LayerNorms in every <see cref="BertLayer"/>: <c>nn.LayerNorm(dim)</c>'s 1e-5 in Bert.cs today (BERT's own
-    /// is 1e-12). The one place to change when BertConfig carries the value.
-    /// </summary>
-    public static double BlockLayerNormEps(BertConfig config) => config is null ? throw new ArgumentNullException(nameof(config)) : TorchLayerNormEps;
+    /// <summary>ε of every LayerNorm of the encoder (embeddings and blocks): the config's (<c>layer_norm_eps</c>, BERT's 1e-12).</summary>
+    public static double BlockLayerNormEps(BertConfig config) => config is null ? throw new ArgumentNullException(nameof(config)) : config.LayerNormEps;
 
     /// <summary>
     /// The graph of <paramref name="model"/>.Encode: inputs <c>input_ids</c>, <c>attention_mask</c> (1 for real tokens,
@@ -49,9 +43,9 @@ public static class BertOnnx
             : g.Gather(typeTable, g.Input("token_type_ids", I64, "batch", "sequence"));                 // (B, T, C)
 
         var embeddings = g.Add(g.Add(g.Gather(g.Param("word_embeddings.weight"), ids), Positions(g, g.Param("position_embeddings.wpe.weight"), ids)), types);
-        var x = g.LayerNorm(embeddings, "embeddings_ln", EmbeddingLayerNormEps);                          // (B, T, C)
-        var padding = PaddingMask(g, g.Cast(attentionMask, TensorProto.Types.DataType.Bool));             // (B, 1, 1, T)
         double eps = BlockLayerNormEps(c);
+        var x = g.LayerNorm(embeddings, "embeddings_ln", eps);                                            // (B, T, C)
+        var padding = PaddingMask(g, g.Cast(attentionMask, TensorProto.Types.DataType.Bool));             // (B, 1, 1, T)
         for (int i = 0; i < c.Layers; i++)
         {
             string p = $"layer.{i}";

@@ -4,17 +4,18 @@
 // Lineage: the encoder of Transformers/Bert.cs used as the world uses a pretrained one: a fixed-size vector per text,
 //          compared by cosine similarity.
 // Shapes:  B texts, T tokens (the longest in the batch), C hidden.
-// How:     ids = [CLS] WordPiece(text)[:N−2] [SEP], N = sentence-transformers' max_seq_length (sentence_bert_config.json; P when absent), with Microsoft.ML.Tokenizers' BertTokenizer on the folder's vocab.txt
-//          (lower-case, accents stripped, CJK split, as Hugging Face's BertTokenizer with do_lower_case); the batch is
+// How:     ids = [CLS] WordPiece(text)[:N−2] [SEP], N = sentence-transformers' max_seq_length (sentence_bert_config.json; P when absent), with our WordPiece on the folder's vocab.txt
+//          (BERT's uncased basic tokenizer: lower-case, accents stripped, CJK split; Lineage.Text.Tokenization.WordPiece); the batch is
 //          padded with [PAD] and attention sees real tokens only; segment ids 0. Pooling: mean = Σ_t m_t h_t / Σ_t m_t;
 //          cls = h_0; both then divided by their L2 norm (sentence-transformers' Normalize); none = no vector.
-// Deviations: none known; the tokenizer is Microsoft.ML.Tokenizers', not Hugging Face's (another test compares the two).
+// Deviations: none known. The tokenizer is ours, not Microsoft.ML.Tokenizers' BertTokenizer, which joins words across tabs
+//             and newlines and drops symbols such as $ and € (docs/encodings.md, "Checked against Microsoft.ML.Tokenizers").
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Lineage.Neural.Core;
 using Lineage.Neural.Transformers;
 using Lineage.Text.IO;
-using Microsoft.ML.Tokenizers;
+using Lineage.Text.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,22 +52,19 @@ public sealed class SentenceEmbedder : IDisposable
     /// <summary>sentence-transformers' length setting (<c>max_seq_length</c>).</summary>
     public const string SentenceConfigName = "sentence_bert_config.json";
 
-    private readonly bool _stripAccents;
-
-    private SentenceEmbedder(Bert model, BertTokenizer tokenizer, Pooling pooling, bool stripAccents, int maxTokens)
+    private SentenceEmbedder(Bert model, WordPiece tokenizer, Pooling pooling, int maxTokens)
     {
         MaxTokens = maxTokens;
         Model = model;
         Tokenizer = tokenizer;
         DefaultPooling = pooling;
-        _stripAccents = stripAccents;
     }
 
     /// <summary>The encoder (in evaluation mode).</summary>
     public Bert Model { get; }
 
     /// <summary>The WordPiece tokenizer of the folder's vocab.txt.</summary>
-    public BertTokenizer Tokenizer { get; }
+    public WordPiece Tokenizer { get; }
 
     /// <summary>The folder's pooling (1_Pooling/config.json), mean when it has none.</summary>
     public Pooling DefaultPooling { get; }
@@ -83,13 +81,9 @@ public sealed class SentenceEmbedder : IDisposable
         if (!File.Exists(vocab)) throw new InvalidDataException($"{vocab}: missing (embedding needs the folder's WordPiece vocabulary).");
         bool lower = ReadJson(Path.Combine(folder, TokenizerConfigName)) is { } tc && tc["do_lower_case"] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : true;
         var pooling = ReadPooling(folder);
-        var tokenizer = BertTokenizer.Create(vocab, new BertOptions
-        {
-            LowerCaseBeforeTokenization = lower,
-            RemoveNonSpacingMarks = lower,   // Hugging Face strips accents whenever it lower-cases (strip_accents unset)
-            IndividuallyTokenizeCjk = true,
-            ApplyBasicTokenization = true,
-        });
+        // Our WordPiece encodes as uncased BERT does (Hugging Face strips accents whenever it lower-cases).
+        if (!lower) throw new InvalidDataException($"{Path.Combine(folder, TokenizerConfigName)}: a cased vocabulary (do_lower_case false); embedding reads uncased BERT folders.");
+        var tokenizer = WordPiece.Load(vocab);
         var (model, roberta) = Bert.Load(folder);
         if (roberta)
         {
@@ -116,25 +110,23 @@ public sealed class SentenceEmbedder : IDisposable
         }
 
         model.eval();
-        return new SentenceEmbedder(model, tokenizer, pooling, lower, maxTokens);
+        return new SentenceEmbedder(model, tokenizer, pooling, maxTokens);
     }
 
     /// <summary>[CLS] WordPiece(<paramref name="text"/>) [SEP], cut to <see cref="MaxTokens"/>.</summary>
-    /// <exception cref="NotSupportedException">Accents must be stripped from non-ASCII text and no Unicode normalisation is available (see <see cref="Nfd"/>).</exception>
     public IReadOnlyList<int> Tokenize(string text) => Tokenize(text, MaxTokens);
 
     /// <summary>[CLS] WordPiece(<paramref name="text"/>) [SEP], cut to <paramref name="maxTokens"/> (at most the model's positions).</summary>
-    /// <exception cref="NotSupportedException">As <see cref="Tokenize(string)"/>.</exception>
     public IReadOnlyList<int> Tokenize(string text, int maxTokens)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 2);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxTokens, Model.Config.MaxLength);
-        var pieces = Tokenizer.EncodeToIds(_stripAccents ? Nfd.ForTokenizer(text) : text, addSpecialTokens: false);
-        int keep = Math.Min(pieces.Count, maxTokens - 2);
-        var ids = new List<int>(keep + 2) { Tokenizer.ClassificationTokenId };
+        var pieces = Tokenizer.Encode(text);
+        int keep = Math.Min(pieces.Length, maxTokens - 2);
+        var ids = new List<int>(keep + 2) { Tokenizer.ClsTokenId };
         for (int i = 0; i < keep; i++) ids.Add(pieces[i]);
-        ids.Add(Tokenizer.SeparatorTokenId);
+        ids.Add(Tokenizer.SepTokenId);
         return ids;
     }
 
@@ -151,7 +143,7 @@ public sealed class SentenceEmbedder : IDisposable
             for (int i = 0; i < t; i++)
             {
                 bool real = i < batch[b].Count;
-                ids[(b * t) + i] = real ? batch[b][i] : Tokenizer.PaddingTokenId;
+                ids[(b * t) + i] = real ? batch[b][i] : Tokenizer.PadTokenId;
                 mask[(b * t) + i] = real ? 1 : 0;
             }
         }

@@ -4,7 +4,8 @@ using System.Text;
 namespace Lineage.Text.Tokenization;
 
 /// <summary>
-/// Unicode compatibility decomposition (NFKD), as Python's <c>unicodedata.normalize('NFKD', s)</c>, for accent stripping.
+/// Unicode decomposition for accent stripping: compatibility (NFKD), as Python's <c>unicodedata.normalize('NFKD', s)</c>,
+/// and canonical (NFD, <see cref="DecomposeCanonical"/>), which BERT's tokenizer applies.
 /// </summary>
 /// <remarks>
 /// .NET normalises through ICU, except in its invariant globalization mode (the <c>lineage</c> command runs in it, so
@@ -15,14 +16,27 @@ namespace Lineage.Text.Tokenization;
 internal static class Nfkd
 {
     private static readonly bool DotNetNormalizes = "\u00e9".Normalize(NormalizationForm.FormKD).Length == 2;
-    private static readonly Lazy<IcuNormalizer?> Icu = new(IcuNormalizer.TryLoad);
+    private static readonly Lazy<IcuNormalizer?> Icu = new(() => IcuNormalizer.TryLoad("unorm2_getNFKDInstance"));
+    private static readonly Lazy<IcuNormalizer?> IcuCanonical = new(() => IcuNormalizer.TryLoad("unorm2_getNFDInstance"));
+
+    /// <summary>The NFD form of <paramref name="text"/> (canonical decomposition); a lone surrogate stays as it is.</summary>
+    /// <exception cref="NotSupportedException">No Unicode normalisation is available in this process.</exception>
+    public static string DecomposeCanonical(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (DotNetNormalizes) return WithDotNet(text, NormalizationForm.FormD);
+        return (IcuCanonical.Value ?? throw new NotSupportedException(
+                "Accent stripping needs Unicode normalisation (NFD), but this process runs in .NET's invariant globalization mode " +
+                "and no ICU library (libicuuc) was found. Install ICU (Debian 12: apt-get install libicu72; Ubuntu: libicu74)."))
+            .Normalize(text);
+    }
 
     /// <summary>The NFKD form of <paramref name="text"/>; a lone surrogate stays as it is.</summary>
     /// <exception cref="NotSupportedException">No Unicode normalisation is available in this process.</exception>
     public static string Decompose(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (DotNetNormalizes) return WithDotNet(text);
+        if (DotNetNormalizes) return WithDotNet(text, NormalizationForm.FormKD);
         return (Icu.Value ?? throw new NotSupportedException(
                 "Accent stripping needs Unicode normalisation (NFKD), but this process runs in .NET's invariant globalization mode " +
                 "and no ICU library (libicuuc) was found. Install ICU (Debian 12: apt-get install libicu72; Ubuntu: libicu74) or strip no accents."))
@@ -33,11 +47,11 @@ internal static class Nfkd
     internal static string? WithIcu(string text) => Icu.Value?.Normalize(text);
 
     // .NET refuses lone surrogates: the valid stretches between them are decomposed one by one.
-    private static string WithDotNet(string text)
+    private static string WithDotNet(string text, NormalizationForm form)
     {
         try
         {
-            return text.Normalize(NormalizationForm.FormKD);
+            return text.Normalize(form);
         }
         catch (ArgumentException)
         {
@@ -47,11 +61,11 @@ internal static class Nfkd
             {
                 if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
                 if (!char.IsSurrogate(text[i])) continue;
-                sb.Append(text[start..i].Normalize(NormalizationForm.FormKD)).Append(text[i]);
+                sb.Append(text[start..i].Normalize(form)).Append(text[i]);
                 start = i + 1;
             }
 
-            return sb.Append(text[start..].Normalize(NormalizationForm.FormKD)).ToString();
+            return sb.Append(text[start..].Normalize(form)).ToString();
         }
     }
 
@@ -69,7 +83,7 @@ internal static class Nfkd
 
         private IcuNormalizer(IntPtr instance, NormalizeFn normalize) => (_instance, _normalize) = (instance, normalize);
 
-        public static IcuNormalizer? TryLoad()
+        public static IcuNormalizer? TryLoad(string getter)
         {
             if (!OperatingSystem.IsLinux()) return null;
             for (int version = 90; version >= 50; version--)
@@ -77,7 +91,7 @@ internal static class Nfkd
                 if (!NativeLibrary.TryLoad($"libicuuc.so.{version}", out var lib)) continue;
                 foreach (var suffix in new[] { $"_{version}", "" })
                 {
-                    if (!NativeLibrary.TryGetExport(lib, "unorm2_getNFKDInstance" + suffix, out var get) ||
+                    if (!NativeLibrary.TryGetExport(lib, getter + suffix, out var get) ||
                         !NativeLibrary.TryGetExport(lib, "unorm2_normalize" + suffix, out var normalize)) continue;
                     int error = 0;
                     var instance = Marshal.GetDelegateForFunctionPointer<GetInstance>(get)(ref error);
@@ -114,7 +128,7 @@ internal static class Nfkd
                     continue;
                 }
 
-                if (error > 0) throw new InvalidOperationException($"ICU's NFKD normalisation failed (UErrorCode {error}).");
+                if (error > 0) throw new InvalidOperationException($"ICU's normalisation failed (UErrorCode {error}).");
                 return new string(dest, 0, n);
             }
         }

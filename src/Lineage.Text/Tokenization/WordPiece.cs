@@ -259,7 +259,8 @@ public sealed class WordPiece
         // invariant lower case: U+0130 (İ) becomes "i" + U+0307, and Σ ending a word becomes ς (Final_Sigma).
         var token = PythonText.Lower(word.ToString());
         word.Clear();
-        if (!System.Text.Ascii.IsValid(token)) token = token.Normalize(NormalizationForm.FormD);
+        // Through Nfkd, not string.Normalize, which does nothing in the CLI's invariant globalization mode.
+        if (!System.Text.Ascii.IsValid(token)) token = Nfkd.DecomposeCanonical(token);
         var part = new StringBuilder(token.Length);
         Span<char> utf16 = stackalloc char[2];
         foreach (var rune in token.EnumerateRunes())
