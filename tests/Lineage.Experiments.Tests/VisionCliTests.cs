@@ -48,7 +48,7 @@ public class VisionCliTests
         Assert.Equal(2, code);
         Assert.Contains("config.json", output, StringComparison.Ordinal);
         var (code2, output2) = Lineage("vit", "eval", "--model", dir.Path);
-        Assert.Equal(1, code2);
+        Assert.Equal(2, code2);
         Assert.Contains("config.json", output2, StringComparison.Ordinal);
     }
 }

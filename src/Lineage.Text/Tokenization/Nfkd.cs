@@ -21,24 +21,18 @@ internal static class Nfkd
 
     /// <summary>The NFD form of <paramref name="text"/> (canonical decomposition); a lone surrogate stays as it is.</summary>
     /// <exception cref="NotSupportedException">No Unicode normalisation is available in this process.</exception>
-    public static string DecomposeCanonical(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        if (DotNetNormalizes) return WithDotNet(text, NormalizationForm.FormD);
-        return (IcuCanonical.Value ?? throw new NotSupportedException(
-                "Accent stripping needs Unicode normalisation (NFD), but this process runs in .NET's invariant globalization mode " +
-                "and no ICU library (libicuuc) was found. Install ICU (Debian 12: apt-get install libicu72; Ubuntu: libicu74)."))
-            .Normalize(text);
-    }
+    public static string DecomposeCanonical(string text) => Normalize(text, NormalizationForm.FormD, IcuCanonical, "NFD");
 
     /// <summary>The NFKD form of <paramref name="text"/>; a lone surrogate stays as it is.</summary>
     /// <exception cref="NotSupportedException">No Unicode normalisation is available in this process.</exception>
-    public static string Decompose(string text)
+    public static string Decompose(string text) => Normalize(text, NormalizationForm.FormKD, Icu, "NFKD");
+
+    private static string Normalize(string text, NormalizationForm form, Lazy<IcuNormalizer?> icu, string name)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (DotNetNormalizes) return WithDotNet(text, NormalizationForm.FormKD);
-        return (Icu.Value ?? throw new NotSupportedException(
-                "Accent stripping needs Unicode normalisation (NFKD), but this process runs in .NET's invariant globalization mode " +
+        if (DotNetNormalizes) return WithDotNet(text, form);
+        return (icu.Value ?? throw new NotSupportedException(
+                $"Accent stripping needs Unicode normalisation ({name}), but this process runs in .NET's invariant globalization mode " +
                 "and no ICU library (libicuuc) was found. Install ICU (Debian 12: apt-get install libicu72; Ubuntu: libicu74) or strip no accents."))
             .Normalize(text);
     }
