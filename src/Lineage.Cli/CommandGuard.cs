@@ -15,7 +15,8 @@ internal static class CommandGuard
     public static int WithCheckpoint(Func<int> action, string checkpoint) =>
         Run(action, () => File.Exists(checkpoint) ? $"The last checkpoint is {checkpoint}; continue with --resume." : "No checkpoint was written yet.");
 
-    private static int Run(Func<int> action, Func<string> stopped)
+    /// <summary>Runs <paramref name="action"/>; <paramref name="stopped"/> says, when Ctrl-C came, what to do next.</summary>
+    public static int Run(Func<int> action, Func<string> stopped)
     {
         try
         {

@@ -64,6 +64,14 @@ public class TransformerCliTests
         Assert.True(code == 0, output);
         Assert.Contains("10 steps", output, StringComparison.Ordinal);
 
+        // Issue 29: a new run over a trained model is refused, and the model is left as it was.
+        var weights = File.ReadAllBytes(Path.Combine(model, "model.safetensors"));
+        (code, output) = Lineage([name, "pretrain", "--text", text, "--model", model, "--steps", "3", "-q", .. size]);
+        Assert.Equal(2, code);
+        Assert.Contains("holds a trained model", output, StringComparison.Ordinal);
+        Assert.Equal(weights, File.ReadAllBytes(Path.Combine(model, "model.safetensors")));
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, $".{name}.training")));
+
         (code, output) = Lineage(name, "finetune", "--model", model, "--labelled", labelled, "--steps", "5", "--batch", "8", "-q");
         Assert.True(code == 0, output);
         Assert.Contains("held-out accuracy", output, StringComparison.Ordinal);

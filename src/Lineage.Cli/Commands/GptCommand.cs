@@ -7,7 +7,6 @@ using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Sequence;
 using Lineage.Neural.Transformers;
-using Lineage.Text.IO;
 using Lineage.Text.Tokenization;
 using Spectre.Console;
 
@@ -20,7 +19,7 @@ namespace Lineage.Cli.Commands;
 [CliCommand(80)]
 internal static class GptCommand
 {
-    private const string CheckpointName = "checkpoint.bin";
+    private const string CheckpointName = TrainingFolders.CheckpointName;
 
     public static Command Create()
     {
@@ -36,7 +35,7 @@ internal static class GptCommand
         var dim = new Option<int>("--dim") { Description = "Width.", DefaultValueFactory = _ => 128 };
         var context = new Option<int>("--context") { Description = "Tokens of context (training window).", DefaultValueFactory = _ => 128 };
 
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the model already in the folder (only once the new one is trained)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the folder and all it holds (classifiers included), only once the new model is trained." };
         var pretrain = new Command("pretrain", "Train a byte-level BPE vocabulary and a GPT on a text; checkpoints are atomic, Ctrl-C keeps the last one, and a model already in the folder is kept until the new one is done.")
         {
             model, text, steps, rate, batch, resume, overwrite, vocab, layers, heads, dim, context,
@@ -45,7 +44,7 @@ internal static class GptCommand
         {
             GlobalOptions.Torch(parse);
             var folder = Folder(parse, model);
-            var (work, resuming) = PretrainFolder(folder, parse.GetValue(resume), parse.GetValue(overwrite));
+            var (work, resuming) = TrainingFolders.Start(folder, parse.GetValue(resume), parse.GetValue(overwrite));
             var (trainText, heldText) = Texts(parse, text, cancellation);
             var bpe = resuming && File.Exists(Path.Combine(work, "merges.txt"))
                 ? ByteLevelBpe.Load(work)
@@ -55,7 +54,7 @@ internal static class GptCommand
             Seeding.Seed(parse.GetValue(GlobalOptions.Seed));
             using var gpt = new Gpt(config);
             int code = Train(parse, gpt, bpe, work, folder, trainText, heldText, steps, rate, batch, resume, cancellation);
-            if (work != folder) AtomicFolder.Replace(work, folder);
+            TrainingFolders.Finish(work, folder);
             return code;
         }), CancellationToken.None));
 
@@ -111,27 +110,6 @@ internal static class GptCommand
         }), CancellationToken.None));
 
         return new Command("gpt", "GPT (decoder-only transformer) over byte-level BPE: pretrain, finetune, generate, eval.") { pretrain, finetune, generate, eval };
-    }
-
-    /// <summary>
-    /// Where a pretraining run works, and whether it resumes. A new run trains in a staging folder beside the model folder
-    /// (its tokenizer and checkpoints go there) and replaces the model folder only when it is done, so an interrupted run
-    /// never mixes a new tokenizer with old weights; it refuses to start over a trained model without --overwrite. With
-    /// --resume it continues the checkpoint it finds: an interrupted new run's (in the staging folder), else the model
-    /// folder's own.
-    /// </summary>
-    private static (string Work, bool Resuming) PretrainFolder(string folder, bool resume, bool overwrite)
-    {
-        var staging = AtomicFolder.StagingOf(folder, "training");
-        if (resume && File.Exists(Path.Combine(staging, CheckpointName))) return (staging, true);
-        if (resume && File.Exists(Path.Combine(folder, CheckpointName))) return (folder, true);
-        if (File.Exists(folder)) throw new ArgumentException($"{folder}: is a file; --model names a folder.");
-        string[] modelFiles = ["config.json", "model.safetensors", "merges.txt", "vocab.json"];
-        if (!overwrite && modelFiles.Any(f => File.Exists(Path.Combine(folder, f))))
-            throw new ArgumentException($"{folder}: holds a trained model; give --resume to continue its checkpoint, --overwrite to replace it once the new one is trained, or another --model folder.");
-        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        Directory.CreateDirectory(staging);
-        return (staging, false);
     }
 
     private static int Train(ParseResult parse, Gpt gpt, ByteLevelBpe bpe, string folder, string target, string trainText, string heldText,

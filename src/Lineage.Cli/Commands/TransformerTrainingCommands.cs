@@ -23,7 +23,7 @@ namespace Lineage.Cli.Commands;
 /// </summary>
 internal static class TransformerTrainingCommands
 {
-    private const string CheckpointName = "checkpoint.bin";
+    private const string CheckpointName = TrainingFolders.CheckpointName;
 
     /// <summary>Tokens kept per pre-training document, as in the experiment.</summary>
     private const int DocumentTokens = 256;
@@ -41,6 +41,7 @@ internal static class TransformerTrainingCommands
         var rate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => roberta ? 2 * d.BertLearningRate : d.BertLearningRate };
         var batch = new Option<int>("--batch") { Description = "Sequences per step.", DefaultValueFactory = _ => roberta ? 2 * d.BertBatch : d.BertBatch };
         var resume = new Option<bool>("--resume") { Description = "Continue from the folder's checkpoint (weights, optimiser, step) if there is one." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the folder and all it holds (classifiers included), only once the new model is trained." };
         var vocab = new Option<int>("--vocab") { Description = roberta ? "Ids in all: byte-level BPE tokens plus <s>, <pad>, <mask>." : "WordPiece vocabulary size.", DefaultValueFactory = _ => d.Vocabulary };
         var layers = new Option<int>("--layers") { Description = "Encoder blocks.", DefaultValueFactory = _ => d.Layers };
         var heads = new Option<int>("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => d.Heads };
@@ -50,7 +51,7 @@ internal static class TransformerTrainingCommands
             : "WordPiece, sentence pairs with next-sentence prediction, masks drawn once (80/10/10)";
         var pretrain = new Command("pretrain", $"Train a vocabulary and a masked-LM encoder the {(roberta ? "RoBERTa" : "BERT")} way ({recipe}); checkpoints are atomic, Ctrl-C keeps the last one.")
         {
-            model, text, steps, rate, batch, resume, vocab, layers, heads, dim, length,
+            model, text, steps, rate, batch, resume, overwrite, vocab, layers, heads, dim, length,
         };
         pretrain.SetAction((parse, cancellation) => Task.Run(() =>
         {
@@ -60,22 +61,21 @@ internal static class TransformerTrainingCommands
                 GlobalOptions.Torch(parse);
                 int seed = parse.GetValue(GlobalOptions.Seed);
                 var (trainText, heldText) = EncoderTexts(parse, text, cancellation);
-                Directory.CreateDirectory(folder);
-                bool resuming = parse.GetValue(resume) && File.Exists(Path.Combine(folder, CheckpointName));
+                var (work, resuming) = TrainingFolders.Start(folder, parse.GetValue(resume), parse.GetValue(overwrite));
                 EncoderVocabulary v;
                 if (roberta)
                 {
-                    var bpe = resuming && File.Exists(Path.Combine(folder, "merges.txt"))
-                        ? ByteLevelBpe.Load(folder)
+                    var bpe = resuming && File.Exists(Path.Combine(work, "merges.txt"))
+                        ? ByteLevelBpe.Load(work)
                         : GptCommand.Status("training the byte-level BPE vocabulary", () => ByteLevelBpe.Train(trainText, parse.GetValue(vocab) - 3, cancellation: cancellation));
-                    bpe.Save(folder);
+                    if (!resuming) bpe.Save(work);
                     v = EncoderVocabulary.Roberta(bpe);
                 }
                 else
                 {
-                    var wp = resuming && File.Exists(Path.Combine(folder, WordPiece.FileName))
-                        ? WordPiece.Load(folder)
-                        : GptCommand.Status("training the WordPiece vocabulary", () => WordPiece.Train(trainText, folder, parse.GetValue(vocab), cancellation: cancellation));
+                    var wp = resuming && File.Exists(Path.Combine(work, WordPiece.FileName))
+                        ? WordPiece.Load(work)
+                        : GptCommand.Status("training the WordPiece vocabulary", () => WordPiece.Train(trainText, work, parse.GetValue(vocab), cancellation: cancellation));
                     v = EncoderVocabulary.Bert(wp);
                 }
 
@@ -88,11 +88,12 @@ internal static class TransformerTrainingCommands
                 Seeding.Seed(seed);
                 using var bert = new Bert(config);
                 var options = new StepTrainingOptions(r.Steps, r.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Min(50, r.Steps),
-                    CheckpointPath: Path.Combine(folder, CheckpointName), CheckpointEvery: 50, Resume: parse.GetValue(resume));
+                    CheckpointPath: Path.Combine(work, CheckpointName), CheckpointEvery: 50, Resume: resuming);
                 AnsiConsole.MarkupLine("{0}: {1:N0} parameters, {2} {3:N0} ({4}), {5:N0} held-out examples; folder {6}", r.Name, bert.parameters().Sum(p => p.numel()),
                     v.Name, v.Size, roberta ? $"{data.TrainingSize:N0} training tokens" : $"{data.TrainingSize:N0} sentence pairs", data.HeldOutCount, Markup.Escape(folder));
                 var history = Train(parse, options.Steps, progress => EncoderTraining.Pretrain(bert, data, options, progress, JsonSerializer.Serialize(config), cancellation));
-                bert.Save(folder, roberta, padId: (int)v.Pad);
+                bert.Save(work, roberta, padId: (int)v.Pad);
+                TrainingFolders.Finish(work, folder);
                 var (mlm, nsp) = EncoderTraining.Evaluate(bert, data);
                 AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out masked-LM loss {2} nats per masked token (uniform guessing: {3}){4}; wrote {5}",
                     history.Losses.Count, history.TrainSeconds, F(mlm, "0.000"), F(Math.Log(v.Size), "0.00"),
@@ -179,12 +180,13 @@ internal static class TransformerTrainingCommands
         var rate = new Option<double>("--lr") { Description = "Adam's peak learning rate (linear warm-up over the first 10 % of steps, at most 100).", DefaultValueFactory = _ => 1e-3 };
         var batch = new Option<int>("--batch") { Description = "Windows per step.", DefaultValueFactory = _ => 32 };
         var resume = new Option<bool>("--resume") { Description = "Continue from the folder's checkpoint (weights, optimiser, step) if there is one." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the folder and all it holds (classifiers included), only once the new model is trained." };
         var vocab = new Option<int>("--vocab") { Description = "SentencePiece pieces, specials and sentinels included.", DefaultValueFactory = _ => 3000 };
         var (layers, heads, dim, hidden) = T5SizeOptions(m);
         var length = new Option<int>("--length") { Description = "Tokens per window before corruption (15 % of them dropped in spans of mean length 3).", DefaultValueFactory = _ => 64 };
         var pretrain = new Command("pretrain", "Train a SentencePiece vocabulary (with sentinels) and a T5 by span corruption on a text; checkpoints are atomic, Ctrl-C keeps the last one.")
         {
-            model, text, steps, rate, batch, resume, vocab, layers, heads, dim, hidden, length,
+            model, text, steps, rate, batch, resume, overwrite, vocab, layers, heads, dim, hidden, length,
         };
         pretrain.SetAction((parse, cancellation) => Task.Run(() =>
         {
@@ -195,12 +197,11 @@ internal static class TransformerTrainingCommands
                 int seed = parse.GetValue(GlobalOptions.Seed), window = parse.GetValue(length), size = parse.GetValue(vocab);
                 if (window < 4) throw new ArgumentException($"--length {window}: a window needs at least 4 tokens.");
                 var (trainText, heldText) = GptCommand.Texts(parse, text, cancellation);   // a text split 90/10, or Brown, as `lineage gpt` reads it
-                Directory.CreateDirectory(folder);
-                bool resuming = parse.GetValue(resume) && File.Exists(Path.Combine(folder, CheckpointName));
+                var (work, resuming) = TrainingFolders.Start(folder, parse.GetValue(resume), parse.GetValue(overwrite));
                 int sentinels = Math.Max(T5Pretraining.SentinelsFor(window), Math.Min(100, size / 10));
-                var spm = resuming && File.Exists(Path.Combine(folder, SentencePiece.FileName))
-                    ? SentencePiece.Load(folder)
-                    : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => SentencePiece.Train(trainText.Split('\n'), folder, size, sentinels, seed, cancellation));
+                var spm = resuming && File.Exists(Path.Combine(work, SentencePiece.FileName))
+                    ? SentencePiece.Load(work)
+                    : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => SentencePiece.Train(trainText.Split('\n'), work, size, sentinels, seed, cancellation));
                 var train = GptCommand.Status("encoding the text", () => T5Pretraining.Stream(spm, trainText.Split('\n')));
                 var held = T5Pretraining.Stream(spm, heldText.Split('\n'));
                 var config = Size(parse, m, layers, heads, dim, hidden) with { VocabSize = spm.VocabSize };
@@ -208,12 +209,13 @@ internal static class TransformerTrainingCommands
                 using var t5 = new T5(config);
                 int steps_ = parse.GetValue(steps);
                 var options = new StepTrainingOptions(steps_, parse.GetValue(rate), GradClip: 1.0, EvaluateEvery: Math.Min(50, steps_),
-                    CheckpointPath: Path.Combine(folder, CheckpointName), CheckpointEvery: 50, Resume: parse.GetValue(resume), WarmupSteps: Math.Min(100, steps_ / 10));
+                    CheckpointPath: Path.Combine(work, CheckpointName), CheckpointEvery: 50, Resume: resuming, WarmupSteps: Math.Min(100, steps_ / 10));
                 AnsiConsole.MarkupLine("T5: {0:N0} parameters, {1:N0} pieces ({2} sentinels), {3:N0} training tokens, {4:N0} held out; folder {5}",
                     t5.parameters().Sum(p => p.numel()), spm.VocabSize, spm.Sentinels, train.Length, held.Length, Markup.Escape(folder));
                 var history = Train(parse, steps_, progress => T5Pretraining.Train(t5, spm, train, held, window, parse.GetValue(batch), seed, options, progress,
                     JsonSerializer.Serialize(config), cancellation));
-                t5.Save(folder);
+                t5.Save(work);
+                TrainingFolders.Finish(work, folder);
                 var last = history.Evaluations.LastOrDefault();
                 AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out span-corruption loss {2} nats per target token; wrote {3}", history.Losses.Count, history.TrainSeconds,
                     last is null ? "–" : F(last.Value, "0.000"), Markup.Escape(Path.Combine(folder, "model.safetensors")));
@@ -351,5 +353,6 @@ internal static class TransformerTrainingCommands
 
     private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
-    private static int Guard(Func<int> action, string folder) => CommandGuard.WithCheckpoint(action, Path.Combine(folder, CheckpointName));
+    private static int Guard(Func<int> action, string folder) => CommandGuard.Run(action,
+        () => File.Exists(TrainingFolders.CheckpointOf(folder)) ? $"The last checkpoint is {TrainingFolders.CheckpointOf(folder)}; continue with --resume." : "No checkpoint was written yet.");
 }
