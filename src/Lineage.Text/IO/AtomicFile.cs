@@ -40,6 +40,7 @@ public static class AtomicFile
             }
 
             File.Move(temp, full, overwrite: true);
+            FolderSync.Flush(dir);
         }
         finally
         {
@@ -117,6 +118,7 @@ public static class AtomicFolder
         try
         {
             Directory.Move(staging, full);
+            FolderSync.Flush(Path.GetDirectoryName(full)!);
         }
         catch
         {
@@ -139,4 +141,40 @@ public static class AtomicFolder
             }
         }
     }
+}
+
+/// <summary>
+/// Flushes a folder's entries to disk after a rename into it (POSIX: <c>fsync</c> on the folder), so that after a power
+/// cut the new name is there, not only the data. Best effort: where the call is not available nothing is done.
+/// </summary>
+internal static partial class FolderSync
+{
+    private const int ReadOnly = 0;          // O_RDONLY
+    private const int Directory = 0x10000;   // O_DIRECTORY on Linux (x86-64 and arm64)
+
+    /// <summary>fsync(2) on <paramref name="folder"/>; errors are ignored (the rename itself has happened).</summary>
+    public static void Flush(string folder)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        try
+        {
+            int fd = Open(folder, ReadOnly | Directory);
+            if (fd < 0) return;
+            _ = Fsync(fd);
+            _ = Close(fd);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Not a glibc system: the rename is still atomic, only its durability across a power cut is not forced.
+        }
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "open", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "fsync")]
+    private static partial int Fsync(int fd);
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
 }
