@@ -36,6 +36,11 @@ public static class MatrixMarket
         }
     }
 
+    /// <summary>The most rows <see cref="Read"/> accepts (its row pointers are allocated from the header).</summary>
+    public const int MaxRows = 1 << 28;
+
+    private static string Clip(string? s) => s is null ? "" : string.Concat((s.Length <= 80 ? s : s[..80] + "…").Select(c => char.IsControl(c) ? '?' : c));
+
     /// <summary>Reads a coordinate real/integer general matrix into CSR (duplicate entries are summed).</summary>
     /// <exception cref="InvalidDataException">Not a Matrix Market coordinate file, or a malformed line (its number is given).</exception>
     public static CsrMatrix<double> Read(TextReader reader, string name = "matrix")
@@ -45,7 +50,7 @@ public static class MatrixMarket
         if (header is null || !header.StartsWith("%%MatrixMarket matrix coordinate", StringComparison.OrdinalIgnoreCase) ||
             !(header.Contains("real", StringComparison.OrdinalIgnoreCase) || header.Contains("integer", StringComparison.OrdinalIgnoreCase)))
         {
-            throw new InvalidDataException($"{name}: line 1 is not a Matrix Market header for a real or integer coordinate matrix: '{header}'.");
+            throw new InvalidDataException($"{name}: line 1 is not a Matrix Market header for a real or integer coordinate matrix: '{Clip(header)}'.");
         }
 
         int line = 1;
@@ -57,13 +62,15 @@ public static class MatrixMarket
         } while (text is not null && (text.StartsWith('%') || text.Trim().Length == 0));
 
         var size = text?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (size is not { Length: 3 } || !int.TryParse(size[0], CultureInfo.InvariantCulture, out int rows) ||
-            !int.TryParse(size[1], CultureInfo.InvariantCulture, out int columns) || !int.TryParse(size[2], CultureInfo.InvariantCulture, out int entries))
+        if (size is not { Length: 3 } || !int.TryParse(size[0], NumberStyles.None, CultureInfo.InvariantCulture, out int rows) ||
+            !int.TryParse(size[1], NumberStyles.None, CultureInfo.InvariantCulture, out int columns) || !int.TryParse(size[2], NumberStyles.None, CultureInfo.InvariantCulture, out int entries))
         {
-            throw new InvalidDataException($"{name}: line {line} should be 'rows columns entries', got '{text}'.");
+            throw new InvalidDataException($"{name}: line {line} should be 'rows columns entries' (three counts), got '{Clip(text)}'.");
         }
 
-        var triples = new List<(int R, int C, double V)>(entries);
+        // The row-pointer array is allocated from the header: bound it before trusting it.
+        if (rows > MaxRows) throw new InvalidDataException($"{name}: line {line}: {rows} rows, more than this reader accepts ({MaxRows:N0}).");
+        var triples = new List<(int R, int C, double V)>(Math.Min(entries, 1 << 20));
         while ((text = reader.ReadLine()) is not null)
         {
             line++;
@@ -72,8 +79,11 @@ public static class MatrixMarket
             if (p.Length != 3 || !int.TryParse(p[0], CultureInfo.InvariantCulture, out int r) || !int.TryParse(p[1], CultureInfo.InvariantCulture, out int c) ||
                 !double.TryParse(p[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || r < 1 || r > rows || c < 1 || c > columns)
             {
-                throw new InvalidDataException($"{name}: line {line} is not 'row column value' within {rows}×{columns}: '{text}'.");
+                throw new InvalidDataException($"{name}: line {line} is not 'row column value' within {rows}×{columns}: '{Clip(text)}'.");
             }
+
+            if (!double.IsFinite(v)) throw new InvalidDataException($"{name}: line {line}: the value {p[2]} is not a finite number.");
+            if (triples.Count == entries) throw new InvalidDataException($"{name}: line {line}: more entries than the {entries} the header promises.");
 
             triples.Add((r - 1, c - 1, v));
         }
