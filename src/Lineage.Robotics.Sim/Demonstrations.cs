@@ -146,6 +146,9 @@ public sealed class Demonstrations
         });
     }
 
+    /// <summary>The largest scene side a demonstrations file may declare.</summary>
+    public const int MaxSide = 1024;
+
     /// <summary>Reads a set written by <see cref="Save"/>.</summary>
     /// <exception cref="InvalidDataException">Not such a file, a future version, truncated, or empty (the message names the file).</exception>
     public static Demonstrations Load(string path)
@@ -154,14 +157,20 @@ public sealed class Demonstrations
         if (!File.Exists(path)) throw new FileNotFoundException($"Demonstrations file not found: {path}", path);
         try
         {
-            using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+            using var stream = File.OpenRead(path);
+            using var r = new BinaryReader(stream, Encoding.UTF8);
             if (Encoding.ASCII.GetString(r.ReadBytes(Magic.Length)) != Magic) throw new InvalidDataException($"{path}: not a demonstrations file (written by lineage vla collect).");
             int version = r.ReadInt32();
             if (version != Version) throw new InvalidDataException($"{path}: format version {version}; this build reads version {Version}.");
             var table = JsonSerializer.Deserialize<TabletopConfig>(r.ReadString()) ?? throw new InvalidDataException($"{path}: no table settings.");
             int count = r.ReadInt32();
             if (count <= 0) throw new InvalidDataException($"{path}: the file holds no steps (an empty episode set).");
+            if (table.Size is < 1 or > MaxSide) throw new InvalidDataException($"{path}: table size {table.Size}; a scene is 1 to {MaxSide} pixels a side.");
             int bytes = table.Size * table.Size * 3;
+            // Each step holds at least its image, the state and two actions: bound the count by the file before allocating.
+            long least = bytes + 4L * (2 + Tabletop.StateDims + 6) + 1;
+            if (count > (stream.Length - stream.Position) / least)
+                throw new InvalidDataException($"{path}: the header declares {count} steps of at least {least} bytes, more than the file holds: truncated or damaged.");
             var steps = new List<DemoStep>(count);
             for (int i = 0; i < count; i++)
             {
@@ -175,6 +184,8 @@ public sealed class Demonstrations
                 for (int k = 0; k < state.Length; k++) state[k] = r.ReadSingle();
                 var expert = new TableAction(r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
                 var label = new TableAction(r.ReadSingle(), r.ReadSingle(), r.ReadSingle());
+                if (!state.All(float.IsFinite) || !new[] { expert.Dx, expert.Dy, expert.Grip, label.Dx, label.Dy, label.Grip }.All(float.IsFinite))
+                    throw new InvalidDataException($"{path}: step {i} holds a NaN or infinite state or action: damaged.");
                 steps.Add(new DemoStep(episode, kind, text, image, state, expert, label));
             }
 

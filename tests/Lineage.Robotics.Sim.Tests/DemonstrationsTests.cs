@@ -8,6 +8,30 @@ public class DemonstrationsTests
         Demonstrations.Collect(Table, TestSprites.Pool, Enum.GetValues<TaskKind>(), new CollectionSettings(episodes, Seed: seed));
 
     [Fact]
+    public void MutatedFiles_OnlyLoadOrRefuse()
+    {
+        // Issue 29: a damaged header used to size allocations (a step count of 2^31 − 1, a table side whose square
+        // overflows); the only outcomes allowed now are a load or InvalidDataException.
+        var dir = Directory.CreateTempSubdirectory("vla-demos-fuzz").FullName;
+        var path = Path.Combine(dir, "demos.bin");
+        var small = Table with { Size = 16, ObjectSize = 4, MaxStep = 2, GraspRadius = 2, MaxSteps = 6 };
+        Demonstrations.Collect(small, TestSprites.Pool, [TaskKind.PickUp], new CollectionSettings(1, Seed: 1)).Save(path);
+        var valid = File.ReadAllBytes(path);
+        CsCheck.Check.Sample(Lineage.Tests.Fuzz.Mutations.Of(valid), bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                _ = Demonstrations.Load(path);
+            }
+            catch (InvalidDataException)
+            {
+            }
+        }, iter: 600, threads: 1, seed: "0N0XIzNsQ0O2");
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public void Demonstrations_RoundTrip_BadFilesAreClearErrors()
     {
         var demos = Demos(episodes: 2);
