@@ -42,7 +42,7 @@ internal static class DataCommand
                 AnsiConsole.MarkupLine("{0}: {1} ({2} files, {3:0.0} MB) in {4}", spec.Id, Markup.Escape(CliErrors.Escape(outcome.Action)),
                     outcome.Manifest.Files.Count, outcome.Manifest.TotalBytes / 1e6, Markup.Escape(store.PathOf(spec)));
             }
-            catch (Exception e) when (e is RegistryUnavailableException or InvalidDataException or IOException)
+            catch (Exception e) when (e is RegistryUnavailableException or InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 failures++;
                 AnsiConsole.MarkupLine("[red]{0}: could not fetch:[/] {1}", spec.Id, Markup.Escape(CliErrors.Escape(e.Message)));
