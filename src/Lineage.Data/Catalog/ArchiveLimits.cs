@@ -55,6 +55,9 @@ internal sealed class BoundedReadStream(Stream inner, long budget, string what) 
 /// <summary>Bounded, link-free unpacking of tar streams and copies of archive entries.</summary>
 internal static class ArchiveExtraction
 {
+    /// <summary>The largest PAX or GNU long-name header accepted (real ones hold a path and a few times).</summary>
+    internal const long MaxMetadataBytes = 1 << 20;
+
     /// <summary>
     /// Unpacks the regular-file entries of a tar stream that <paramref name="spec"/> keeps, under their package paths (a
     /// leading "./" dropped). Refused, before anything more is read: more entries or declared bytes than the limits, an entry
@@ -63,7 +66,8 @@ internal static class ArchiveExtraction
     internal static void ExtractTar(Stream tarStream, string archive, string root, DatasetSpec spec, ArchiveLimits limits, CancellationToken cancellation)
     {
         using var bounded = new BoundedReadStream(tarStream, limits.StreamBudget, archive);
-        using var tar = new TarReader(bounded);
+        using var guarded = new TarHeaderGuard(bounded, MaxMetadataBytes, archive);
+        using var tar = new TarReader(guarded);
         int entries = 0;
         long total = 0;
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -134,4 +138,155 @@ internal static class ArchiveExtraction
 
         if (done != length) throw new InvalidDataException($"{what}: ends after {done} of the {length} bytes its header declares.");
     }
+}
+
+/// <summary>
+/// Follows a tar stream's headers as they pass and checks each one before the reader above sees it: .NET's
+/// <see cref="System.Formats.Tar.TarReader"/> allocates a PAX or GNU long-name header's declared size before reading it
+/// (a 1 KB archive declaring 1.9 GB did so), so metadata entries over <paramref name="maxMetadataBytes"/>, sizes that
+/// do not parse and sparse entries (whose layout this guard does not follow) are refused here. A PAX <c>size</c> record
+/// is honoured for the entry it precedes, so the guard stays on the headers.
+/// </summary>
+internal sealed class TarHeaderGuard(Stream inner, long maxMetadataBytes, string what) : Stream
+{
+    private long _position;                 // bytes handed up so far
+    private long _nextHeader;               // offset of the next header block
+    private long? _paxSize;                 // a PAX 'size' record for the next entry
+    private byte[] _pending = [];           // a checked header (and metadata) not yet handed up
+    private int _served;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty) return 0;
+        if (_served == _pending.Length && _position == _nextHeader) Load();
+        if (_served < _pending.Length)
+        {
+            int n = Math.Min(buffer.Length, _pending.Length - _served);
+            _pending.AsSpan(_served, n).CopyTo(buffer);
+            _served += n;
+            _position += n;
+            return n;
+        }
+
+        int read = inner.Read(buffer[..(int)Math.Min(buffer.Length, _nextHeader - _position)]);
+        _position += read;
+        return read;
+    }
+
+    // Reads and checks the header block at _nextHeader (with a metadata entry's data) into _pending.
+    private void Load()
+    {
+        var header = new byte[512];
+        int got = inner.ReadAtLeast(header, 512, throwOnEndOfStream: false);
+        _served = 0;
+        if (got < 512)
+        {
+            _pending = header[..got];                                               // truncated: the reader reports it
+            _nextHeader = long.MaxValue;
+            return;
+        }
+
+        if (header.All(b => b == 0))
+        {
+            _pending = header;
+            _nextHeader += 512;
+            return;
+        }
+
+        long size = ParseSize(header.AsSpan(124, 12));
+        char type = (char)header[156];
+        if (_paxSize is { } pax && type is not ('x' or 'g' or 'L' or 'K')) size = pax;
+        if (type is not ('x' or 'g' or 'L' or 'K')) _paxSize = null;
+        if (type == 'S') throw new InvalidDataException($"{what}: a sparse entry; refused.");
+        long padded = checked(size + 511) / 512 * 512;
+        if (type is 'x' or 'g' or 'L' or 'K')
+        {
+            if (size > maxMetadataBytes)
+                throw new InvalidDataException($"{what}: a '{type}' metadata header of {size} bytes, more than {maxMetadataBytes}; refused.");
+            var block = new byte[512 + padded];
+            header.CopyTo(block, 0);
+            int data = inner.ReadAtLeast(block.AsSpan(512), (int)padded, throwOnEndOfStream: false);
+            _pending = block[..(512 + data)];
+            if (type == 'x' && PaxSize(block.AsSpan(512, (int)Math.Min(size, data))) is { } next) _paxSize = next;
+            if (type == 'g' && PaxSize(block.AsSpan(512, (int)Math.Min(size, data))) is not null)
+                throw new InvalidDataException($"{what}: a global PAX header that sets every entry's size; refused.");
+        }
+        else
+        {
+            _pending = header;
+        }
+
+        _nextHeader = checked(_nextHeader + 512 + padded);
+    }
+
+    // The size field: octal ASCII (NUL or space terminated) or, with the high bit of its first byte set, base-256.
+    private long ParseSize(ReadOnlySpan<byte> field)
+    {
+        if ((field[0] & 0x80) != 0)
+        {
+            if ((field[0] & 0x40) != 0) throw new InvalidDataException($"{what}: a header with a negative size; refused.");
+            long v = field[0] & 0x3F;
+            for (int i = 1; i < field.Length; i++)
+            {
+                if (v > (long.MaxValue >> 8)) throw new InvalidDataException($"{what}: a header whose size overflows; refused.");
+                v = (v << 8) | field[i];
+            }
+            return v;
+        }
+
+        long value = 0;
+        bool digits = false;
+        foreach (var b in field)
+        {
+            if (b is (byte)' ' or 0) { if (digits) break; continue; }
+            if (b is < (byte)'0' or > (byte)'7') throw new InvalidDataException($"{what}: a header whose size field is not octal; refused.");
+            value = checked(value * 8 + (b - '0'));
+            digits = true;
+        }
+        return value;
+    }
+
+    // The value of a 'size' record in PAX extended-header data ("<length> size=<decimal>\n" records), if any.
+    private long? PaxSize(ReadOnlySpan<byte> data)
+    {
+        long? size = null;
+        int at = 0;
+        while (at < data.Length)
+        {
+            int space = data[at..].IndexOf((byte)' ');
+            if (space <= 0 || !int.TryParse(data.Slice(at, space), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int length)
+                || length <= space || at + length > data.Length)
+                break;                                                             // malformed: the reader reports it
+            var record = data.Slice(at + space + 1, length - space - 1);
+            if (record.StartsWith("size="u8))
+            {
+                var digits = record[5..].TrimEnd((byte)'\n');
+                if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long v))
+                    throw new InvalidDataException($"{what}: a PAX size record that is not a number; refused.");
+                size = v;
+            }
+            at += length;
+        }
+        return size;
+    }
+
+    public override void Flush() { }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

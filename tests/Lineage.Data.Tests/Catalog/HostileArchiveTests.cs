@@ -92,6 +92,84 @@ public sealed class HostileArchiveTests : IDisposable
         Assert.Contains("unpacks to more than", Refused(tgz).Message, StringComparison.Ordinal);
     }
 
+    // One ustar header block by hand: name, octal size, type flag, checksum.
+    private static byte[] Header(string name, long size, char type)
+    {
+        var h = new byte[512];
+        Encoding.ASCII.GetBytes(name).CopyTo(h, 0);
+        Encoding.ASCII.GetBytes("0000644\0" + "0000000\0" + "0000000\0").CopyTo(h, 100);
+        Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0') + "\0").CopyTo(h, 124);
+        Encoding.ASCII.GetBytes("00000000000\0").CopyTo(h, 136);
+        h[156] = (byte)type;
+        Encoding.ASCII.GetBytes("ustar\000").CopyTo(h, 257);
+        Encoding.ASCII.GetBytes("        ").CopyTo(h, 148);
+        Encoding.ASCII.GetBytes(Convert.ToString(h.Sum(b => b), 8).PadLeft(6, '0') + "\0 ").CopyTo(h, 148);
+        return h;
+    }
+
+    private string Gzip(byte[] tar)
+    {
+        var path = _temp[$"h{Guid.NewGuid():N}.tgz"];
+        using var file = System.IO.File.Create(path);
+        using var gz = new GZipStream(file, CompressionLevel.Fastest);
+        gz.Write(tar);
+        return path;
+    }
+
+    [Theory]
+    [InlineData('x')]
+    [InlineData('L')]
+    public void Tgz_MetadataHeaderDeclaringGigabytes_IsRefusedBeforeTheReaderAllocatesIt(char type)
+    {
+        // A 1 KB archive whose PAX (or GNU long-name) header declares 1.9 GB: TarReader alone allocated all of it.
+        var tgz = Gzip([.. Header("PaxHeaders/x", 1_900_000_000, type), .. new byte[1024]]);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var e = Refused(tgz, ArchiveLimits.Default);
+        Assert.Contains($"a '{type}' metadata header of 1900000000 bytes", e.Message, StringComparison.Ordinal);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 50_000_000, "the header's size must not be allocated");
+    }
+
+    [Fact]
+    public void Tgz_PaxSizeRecord_OverridesTheHeadersSize_AndTheGuardFollowsIt()
+    {
+        static byte[] Pad(byte[] b) => [.. b, .. new byte[(512 - b.Length % 512) % 512]];
+        // The ustar size says 0, the PAX record 1,030: were the guard to follow the former, it would read the data ('h' × 1,030) as a header.
+        var record = Encoding.ASCII.GetBytes("13 size=1030\n");
+        var data = Enumerable.Repeat((byte)'h', 1030).ToArray();
+        var tgz = Gzip([.. Header("PaxHeaders/alpha", record.Length, 'x'), .. Pad(record),
+            .. Header("package/data/alpha.txt", 0, '0'), .. Pad(data),
+            .. Header("package/data/beta.txt", 2, '0'), .. Pad("bb"u8.ToArray()), .. new byte[1024]]);
+        NpmPackageSource.ExtractTarGz(tgz, _temp["root"], Spec(), ArchiveLimits.Default);
+        Assert.Equal(data, System.IO.File.ReadAllBytes(_temp["root/package/data/alpha.txt"]));
+        Assert.Equal("bb", System.IO.File.ReadAllText(_temp["root/package/data/beta.txt"]));
+    }
+
+    [Fact]
+    public void Tgz_LongNamesInGnuAndPaxFormats_AreFollowedAndUnpacked()
+    {
+        var longName = "package/data/" + new string('a', 180) + ".txt";
+        var spec = Spec() with { KeepPattern = @"^package/data/(?<keep>[a-z]+\.txt)$" };
+        foreach (var format in new[] { TarEntryFormat.Gnu, TarEntryFormat.Pax })
+        {
+            var path = _temp[$"long-{format}.tgz"];
+            using (var file = System.IO.File.Create(path))
+            using (var gz = new GZipStream(file, CompressionLevel.Fastest))
+            using (var tar = new TarWriter(gz, format))
+            {
+                foreach (var (name, text) in new[] { (longName, "long"), ("package/data/beta.txt", "bb") })
+                {
+                    TarEntry entry = format == TarEntryFormat.Gnu ? new GnuTarEntry(TarEntryType.RegularFile, name) : new PaxTarEntry(TarEntryType.RegularFile, name);
+                    entry.DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+                    tar.WriteEntry(entry);
+                }
+            }
+            var root = _temp[$"root-{format}"];
+            NpmPackageSource.ExtractTarGz(path, root, spec, ArchiveLimits.Default);
+            Assert.Equal("long", System.IO.File.ReadAllText(Path.Combine(root, longName)));
+            Assert.Equal("bb", System.IO.File.ReadAllText(Path.Combine(root, "package/data/beta.txt")));
+        }
+    }
+
     [Theory]
     [InlineData("../evil.txt")]
     [InlineData("package/data/../../../evil.txt")]
