@@ -183,7 +183,7 @@ internal static class Tool
         string stdout = "";
         var result = Stream(fileName, args, workDir, s =>
         {
-            using var reader = new StreamReader(s);
+            using var reader = new StreamReader(s, leaveOpen: true);
             stdout = reader.ReadToEnd();
         }, cancellation);
         return result with { StdOut = stdout };

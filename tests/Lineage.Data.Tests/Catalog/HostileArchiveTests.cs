@@ -225,6 +225,27 @@ public sealed class HostileArchiveTests : IDisposable
         }
     }
 
+    [Fact]
+    public void NpmFetch_PackageNpmCannotGive_IsARegistryError()
+    {
+        // Runs the real 'npm pack' (offline, so nothing is looked up): its output is read through the same pipe code as
+        // dpkg-deb's, which once closed the pipe twice (ObjectDisposedException instead of this message).
+        var previous = Environment.GetEnvironmentVariable("npm_config_offline");
+        Environment.SetEnvironmentVariable("npm_config_offline", "true");
+        try
+        {
+            var work = _temp["npm-work"];
+            Directory.CreateDirectory(work);
+            var e = Assert.Throws<RegistryUnavailableException>(() => new NpmPackageSource().Fetch(
+                Spec() with { Package = "lineage-no-such-package" }, work, _ => { }, CancellationToken.None));
+            Assert.Contains("lineage-no-such-package@1.0.0", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("npm_config_offline", previous);
+        }
+    }
+
     // --- .deb: dpkg-deb only decompresses; the tar is read by the same bounded reader.
 
     private string? Deb(Action<string> fill)
