@@ -9,7 +9,8 @@ public enum DatasetState
     /// <summary>Never fetched, or the fetch did not finish (no manifest).</summary>
     Missing,
 
-    /// <summary>A file is missing, resized or altered, or the manifest is unreadable.</summary>
+    /// <summary>A listed file is missing, a link, resized or altered; a file is there that the manifest does not list; or the
+    /// manifest is unreadable, invalid, or contradicts the catalogue (file count, known SHA-256).</summary>
     Corrupt,
 
     /// <summary>Fetched from another package or version than the catalogue now names.</summary>
