@@ -38,14 +38,14 @@ internal static class DataCommand
         {
             try
             {
-                var outcome = store.Fetch(spec, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation);
-                AnsiConsole.MarkupLine("{0}: {1} ({2} files, {3:0.0} MB) in {4}", spec.Id, Markup.Escape(outcome.Action),
+                var outcome = store.Fetch(spec, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(CliErrors.Escape(m))), cancellation);
+                AnsiConsole.MarkupLine("{0}: {1} ({2} files, {3:0.0} MB) in {4}", spec.Id, Markup.Escape(CliErrors.Escape(outcome.Action)),
                     outcome.Manifest.Files.Count, outcome.Manifest.TotalBytes / 1e6, Markup.Escape(store.PathOf(spec)));
             }
-            catch (Exception e) when (e is RegistryUnavailableException or InvalidDataException or IOException)
+            catch (Exception e) when (e is RegistryUnavailableException or InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 failures++;
-                AnsiConsole.MarkupLine("[red]{0}: could not fetch:[/] {1}", spec.Id, Markup.Escape(e.Message));
+                AnsiConsole.MarkupLine("[red]{0}: could not fetch:[/] {1}", spec.Id, Markup.Escape(CliErrors.Escape(e.Message)));
             }
         }
         return cancellation.IsCancellationRequested ? 130 : failures == 0 ? 0 : 1;
@@ -54,9 +54,11 @@ internal static class DataCommand
     private static int List(DataStore store)
     {
         var table = new Table().AddColumns("id", "state", "files", "MB", "source", "licence");
+        var problems = new List<DatasetStatus>();
         foreach (var spec in DataCatalog.All)
         {
             var status = store.Check(spec);
+            if (status.State is DatasetState.Corrupt or DatasetState.Outdated) problems.Add(status);
             var state = status.State switch
             {
                 DatasetState.Ok => "[green]ok[/]",
@@ -70,6 +72,10 @@ internal static class DataCommand
                 Markup.Escape(spec.Licence));
         }
         AnsiConsole.Write(table);
+        // The first bad file of each set that is not ok, on a line of its own: file names are too long for the table.
+        foreach (var status in problems)
+            AnsiConsole.MarkupLine("[red]{0}: {1}:[/] {2}", status.Spec.Id, status.State.ToString().ToLowerInvariant(), Markup.Escape(CliErrors.Escape(status.Problem ?? "")));
+        if (problems.Count > 0) AnsiConsole.MarkupLine("[grey]'lineage data fetch' fetches them again (the folder is replaced; files added to it are removed).[/]");
         AnsiConsole.MarkupLine("Cache: {0}", Markup.Escape(store.Root));
         return 0;
     }

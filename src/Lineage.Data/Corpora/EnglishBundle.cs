@@ -129,9 +129,15 @@ public static partial class EnglishBundle
         }
     }
 
-    /// <summary>State of the Union paragraphs, speeches in file (chronological) order.</summary>
-    public static IEnumerable<string> SotuParagraphs(string sotuDirectory) =>
-        Directory.GetFiles(sotuDirectory, "*.txt").Order(StringComparer.Ordinal).SelectMany(f => File.ReadLines(f, Encoding.UTF8));
+    /// <summary>State of the Union paragraphs, speeches in file (chronological) order; in a cached copy, the speeches its manifest lists.</summary>
+    public static IEnumerable<string> SotuParagraphs(string sotuDirectory)
+    {
+        var listed = Catalog.DataManifest.ListedFiles(sotuDirectory);
+        var files = listed is null
+            ? Directory.GetFiles(sotuDirectory, "*.txt")
+            : listed.Where(p => !p.Contains('/', StringComparison.Ordinal) && p.EndsWith(".txt", StringComparison.Ordinal)).Select(p => Path.Combine(sotuDirectory, p));
+        return files.Order(StringComparer.Ordinal).ToList().SelectMany(f => File.ReadLines(f, Encoding.UTF8));
+    }
 
     /// <summary>Brown sentences (the words, tags dropped).</summary>
     public static IEnumerable<string> BrownSentences(string brownDirectory) =>

@@ -30,8 +30,11 @@ public static partial class LibreOfficeHelp
     public static IReadOnlyList<ParallelParagraph> ReadPairs(string sourceFolder, string targetFolder)
     {
         string sourceText = TextFolder(sourceFolder), targetText = TextFolder(targetFolder);
-        var pages = Directory.EnumerateFiles(sourceText, "*.html", SearchOption.AllDirectories)
-            .Select(p => Path.GetRelativePath(sourceText, p).Replace('\\', '/'))
+        // Cached copies (folders with a data manifest) are read from their manifests' lists: a dropped-in page is never read.
+        var sourceListed = Pages(sourceFolder);
+        var targetListed = Pages(targetFolder)?.ToHashSet(StringComparer.Ordinal);
+        var pages = (sourceListed ?? Directory.EnumerateFiles(sourceText, "*.html", SearchOption.AllDirectories)
+            .Select(p => Path.GetRelativePath(sourceText, p).Replace('\\', '/')))
             .Order(StringComparer.Ordinal).ToList();
         var pairs = new List<ParallelParagraph>();
         var seen = new HashSet<(string, string)>();
@@ -39,7 +42,7 @@ public static partial class LibreOfficeHelp
         foreach (var page in pages)
         {
             string other = Path.Combine(targetText, page);
-            if (!File.Exists(other)) continue;
+            if (targetListed is null ? !File.Exists(other) : !targetListed.Contains(page)) continue;
             matchedPages++;
             var translated = Paragraphs(File.ReadAllText(other)).GroupBy(p => p.Id).ToDictionary(g => g.Key, g => g.First().Text);
             foreach (var (id, text) in Paragraphs(File.ReadAllText(Path.Combine(sourceText, page))))
@@ -65,6 +68,12 @@ public static partial class LibreOfficeHelp
             yield return (m.Groups["id"].Value, string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)));
         }
     }
+
+    // The text/**.html pages a cached folder's manifest lists (relative to text/), or null for a folder without a manifest.
+    private static IEnumerable<string>? Pages(string folder) =>
+        Catalog.DataManifest.ListedFiles(folder)?
+            .Where(p => p.StartsWith("text/", StringComparison.Ordinal) && p.EndsWith(".html", StringComparison.Ordinal))
+            .Select(p => p["text/".Length..]);
 
     private static string TextFolder(string folder)
     {

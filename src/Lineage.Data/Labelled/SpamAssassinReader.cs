@@ -26,7 +26,7 @@ public static class SpamAssassinReader
     /// <summary>The group folders the corpus must have, in order.</summary>
     public static IReadOnlyList<string> Groups { get; } = ["easy-ham-1", "easy-ham-2", "hard-ham-1", "spam-1", "spam-2"];
 
-    /// <summary>Reads every e-mail (<c>*.txt</c>) of the five group folders.</summary>
+    /// <summary>Reads every e-mail (<c>*.txt</c>) of the five group folders: in a cached copy (a folder with a data manifest), the e-mails its manifest lists.</summary>
     /// <param name="directory">The cache folder that holds the group folders.</param>
     /// <param name="bodyOnly">
     /// Drop each message's header block (everything up to the first empty line), so a classifier learns from the
@@ -34,7 +34,7 @@ public static class SpamAssassinReader
     /// </param>
     /// <returns>The set named <c>spamassassin</c>, documents ordered by id, labels <c>ham</c> and <c>spam</c>.</returns>
     /// <exception cref="DirectoryNotFoundException">The folder or one of the group folders is missing; the message names it.</exception>
-    /// <exception cref="InvalidDataException">No e-mail was found in any group folder.</exception>
+    /// <exception cref="InvalidDataException">No e-mail was found in any group folder, or the folder's manifest is not valid.</exception>
     public static LabelledTextSet Read(string directory, bool bodyOnly = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -43,6 +43,8 @@ public static class SpamAssassinReader
             throw new DirectoryNotFoundException($"{directory}: SpamAssassin corpus folder not found");
         }
 
+        // A cached copy is read from its manifest's list, so a file dropped into the cache is never taken for an e-mail.
+        var listed = Lineage.Data.Catalog.DataManifest.ListedFiles(directory);
         var files = new List<(string Group, string Path)>();
         foreach (var group in Groups)
         {
@@ -53,7 +55,11 @@ public static class SpamAssassinReader
                     $"{groupPath}: SpamAssassin group folder not found (expected {string.Join(", ", Groups)})");
             }
 
-            files.AddRange(Directory.EnumerateFiles(groupPath, "*.txt").Select(p => (group, p)));
+            var groupFiles = listed is null
+                ? Directory.EnumerateFiles(groupPath, "*.txt")
+                : listed.Where(p => p.StartsWith(group + "/", StringComparison.Ordinal) && p.EndsWith(".txt", StringComparison.Ordinal)
+                                    && p.IndexOf('/', group.Length + 1) < 0).Select(p => Path.Combine(directory, p));
+            files.AddRange(groupFiles.Select(p => (group, p)));
         }
 
         if (files.Count == 0)
