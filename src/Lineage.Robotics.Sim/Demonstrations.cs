@@ -199,6 +199,16 @@ public sealed class Demonstrations
         {
             throw new InvalidDataException($"{path}: bad table settings ({e.Message}).", e);
         }
+        catch (ArgumentException e)
+        {
+            // The table settings' own validation (TabletopConfig), reached while they are read.
+            throw new InvalidDataException($"{path}: bad table settings ({e.Message}).", e);
+        }
+        catch (FormatException e)
+        {
+            // A length prefix of a string that is not one: BinaryReader's FormatException.
+            throw new InvalidDataException($"{path}: damaged ({e.Message}).", e);
+        }
     }
 
     private static TableAction NoisyLabel(TableAction expert, TabletopConfig table, CollectionSettings s, Random rng)

@@ -230,7 +230,9 @@ public static class HfCheckpoint
         JsonObject config;
         try
         {
-            config = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: not a JSON object.");
+            // Duplicate keys are refused at parse time (JsonObject would otherwise throw ArgumentException on first access).
+            config = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject
+                ?? throw new InvalidDataException($"{path}: not a JSON object.");
         }
         catch (JsonException e)
         {

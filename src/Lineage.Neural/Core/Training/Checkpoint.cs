@@ -63,6 +63,10 @@ public static class Checkpoint
         {
             throw new InvalidDataException($"{path}: checkpoint is truncated", e);
         }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
+        }
     }
 
     // Magic, version (refusing newer ones; from version 2 the checksum is verified here, before the rest is parsed),
@@ -108,6 +112,10 @@ public static class Checkpoint
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"{path}: checkpoint is truncated", e);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
         }
     }
 }
