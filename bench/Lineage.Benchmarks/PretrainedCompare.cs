@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Lineage.Neural.Core;
 using Lineage.Neural.Pretrained;
 using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
@@ -23,6 +24,7 @@ internal static class PretrainedCompare
     {
         if (args.Length < 3) throw new ArgumentException("usage: pretrained-compare FOLDER MODEL.onnx [ROUNDS]");
         int rounds = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 7;
+        bool passive = TorchRuntime.PreferPassiveWait();   // as `lineage bert embed` does, before libtorch loads
         using var embedder = SentenceEmbedder.Load(args[1]);
         // 32 different texts, each exactly 128 WordPieces: a paragraph of help text rotated word by word.
         var words = ("To insert a table into a text document, choose Table - Insert Table, then enter the number of rows and columns; " +
@@ -31,7 +33,7 @@ internal static class PretrainedCompare
         var texts = Enumerable.Range(0, 32).Select(k => string.Join(' ', Enumerable.Range(0, 4 * words.Length).Select(i => words[(i + k) % words.Length]))).ToList();
         var ids = texts.Select(t => embedder.Tokenize(t, Sequence)).ToList();
         if (ids.Any(x => x.Count != Sequence)) throw new InvalidOperationException("a text is shorter than 128 tokens");
-        Console.WriteLine($"model {args[1]} vs {args[2]}; sequence {Sequence}; {rounds} rounds; {Environment.ProcessorCount} cores; load {Load()}");
+        Console.WriteLine($"model {args[1]} vs {args[2]}; sequence {Sequence}; {rounds} rounds; {Environment.ProcessorCount} cores; load {Load()}; OpenMP wait {(passive ? "passive" : "default")}");
         Console.WriteLine("threads  batch   ours sent/s   ORT sent/s   ours/ORT time (median, min-max)");
         foreach (int threads in new[] { 1, 2 })
         {

@@ -86,11 +86,14 @@ internal static class GlobalOptions
     /// <see cref="Settings"/>, applied: libtorch loaded and using <see cref="RunSettings.Threads"/> threads. Every command
     /// that uses libtorch starts with this.
     /// </summary>
-    /// <inheritdoc cref="Settings" path="/param"/>
+    /// <param name="parse">The parsed command line.</param>
+    /// <param name="threadsByDefault">As for <see cref="Settings"/>.</param>
+    /// <param name="inference">An inference command (many small ops): libtorch's threads sleep rather than spin when idle (<see cref="TorchRuntime.PreferPassiveWait"/>).</param>
     /// <exception cref="InvalidOperationException">libtorch could not be loaded; the message says how to fix it.</exception>
-    public static RunSettings Torch(ParseResult parse, int? threadsByDefault = null)
+    public static RunSettings Torch(ParseResult parse, int? threadsByDefault = null, bool inference = false)
     {
         var settings = Settings(parse, threadsByDefault);
+        if (inference) TorchRuntime.PreferPassiveWait();   // before libtorch loads (see there)
         TorchRuntime.Apply(settings);
         return settings;
     }

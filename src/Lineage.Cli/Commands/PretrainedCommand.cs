@@ -73,10 +73,10 @@ internal static class PretrainedCommand
         var format = new Option<string>("--format") { Description = "text, or json: {\"ids\":[…],\"last_hidden_state\":[[…],…],\"embedding\":[…]}, one object per line.", DefaultValueFactory = _ => "text" };
         format.AcceptOnlyFromAmong("text", "json");
         var batch = new Option<int>("--batch") { Description = "Texts per forward pass (--file).", DefaultValueFactory = _ => 32 };
-        var embed = new Command("embed", "Sentence vectors and token states of a pretrained BERT folder (Microsoft.ML.Tokenizers' BertTokenizer on its vocab.txt).") { folder, text, file, pooling, format, batch };
+        var embed = new Command("embed", "Sentence vectors and token states of a pretrained BERT folder (BERT's WordPiece on its vocab.txt).") { folder, text, file, pooling, format, batch };
         embed.SetAction(parse => CommandGuard.Run(() =>
         {
-            GlobalOptions.Torch(parse);
+            GlobalOptions.Torch(parse, inference: true);
             var (one, many) = (parse.GetValue(text), parse.GetValue(file));
             if ((one is null) == (many is null)) throw new ArgumentException("Give either --text or --file.");
             if (parse.GetValue(batch) < 1) throw new ArgumentException("--batch must be at least 1.");

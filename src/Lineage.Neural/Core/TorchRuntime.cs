@@ -1,12 +1,41 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 
 namespace Lineage.Neural.Core;
 
 /// <summary>Loads libtorch once, sets the thread count from a run's settings, and turns a failed native load into advice.</summary>
-public static class TorchRuntime
+public static partial class TorchRuntime
 {
+    /// <summary>The OpenMP variable libtorch's thread team reads once, when libtorch loads.</summary>
+    public const string WaitPolicyVariable = "OMP_WAIT_POLICY";
+
     private static readonly Lock Gate = new();
     private static bool _ready;
+
+    /// <summary>
+    /// Asks libtorch's OpenMP team to sleep between parallel regions instead of spinning (<c>OMP_WAIT_POLICY=PASSIVE</c>),
+    /// for inference made of many small ops: with two threads on two cores a spinning worker takes the core from the
+    /// thread it waits for, and batch-1 encoding ran 6.8–8.3× slower than ONNX Runtime (0.73× with the passive policy;
+    /// docs/transformers.md, "Speed"). OpenMP reads the variable only when libtorch loads, and .NET's
+    /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> does not reach native code, so this sets it in
+    /// the C environment too (setenv) and must run before the first tensor. A policy the user set is kept.
+    /// </summary>
+    /// <returns>Whether the passive policy is in effect for this process's libtorch.</returns>
+    public static bool PreferPassiveWait()
+    {
+        lock (Gate)
+        {
+            var given = Environment.GetEnvironmentVariable(WaitPolicyVariable);
+            if (given is not null) return string.Equals(given, "PASSIVE", StringComparison.OrdinalIgnoreCase);
+            if (_ready || !OperatingSystem.IsLinux()) return false;
+            if (SetEnv(WaitPolicyVariable, "PASSIVE", 0) != 0) return false;
+            Environment.SetEnvironmentVariable(WaitPolicyVariable, "PASSIVE");   // and for the processes this one starts
+            return true;
+        }
+    }
+
+    [LibraryImport("libc.so.6", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
 
     /// <summary>
     /// Applies a run's settings: libtorch loaded, and <see cref="RunSettings.Threads"/> intra-op threads. The CLI calls it
