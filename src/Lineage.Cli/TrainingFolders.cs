@@ -49,7 +49,12 @@ internal static class TrainingFolders
     {
         var staging = StagingOf(folder);
         if (resume && File.Exists(Path.Combine(staging, CheckpointName))) return (staging, true);
-        if (resume && File.Exists(Path.Combine(folder, CheckpointName))) return (folder, true);
+        if (resume && File.Exists(Path.Combine(folder, CheckpointName)))
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);   // an interrupted run that left no checkpoint
+            return (folder, true);
+        }
+
         if (File.Exists(folder)) throw new ArgumentException($"{folder}: is a file; {other.Split(' ')[0]} names a folder.");
         if (!overwrite && (modelFiles ?? ModelFiles).Any(f => File.Exists(Path.Combine(folder, f))))
             throw new ArgumentException(Refusal(folder, other));
