@@ -61,12 +61,12 @@ public class VlaCliTests
         (code, output) = Lineage("vla", "eval", "--episodes", "1", "-o", dir.Path, "-q");
         Assert.True(code == 0, output);
 
-        (code, output) = Lineage("vla", "train", "--no-grounding", "--steps", "2", "--clip-steps", "2", "-o", dir.Path, "-q");
+        (code, output) = Lineage("vla", "train", "--overwrite", "--no-grounding", "--steps", "2", "--clip-steps", "2", "-o", dir.Path, "-q");
         Assert.True(code == 0, output);
         Assert.DoesNotContain("CLIP grounding", output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(dir.Path, "vla", "model", "objects.json")));         // the grounded model's list is gone
 
-        (code, output) = Lineage("vla", "train", "--train-vision", "--steps", "1", "-o", dir.Path, "-q");       // fine-tunes the image tower
+        (code, output) = Lineage("vla", "train", "--overwrite", "--train-vision", "--steps", "1", "-o", dir.Path, "-q");       // fine-tunes the image tower
         Assert.True(code == 0, output);
         Assert.DoesNotContain("grounding", output, StringComparison.Ordinal);
         Assert.False(global::Lineage.Neural.Action.VlaFolder.Load(Path.Combine(dir.Path, "vla", "model")).Model.Config.FreezeVision);
@@ -74,7 +74,7 @@ public class VlaCliTests
         // A siglip folder that holds a CLIP is refused by name.
         Directory.Delete(Path.Combine(dir.Path, "vla", "siglip"), recursive: true);
         Directory.Move(Path.Combine(dir.Path, "vla", "clip"), Path.Combine(dir.Path, "vla", "siglip"));
-        (code, output) = Lineage("vla", "train", "--encoder", "siglip", "--steps", "1", "-o", dir.Path, "-q");
+        (code, output) = Lineage("vla", "train", "--overwrite", "--encoder", "siglip", "--steps", "1", "-o", dir.Path, "-q");
         Assert.Equal(2, code);
         Assert.Contains("siglip", output, StringComparison.Ordinal);
     }
@@ -97,7 +97,7 @@ public class VlaCliTests
 
         // Four-task demonstrations are not single-object ones.
         Assert.True(Lineage("vla", "collect", "--episodes", "1", "-o", dir.Path, "-q").ExitCode == 0);
-        (code, output) = Lineage("vla", "train", "--one-object", "--steps", "2", "-o", dir.Path, "-q");
+        (code, output) = Lineage("vla", "train", "--overwrite", "--one-object", "--steps", "2", "-o", dir.Path, "-q");
         Assert.Equal(2, code);                                                   // a usage error
         Assert.Contains("--one-object", output, StringComparison.Ordinal);
     }

@@ -53,25 +53,31 @@ internal static class GptCommand
             var config = new GptConfig(bpe.VocabSize, parse.GetValue(context), parse.GetValue(layers), parse.GetValue(heads), parse.GetValue(dim), Dropout: 0);
             Seeding.Seed(parse.GetValue(GlobalOptions.Seed));
             using var gpt = new Gpt(config);
-            int code = Train(parse, gpt, bpe, work, folder, trainText, heldText, steps, rate, batch, resume, cancellation);
+            int code = Train(parse, gpt, bpe, work, folder, trainText, heldText, steps, rate, batch, resuming, cancellation);
             TrainingFolders.Finish(work, folder);
             return code;
         }), CancellationToken.None));
 
-        var finetune = new Command("finetune", "Continue training a GPT folder on another text (same vocabulary); writes the folder back.")
+        var finetune = new Command("finetune", "Continue training a GPT folder on another text (same vocabulary); the new weights replace the folder's only when done (Ctrl-C keeps the old ones and the finetune's last checkpoint, which --resume continues).")
         {
             model, text, steps, rate, batch, resume,
         };
-        finetune.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
+        finetune.SetAction((parse, cancellation) => Task.Run(() =>
         {
-            GlobalOptions.Torch(parse);
             var folder = Folder(parse, model);
-            if (parse.GetValue(text) is null) throw new ArgumentException("finetune needs --text FILE: the text to adapt the model to.");
-            var (gpt, bpe) = LoadFolder(folder);
-            using var _ = gpt;
-            var (trainText, heldText) = Texts(parse, text, cancellation);
-            return Train(parse, gpt, bpe, folder, folder, trainText, heldText, steps, rate, batch, resume, cancellation);
-        }), CancellationToken.None));
+            return CommandGuard.Run(() =>
+            {
+                GlobalOptions.Torch(parse);
+                if (parse.GetValue(text) is null) throw new ArgumentException("finetune needs --text FILE: the text to adapt the model to.");
+                var (gpt, bpe) = LoadFolder(folder);
+                using var _ = gpt;
+                var (trainText, heldText) = Texts(parse, text, cancellation);
+                var (work, resuming) = TrainingFolders.StartUpdate(folder, parse.GetValue(resume));
+                int code = Train(parse, gpt, bpe, work, folder, trainText, heldText, steps, rate, batch, resuming, cancellation);
+                TrainingFolders.FinishUpdate(work, folder);
+                return code;
+            }, () => Stopped(folder, TrainingFolders.UpdateStagingOf(folder)));
+        }, CancellationToken.None));
 
         var prompt = new Option<string>("--prompt") { Description = "Text to continue.", DefaultValueFactory = _ => "The " };
         var count = new Option<int>("--length", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 60 };
@@ -113,13 +119,13 @@ internal static class GptCommand
     }
 
     private static int Train(ParseResult parse, Gpt gpt, ByteLevelBpe bpe, string folder, string target, string trainText, string heldText,
-        Option<int> steps, Option<double> rate, Option<int> batch, Option<bool> resume, CancellationToken cancellation)
+        Option<int> steps, Option<double> rate, Option<int> batch, bool resume, CancellationToken cancellation)
     {
         var train = Status("encoding the text", () => bpe.Encode(trainText));
         var held = bpe.Encode(heldText);
         var checkpoint = Path.Combine(folder, CheckpointName);
         var options = new StepTrainingOptions(parse.GetValue(steps), parse.GetValue(rate), GradClip: 1.0, EvaluateEvery: 50,
-            CheckpointPath: checkpoint, CheckpointEvery: 50, Resume: parse.GetValue(resume));
+            CheckpointPath: checkpoint, CheckpointEvery: 50, Resume: resume);
         AnsiConsole.MarkupLine("GPT: {0:N0} parameters, {1:N0} training tokens, {2:N0} held out; folder {3}",
             gpt.parameters().Sum(p => p.numel()), train.Length, held.Length, Markup.Escape(target));
         string configuration = JsonSerializer.Serialize(gpt.Config);
@@ -199,4 +205,9 @@ internal static class GptCommand
     }
 
     private static int Guard(Func<int> action) => CommandGuard.Run(action, "The last checkpoint is kept; continue with --resume.");
+
+    // After Ctrl-C in a finetune: the folder is as it was; the finetune's checkpoint, if any, is in its staging folder.
+    private static string Stopped(string folder, string staging) => File.Exists(Path.Combine(staging, CheckpointName))
+        ? $"{folder} is as it was; the finetune's last checkpoint is {Path.Combine(staging, CheckpointName)}; continue with --resume."
+        : $"{folder} is as it was; no checkpoint was written yet.";
 }

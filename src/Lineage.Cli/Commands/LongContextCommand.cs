@@ -31,10 +31,11 @@ internal static class LongContextCommand
         var steps = new Option<int>("--steps") { Description = "Training steps in all (a resumed run continues up to this).", DefaultValueFactory = _ => 200 };
         var rate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 3e-3 };
         var text = new Option<string?>("--text") { Description = "Train on this UTF-8 file (its last 10 % held out) instead of the Treasury of David." };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint if it exists." };
-        var train = new Command("train", "Train a byte-level decoder with the chosen mixer on long documents (with planted needles); report bits/byte and needle recall.")
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint (an interrupted run's, else the model's own) if it exists." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a model already trained for this mixer, only once the new one is trained." };
+        var train = new Command("train", "Train a byte-level decoder with the chosen mixer on long documents (with planted needles); report bits/byte and needle recall. The model (<out>/longctx/<mixer>/checkpoint.bin) is replaced only when done.")
         {
-            mixer, dim, layers, length, batch, steps, rate, text, resume,
+            mixer, dim, layers, length, batch, steps, rate, text, resume, overwrite,
         };
         train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
@@ -49,18 +50,20 @@ internal static class LongContextCommand
             Seeding.Seed(seed);
             using var lm = new MixerLm(config);                                     // checks the mixer before any data is fetched
             var corpus = parse.GetValue(text) is { } file ? FromFile(file) : Treasury(parse, cancellation);
-            var path = Path.Combine(parse.GetValue(GlobalOptions.Out)!, "longctx", kind, "checkpoint.bin");
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            var target = Path.Combine(parse.GetValue(GlobalOptions.Out)!, "longctx", kind, "checkpoint.bin");
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+            var (path, resuming) = TrainingFolders.StartFile(target, parse.GetValue(resume), parse.GetValue(overwrite), "--out folder");
             AnsiConsole.MarkupLine("{0} decoder: {1:N0} parameters; {2:N0} training bytes, {3:N0} held out; checkpoint {4}", kind,
-                lm.parameters().Sum(p => p.numel()), corpus.Train.Length, corpus.HeldOut.Length, Markup.Escape(path));
+                lm.parameters().Sum(p => p.numel()), corpus.Train.Length, corpus.HeldOut.Length, Markup.Escape(target));
             int total = parse.GetValue(steps);
             var options = new StepTrainingOptions(total, parse.GetValue(rate), GradClip: 1.0, EvaluateEvery: Math.Max(1, total / 4), CheckpointPath: path,
-                CheckpointEvery: 50, Resume: parse.GetValue(resume));
+                CheckpointEvery: 50, Resume: resuming);
             var progress = new Progress<StepReport>(r =>
             {
                 if (r.Step % 25 == 0 || r.Step == total) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"step {r.Step}/{total}: {r.Loss / Math.Log(2):0.000} bits/byte"));
             });
             var history = NeedleTask.Train(lm, corpus, parse.GetValue(batch), len, seed, options, progress, JsonSerializer.Serialize(config), cancellation);
+            TrainingFolders.FinishFile(path, target);
             double bits = ByteLm.BitsPerByte(lm, corpus.HeldOut, len, len / 2, maxWindows: 32);
             AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out bits/byte {2:0.000}", history.Losses.Count, history.TrainSeconds, bits);
             foreach (int distance in NeedleDistances.Where(x => x + NeedleTask.NeedleLength + 1 <= len))

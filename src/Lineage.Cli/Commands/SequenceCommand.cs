@@ -27,27 +27,33 @@ internal static class SequenceCommand
         var steps = new Option<int>("--steps") { Description = "Training steps in all (a resumed run continues up to this).", DefaultValueFactory = _ => 500 };
         var rate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 3e-3 };
         var text = new Option<string?>("--text") { Description = "Train on this UTF-8 file (its last 10 % held out) instead of the Brown corpus." };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint (weights, optimiser, step) if it exists." };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = $"Checkpoint file (default: <out>/{model}/checkpoint.bin)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint (weights, optimiser, step): an interrupted run's, else the model's own." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a model already at --checkpoint, only once the new one is trained." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = $"The model: a checkpoint file (default: <out>/{model}/checkpoint.bin)." };
 
-        var train = new Command("train", $"Train a byte-level {Title(model)} language model; checkpoints are written atomically every 50 steps.")
+        var train = new Command("train", $"Train a byte-level {Title(model)} language model; checkpoints are written every 50 steps beside the model, which is replaced only when done (Ctrl-C keeps it).")
         {
-            hidden, embedding, layers, length, batch, steps, rate, text, resume, checkpoint,
+            hidden, embedding, layers, length, batch, steps, rate, text, resume, overwrite, checkpoint,
         };
         train.SetAction((parse, cancellation) =>
         {
             int seed = parse.GetValue(GlobalOptions.Seed);
-            var path = CheckpointPath(parse, checkpoint, model);
+            var target = CheckpointPath(parse, checkpoint, model);
+            var staged = Path.Combine(TrainingFolders.StagingOf(target), Path.GetFileName(target));
             return Task.Run(() => Guard(() =>
             {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
+                var (path, resuming) = TrainingFolders.StartFile(target, parse.GetValue(resume), parse.GetValue(overwrite));
                 var spec = isByteNet
                     ? ByteLmSpec.ForByteNet(parse.GetValue(hidden), parse.GetValue(layers), parse.GetValue(batch), parse.GetValue(length), seed)
                     : ByteLmSpec.ForRecurrent(Enum.Parse<CellKind>(model, ignoreCase: true), parse.GetValue(embedding), parse.GetValue(hidden),
                                               parse.GetValue(layers), parse.GetValue(batch), parse.GetValue(length), seed);
                 var options = new StepTrainingOptions(parse.GetValue(steps), parse.GetValue(rate), GradClip: 1.0, EvaluateEvery: 50,
-                    CheckpointPath: path, CheckpointEvery: 50, Resume: parse.GetValue(resume));
-                return Train(parse, spec, options, parse.GetValue(text), path, cancellation);
-            }, path), CancellationToken.None);
+                    CheckpointPath: path, CheckpointEvery: 50, Resume: resuming);
+                int code = Train(parse, spec, options, parse.GetValue(text), target, cancellation);
+                TrainingFolders.FinishFile(path, target);
+                return code;
+            }, staged), CancellationToken.None);
         });
 
         var prompt = new Option<string>("--prompt") { Description = "Text to continue.", DefaultValueFactory = _ => "The " };
@@ -71,7 +77,6 @@ internal static class SequenceCommand
     {
         GlobalOptions.Torch(parse);
         var corpus = textFile is null ? Brown(parse, cancellation) : FromFile(textFile);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         using var model = spec.Create();
         long parameters = model.parameters().Sum(p => p.numel());
         AnsiConsole.MarkupLine("{0}: {1:N0} parameters; {2:N0} training bytes, {3:N0} held out; checkpoint {4}", Title(spec.Model), parameters,

@@ -115,11 +115,12 @@ internal static class TransformerTrainingCommands
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps in all (a resumed run continues up to this).", DefaultValueFactory = _ => d.FineTuneSteps };
         var rate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => d.FineTuneLearningRate };
         var batch = new Option<int>("--batch") { Description = "Texts per step.", DefaultValueFactory = _ => 32 };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the classifier folder's checkpoint if there is one." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the classifier's checkpoint (an interrupted run's, else the classifier folder's) if there is one." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a classifier already in --out-model, only once the new one is trained." };
         var length = new Option<int?>("--length") { Description = "Tokens read per text, specials included (default: the model's maximum)." };
-        var finetune = new Command("finetune", "Fine-tune a pre-trained folder with a classification head on its first token; reports held-out accuracy and writes the classifier in Hugging Face's sequence-classification layout.")
+        var finetune = new Command("finetune", "Fine-tune a pre-trained folder with a classification head on its first token; reports held-out accuracy and writes the classifier in Hugging Face's sequence-classification layout (only when done: Ctrl-C keeps what was there).")
         {
-            model, output, labelled, steps, rate, batch, resume, length,
+            model, output, labelled, steps, rate, batch, resume, overwrite, length,
         };
         finetune.SetAction((parse, cancellation) => Task.Run(() =>
         {
@@ -146,12 +147,12 @@ internal static class TransformerTrainingCommands
 
                 var trainIds = data.TrainTexts.Select(t => EncoderTraining.ClassifierInput(v, t, tokens)).ToList();
                 var testIds = data.TestTexts.Select(t => EncoderTraining.ClassifierInput(v, t, tokens)).ToList();
-                Directory.CreateDirectory(target);
+                var (work, resuming) = TrainingFolders.Start(target, parse.GetValue(resume), parse.GetValue(overwrite), other: "--out-model folder");
                 Seeding.Seed(seed);
                 var classifier = new EncoderClassifier(bert, data.Labels.Count);
                 using var head = classifier.Head;
                 var options = new StepTrainingOptions(parse.GetValue(steps), parse.GetValue(rate), GradClip: 1.0,
-                    CheckpointPath: Path.Combine(target, CheckpointName), CheckpointEvery: 50, Resume: parse.GetValue(resume));
+                    CheckpointPath: Path.Combine(work, CheckpointName), CheckpointEvery: 50, Resume: resuming);
                 AnsiConsole.MarkupLine("{0} classifier: {1} labels ({2}), {3:N0} training and {4:N0} held-out texts of at most {5} tokens; from {6}",
                     roberta ? "RoBERTa" : "BERT", data.Labels.Count, Markup.Escape(string.Join(", ", data.Labels)), trainIds.Count, testIds.Count, tokens, Markup.Escape(folder));
                 string configuration = JsonSerializer.Serialize(new { Encoder = bert.Config, data.Labels });
@@ -159,9 +160,10 @@ internal static class TransformerTrainingCommands
                     options, null, progress, configuration, cancellation));
                 double accuracy = EncoderTraining.Accuracy(classifier, testIds, data.TestLabels, v.Pad);
                 double majority = data.TestLabels.GroupBy(x => x).Max(g => g.Count()) / (double)data.TestLabels.Count;
-                bert.SaveClassifier(target, head, data.Labels, roberta, padId: (int)v.Pad);
+                bert.SaveClassifier(work, head, data.Labels, roberta, padId: (int)v.Pad);
                 foreach (var file in EncoderTokenizerFiles.Where(f => File.Exists(Path.Combine(folder, f))))
-                    File.Copy(Path.Combine(folder, file), Path.Combine(target, file), overwrite: true);
+                    File.Copy(Path.Combine(folder, file), Path.Combine(work, file), overwrite: true);
+                TrainingFolders.Finish(work, target);
                 AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; held-out accuracy {2} % on {3:N0} texts (majority label: {4} %); wrote {5}",
                     history.Losses.Count, history.TrainSeconds, F(100 * accuracy, "0.0"), testIds.Count, F(100 * majority, "0.0"), Markup.Escape(Path.Combine(target, "model.safetensors")));
                 return 0;
@@ -236,13 +238,14 @@ internal static class TransformerTrainingCommands
         var steps = new Option<int>("--steps") { Description = "Task steps (a resumed run continues up to this).", DefaultValueFactory = _ => d.Steps };
         var rate = new Option<double>("--lr") { Description = "Adam's peak learning rate (warm-up over 10 % of the steps, at most 100, then a cosine decay).", DefaultValueFactory = _ => d.LearningRate };
         var batch = new Option<int>("--batch") { Description = "Examples per step (one task per step).", DefaultValueFactory = _ => d.Batch };
-        var resume = new Option<bool>("--resume") { Description = "Continue from the output folder's checkpoint if there is one." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the output's checkpoint (an interrupted run's, else the output folder's) if there is one." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a model already in --out-model, only once the new one is trained." };
         var vocab = new Option<int>("--vocab") { Description = "SentencePiece pieces (with --scratch).", DefaultValueFactory = _ => d.Vocabulary };
         var (layers, heads, dim, hidden) = T5SizeOptions(d.Model);
         var count = new Option<int>("--count", "-n") { Description = "Held-out examples scored per task at the end.", DefaultValueFactory = _ => 200 };
-        var finetune = new Command("finetune", "Train a T5 on the tour's four text-to-text tasks (pronounce, tag, classify, translate) mixed in turns; reports each task's held-out score.")
+        var finetune = new Command("finetune", "Train a T5 on the tour's four text-to-text tasks (pronounce, tag, classify, translate) mixed in turns; reports each task's held-out score. The output folder is written only when done (Ctrl-C keeps what was there).")
         {
-            model, output, scratch, pretrainSteps, steps, rate, batch, resume, vocab, layers, heads, dim, hidden, count,
+            model, output, scratch, pretrainSteps, steps, rate, batch, resume, overwrite, vocab, layers, heads, dim, hidden, count,
         };
         finetune.SetAction((parse, cancellation) => Task.Run(() =>
         {
@@ -262,27 +265,27 @@ internal static class TransformerTrainingCommands
                 try
                 {
                     var tasks = GptCommand.Status("reading CMUdict, Brown, SpamAssassin and the LibreOffice help", () => T5Multitask.LoadTasks(spec => Require(parse, spec, cancellation)));
-                    Directory.CreateDirectory(target);
+                    var (work, resuming) = TrainingFolders.Start(target, parse.GetValue(resume), parse.GetValue(overwrite), other: "--out-model folder");
                     if (fromScratch)
                     {
-                        bool resuming = parse.GetValue(resume) && File.Exists(Path.Combine(target, CheckpointName));
-                        spm = resuming && File.Exists(Path.Combine(target, SentencePiece.FileName))
-                            ? SentencePiece.Load(target)
-                            : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => T5Multitask.TrainVocabulary(tasks, target, parse.GetValue(vocab), seed, cancellation, settings.Sentinels));
+                        spm = resuming && File.Exists(Path.Combine(work, SentencePiece.FileName))
+                            ? SentencePiece.Load(work)
+                            : GptCommand.Status("training the SentencePiece vocabulary (spm_train)", () => T5Multitask.TrainVocabulary(tasks, work, parse.GetValue(vocab), seed, cancellation, settings.Sentinels));
                         Seeding.Seed(seed);
                     }
-                    else
+                    else if (!string.Equals(Path.GetFullPath(spm!.Path), Path.GetFullPath(Path.Combine(work, SentencePiece.FileName)), StringComparison.Ordinal))
                     {
-                        File.Copy(spm!.Path, Path.Combine(target, SentencePiece.FileName), overwrite: true);
+                        File.Copy(spm.Path, Path.Combine(work, SentencePiece.FileName), overwrite: true);
                     }
 
                     using var t5 = pretrained ?? new T5(Size(parse, d.Model, layers, heads, dim, hidden) with { VocabSize = spm!.VocabSize });
                     pretrained = null;   // owned by t5 now
-                    var options = T5Multitask.Options(settings, Path.Combine(target, CheckpointName), parse.GetValue(resume)) with { CheckpointEvery = 50 };
+                    var options = T5Multitask.Options(settings, Path.Combine(work, CheckpointName), resuming) with { CheckpointEvery = 50 };
                     AnsiConsole.MarkupLine("T5: {0:N0} parameters, {1:N0} pieces, {2}; training pairs {3}; folder {4}", t5.parameters().Sum(p => p.numel()), spm!.VocabSize,
                         fromScratch ? "from scratch" : $"from {Markup.Escape(folder)}", string.Join(", ", tasks.Select(t => $"{t.Name} {t.Train.Count:N0}")), Markup.Escape(target));
                     var history = Train(parse, options.Steps, progress => T5Multitask.Train(t5, spm, tasks, settings, options, progress, JsonSerializer.Serialize(t5.Config), cancellation));
-                    t5.Save(target);
+                    t5.Save(work);
+                    TrainingFolders.Finish(work, target);
                     AnsiConsole.MarkupLine("{0} steps in {1:0.0} s; wrote {2}", history.Losses.Count, history.TrainSeconds, Markup.Escape(Path.Combine(target, "model.safetensors")));
                     AnsiConsole.Write(TaskTable(t5, spm, tasks, settings.Evaluated, seed, cancellation));
                 }

@@ -26,7 +26,8 @@ internal static class VisionCommand
     /// <summary>The four commands.</summary>
     public static IEnumerable<Command> CreateAll() => [Classifier("vit"), Classifier("swin"), Contrastive("clip"), Contrastive("siglip")];
 
-    private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from the checkpoint (weights, optimiser, progress) if it exists." };
+    private static readonly Option<bool> Resume = new("--resume") { Description = "Continue from the checkpoint (weights, optimiser, progress): an interrupted run's, else the model folder's." };
+    private static readonly Option<bool> Overwrite = new("--overwrite") { Description = "Replace a model already in the model folder, only once the new one is trained." };
     private static readonly Option<string?> ModelFolder = new("--model") { Description = "Model folder (default: <out>/<model>/model)." };
 
     private static string Folder(ParseResult parse, string model) => Path.Combine(parse.GetValue(GlobalOptions.Out)!, model);
@@ -37,40 +38,41 @@ internal static class VisionCommand
         var epochs = new Option<int>("--epochs") { Description = "Passes over the 60,000 training images.", DefaultValueFactory = _ => 5 };
         var rate = new Option<double>("--lr") { Description = "AdamW's peak learning rate (300 warm-up steps, then cosine decay).", DefaultValueFactory = _ => 2e-3 };
         var examples = new Option<int>("--train-examples") { Description = "Training images used (the first N).", DefaultValueFactory = _ => 60_000 };
-        var train = new Command("train", $"Train a {title} on Fashion-MNIST; a checkpoint is written after every epoch, the model folder at the end.") { epochs, rate, examples, Resume, ModelFolder };
-        train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
+        var testExamples = new Option<int>("--test-examples") { Description = "Test images scored after each epoch (the first N).", DefaultValueFactory = _ => 10_000 };
+        var train = new Command("train", $"Train a {title} on Fashion-MNIST; a checkpoint is written after every epoch beside the model folder, which is replaced only at the end (Ctrl-C keeps it).") { epochs, rate, examples, testExamples, Resume, Overwrite, ModelFolder };
+        train.SetAction((parse, cancellation) => Task.Run(() => TrainGuard(() =>
         {
             GlobalOptions.Torch(parse);
-            var (xTrain, yTrain, xTest, yTest) = Fashion(parse, parse.GetValue(examples), cancellation);
+            var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
+            var (work, resuming) = TrainingFolders.Start(folder, parse.GetValue(Resume), parse.GetValue(Overwrite));
+            var (xTrain, yTrain, xTest, yTest) = Fashion(parse, parse.GetValue(examples), cancellation, parse.GetValue(testExamples));
             manual_seed(parse.GetValue(GlobalOptions.Seed));
             nn.Module<Tensor, Tensor> model = name == "vit"
                 ? new Vit(new VitConfig(Patch: 4, Dim: 64, Layers: 4, Heads: 4, MlpRatio: 2))
                 : new Swin(new SwinConfig(Patch: 2, Dim: 32, Depths: [2, 2], Heads: [2, 4], Window: 7, MlpRatio: 2));
-            var dir = Folder(parse, name);
-            Directory.CreateDirectory(dir);
-            var checkpoint = Path.Combine(dir, "checkpoint.bin");
+            var checkpoint = Path.Combine(work, TrainingFolders.CheckpointName);
             var options = new ClassifierTrainingOptions(parse.GetValue(epochs), 128, parse.GetValue(rate), WeightDecay: 0.05, Seed: parse.GetValue(GlobalOptions.Seed),
-                EvalBatchSize: 1000, CheckpointPath: checkpoint, Resume: parse.GetValue(Resume));
+                EvalBatchSize: 1000, CheckpointPath: checkpoint, Resume: resuming);
             AnsiConsole.MarkupLine("{0}: {1:N0} parameters, {2:N0} training images; checkpoint {3}", title, model.parameters().Sum(p => p.numel()), xTrain.shape[0], Markup.Escape(checkpoint));
             long steps = options.Epochs * ((xTrain.shape[0] + 127) / 128);
             var history = WithBar(parse, steps, report => ScheduledTrainer.Train(model, xTrain, yTrain, xTest, yTest, options, 300,
                 new Reporter(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}, loss {r.Loss:0.000}"))), cancellation: cancellation));
             foreach (var e in history.Epochs)
                 AnsiConsole.MarkupLine("epoch {0}: test accuracy {1:P2}, {2:0} s", e.Epoch, e.TestAccuracy, e.Seconds);
-            var folder = parse.GetValue(ModelFolder) ?? Path.Combine(dir, "model");
-            if (model is Vit vit) vit.Save(folder);
-            else ((Swin)model).Save(folder);
+            if (model is Vit vit) vit.Save(work);
+            else ((Swin)model).Save(work);
+            TrainingFolders.Finish(work, folder);
             AnsiConsole.MarkupLine("model folder: {0}", Markup.Escape(folder));
             return 0;
-        }, Path.Combine(Folder(parse, name), "checkpoint.bin")), CancellationToken.None));
+        }, () => ModelOf(parse, name)), CancellationToken.None));
 
-        var eval = new Command("eval", $"Test accuracy of a {title} model folder on the 10,000 Fashion-MNIST test images.") { ModelFolder };
+        var eval = new Command("eval", $"Test accuracy of a {title} model folder on the 10,000 Fashion-MNIST test images (or the first --test-examples).") { ModelFolder, testExamples };
         eval.SetAction(parse => Guard(() =>
         {
             GlobalOptions.Torch(parse);
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
             using nn.Module<Tensor, Tensor> model = name == "vit" ? Vit.Load(folder) : Swin.Load(folder);
-            var (_, _, xTest, yTest) = Fashion(parse, 1, CancellationToken.None);
+            var (_, _, xTest, yTest) = Fashion(parse, 1, CancellationToken.None, parse.GetValue(testExamples));
             var (loss, accuracy) = ClassifierTrainer.Evaluate(model, xTest, yTest, 1000);
             AnsiConsole.MarkupLine("{0} ({1}): test accuracy {2:P2}, loss {3:0.000}", title, Markup.Escape(folder), accuracy, loss);
             return 0;
@@ -85,30 +87,30 @@ internal static class VisionCommand
         var steps = new Option<int>("--steps") { Description = "Training steps in all (a resumed run continues up to this).", DefaultValueFactory = _ => 500 };
         var batch = new Option<int>("--batch") { Description = "Image-caption pairs per step.", DefaultValueFactory = _ => 128 };
         var rate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 2e-3 };
-        var train = new Command("train", $"Train {title} on Twemoji + Google emoji captions; checkpoints every 100 steps, the model folder at the end.") { steps, batch, rate, Resume, ModelFolder };
-        train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
+        var train = new Command("train", $"Train {title} on Twemoji + Google emoji captions; checkpoints every 100 steps beside the model folder, which is replaced only at the end (Ctrl-C keeps it).") { steps, batch, rate, Resume, Overwrite, ModelFolder };
+        train.SetAction((parse, cancellation) => Task.Run(() => TrainGuard(() =>
         {
             GlobalOptions.Torch(parse);
+            var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
+            var (work, resuming) = TrainingFolders.Start(folder, parse.GetValue(Resume), parse.GetValue(Overwrite));
             int seed = parse.GetValue(GlobalOptions.Seed);
             using var pairs = Emoji(parse, seed, cancellation);
             var tokenizer = CaptionTokenizer.Build(pairs.Train.Select(i => pairs.Emoji[i].Caption));
             var s = ContrastiveSettings.Default;
             manual_seed(seed);
             using var model = new DualEncoder(new DualEncoderConfig(s.Vision, new TextConfig(tokenizer.VocabSize, s.Context, s.TextDim, s.TextLayers, 4), s.EmbedDim, objective));
-            var dir = Folder(parse, name);
-            Directory.CreateDirectory(dir);
-            var checkpoint = Path.Combine(dir, "checkpoint.bin");
+            var checkpoint = Path.Combine(work, TrainingFolders.CheckpointName);
             using var ids = tokenizer.EncodeBatch(pairs.Emoji.Select(e => e.Caption).ToList(), s.Context);
-            var options = new StepTrainingOptions(parse.GetValue(steps), parse.GetValue(rate), GradClip: 1.0, CheckpointPath: checkpoint, CheckpointEvery: 100, Resume: parse.GetValue(Resume));
+            var options = new StepTrainingOptions(parse.GetValue(steps), parse.GetValue(rate), GradClip: 1.0, CheckpointPath: checkpoint, CheckpointEvery: 100, Resume: resuming);
             AnsiConsole.MarkupLine("{0}: {1:N0} parameters, {2:N0} training emoji (2 drawings each); checkpoint {3}", title, model.parameters().Sum(p => p.numel()), pairs.Train.Count, Markup.Escape(checkpoint));
             var history = WithBar(parse, options.Steps, report => ContrastiveTrainer.Train(model, pairs.Batches(ids, parse.GetValue(batch), seed), options, s.Chunk,
                 new Reporter(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:0.000}"))), cancellation));
-            var folder = parse.GetValue(ModelFolder) ?? Path.Combine(dir, "model");
-            ModelFolders.SaveDualEncoder(folder, model, tokenizer);
+            ModelFolders.SaveDualEncoder(work, model, tokenizer);
+            TrainingFolders.Finish(work, folder);
             AnsiConsole.MarkupLine("{0} steps in {1:0} s; model folder: {2}", history.Losses.Count, history.TrainSeconds, Markup.Escape(folder));
             Report(EmojiEvaluation.Evaluate(model, pairs, tokenizer, s.Context), pairs.HeldOut.Count);
             return 0;
-        }, Path.Combine(Folder(parse, name), "checkpoint.bin")), CancellationToken.None));
+        }, () => ModelOf(parse, name)), CancellationToken.None));
 
         var eval = new Command("eval", $"Held-out retrieval (recall@1/@5 both ways) and category prompts of a {title} model folder.") { ModelFolder };
         eval.SetAction(parse => Guard(() =>
@@ -160,16 +162,22 @@ internal static class VisionCommand
 
     private static string P(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
 
-    private static (Tensor XTrain, Tensor YTrain, Tensor XTest, Tensor YTest) Fashion(ParseResult parse, int train, CancellationToken cancellation)
+    // The model folder a train command writes, for the message after Ctrl-C (its checkpoint is in the staging folder).
+    private static string ModelOf(ParseResult parse, string name) =>
+        TrainingFolders.CheckpointOf(parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model"));
+
+    private static (Tensor XTrain, Tensor YTrain, Tensor XTest, Tensor YTest) Fashion(ParseResult parse, int train, CancellationToken cancellation, int test = 10_000)
     {
         var store = new DataStore(DataStore.DefaultRoot(parse.GetValue(GlobalOptions.Data)));
         var dir = store.Require(DataCatalog.FashionMnist, m => AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(m)), cancellation);
         var (trainImages, trainLabels) = FashionMnist.Read(dir, train: true);
         var (testImages, testLabels) = FashionMnist.Read(dir, train: false);
         using var rawTrain = ImageTensors.FromIdx(trainImages, train);
-        using var rawTest = ImageTensors.FromIdx(testImages, testImages.Count);
+        if (test < 1) throw new ArgumentException($"--test-examples {test}: must be at least 1.");
+        int tested = Math.Min(test, testImages.Count);
+        using var rawTest = ImageTensors.FromIdx(testImages, tested);
         return (ImageTensors.Normalize(rawTrain, ImageTensors.FashionMean, ImageTensors.FashionStd), tensor(trainLabels.Take(train).Select(b => (long)b).ToArray()),
-                ImageTensors.Normalize(rawTest, ImageTensors.FashionMean, ImageTensors.FashionStd), tensor(testLabels.Select(b => (long)b).ToArray()));
+                ImageTensors.Normalize(rawTest, ImageTensors.FashionMean, ImageTensors.FashionStd), tensor(testLabels.Take(tested).Select(b => (long)b).ToArray()));
     }
 
     private static EmojiPairs Emoji(ParseResult parse, int seed, CancellationToken cancellation, int side = 32)
@@ -198,6 +206,9 @@ internal static class VisionCommand
     }
 
     private static int Guard(Func<int> action, string checkpoint) => CommandGuard.WithCheckpoint(action, checkpoint);
+
+    private static int TrainGuard(Func<int> action, Func<string> checkpoint) => CommandGuard.Run(action,
+        () => File.Exists(checkpoint()) ? $"The last checkpoint is {checkpoint()}; continue with --resume." : "No checkpoint was written yet.");
 
     private sealed class Reporter(Action<StepReport> report) : IProgress<StepReport>
     {

@@ -9,6 +9,7 @@ using Lineage.Neural.Core;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Multimodal;
 using Lineage.Robotics.Sim;
+using Lineage.Text.IO;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -63,19 +64,22 @@ internal static class VlaCommand
         head.AcceptOnlyFromAmong("tokens", "mse", "huber", "l1");
         var curriculum = new Option<int>("--curriculum") { Description = "First train this many steps on scene questions, then actions (0: actions only).", DefaultValueFactory = _ => 0 };
         var randomVision = new Option<bool>("--random-vision") { Description = "Start from a randomly initialised image encoder instead of the pretrained CLIP's." };
-        var resume = new Option<bool>("--resume") { Description = "Continue from <out>/vla/checkpoint.bin if it exists." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint (an interrupted run's, else the model folder's) if there is one." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace a model already in the model folder, only once the new one is trained." };
         var trainVision = new Option<bool>("--train-vision") { Description = "Fine-tune the image tower with the policy instead of keeping the pretrained one frozen (slower: no cached features; no grounding, which reads the tower as pretrained)." };
         var noGrounding = new Option<bool>("--no-grounding") { Description = "On tables of several objects, do not let CLIP ground the instruction's objects (the end-to-end policy, which does not find the named object)." };
         var clipSteps = new Option<int?>("--clip-steps") { Description = $"Pretraining steps of the dual encoder on captioned scenes, when <out>/vla/clip (or siglip) does not exist yet; default {VlaSettings.Default.ClipSteps} for CLIP, {VlaSettings.Default.SigLipSteps} for SigLIP." };
         var encoder = new Option<string>("--encoder") { Description = "The pretrained dual encoder: clip (softmax contrastive loss) or siglip (pairwise sigmoid loss); kept in <out>/vla/clip or <out>/vla/siglip.", DefaultValueFactory = _ => "clip" };
         encoder.AcceptOnlyFromAmong("clip", "siglip");
-        var command = new Command("train", "Train the VLA on the demonstrations (collected first if missing); CLIP is pretrained on captioned scenes first if <out>/vla/clip is missing.")
+        var command = new Command("train", "Train the VLA on the demonstrations (collected first if missing); CLIP is pretrained on captioned scenes first if <out>/vla/clip is missing. The model folder is replaced only at the end (Ctrl-C keeps it).")
         {
-            steps, head, curriculum, randomVision, trainVision, resume, noGrounding, encoder, clipSteps, OneObject, DemosFile, ModelFolder,
+            steps, head, curriculum, randomVision, trainVision, resume, overwrite, noGrounding, encoder, clipSteps, OneObject, DemosFile, ModelFolder,
         };
-        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.WithCheckpoint(() =>
+        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
         {
             GlobalOptions.Torch(parse, threadsByDefault: 1);   // small matrices: one libtorch thread is faster (as in the tour's chapter)
+            var folder = Model(parse);
+            var (work, resuming) = TrainingFolders.Start(folder, parse.GetValue(resume), parse.GetValue(overwrite));
             int seed = parse.GetValue(GlobalOptions.Seed);
             var objective = parse.GetValue(encoder) == "siglip" ? ContrastiveObjective.SigLip : ContrastiveObjective.Clip;
             var s = VlaSettings.Default with { Steps = parse.GetValue(steps) };
@@ -119,18 +123,22 @@ internal static class VlaCommand
             var policy = new VlaPolicy(model, tokenizer, demos.Table, answers, Grounding.Names(sprites));   // the table the demonstrations were recorded on
             int questionSteps = parse.GetValue(curriculum);
             var questions = questionSteps > 0 ? VlaTraining.Questions(s.Table, TableSprites.Seen(sprites), Enum.GetValues<TaskKind>(), answers, s.Questions, seed) : null;
-            var checkpoint = Path.Combine(dir, "checkpoint.bin");
-            var options = s.Training(questionSteps, seed, checkpoint, parse.GetValue(resume));
+            var checkpoint = Path.Combine(work, TrainingFolders.CheckpointName);
+            var options = s.Training(questionSteps, seed, checkpoint, resuming);
             AnsiConsole.MarkupLine("VLA ({0} head{1}{6}): {2:N0} parameters ({3:N0} trainable), {4:N0} demonstration steps; checkpoint {5}", h, h == ActionHead.Continuous ? ", " + loss : "",
                 model.parameters().Sum(p => p.numel()), model.parameters().Where(p => p.requires_grad).Sum(p => p.numel()), demos.Steps.Count, Markup.Escape(checkpoint), grounding ? (objective == ContrastiveObjective.SigLip ? ", SigLIP grounding" : ", CLIP grounding") : "");
             var history = VisionCommand.WithBar(parse, s.Steps, report => policy.Train(demos, questions, options,
                 progress: new SyncProgress<StepReport>(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"loss {r.Loss:0.000}"))), cancellation: cancellation));
-            var folder = Model(parse);
-            VlaFolder.Save(folder, policy);
+            VlaFolder.Save(work, policy);
+            TrainingFolders.Finish(work, folder);
             AnsiConsole.MarkupLine("{0} steps in {1:0} s, final loss {2:0.000}; model folder: {3}", history.Losses.Count, history.TrainSeconds, history.Losses.TakeLast(20).Average(), Markup.Escape(folder));
             model.Dispose();
             return 0;
-        }, Path.Combine(Dir(parse), "checkpoint.bin")), CancellationToken.None));
+        }, () =>
+        {
+            var checkpoint = TrainingFolders.CheckpointOf(Model(parse));
+            return File.Exists(checkpoint) ? $"The last checkpoint is {checkpoint}; continue with --resume." : "No checkpoint was written yet.";
+        }), CancellationToken.None));
         return command;
     }
 
@@ -268,7 +276,10 @@ internal static class VlaCommand
         var tok = tokenizer;
         var history = VisionCommand.WithBar(parse, s.ClipSteps, report => VlaPretraining.PretrainClip(clip, tok, s.Table, sprites, s.ClipScenes, s.ClipBatch, s.ClipSteps, s.Context, seed, Path.Combine(dir, name + "-checkpoint.bin"), resume: true,
             new SyncProgress<StepReport>(r => report(r.Step, string.Create(CultureInfo.InvariantCulture, $"{label} loss {r.Loss:0.000}"))), cancellation));
-        ModelFolders.SaveDualEncoder(folder, clip, tokenizer);
+        var staging = AtomicFolder.StagingOf(folder);   // the folder appears whole or not at all
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        ModelFolders.SaveDualEncoder(staging, clip, tokenizer);
+        AtomicFolder.Replace(staging, folder);
         AnsiConsole.MarkupLine("{0} pretrained on captioned scenes ({1} steps, caption top-1 among 64: {2:P0}) → {3}", label, history.Losses.Count,
             VlaPretraining.CaptionAccuracy(clip, tokenizer, s.Table, sprites, s.Context, seed), Markup.Escape(folder));
         return clip;

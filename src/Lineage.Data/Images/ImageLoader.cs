@@ -17,6 +17,9 @@ public sealed record RgbImage(string Source, int Width, int Height, float[] Pixe
 /// </summary>
 public static class ImageLoader
 {
+    /// <summary>The most pixels an image may have (64 Mi: 256 MiB as RGBA), checked against its header before decoding.</summary>
+    public const long MaxPixels = 1L << 26;
+
     /// <summary>File extensions <see cref="ListFolder"/> takes as images.</summary>
     public static IReadOnlySet<string> Extensions { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { ".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp" };
 
@@ -68,8 +71,12 @@ public static class ImageLoader
         using var stream = new SKMemoryStream(bytes);
         using var codec = SKCodec.Create(stream, out var created);
         if (codec is null) throw new InvalidDataException($"{source}: not a readable image ({Describe(created)}).");
+        // The header's size, bounded before the pixels are allocated (issue 29: a corrupt header must not ask for 40 GB).
+        if (codec.Info.Width < 1 || codec.Info.Height < 1 || (long)codec.Info.Width * codec.Info.Height > MaxPixels)
+            throw new InvalidDataException($"{source}: the header says {codec.Info.Width}×{codec.Info.Height} pixels; images of 1 to {MaxPixels:N0} pixels are read (a corrupt header?).");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bitmap = new SKBitmap(info);
+        if (bitmap.GetPixels() == IntPtr.Zero) throw new InvalidDataException($"{source}: no memory for its {info.Width}×{info.Height} pixels.");
         var result = codec.GetPixels(info, bitmap.GetPixels());
         if (result != SKCodecResult.Success) throw new InvalidDataException($"{source}: the image is corrupt or truncated ({Describe(result)}).");
 

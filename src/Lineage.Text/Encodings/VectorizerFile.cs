@@ -151,6 +151,7 @@ public static class VectorizerFile
 
         var a = root.GetProperty("analyzer");
         var ngram = a.GetProperty("ngram_range");
+        if (ngram.GetArrayLength() != 2) throw new FormatException($"ngram_range has {ngram.GetArrayLength()} values, not two ([min, max])");
         var stop = a.GetProperty("stop_words");
         var kindName = a.GetProperty("kind").GetString();
         var analyzer = new TextAnalyzer(

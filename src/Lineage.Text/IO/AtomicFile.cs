@@ -48,6 +48,13 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>Renames <paramref name="source"/> over <paramref name="target"/> (one file system: atomic), then flushes the target's folder.</summary>
+    public static void MoveOver(string source, string target)
+    {
+        File.Move(source, target, overwrite: true);
+        FolderSync.Flush(Path.GetDirectoryName(Path.GetFullPath(target))!);
+    }
+
     /// <summary>Writes text (UTF-8, no BOM) atomically; the folder is created if needed.</summary>
     public static void WriteAllText(string path, string text)
     {

@@ -288,6 +288,19 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void ReadImages_DimensionsWhoseProductWrapsALong_AreRefused_NotAnOverflowException()
+    {
+        // Found by the property test (issue 29): (2^31−1) × (2^31−1) × 4 wrapped a long to a negative size, which passed
+        // the "more than an array holds" check and reached new byte[negative] (OverflowException).
+        var path = _dir.WriteBytes("wrap.idx", [.. Header(0x803, int.MaxValue, int.MaxValue, 4), 1, 2, 3]);
+
+        var e = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
+
+        Assert.StartsWith($"{path}: header says 2147483647×2147483647×4 = 18446744056529682436 pixel bytes, more than", e.Message, StringComparison.Ordinal);
+        Assert.Contains("more than", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReadImages_DimensionsOverflowAnArray_Throws()
     {
         var path = _dir.WriteBytes("huge.idx", Header(0x803, 100_000, 1000, 1000));

@@ -88,6 +88,21 @@ public sealed class CsrAndFilesTests : IDisposable
     }
 
     [Fact]
+    public void VectorizerFile_NgramRangeOfOneValue_IsRefusedByName_NotAnIndexOutOfRange()
+    {
+        // Found by the property test (issue 29): "ngram_range": [1] reached ngram[1] (IndexOutOfRangeException).
+        var path = Path.Combine(_dir, "ngram.json");
+        VectorizerFile.Save(path, new CountVectorizer().Fit(["the dog bites the man"]));
+        var text = File.ReadAllText(path);
+        var cut = System.Text.RegularExpressions.Regex.Replace(text, @"""ngram_range"":\s*\[\s*(\d+),\s*\d+\s*\]", "\"ngram_range\": [$1]");
+        Assert.NotEqual(text, cut);
+        File.WriteAllText(path, cut);
+        var e = Assert.Throws<InvalidDataException>(() => VectorizerFile.Load(path));
+        Assert.StartsWith(path, e.Message, StringComparison.Ordinal);
+        Assert.Contains("ngram_range has 1 values", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void VectorizerFile_StripAccents_IsVersion2_WithoutItVersion1()
     {
         var docs = new[] { "Café naïve résumé", "cafe naive resume", "ǅemal ﬁnancial" };
