@@ -55,13 +55,13 @@ internal static class BenchCommand
             foreach (var group in rows.GroupBy(x => x.Task))
             {
                 bool retrieval = group.Any(x => x.Metrics.ContainsKey("mrr"));
-                var table = new Table().Title(Markup.Escape(group.Key)).AddColumns("row", "step");
+                var table = new Table().Title(Markup.Escape(group.Key)).AddColumns("row");
                 if (retrieval) table.AddColumns("R@1", "R@10", "MRR");
                 else table.AddColumns("accuracy", "macro-F1");
-                table.AddColumns("features", "parameters", "train s", "texts/s", "peak MB");
+                table.AddColumns("features", "params", "train s", "texts/s", "peak MB");
                 foreach (var row in group)
                 {
-                    var cells = new List<string> { Markup.Escape(row.Representation), Markup.Escape(row.Step) };
+                    var cells = new List<string> { Markup.Escape(row.Representation) };
                     string M(string key) => row.Metrics.TryGetValue(key, out var v) ? v.ToString(key == "mrr" || key == "macro_f1" ? "0.000" : "0.0%", CultureInfo.InvariantCulture) : "—";
                     if (retrieval) cells.AddRange([M("recall_at_1"), M("recall_at_10"), M("mrr")]);
                     else cells.AddRange([M("accuracy"), M("macro_f1")]);
