@@ -7,7 +7,7 @@ public class CliCommandsTests
     private static readonly string[] Today =
     [
         "tour", "data", "encode", "word2vec", "glove", "vectors", "rnn", "lstm", "gru", "bytenet", "gpt", "bert", "roberta", "t5",
-        "pretrained", "attention", "longctx", "vit", "swin", "clip", "siglip", "vla", "export",
+        "pretrained", "attention", "longctx", "vit", "swin", "clip", "siglip", "vla", "export", "bench",
     ];
 
     [Fact]

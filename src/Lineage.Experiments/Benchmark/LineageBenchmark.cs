@@ -1,0 +1,337 @@
+// The lineage benchmark's runner (issue 31): every representation through one protocol on the same tasks and splits.
+// Classification: features fitted on the training texts → SoftmaxProbe (standardised, full-batch Adam, L2) → accuracy
+// and macro-F1 on the held-out texts. Retrieval: features fitted on the training pairs' texts → cosine similarity of each
+// held-out query with every held-out document → recall@1, recall@10, MRR. Per row it records the feature count, the
+// parameters learned (representation + probe), training seconds (fit, training features, probe), texts per second when
+// featurising the held-out texts, and the peak resident memory the row added (PeakMemory.Measure).
+// scikit-learn's TfidfVectorizer + LogisticRegression on the same split is the outside anchor row (python3 + sklearn).
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Lineage.Data.Benchmark;
+using Lineage.Data.Catalog;
+using Lineage.Neural.Core;
+using Lineage.Neural.Pretrained;
+using Lineage.Text.Encodings;
+using Lineage.Text.IO;
+
+namespace Lineage.Experiments.Benchmark;
+
+/// <summary>One row of the leaderboard.</summary>
+/// <param name="Task">Task id.</param>
+/// <param name="Representation">Representation id.</param>
+/// <param name="Name">What it is.</param>
+/// <param name="Step">Its step in the lineage.</param>
+/// <param name="Metrics">Quality: accuracy and macro_f1, or recall_at_1, recall_at_10 and mrr.</param>
+/// <param name="Features">Feature count.</param>
+/// <param name="Parameters">Numbers learned: the representation's plus the probe's.</param>
+/// <param name="TrainSeconds">Fitting the representation, featurising the training texts and fitting the probe.</param>
+/// <param name="TextsPerSecond">Held-out texts featurised per second.</param>
+/// <param name="PeakBytes">Peak resident memory the row added (−1 unknown).</param>
+/// <param name="Note">Why a row has no numbers ("not available: …"), or null.</param>
+public sealed record BenchRow(string Task, string Representation, string Name, string Step, IReadOnlyDictionary<string, double> Metrics,
+    int Features, long Parameters, double TrainSeconds, double TextsPerSecond, long PeakBytes, string? Note = null)
+{
+    /// <summary>The row's headline quality: macro-F1 (classification) or MRR (retrieval); NaN when it has none.</summary>
+    [JsonIgnore]
+    public double Headline => Metrics.TryGetValue("macro_f1", out var f) ? f : Metrics.TryGetValue("mrr", out var m) ? m : double.NaN;
+}
+
+/// <summary>The benchmark's tasks, read from the data cache with their splits written to (or checked against) the model cache.</summary>
+/// <param name="Classification">Spam and Brown genres.</param>
+/// <param name="Retrieval">LibreOffice help retrieval.</param>
+public sealed record BenchTasks(IReadOnlyList<ClassificationTask> Classification, IReadOnlyList<RetrievalTask> Retrieval);
+
+/// <summary>Runs the lineage benchmark's rows.</summary>
+public static class LineageBenchmark
+{
+    /// <summary>The anchor row's id.</summary>
+    public const string Sklearn = "sklearn-tfidf-lr";
+
+    /// <summary>The interpreter the anchor row runs.</summary>
+    public const string Python = "/usr/bin/python3";
+
+    /// <summary>Every row id: the classical representations in lineage order, the pretrained encoders, then the anchor.</summary>
+    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, .. PretrainedRows.Ids, Sklearn];
+
+    /// <summary>
+    /// Reads the tasks named in <paramref name="only"/> (all when null) from <paramref name="data"/>'s cache, each split
+    /// written to <c>{models}/lineage.tasks/splits/{task}-seed{seed}.json</c> or verified against it.
+    /// </summary>
+    public static BenchTasks LoadTasks(DataStore data, string modelsRoot, int seed, IReadOnlyCollection<string>? only = null, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentException.ThrowIfNullOrEmpty(modelsRoot);
+        bool Wanted(string id) => only is null || only.Contains(id);
+        var classification = new List<ClassificationTask>();
+        var retrieval = new List<RetrievalTask>();
+        void Record(TaskSplit split)
+        {
+            var path = SplitPath(modelsRoot, split.Task, seed);
+            bool wrote = split.WriteOrVerify(path);
+            log?.Invoke($"{split.Task}: {split.Train.Count:N0} train / {split.Test.Count:N0} test documents, split {(wrote ? "written to" : "checked against")} {path}");
+        }
+
+        if (Wanted(BenchmarkTasks.Spam))
+        {
+            var t = BenchmarkTasks.ReadSpam(data.Require(DataCatalog.SpamAssassin, log), seed);
+            Record(t.Split);
+            classification.Add(t);
+        }
+
+        if (Wanted(BenchmarkTasks.BrownGenres))
+        {
+            var t = BenchmarkTasks.ReadBrownGenres(data.Require(DataCatalog.Brown, log), seed);
+            Record(t.Split);
+            classification.Add(t);
+        }
+
+        if (Wanted(BenchmarkTasks.LibreOfficeRetrieval))
+        {
+            var t = BenchmarkTasks.ReadLibreOfficeRetrieval(data.Require(DataCatalog.LibreOfficeHelpEnglish, log), seed);
+            Record(t.Split);
+            retrieval.Add(t);
+        }
+
+        return new BenchTasks(classification, retrieval);
+    }
+
+    /// <summary>Where a task's split file lives in the model cache.</summary>
+    public static string SplitPath(string modelsRoot, string task, int seed) =>
+        Path.Combine(modelsRoot, "lineage.tasks", "splits", string.Create(CultureInfo.InvariantCulture, $"{task}-seed{seed}.json"));
+
+    /// <summary>One classification row: <paramref name="representation"/> (a <see cref="TextRepresentations"/> id or <see cref="Sklearn"/>) on <paramref name="task"/>.</summary>
+    public static BenchRow Run(ClassificationTask task, string representation, ProbeOptions probe, int seed, int threads = 1, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(probe);
+        if (representation == Sklearn) return SklearnAnchor(task, seed, cancellation);
+        var r = TextRepresentations.Create(representation, seed, threads);
+        Dictionary<string, double> metrics = [];
+        double trainSeconds = 0, perSecond = 0;
+        long parameters = 0;
+        long peak = Measured(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            var trainTexts = task.Train.Select(i => i.Text).ToList();
+            r.Fit(trainTexts, cancellation);
+            var x = r.Transform(trainTexts);
+            var model = SoftmaxProbe.Fit(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, probe, cancellation);
+            trainSeconds = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var test = r.Transform([.. task.Test.Select(i => i.Text)]);
+            perSecond = task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            var scores = TaskMetrics.Classification(model.Predict(test), [.. task.Test.Select(i => i.Label)], task.Labels.Count);
+            metrics["accuracy"] = scores.Accuracy;
+            metrics["macro_f1"] = scores.MacroF1;
+            parameters = r.Parameters + model.Parameters;
+        });
+        return new BenchRow(task.Id, r.Id, r.Name, r.LineageStep, metrics, r.Features, parameters, trainSeconds, perSecond, peak);
+    }
+
+    /// <summary>One retrieval row: features fitted on the training pairs' queries and documents, held-out queries ranked by cosine.</summary>
+    public static BenchRow Run(RetrievalTask task, string representation, int seed, int threads = 1, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (representation == Sklearn) return SklearnAnchor(task, seed, cancellation);
+        var r = TextRepresentations.Create(representation, seed, threads);
+        Dictionary<string, double> metrics = [];
+        double trainSeconds = 0, perSecond = 0;
+        long peak = Measured(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            r.Fit([.. task.Train.Select(p => p.Query), .. task.Train.Select(p => p.Document)], cancellation);
+            trainSeconds = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            var queries = r.Transform([.. task.Test.Select(p => p.Query)]);
+            var documents = r.Transform([.. task.Test.Select(p => p.Document)]);
+            perSecond = 2 * task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            var scores = TaskMetrics.Retrieval(TaskMetrics.Ranks(TaskMetrics.Cosine(queries, documents), task.Test.Count));
+            metrics["recall_at_1"] = scores.RecallAt1;
+            metrics["recall_at_10"] = scores.RecallAt10;
+            metrics["mrr"] = scores.Mrr;
+        });
+        return new BenchRow(task.Id, r.Id, r.Name, r.LineageStep, metrics, r.Features, r.Parameters, trainSeconds, perSecond, peak);
+    }
+
+    // The resident peak a row adds: the managed heap is first collected aggressively (decommitting what the previous row
+    // freed), else the row would reuse that memory and look cheaper than it is.
+    internal static long Measured(Action action)
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return PeakMemory.Measure(action);
+    }
+
+    /// <summary>
+    /// Every requested row of every task, classification tasks first, rows in <see cref="Representations"/> order; the
+    /// pretrained rows read their encoders from <paramref name="data"/> (imported into <paramref name="modelsRoot"/>).
+    /// </summary>
+    public static List<BenchRow> RunAll(BenchTasks tasks, IReadOnlyCollection<string>? representations, ProbeOptions probe, int seed, DataStore data, string modelsRoot,
+        int threads = 1, Action<BenchRow>? done = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(data);
+        var ids = representations is null ? Representations : Representations.Where(representations.Contains).ToList();
+        var rows = new List<BenchRow>();
+        void Add(BenchRow row)
+        {
+            rows.Add(row);
+            done?.Invoke(row);
+        }
+
+        foreach (var t in tasks.Classification)
+        {
+            foreach (var id in ids)
+            {
+                Add(PretrainedRows.Ids.Contains(id)
+                    ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, probe, cancellation)
+                    : Run(t, id, probe, seed, threads, cancellation));
+            }
+        }
+
+        foreach (var t in tasks.Retrieval)
+        {
+            foreach (var id in ids)
+            {
+                Add(PretrainedRows.Ids.Contains(id)
+                    ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, cancellation)
+                    : Run(t, id, seed, threads, cancellation));
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Whether <see cref="Python"/> imports scikit-learn (the anchor row needs it); <paramref name="why"/> says why not.</summary>
+    public static bool SklearnAvailable(out string why)
+    {
+        if (!File.Exists(Python))
+        {
+            why = $"{Python} is absent";
+            return false;
+        }
+
+        var (code, output) = RunPython(["-c", "import sklearn, numpy; print(sklearn.__version__)"], TimeSpan.FromSeconds(60), default);
+        why = code == 0 ? output.Trim() : "scikit-learn is not installed (apt-get install python3-sklearn)";
+        return code == 0;
+    }
+
+    // scikit-learn on the same split: TfidfVectorizer() + LogisticRegression(max_iter=1000) (lbfgs, C = 1), or TF-IDF cosine retrieval.
+    private static BenchRow SklearnAnchor(ClassificationTask task, int seed, CancellationToken cancellation)
+    {
+        var input = new
+        {
+            kind = "classification",
+            seed,
+            train_texts = task.Train.Select(i => i.Text),
+            train_labels = task.Train.Select(i => i.Label),
+            test_texts = task.Test.Select(i => i.Text),
+            test_labels = task.Test.Select(i => i.Label),
+            classes = task.Labels.Count,
+        };
+        return Anchor(task.Id, input, cancellation);
+    }
+
+    private static BenchRow SklearnAnchor(RetrievalTask task, int seed, CancellationToken cancellation)
+    {
+        var input = new
+        {
+            kind = "retrieval",
+            seed,
+            train_texts = task.Train.Select(p => p.Query).Concat(task.Train.Select(p => p.Document)),
+            queries = task.Test.Select(p => p.Query),
+            documents = task.Test.Select(p => p.Document),
+        };
+        return Anchor(task.Id, input, cancellation);
+    }
+
+    private const string AnchorName = "scikit-learn TfidfVectorizer + LogisticRegression (outside anchor)";
+
+    private static BenchRow Anchor(string task, object input, CancellationToken cancellation)
+    {
+        if (!SklearnAvailable(out var why))
+            return new BenchRow(task, Sklearn, AnchorName, "anchor", new Dictionary<string, double>(), 0, 0, double.NaN, double.NaN, -1, $"not available: {why}");
+        var folder = Path.Combine(Path.GetTempPath(), $"lineage-anchor-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string script = Path.Combine(folder, "anchor.py"), data = Path.Combine(folder, "input.json");
+            File.WriteAllText(script, AnchorScript);
+            AtomicFile.WriteAllText(data, JsonSerializer.Serialize(input));
+            var (code, output) = RunPython([script, data], TimeSpan.FromMinutes(20), cancellation);
+            if (code != 0) throw new InvalidOperationException($"The scikit-learn anchor failed ({code}): {output.Trim()}");
+            var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+            var r = JsonSerializer.Deserialize<Dictionary<string, double>>(line) ?? throw new InvalidDataException("The scikit-learn anchor printed nothing.");
+            var metrics = r.Where(kv => kv.Key is "accuracy" or "macro_f1" or "recall_at_1" or "recall_at_10" or "mrr").ToDictionary(kv => kv.Key, kv => kv.Value);
+            return new BenchRow(task, Sklearn, AnchorName, "anchor", metrics, (int)r["features"], (long)r["parameters"], r["train_seconds"], r["texts_per_second"], (long)r["peak_bytes"],
+                "its own process: peak is that process's whole resident high-water mark");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static (int Code, string Output) RunPython(IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellation)
+    {
+        var info = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in arguments) info.ArgumentList.Add(a);
+        info.Environment["OMP_NUM_THREADS"] = "1";
+        info.Environment["OPENBLAS_NUM_THREADS"] = "1";
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{Python} did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellation);
+        var stderr = process.StandardError.ReadToEndAsync(cancellation);
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            return (124, "timed out");
+        }
+
+        process.WaitForExit();
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    // The anchor: scikit-learn's defaults (TfidfVectorizer(), LogisticRegression(max_iter=1000)), timed as our rows are.
+    private const string AnchorScript = """
+        import json, resource, sys, time
+        import numpy as np
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.metrics import accuracy_score, f1_score
+
+        d = json.load(open(sys.argv[1], encoding="utf-8"))
+        out = {}
+        t0 = time.perf_counter()
+        vec = TfidfVectorizer()
+        if d["kind"] == "classification":
+            x = vec.fit_transform(d["train_texts"])
+            clf = LogisticRegression(max_iter=1000, random_state=d["seed"]).fit(x, d["train_labels"])
+            out["train_seconds"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            xt = vec.transform(d["test_texts"])
+            out["texts_per_second"] = len(d["test_texts"]) / max(time.perf_counter() - t1, 1e-9)
+            pred = clf.predict(xt)
+            out["accuracy"] = accuracy_score(d["test_labels"], pred)
+            out["macro_f1"] = f1_score(d["test_labels"], pred, labels=list(range(d["classes"])), average="macro", zero_division=0)
+            out["parameters"] = len(vec.vocabulary_) + clf.coef_.size + clf.intercept_.size
+        else:
+            vec.fit(d["train_texts"])
+            out["train_seconds"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            q = vec.transform(d["queries"])
+            docs = vec.transform(d["documents"])
+            out["texts_per_second"] = 2 * len(d["queries"]) / max(time.perf_counter() - t1, 1e-9)
+            s = (q @ docs.T).toarray()
+            answer = np.diag(s)
+            ranks = (s >= answer[:, None]).sum(axis=1)  # 1 + the other documents scoring at least the answer
+            out["recall_at_1"] = float(np.mean(ranks == 1))
+            out["recall_at_10"] = float(np.mean(ranks <= 10))
+            out["mrr"] = float(np.mean(1.0 / ranks))
+            out["parameters"] = len(vec.vocabulary_)
+        out["features"] = len(vec.vocabulary_)
+        out["peak_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(json.dumps({k: float(v) for k, v in out.items()}))
+        """;
+}

@@ -1,0 +1,102 @@
+using Lineage.Data.Benchmark;
+using Lineage.Experiments.Benchmark;
+
+namespace Lineage.Experiments.Tests;
+
+/// <summary>The benchmark runner on tiny synthetic tasks: every classical row runs, and a planted word is found.</summary>
+public class LineageBenchmarkTests
+{
+    private static readonly string[] Filler = ["the", "and", "of", "to", "in", "is", "was", "for", "on", "with", "as", "by", "at", "from"];
+
+    // Class 0 texts say "alpha", class 1 texts say "beta"; the rest is shared filler.
+    private static ClassificationTask Planted()
+    {
+        var random = new Random(7);
+        ClassificationItem Item(int i)
+        {
+            int label = i % 2;
+            var words = Enumerable.Range(0, 20).Select(_ => Filler[random.Next(Filler.Length)]).Append(label == 0 ? "alpha" : "beta");
+            return new ClassificationItem($"d{i:D3}", $"d{i:D3}", string.Join(' ', words), label);
+        }
+
+        var items = Enumerable.Range(0, 200).Select(Item).ToList();
+        var split = TaskSplit.Stratified("planted", 1, 0.2, items.Select(i => (i.Id, i.Label.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        var test = split.Test.ToHashSet();
+        return new ClassificationTask("planted", "planted word", ["a", "b"], [.. items.Where(i => !test.Contains(i.Id))], [.. items.Where(i => test.Contains(i.Id))], split);
+    }
+
+    [Theory]
+    [InlineData("onehot")]
+    [InlineData("bow")]
+    [InlineData("tfidf")]
+    [InlineData("tfidf-12")]
+    public void Run_CountingRows_FindThePlantedWord(string representation)
+    {
+        var row = LineageBenchmark.Run(Planted(), representation, new ProbeOptions(Steps: 100), seed: 1);
+        Assert.Equal(1.0, row.Metrics["accuracy"]);
+        Assert.Equal(1.0, row.Metrics["macro_f1"]);
+        Assert.True(row.Features >= 16);
+        Assert.True(row.Parameters >= 2 * row.Features);
+        Assert.True(row.TextsPerSecond > 0);
+    }
+
+    [Fact]
+    public void Run_WordVectorRow_ScoresAndReportsItsSize()
+    {
+        var row = LineageBenchmark.Run(Planted(), "w2v-cbow", new ProbeOptions(Steps: 50), seed: 1);
+        Assert.Equal(WordVectorMean.Dimensions, row.Features);
+        Assert.InRange(row.Metrics["accuracy"], 0, 1);
+        Assert.True(row.Parameters > WordVectorMean.Dimensions * 10);
+    }
+
+    [Fact]
+    public void Run_Retrieval_TfidfFindsDocumentsThatShareARareWord()
+    {
+        string[] names = ["apple", "banana", "cherry", "damson", "elder", "fig", "grape", "hazel", "iris", "juniper", "kiwi", "lemon"];
+        var pairs = names.Select((n, i) => new RetrievalPair($"p{i:D2}", $"{n} {n}", $"all about the {n} tree and its care")).ToList();
+        var split = TaskSplit.Stratified("fruit", 1, 0.5, pairs.Select(p => (p.Id, "")));
+        var test = split.Test.ToHashSet();
+        var task = new RetrievalTask("fruit", "fruit", [.. pairs.Where(p => !test.Contains(p.Id))], [.. pairs.Where(p => test.Contains(p.Id))], split);
+        // Fitted on the training pairs only, TF-IDF has no column for the held-out fruit: every query is the zero vector and ranks last.
+        var row = LineageBenchmark.Run(task, "tfidf", seed: 1);
+        Assert.Equal(0, row.Metrics["recall_at_1"]);
+        Assert.Equal(1.0 / task.Test.Count, row.Metrics["mrr"], 12);
+        // The same pairs as training texts too: each query's word is now known and only its own document has it.
+        var transductive = task with { Train = [.. task.Train, .. task.Test] };
+        var known = LineageBenchmark.Run(transductive, "tfidf", seed: 1);
+        Assert.Equal(1.0, known.Metrics["recall_at_1"]);
+        Assert.Equal(1.0, known.Metrics["mrr"], 12);
+    }
+}
+
+/// <summary>The pretrained rows: MiniLM imported into a fresh model cache and run on a tiny retrieval task (returns early without the data set).</summary>
+public class PretrainedRowsTests
+{
+    [Fact]
+    public void Run_MiniLmOnTinyRetrieval_ImportsOnceAndScores()
+    {
+        if (!TestPaths.Has(Lineage.Data.Catalog.DataCatalog.MiniLm)) return;
+        using var dir = new TempFolder();
+        var models = Path.Combine(dir.Path, "models");
+        var data = new Lineage.Data.Catalog.DataStore(TestPaths.DataRoot);
+        string[] topics = ["printing a document", "saving a file", "inserting a table", "changing the font", "spell checking", "sorting rows"];
+        string[] bodies =
+        [
+            "Choose the printer, the pages and the number of copies, then send the document to the printer.",
+            "Store the document on disk under a name and in a format you choose.",
+            "Add rows and columns of cells to the text to hold data in a grid.",
+            "Select text and pick a typeface, a size and a weight for the characters.",
+            "Find misspelled words and replace them with suggestions from the dictionary.",
+            "Order the rows of a range by the values of one or more columns, ascending or descending.",
+        ];
+        var pairs = topics.Select((t, i) => new RetrievalPair($"p{i}", t, bodies[i])).ToList();
+        var split = new TaskSplit("tiny", 1, 0.5, [], [.. pairs.Select(p => p.Id)]);
+        var task = new RetrievalTask("tiny", "tiny", [], pairs, split);
+        var row = PretrainedRows.Run(task, Lineage.Neural.Pretrained.PretrainedModels.MiniLm, data, models);
+        Assert.True(row.Metrics.Count == 3, row.Note);
+        Assert.Equal(384, row.Features);
+        Assert.InRange(row.Metrics["mrr"], 1.0 / 6, 1);
+        Assert.True(row.Parameters > 20_000_000, $"{row.Parameters} parameters");
+        Assert.Single(Directory.GetDirectories(Path.Combine(models, "lineage.tasks-minilm")));
+    }
+}
