@@ -24,7 +24,7 @@ public sealed record RecallSettings(int[] MqarLengths, int[] Widths, string[] Mq
 {
     /// <summary>The tour's run.</summary>
     /// <remarks>The cells measured with <c>lineage longctx recall</c> on 2026-12-07 (seed 1, one thread), which the claims are calibrated on:
-    /// MQAR N = 64, width 64, vocabulary 512, 600 steps: full 0.228, Hyena 0.007; selective copying N = 64, 400 steps: Hyena 0.116.</remarks>
+    /// MQAR N = 64, width 64, vocabulary 512, 600 steps: full 0.228, Hyena 0.007; selective copying N = 64, 400 steps: Mamba 0.069, Hyena 0.116.</remarks>
     public static RecallSettings Default { get; } = new([64], [64], ["full", "hyena"], ["mamba", "hyena"], Vocab: 512, MqarSteps: 600,
         CopyLength: 64, CopySteps: 400, Batch: 32, LearningRate: 3e-3, EvalExamples: 256);
 
@@ -136,17 +136,17 @@ public sealed class RecallExperiment : IExperiment
         var full = mqar[("full", shortN, w)];
         var hyena = mqar[("hyena", shortN, w)];
         int pairs = shortN / 16;
-        // Calibrated on the measured cells (see RecallSettings.Default): 0.228 against 0.007, and on selective copying Mamba against Hyena's 0.116.
+        // Calibrated on the measured cells (see RecallSettings.Default): 0.228 against 0.007.
         result.ClaimAtLeast($"full attention recalls far more than Hyena on MQAR at N = {shortN}, width {w} (accuracy difference; measured 0.228 − 0.007)",
-                  full.Accuracy - hyena.Accuracy, 0.10)
-              .ClaimAtLeast($"Mamba beats Hyena on selective copying, N = {s.CopyLength} (accuracy difference; Mamba table 1: 99.8 % against 28.4 %)",
-                  copy["mamba"].Accuracy - copy["hyena"].Accuracy, 0.05);
+                  full.Accuracy - hyena.Accuracy, 0.10);
         // Findings, not claims: what the papers report and this budget does not reach (docs/long-context.md, "What each mixer can recall").
         result.Note($"Finding: full attention reaches {F(full.Accuracy)} on MQAR at N = {shortN}, width {w}, not Zoology's ≈ 0.98: about 1/K = {F(1.0 / pairs)}, " +
                     "the accuracy of answering with one of the example's own values without matching its key. The second step of the circuit (a previous-token " +
                     "head feeding a key-matching head) had not formed within 600, 1,200 or 3,000 steps (0.23, 0.21, 0.26) at learning rates 3e-3 and 1e-2 with 1 or 4 heads; " +
                     "Zoology trains on 6.4 M examples (100k × 64 epochs), 330 times these 19,200.");
-        result.Note($"Finding: Mamba copies {F(copy["mamba"].Accuracy)} of the tokens selectively at N = {s.CopyLength} after {s.CopySteps} steps (the paper: 99.8 % after 400k steps at N = 4,096).");
+        // Measured 2026-12-07: Mamba 0.069 (its loss ln 14: nothing learned yet), Hyena 0.116, chance 0.071; so neither "Mamba beats Hyena" nor "Mamba ≥ 90 %" is claimed.
+        result.Note($"Finding: on selective copying at N = {s.CopyLength} after {s.CopySteps} steps Mamba scores {F(copy["mamba"].Accuracy)} and Hyena {F(copy["hyena"].Accuracy)} " +
+                    $"(chance {F(copy["mamba"].Chance)}); the paper's 99.8 % against 28.4 % comes after 400k steps at N = 4,096, 1,000 times these steps.");
         result.Note($"Scale: Zoology trains on 100,000 examples for 64 epochs and takes the best of 4 learning rates; here each cell sees {s.MqarSteps * s.Batch:N0} " +
                     $"fresh examples at one learning rate ({s.LearningRate.ToString("0.###", CultureInfo.InvariantCulture)}, AdamW, 10 % warm-up, cosine), on one CPU thread. " +
                     $"Selective copying uses N = {s.CopyLength} instead of the paper's 4,096 (16 tokens among {s.CopyLength - 32} noise positions, then 16 markers). " +
