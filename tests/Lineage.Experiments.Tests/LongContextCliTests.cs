@@ -29,4 +29,23 @@ public class LongContextCliTests
         Assert.Equal(2, code);
         Assert.Contains("causal", output, StringComparison.Ordinal);
     }
+    [Fact]
+    public void Recall_TrainsAndPrintsAccuracy_AsJsonToo_AndRefusesBadSizes()
+    {
+        var (code, output) = Lineage("longctx", "recall", "--mixer", "mamba", "--task", "induction", "--seq-len", "16", "--width", "16",
+            "--steps", "3", "--batch", "4", "--eval", "8", "--json");
+        Assert.Equal(0, code);
+        Assert.Contains("\"accuracy\":", output, StringComparison.Ordinal);
+        Assert.Contains("\"mixer\":\"mamba\"", output, StringComparison.Ordinal);
+        (code, output) = Lineage("longctx", "recall", "--mixer", "full", "--task", "mqar", "--seq-len", "32", "--width", "16", "--steps", "2", "--batch", "2", "--eval", "4");
+        Assert.Equal(0, code);
+        Assert.Contains("accuracy", output, StringComparison.Ordinal);
+        Assert.Contains("chance 0.0002", output, StringComparison.Ordinal);     // 1 in 4,096 values
+        (code, output) = Lineage("longctx", "recall", "--task", "mqar", "--seq-len", "63");
+        Assert.Equal(2, code);
+        Assert.Contains("even", output, StringComparison.Ordinal);
+        (code, output) = Lineage("longctx", "recall", "--task", "copy");
+        Assert.Equal(2, code);
+        Assert.Contains("known: mqar", output, StringComparison.Ordinal);
+    }
 }
