@@ -79,11 +79,13 @@ fuzz_one() {
     rm -rf "$dir/bin" "$dir/seeds" "$dir/findings.previous"
     [[ -d "$dir/findings" ]] && mv "$dir/findings" "$dir/findings.previous"
 
-    # A copy of the build (hard links), with real copies of the assemblies to instrument.
-    cp -al "$bin" "$dir/bin"
+    # A copy of the build: its files copied (so a rebuild never changes a running fuzzer's assemblies), its folders
+    # (runtimes/: libtorch, 1 GB) hard-linked. The Lineage assemblies the target runs are instrumented in the copy.
+    mkdir -p "$dir/bin"
+    for entry in "$bin"/*; do
+        if [[ -d "$entry" ]]; then cp -al "$entry" "$dir/bin/"; else cp "$entry" "$dir/bin/"; fi
+    done
     for assembly in $(dotnet "$bin/Lineage.Fuzz.dll" assemblies "$t"); do
-        rm -f "$dir/bin/$assembly.dll"
-        cp "$bin/$assembly.dll" "$dir/bin/$assembly.dll"
         DOTNET_ROLL_FORWARD=Major dotnet tool run sharpfuzz "$dir/bin/$assembly.dll" >"$dir/instrument.log" 2>&1 \
             || { cat "$dir/instrument.log" >&2; die "$t: sharpfuzz could not instrument $assembly.dll"; }
     done
@@ -110,8 +112,10 @@ fuzz_one() {
 
     for kind in crashes hangs; do
         if compgen -G "$dir/findings/default/$kind/id:*" >/dev/null; then
-            say "$t: replaying $kind/ through the uninstrumented build:"
-            DOTNET_GCHeapHardLimit=0x40000000 timeout 600 dotnet "$bin/Lineage.Fuzz.dll" replay "$t" "$dir/findings/default/$kind" >&2 || true
+            # Each saved input once more, outside afl-fuzz (uninstrumented build): the exception and the Lineage method it escaped from.
+            DOTNET_GCHeapHardLimit=0x40000000 timeout 600 dotnet "$bin/Lineage.Fuzz.dll" replay "$t" "$dir/findings/default/$kind" >"$dir/$kind.txt" 2>&1 || true
+            say "$t: $kind/ replayed ($dir/$kind.txt), by exception and place:"
+            cut -f3 "$dir/$kind.txt" | sed 's/ | .*//' | sort | uniq -c | sort -rn | head -20 >&2
             rm -rf /dev/shm/lineage-fuzz/"$t"-replay-*
         fi
     done

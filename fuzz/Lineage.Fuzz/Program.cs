@@ -39,6 +39,21 @@ internal static class Program
         }
     }
 
+    // The innermost Lineage method on the stack: where the reader let the exception out.
+    private static string Where(Exception e)
+    {
+        var frame = (e.StackTrace ?? "").Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("at Lineage.", StringComparison.Ordinal) && !l.StartsWith("at Lineage.Fuzz.", StringComparison.Ordinal));
+        if (frame is null) return "?";
+        int source = frame.IndexOf(" in ", StringComparison.Ordinal);
+        return (source < 0 ? frame : frame[..source])[3..];
+    }
+
+    private static string Clip(string message)
+    {
+        var line = message.ReplaceLineEndings(" ");
+        return string.Concat((line.Length <= 200 ? line : line[..200] + "…").Select(c => char.IsControl(c) ? '?' : c));
+    }
+
     private static byte[] ReadAll(Stream stream)
     {
         using var memory = new MemoryStream();
@@ -68,11 +83,10 @@ internal static class Program
 #pragma warning restore CA1031
             {
                 crashes++;
-                var first = e.ToString().Split('\n').Take(4).Select(l => l.Trim());
-                outcome = "CRASH " + string.Join(" | ", first);
+                outcome = $"CRASH {e.GetType().FullName} @ {Where(e)} | {Clip(e.Message)}";
             }
 
-            Console.WriteLine($"{file}: {clock.ElapsedMilliseconds} ms: {outcome}");
+            Console.WriteLine($"{file}\t{clock.ElapsedMilliseconds} ms\t{outcome}");
         }
 
         Scratch.Delete();
