@@ -67,6 +67,11 @@ public static class Checkpoint
         {
             throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
         }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            // BinaryReader.ReadString on a negative string length ("invalid string length"), here or in TorchSharp's load.
+            throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
+        }
     }
 
     // Magic, version (refusing newer ones; from version 2 the checksum is verified here, before the rest is parsed),
@@ -115,6 +120,11 @@ public static class Checkpoint
         }
         catch (FormatException e)
         {
+            throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
+        }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            // BinaryReader.ReadString on a negative string length ("invalid string length"), here or in TorchSharp's load.
             throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
         }
     }
