@@ -39,4 +39,25 @@ public sealed class FuzzFindingsTests : IDisposable
         Assert.Contains("damaged", load.Message, StringComparison.Ordinal);
         Assert.Throws<InvalidDataException>(() => Checkpoint.Peek(path));
     }
+
+    [Theory]
+    [InlineData(8, 0, "position 0 outside 1..624")]              // the Mersenne Twister position
+    [InlineData(12, 0, "not seeded")]
+    [InlineData(16, 625, "next word 625 outside 0..624")]
+    public void Checkpoint_AnRngStateLibtorchRefuses_IsRefused_BeforeLibtorchAbortsTheProcess(int offset, int value, string problem)
+    {
+        // afl-fuzz: torch.random.set_rng_state threw a C++ c10::Error ("Invalid mt19937 state") that nothing catches:
+        // "terminate called", the process died.
+        var path = Path.Combine(_dir, "c.ckpt");
+        using var model = new Mlp(MlpConfig.Tiny);
+        Checkpoint.Save(path, model, null, new CheckpointInfo(3, "{\"note\":1}"));
+        var content = File.ReadAllBytes(path)[..^ChecksummedFile.TrailerLength];
+        int metadataAt = 1 + "LINEAGE-CKPT".Length + 4 + 8;
+        int rngAt = metadataAt + 1 + content[metadataAt] + 4;    // the metadata string, then the state's length
+        BitConverter.GetBytes(value).CopyTo(content, rngAt + offset);
+        File.WriteAllBytes(path, Signed(content));
+
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, model, null));
+        Assert.Contains($"byte {rngAt}: the RNG state is not one libtorch accepts ({problem})", e.Message, StringComparison.Ordinal);
+    }
 }
