@@ -94,6 +94,8 @@ fuzz_one() {
     local seeds="$dir/seeds/$t"
     [[ -n "$(ls -A "$seeds" 2>/dev/null)" ]] || die "$t: no seed files"
 
+    # The commit fuzzed ("+" when the tree had changes), for docs/reliability.md's table.
+    echo "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src fuzz 2>/dev/null || echo +)" >"$dir/commit"
     local seconds=$((minutes * 60))
     say "$t: afl-fuzz for $minutes min (log: $dir/afl.log)"
     set +e
