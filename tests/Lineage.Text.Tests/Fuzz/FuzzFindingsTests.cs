@@ -72,6 +72,16 @@ public sealed class FuzzFindingsTests : IDisposable
     }
 
     [Fact]
+    public void Word2VecCheckpoint_ANegativeStringLength_IsRefused_NotAnIOException()
+    {
+        var corpus = Corpus();
+        var (content, optionsAt, _) = Checkpoint(corpus);
+        byte[] negative = [0xFF, 0xFF, 0xFF, 0xFF, 0x0C];       // 0xCFFFFFFF: BinaryReader's "invalid string length"
+        negative.CopyTo(content, optionsAt);
+        Assert.Contains("invalid string length", Resume(corpus, content).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Word2VecCheckpoint_NegativeEpochsDone_IsRefused_NotTrainedForBillionsOfEpochs()
     {
         // afl-fuzz: -16,777,214 finished epochs made a resumed run train from epoch -16,777,214 (a hang, or "diverged").

@@ -558,6 +558,11 @@ internal static class Word2VecCheckpoint
         {
             throw new InvalidDataException($"{path}: the checkpoint is truncated.", e);
         }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            // BinaryReader.ReadString: a negative string length ("invalid string length").
+            throw new InvalidDataException($"{path}: not a Lineage Word2Vec checkpoint, or damaged ({e.Message})", e);
+        }
         catch (FormatException e)
         {
             // BinaryReader.ReadString: a string length that is not a 7-bit encoded integer.
