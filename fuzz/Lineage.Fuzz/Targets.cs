@@ -203,13 +203,18 @@ internal static class Targets
         Clean(() => _ = DataManifest.TryRead(path));
     }
 
+    // Made on first use, inside the fuzzed action: an instrumented Lineage constructor run before SharpFuzz has set up its
+    // trace memory (in a static initializer here) writes through a null pointer and the process dies.
+    private static DatasetSpec? _spec;
+    private static ArchiveLimits? _limits;
+
     /// <summary>What the archive targets keep: the paths the hostile-archive tests use.</summary>
-    internal static readonly DatasetSpec Spec = new(
+    internal static DatasetSpec Spec => _spec ??= new(
         Id: "tiny", Title: "Tiny", Registry: Registry.Npm, Package: "tiny-data", Version: "1.0.0", Licence: "CC0-1.0", Description: "fuzz",
         KeepPattern: @"^package/data/(?<keep>[a-z]+\.txt)$|^usr/share/tiny/(?<keep>[a-z]+\.txt)$|^content/(?<keep>[a-z]+\.txt)$|^lib/[^/]+/[^/]+\.dll/(?<keep>[A-Za-z.]+)$",
         ExpectedFileCount: 1);
 
-    private static readonly ArchiveLimits Limits = new(MaxTotalBytes: 1 << 20, MaxEntries: 64);
+    private static ArchiveLimits Limits => _limits ??= new(MaxTotalBytes: 1 << 20, MaxEntries: 64);
 
     private static void Tgz(byte[] bytes)
     {
