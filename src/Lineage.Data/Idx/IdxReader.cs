@@ -31,7 +31,7 @@ public static class IdxReader
         Span<int> dims = stackalloc int[3];
         ReadHeader(input, ImagesMagic, ["image count", "rows", "columns"], dims);
         var (count, rows, columns) = (dims[0], dims[1], dims[2]);
-        var size = (long)count * rows * columns;
+        var size = (Int128)count * rows * columns;   // three 31-bit factors overflow a long (found by afl-fuzz)
         var shape = $"{count}×{rows}×{columns} = {size} pixel bytes";
         if (size > Array.MaxLength)
         {
