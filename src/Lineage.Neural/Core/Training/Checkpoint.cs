@@ -25,6 +25,22 @@ public static class Checkpoint
     // libtorch's CPU generator state is 5,056 bytes; anything far larger is damage, not state.
     private const int MaxRngBytes = 1 << 20;
 
+    // libtorch's CPU generator state (CPUGeneratorImpl::set_state): a THGeneratorState of 5,048 bytes (seed u64, left i32,
+    // seeded i32, next u64, 624 × u64 Mersenne words, three doubles and an int for the normal cache), optionally followed
+    // by the float normal cache (5,056 bytes in all, what get_rng_state gives). libtorch refuses another size or an invalid
+    // Mersenne Twister position with a C++ exception that TorchSharp does not catch: the process aborts ("terminate called
+    // ... Invalid mt19937 state", found by afl-fuzz). So it is checked here first.
+    private static string? RngStateProblem(byte[] state)
+    {
+        const int Words = 624;
+        if (state.Length is not (5048 or 5056)) return $"{state.Length} bytes, not 5,056";
+        int left = BitConverter.ToInt32(state, 8), seeded = BitConverter.ToInt32(state, 12);
+        uint next = (uint)BitConverter.ToUInt64(state, 16);
+        if (seeded == 0) return "not seeded";
+        if (left is < 1 or > Words) return $"position {left} outside 1..{Words}";
+        return next > Words ? $"next word {next} outside 0..{Words}" : null;
+    }
+
     /// <summary>Saves a checkpoint atomically.</summary>
     public static void Save(string path, nn.Module model, OptimizerHelper? optimizer, CheckpointInfo info)
     {
@@ -67,6 +83,11 @@ public static class Checkpoint
         {
             throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
         }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            // BinaryReader.ReadString on a negative string length ("invalid string length"), here or in TorchSharp's load.
+            throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
+        }
     }
 
     // Magic, version (refusing newer ones; from version 2 the checksum is verified here, before the rest is parsed),
@@ -95,7 +116,10 @@ public static class Checkpoint
             int rngLength = r.ReadInt32();
             if (rngLength is < 0 or > MaxRngBytes || rngLength > end - stream.Position)
                 throw new InvalidDataException($"{path}: byte {stream.Position - 4}: the RNG state claims {rngLength} bytes: the checkpoint is damaged");
+            long rngAt = stream.Position;
             var rngBytes = r.ReadBytes(rngLength);
+            if (RngStateProblem(rngBytes) is { } problem)
+                throw new InvalidDataException($"{path}: byte {rngAt}: the RNG state is not one libtorch accepts ({problem}): the checkpoint is damaged");
             try
             {
                 model.load(r, strict: true);
@@ -115,6 +139,11 @@ public static class Checkpoint
         }
         catch (FormatException e)
         {
+            throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
+        }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            // BinaryReader.ReadString on a negative string length ("invalid string length"), here or in TorchSharp's load.
             throw new InvalidDataException($"{path}: not a Lineage checkpoint, or damaged ({e.Message})", e);
         }
     }

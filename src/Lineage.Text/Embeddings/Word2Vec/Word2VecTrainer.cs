@@ -528,6 +528,11 @@ internal static class Word2VecCheckpoint
             }
 
             int epochsDone = r.ReadInt32();
+            if (epochsDone < 0 || epochsDone > saved.Epochs)
+            {
+                throw new InvalidDataException($"{path}: byte {stream.Position - 4}: {epochsDone} finished epochs, outside 0..{saved.Epochs}: damaged.");
+            }
+
             int v = r.ReadInt32();
             if (v != vocab.Count)
             {
@@ -542,19 +547,30 @@ internal static class Word2VecCheckpoint
                 }
             }
 
-            var syn0 = ReadFloats(r, end, path);
-            var syn1Neg = ReadFloats(r, end, path);
-            var syn1 = ReadFloats(r, end, path);
-            if (syn0.LongLength != (long)v * options.Dimensions)
-            {
-                throw new InvalidDataException($"{path}: truncated or inconsistent weights.");
-            }
+            // The lengths Initialise gives: training indexes them with pointers, so a shorter array would be read past its end.
+            var syn0 = ReadFloats(r, end, path, "syn0", (long)v * options.Dimensions);
+            var syn1Neg = ReadFloats(r, end, path, "syn1neg", options.Negative > 0 ? (long)v * options.Dimensions : 0);
+            var syn1 = ReadFloats(r, end, path, "syn1", options.HierarchicalSoftmax ? (long)Math.Max(1, v - 1) * options.Dimensions : 0);
 
             return (new Word2VecModel(options, vocab, syn0, syn1Neg, syn1), epochsDone);
         }
         catch (EndOfStreamException e)
         {
             throw new InvalidDataException($"{path}: the checkpoint is truncated.", e);
+        }
+        catch (IOException e) when (e.GetType() == typeof(IOException))
+        {
+            // BinaryReader.ReadString: a negative string length ("invalid string length").
+            throw new InvalidDataException($"{path}: not a Lineage Word2Vec checkpoint, or damaged ({e.Message})", e);
+        }
+        catch (FormatException e)
+        {
+            // BinaryReader.ReadString: a string length that is not a 7-bit encoded integer.
+            throw new InvalidDataException($"{path}: not a Lineage Word2Vec checkpoint, or damaged ({e.Message})", e);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: the checkpoint's options are not valid JSON ({e.Message})", e);
         }
     }
 
@@ -564,10 +580,15 @@ internal static class Word2VecCheckpoint
         w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()));
     }
 
-    private static float[] ReadFloats(BinaryReader r, long end, string path)
+    private static float[] ReadFloats(BinaryReader r, long end, string path, string name, long expected)
     {
         long n = r.ReadInt64();
-        if (n < 0 || n > Array.MaxLength || n * 4 > end - r.BaseStream.Position)
+        if (n != expected)
+        {
+            throw new InvalidDataException($"{path}: byte {r.BaseStream.Position - 8}: {name} holds {n} floats; these options and this vocabulary need {expected}: damaged.");
+        }
+
+        if (n * 4 > end - r.BaseStream.Position)
         {
             throw new InvalidDataException($"{path}: byte {r.BaseStream.Position - 8}: an array of {n} floats does not fit in the checkpoint's {end} bytes: damaged.");
         }
@@ -575,6 +596,13 @@ internal static class Word2VecCheckpoint
         var x = new float[n];
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan());
         r.BaseStream.ReadExactly(bytes);
+        int bad = Array.FindIndex(x, f => !float.IsFinite(f));
+        if (bad >= 0)
+        {
+            // Training refuses to save NaN or infinity (it stops as diverged), so here it can only be damage.
+            throw new InvalidDataException($"{path}: {name}[{bad}] is NaN or infinite, which a checkpoint never holds: damaged.");
+        }
+
         return x;
     }
 }
