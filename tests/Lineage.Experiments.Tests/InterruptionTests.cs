@@ -34,8 +34,11 @@ public class InterruptionTests
     /// <summary>Starts the CLI, signals it after <paramref name="after"/> (SIGINT, or SIGKILL), and waits for it to exit.</summary>
     private static (int ExitCode, string Output, string Context) Interrupt(string[] args, TimeSpan after, bool kill)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Dll, "--threads", "1" }.Concat(args)) info.ArgumentList.Add(a);
+        // Through `env --default-signal=INT` (GNU coreutils): a test run started in the background by a shell without job
+        // control inherits SIGINT ignored, children inherit that too, and an ignored SIGINT never reaches the CLI (every
+        // SIGINT case then timed out, 2026-12-07). A user's Ctrl-C reaches a foreground process, whose SIGINT is not ignored.
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "--default-signal=INT", "dotnet", Dll, "--threads", "1" }.Concat(args)) info.ArgumentList.Add(a);
         info.Environment["COLUMNS"] = "200";
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
