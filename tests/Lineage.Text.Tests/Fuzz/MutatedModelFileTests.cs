@@ -19,24 +19,7 @@ public sealed class MutatedModelFileTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private void Check(string name, byte[] valid, Action<string> load, int cases)
-    {
-        var path = _dir[name];
-        File.WriteAllBytes(path, valid);
-        load(path);   // the unmutated file loads
-        Mutations.Of(valid).Sample(bytes =>
-        {
-            File.WriteAllBytes(path, bytes);
-            try
-            {
-                load(path);
-            }
-            catch (InvalidDataException e)
-            {
-                Assert.StartsWith(path, e.Message, StringComparison.Ordinal);
-            }
-        }, iter: cases, threads: 1);
-    }
+    private void Check(string name, byte[] valid, Action<string> load, int cases) => Mutations.LoadOrRefuse(_dir[name], valid, load, cases);
 
     private static readonly string[] Documents = ["the dog bites the man", "the man bites the dog", "a cat sat on the mat", "Café naïve résumé"];
 

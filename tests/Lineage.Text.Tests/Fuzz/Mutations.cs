@@ -37,4 +37,28 @@ internal static class Mutations
             return bytes.ToArray();
         });
     }
+
+    /// <summary>
+    /// The readers' property: <paramref name="valid"/> written to <paramref name="path"/> loads, and of
+    /// <paramref name="cases"/> mutations of it each either loads or is refused with the reader's own
+    /// <see cref="InvalidDataException"/> — whose message starts with the path when <paramref name="namesFile"/>.
+    /// A <paramref name="seed"/> repeats a run; without one every run draws new cases (CsCheck prints the seed of a failure).
+    /// </summary>
+    public static void LoadOrRefuse(string path, byte[] valid, Action<string> load, int cases, string? seed = null, bool namesFile = true)
+    {
+        File.WriteAllBytes(path, valid);
+        load(path);   // the unmutated file loads
+        Of(valid).Sample(bytes =>
+        {
+            File.WriteAllBytes(path, bytes);
+            try
+            {
+                load(path);
+            }
+            catch (InvalidDataException e)
+            {
+                if (namesFile) Xunit.Assert.StartsWith(path, e.Message, StringComparison.Ordinal);   // the error names the file
+            }
+        }, iter: cases, threads: 1, seed: seed);
+    }
 }
