@@ -6,19 +6,12 @@ public class GptCliTests
     private static (int ExitCode, string Output) Lineage(params string[] args) =>
         TestPaths.Run("dotnet", [Path.Combine(AppContext.BaseDirectory, "lineage.dll"), "--threads", "1", .. args]);
 
-    private static string Text()
-    {
-        string[] words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "the", "house", "today"];
-        var rng = new Random(5);
-        return string.Join('\n', Enumerable.Range(0, 1500).Select(_ => string.Join(' ', Enumerable.Range(0, 9).Select(_ => words[rng.Next(words.Length)])) + "."));
-    }
-
     [Fact]
     public void Pretrain_Resume_Generate_Eval_Finetune_OnAFolderInTheHuggingFaceLayout()
     {
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Text());
+        File.WriteAllText(text, TestCorpora.Sentences());
         var model = Path.Combine(dir.Path, "gpt");
         string[] size = ["--vocab", "300", "--layers", "1", "--heads", "2", "--dim", "16", "--context", "16", "--batch", "4"];
 
@@ -50,7 +43,7 @@ public class GptCliTests
         // weights, so an interrupted run left a folder whose eval gave perplexity 907 instead of 4.08.
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Text());
+        File.WriteAllText(text, TestCorpora.Sentences());
         var model = Path.Combine(dir.Path, "gpt");
         string[] size = ["--vocab", "300", "--layers", "1", "--heads", "2", "--dim", "16", "--context", "16", "--batch", "4", "-q"];
         var (code, output) = Lineage(["gpt", "pretrain", "--text", text, "--model", model, "--steps", "5", .. size]);

@@ -103,33 +103,6 @@ public class InterruptionTests
         return output;
     }
 
-    private static string Text(int lines = 1500)
-    {
-        string[] words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "the", "house", "today"];
-        var rng = new Random(5);
-        return string.Join('\n', Enumerable.Range(0, lines).Select(_ => string.Join(' ', Enumerable.Range(0, 9).Select(_ => words[rng.Next(words.Length)])) + "."));
-    }
-
-    // Paragraphs of four short sentences (BERT's sentence pairs need documents).
-    private static string Paragraphs()
-    {
-        string[] words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "house", "today", "big", "small", "red", "green"];
-        var rng = new Random(5);
-        return string.Join("\n\n", Enumerable.Range(0, 120).Select(_ =>
-            string.Join('\n', Enumerable.Range(0, 4).Select(_ => string.Join(' ', Enumerable.Range(0, 9).Select(_ => words[rng.Next(words.Length)])) + "."))));
-    }
-
-    private static string Labelled()
-    {
-        var rng = new Random(7);
-        return string.Join('\n', Enumerable.Range(0, 200).Select(i =>
-        {
-            string label = i % 2 == 0 ? "neg" : "pos";
-            string[] cue = label == "pos" ? ["good", "great", "fine"] : ["bad", "awful", "poor"];
-            return label + "\t" + string.Join(' ', Enumerable.Range(0, 8).Select(_ => rng.Next(2) == 0 ? cue[rng.Next(3)] : "the cat sat".Split(' ')[rng.Next(3)])) + $" {i}";
-        }));
-    }
-
     private static readonly string[] GptSize = ["--vocab", "300", "--layers", "1", "--heads", "2", "--dim", "16", "--context", "16", "--batch", "4", "-q"];
 
     [Theory]
@@ -139,7 +112,7 @@ public class InterruptionTests
     {
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Text());
+        File.WriteAllText(text, TestCorpora.Sentences());
         var model = Path.Combine(dir.Path, "gpt");
         string context = Check(["gpt", "pretrain", "--text", text, "--model", model, "--steps", "5", .. GptSize], model,
             () => Evaluated("gpt", "eval", "--model", model, "--text", text),
@@ -162,9 +135,9 @@ public class InterruptionTests
     {
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Text());
+        File.WriteAllText(text, TestCorpora.Sentences());
         var other = Path.Combine(dir.Path, "other.txt");
-        File.WriteAllText(other, string.Join('\n', Text().Split('\n').Reverse()));
+        File.WriteAllText(other, string.Join('\n', TestCorpora.Sentences().Split('\n').Reverse()));
         var model = Path.Combine(dir.Path, "gpt");
         string context = Check(["gpt", "pretrain", "--text", text, "--model", model, "--steps", "5", .. GptSize], model,
             () => Evaluated("gpt", "eval", "--model", model, "--text", text),
@@ -187,11 +160,11 @@ public class InterruptionTests
     {
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Paragraphs());
+        File.WriteAllText(text, TestCorpora.Paragraphs(120));
         var lines = Path.Combine(dir.Path, "lines.txt");
-        File.WriteAllText(lines, Text(60));
+        File.WriteAllText(lines, TestCorpora.Sentences(60));
         var labelled = Path.Combine(dir.Path, "labelled.tsv");
-        File.WriteAllText(labelled, Labelled());
+        File.WriteAllText(labelled, TestCorpora.Labelled(200));
         var model = Path.Combine(dir.Path, name);
         string[] size = ["--vocab", "300", "--layers", "1", "--heads", "2", "--dim", "16", "--length", "24", "--batch", "4", "-q"];
         Check([name, "pretrain", "--text", text, "--model", model, "--steps", "3", .. size], model,
@@ -224,7 +197,7 @@ public class InterruptionTests
         if (global::Lineage.Text.Tokenization.SentencePiece.FindTrainer() is null) return;   // run-tests' bootstrap installs spm_train
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Text());
+        File.WriteAllText(text, TestCorpora.Sentences());
         var model = Path.Combine(dir.Path, "t5");
         string[] size = ["--vocab", "120", "--layers", "1", "--heads", "2", "--dim", "16", "--hidden", "32", "--length", "24", "--batch", "4", "-q"];
         Func<string> generate = () => Evaluated("t5", "generate", "--model", model, "--input", "the cat sat on", "--max-tokens", "8");
@@ -249,7 +222,7 @@ public class InterruptionTests
     {
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Text());
+        File.WriteAllText(text, TestCorpora.Sentences());
         string[] tiny = ["--hidden", "16", "--embedding", "8", "--seq-len", "32", "--batch", "2", "--text", text, "--out", dir.Path, "-q"];
         var model = Path.Combine(dir.Path, name, "checkpoint.bin");
         string context = Check([name, "train", "--steps", "3", .. tiny], model,
@@ -319,7 +292,7 @@ public class InterruptionTests
     {
         using var dir = new TempFolder();
         var corpus = Path.Combine(dir.Path, "corpus.txt");
-        File.WriteAllText(corpus, Text(3000));
+        File.WriteAllText(corpus, TestCorpora.Sentences(3000));
         var vectors = Path.Combine(dir.Path, "vectors.txt");
         Check([name, "train", corpus, "-o", vectors, "--dim", "8", "--epochs", "1", "--min-count", "1", "-q"], vectors,
             () => Evaluated("vectors", "similar", vectors, "cat", "--top", "3"),
@@ -331,7 +304,7 @@ public class InterruptionTests
     {
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Text());
+        File.WriteAllText(text, TestCorpora.Sentences());
         string[] tiny = ["--mixer", "mamba", "--dim", "16", "--layers", "1", "--seq-len", "64", "--batch", "2", "--text", text, "--out", dir.Path, "-q"];
         Check(["longctx", "train", "--steps", "2", .. tiny], Path.Combine(dir.Path, "longctx", "mamba", "checkpoint.bin"), () => "",
             ["longctx", "train", "--steps", "1000000", "--overwrite", .. tiny], kill: false);

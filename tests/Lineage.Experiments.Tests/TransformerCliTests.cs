@@ -13,27 +13,6 @@ public class TransformerCliTests
         return (code, System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "));
     }
 
-    // 200 paragraphs of four short sentences: documents long enough for BERT's sentence pairs.
-    private static string Text()
-    {
-        string[] words = ["the", "cat", "sat", "on", "a", "mat", "and", "dog", "ran", "to", "house", "today", "big", "small", "red", "green"];
-        var rng = new Random(5);
-        return string.Join("\n\n", Enumerable.Range(0, 200).Select(_ =>
-            string.Join('\n', Enumerable.Range(0, 4).Select(_ => string.Join(' ', Enumerable.Range(0, 9).Select(_ => words[rng.Next(words.Length)])) + "."))));
-    }
-
-    // label<TAB>text lines whose label shows in the words.
-    private static string Labelled()
-    {
-        var rng = new Random(7);
-        return string.Join('\n', Enumerable.Range(0, 300).Select(i =>
-        {
-            string label = i % 2 == 0 ? "neg" : "pos";
-            string[] cue = label == "pos" ? ["good", "great", "fine"] : ["bad", "awful", "poor"];
-            return label + "\t" + string.Join(' ', Enumerable.Range(0, 8).Select(_ => rng.Next(2) == 0 ? cue[rng.Next(3)] : "the cat sat".Split(' ')[rng.Next(3)])) + $" {i}";
-        }));
-    }
-
     [Theory]
     [InlineData("bert", "vocab.txt")]
     [InlineData("roberta", "merges.txt")]
@@ -41,9 +20,9 @@ public class TransformerCliTests
     {
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Text());
+        File.WriteAllText(text, TestCorpora.Paragraphs(200));
         var labelled = Path.Combine(dir.Path, "labelled.tsv");
-        File.WriteAllText(labelled, Labelled());
+        File.WriteAllText(labelled, TestCorpora.Labelled(300));
         var model = Path.Combine(dir.Path, name);
         string[] size = ["--vocab", "300", "--layers", "1", "--heads", "2", "--dim", "16", "--length", "24", "--batch", "4"];
 
@@ -94,7 +73,7 @@ public class TransformerCliTests
         if (global::Lineage.Text.Tokenization.SentencePiece.FindTrainer() is null) return;   // run-tests' bootstrap installs spm_train
         using var dir = new TempFolder();
         var text = Path.Combine(dir.Path, "text.txt");
-        File.WriteAllText(text, Text());
+        File.WriteAllText(text, TestCorpora.Paragraphs(200));
         var model = Path.Combine(dir.Path, "t5");
         string[] size = ["--vocab", "120", "--layers", "1", "--heads", "2", "--dim", "16", "--hidden", "32", "--length", "24", "--batch", "4"];
 
