@@ -264,7 +264,7 @@ public static class Safetensors
     }
 
     // Names and values from a damaged file may be long or hold control characters: show them short and escaped.
-    private static string Clip(string s)
+    internal static string Clip(string s)
     {
         var shown = s.Length <= 80 ? s : s[..80] + "…";
         return string.Concat(shown.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));

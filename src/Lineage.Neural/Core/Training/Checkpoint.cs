@@ -101,6 +101,15 @@ public static class Checkpoint
         return (new CheckpointInfo(r.ReadInt64(), r.ReadString()), end);
     }
 
+    // A trained weight is never NaN or infinite (the trainers stop on a non-finite loss), so one is damage.
+    private static string? NonFinite(nn.Module model)
+    {
+        using var scope = torch.NewDisposeScope();
+        foreach (var (name, p) in model.named_parameters())
+            if (!torch.isfinite(p).all().ToBoolean()) return name;
+        return null;
+    }
+
     /// <summary>Loads a checkpoint into <paramref name="model"/> (and <paramref name="optimizer"/>), restoring the RNG.</summary>
     /// <exception cref="FileNotFoundException">No checkpoint at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">Not a checkpoint, a newer version, or weights that do not fit the model.</exception>
@@ -120,6 +129,14 @@ public static class Checkpoint
             var rngBytes = r.ReadBytes(rngLength);
             if (RngStateProblem(rngBytes) is { } problem)
                 throw new InvalidDataException($"{path}: byte {rngAt}: the RNG state is not one libtorch accepts ({problem}): the checkpoint is damaged");
+            // TorchSharp's reader allocates what the file's numbers say before comparing them with the model, so the state
+            // is walked first, allocating nothing (TorchStateScan), and only then handed to Module.load.
+            long weightsAt = stream.Position;
+            TorchStateScan.Module(r, model, end, path);
+            long optimizerAt = stream.Position;
+            bool hasOptimizer = r.ReadBoolean();
+            if (hasOptimizer && optimizer is not null) TorchStateScan.Optimizer(r, optimizer, end, path);
+            stream.Position = weightsAt;
             try
             {
                 model.load(r, strict: true);
@@ -128,7 +145,10 @@ public static class Checkpoint
             {
                 throw new InvalidDataException($"{path}: the saved weights do not fit this model ({e.Message})", e);
             }
-            if (r.ReadBoolean() && optimizer is not null) optimizer.load_state_dict(r);
+            if (NonFinite(model) is { } name)
+                throw new InvalidDataException($"{path}: weight '{name}' holds NaN or infinity: the checkpoint is damaged");
+            stream.Position = optimizerAt + 1;
+            if (hasOptimizer && optimizer is not null) optimizer.load_state_dict(r);
             using var rng = torch.tensor(rngBytes, dtype: ScalarType.Byte);
             torch.random.set_rng_state(rng);
             return info;
