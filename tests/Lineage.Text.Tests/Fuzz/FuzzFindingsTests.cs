@@ -113,4 +113,20 @@ public sealed class FuzzFindingsTests : IDisposable
         byte[] empty = [.. BitConverter.GetBytes(0L), .. BitConverter.GetBytes(0L)];
         Assert.Contains($"syn1neg holds 0 floats; these options and this vocabulary need {n}", Resume(corpus, [.. cut, .. empty]).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void VectorDetect_AHugeDimensionInTheHeader_IsNotAnOverflow()
+    {
+        // afl-fuzz (vec target): header "2 944444443": 4 · D overflowed int and the slice threw ArgumentOutOfRangeException.
+        var path = Path.Combine(Path.GetTempPath(), $"lineage-detect-{Guid.NewGuid():N}.vec");
+        File.WriteAllBytes(path, [.. "2 944444443\n"u8.ToArray(), 0x94, 0x68, 0xFF, 0x1E, 0x00, 0x97, 0x0A, 0x0A, 0x65, 0x20]);
+        try
+        {
+            _ = Lineage.Text.Embeddings.Vectors.VectorFiles.Detect(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

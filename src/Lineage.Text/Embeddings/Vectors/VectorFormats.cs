@@ -97,7 +97,7 @@ public static class VectorFiles
 
         // The first entry's values: up to the end of its line for text, its 4·D bytes for binary.
         var values = body[(space + 1)..];
-        values = values[..Math.Min(values.Length, 4 * dim)];
+        values = values[..(int)Math.Min(values.Length, 4L * dim)];
         int end = values.IndexOf((byte)'\n');
         if (end > 0)
         {
