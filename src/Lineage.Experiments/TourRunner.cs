@@ -80,20 +80,26 @@ public static class TourRunner
 
         using var chapters = progress.Start($"tour: {experiments.Count} experiments", experiments.Count);
         var launcher = ChapterProcess.Launcher();
-        foreach (var experiment in experiments)
+        // Chapters that share the machine run two at a time, each in its own process (TourPlan); in this process
+        // (tests, embedders) every chapter runs alone, since libtorch's thread count is the process's.
+        var plan = TourPlan.Of(experiments, launcher is null ? 1 : TourPlan.LanesFor(options.Threads), options.Quick);
+        var gate = new Lock();
+        var shared = plan.Lanes.Count > 1 ? new LockedProgress(progress) : progress;
+
+        void RunChapter(IExperiment experiment, bool beside)
         {
             var info = experiment.Info;
-            chapters.Report(records.Count, $"{Families.Of(info.Family).Title} — {info.Id}");
             var budget = options.Quick ? info.QuickBudget : info.Budget;
-            if (!ChapterProcess.IsChild) progress.Log($"{info.Id}: {info.Title} (budget {budget.TotalMinutes:0.#} min)");
+            if (!ChapterProcess.IsChild) shared.Log($"{info.Id}: {info.Title} (budget {budget.TotalMinutes:0.#} min{(beside ? ", beside another chapter" : "")})");
+            lock (gate) chapters.Report(records.Count, $"{Families.Of(info.Family).Title} — {info.Id}");
             ExperimentRecord record;
             string how;
             if (launcher is { } l)
             {
                 // The chapter's process keeps its own time limit; this one is the backstop for a process that stops answering.
                 TimeSpan? backstop = LimitFactor > 0 ? budget * LimitFactor + TimeSpan.FromMinutes(1) : null;
-                record = ChapterProcess.Run(l, experiment, options, budget, backstop, progress, cancellation);
-                how = "in its own process";
+                record = ChapterProcess.Run(l, experiment, options, budget, backstop, shared, cancellation);
+                how = beside ? "in its own process, beside another chapter" : "in its own process";
             }
             else
             {
@@ -102,14 +108,44 @@ public static class TourRunner
                 how = $"{GC.CollectionCount(2) - fullCollections} full .NET collections, managed heap {GC.GetTotalMemory(false) >> 20} MiB";
             }
 
-            records.Add(record);
-            chapters.Report(records.Count);
-            results = Save(options, started, kept, records, outDir);
+            lock (gate)
+            {
+                records.Add(record);
+                chapters.Report(records.Count);
+                results = Save(options, started, kept, records, outDir);
+            }
+
             if (!ChapterProcess.IsChild)
-                progress.Log($"{info.Id}: {record.Status.ToString().ToLowerInvariant()} in {record.WallSeconds:0.0} s ({how})" +
-                             (record.Error is null ? "" : $" — {record.Error}"));
+                shared.Log($"{info.Id}: {record.Status.ToString().ToLowerInvariant()} in {record.WallSeconds:0.0} s ({how})" +
+                           (record.Error is null ? "" : $" — {record.Error}"));
+        }
+
+        if (plan.Lanes.Count > 1)
+        {
+            // One thread per lane: each waits on its chapter's process (ChapterProcess.Run blocks), one chapter at a time.
+            var lanes = plan.Lanes.Select(lane => new Thread(() =>
+            {
+                foreach (var experiment in lane)
+                {
+                    if (cancellation.IsCancellationRequested) break;
+                    RunChapter(experiment, beside: true);
+                }
+            }) { IsBackground = true, Name = "tour lane" }).ToList();
+            foreach (var lane in lanes) lane.Start();
+            foreach (var lane in lanes) lane.Join();
+        }
+        else
+        {
+            plan = plan with { Alone = experiments };   // one lane (a single family shares): lineage order, as without lanes
+        }
+
+        foreach (var experiment in plan.Alone)
+        {
+            if (cancellation.IsCancellationRequested && records.Count > 0) break;
+            RunChapter(experiment, beside: false);
             if (cancellation.IsCancellationRequested) break;
         }
+
         return results;
     }
 
@@ -167,6 +203,35 @@ public static class TourRunner
         {
             AtomicFile.WriteAllText(context.OutputFile("error.txt"), e.ToString());
             return Record(info, budget, clock.Elapsed, null, ExperimentStatus.Error, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>Progress that two lanes' relays may call at once: one call at a time reaches the CLI's bars.</summary>
+    private sealed class LockedProgress(ITourProgress inner) : ITourProgress
+    {
+        private readonly Lock gate = new();
+
+        public IProgressTask Start(string description, double total)
+        {
+            lock (gate) return new Task(this, inner.Start(description, total));
+        }
+
+        public void Log(string message)
+        {
+            lock (gate) inner.Log(message);
+        }
+
+        private sealed class Task(LockedProgress owner, IProgressTask inner) : IProgressTask
+        {
+            public void Report(double value, string? status = null)
+            {
+                lock (owner.gate) inner.Report(value, status);
+            }
+
+            public void Dispose()
+            {
+                lock (owner.gate) inner.Dispose();
+            }
         }
     }
 

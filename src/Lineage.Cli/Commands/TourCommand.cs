@@ -64,14 +64,19 @@ internal static class TourCommand
             return 1;
         }
 
-        var table = new Table().AddColumns("experiment", "status", "claims", "seconds", "model");
+        // The per-chapter time table: each chapter's wall seconds beside its budget, then the tour's own wall time (less
+        // than the chapters' sum where chapters shared the machine, TourPlan).
+        var table = new Table().AddColumns("experiment", "status", "claims", "seconds", "budget (s)", "model");
         foreach (var r in results.Experiments)
         {
             var colour = r.Status switch { ExperimentStatus.Passed => "green", ExperimentStatus.Failed => "red", _ => "yellow" };
             table.AddRow(Markup.Escape(r.Id), $"[{colour}]{r.Status.ToString().ToLowerInvariant()}[/]",
-                $"{r.Claims.Count(c => c.Passed)}/{r.Claims.Count}", r.WallSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.Model);
+                $"{r.Claims.Count(c => c.Passed)}/{r.Claims.Count}", r.WallSeconds.ToString("0.0", CultureInfo.InvariantCulture),
+                r.OverBudget ? string.Create(CultureInfo.InvariantCulture, $"[yellow]{r.BudgetSeconds:0}[/]") : r.BudgetSeconds.ToString("0", CultureInfo.InvariantCulture), r.Model);
         }
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"Chapters: {results.Experiments.Sum(r => r.WallSeconds) / 60:0.0} min in all; this tour: {(results.FinishedUtc - results.StartedUtc).TotalMinutes:0.0} min of wall time."));
         var s = results.Summary;
         AnsiConsole.MarkupLine("{0} of {1} claims passed{2}. Report: [link]{3}[/]", s.ClaimsPassed, s.Claims,
             results.Quick ? " (quick mode: smoke test only)" : "", Markup.Escape(Path.GetFullPath(Path.Combine(options.OutputDirectory, "index.html"))));
@@ -92,6 +97,9 @@ internal static class TourCommand
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("Total budget: {0:0.#} min (quick: {1:0.#} min).",
             ExperimentRegistry.All.Sum(e => e.Info.Budget.TotalMinutes), ExperimentRegistry.All.Sum(e => e.Info.QuickBudget.TotalMinutes));
+        var plan = TourPlan.Of(ExperimentRegistry.All, TourPlan.MaxLanes, quick: false);
+        AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"Planned on {TourPlan.MaxLanes} cores: {plan.Planned(quick: false).TotalMinutes:0.#} min ({plan.Lanes.Sum(l => l.Count)} chapters share the machine, two at a time; the rest run alone)."));
         return 0;
     }
 }

@@ -75,6 +75,7 @@ public sealed record VlaSettings(TabletopConfig Table, VitConfig Vision, int Tex
 
 /// <summary>The vision-language-action chapter: one experiment, several variants trained on the same demonstrations.</summary>
 [ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
+[SharesMachine(SharesMachineAttribute.LearnsOnly)]
 public sealed class VlaExperiment : IExperiment
 {
     private sealed record Variant(string Name, ActionHead Head, RegressionLoss Loss, bool ClipVision, int QuestionSteps, bool OneObject, bool Grounding = false);

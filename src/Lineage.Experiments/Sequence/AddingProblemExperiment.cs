@@ -10,6 +10,7 @@ namespace Lineage.Experiments.Sequence;
 
 /// <summary>RNN, LSTM and GRU on the adding problem at lengths 50, 100 and 200: learning curves and final MSE.</summary>
 [ThreadCap(1, ThreadCapAttribute.SmallRecurrentSteps)]
+[SharesMachine(SharesMachineAttribute.LearnsOnly)]
 public sealed class AddingProblemExperiment : IExperiment
 {
     /// <summary>Below this held-out MSE the task counts as solved (the bar; predicting the mean gives 0.167).</summary>

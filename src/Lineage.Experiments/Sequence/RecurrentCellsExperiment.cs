@@ -11,6 +11,7 @@ namespace Lineage.Experiments.Sequence;
 
 /// <summary>Equations vs fused kernels: agreement, parameter counts, speed.</summary>
 [ThreadCap(1, ThreadCapAttribute.SmallRecurrentSteps)]
+[SharesMachine(SharesMachineAttribute.LearnsOnly)]
 public sealed class RecurrentCellsExperiment : IExperiment
 {
     /// <summary>Largest allowed difference of outputs and gradients, relative to their largest magnitude (float32 rounds at 6e-8).</summary>

@@ -12,6 +12,7 @@ namespace Lineage.Experiments.Sequence;
 
 /// <summary>‖∂loss/∂h_t‖ against the distance from the loss, for RNN, LSTM and GRU at initialisation and after training.</summary>
 [ThreadCap(1, ThreadCapAttribute.SmallRecurrentSteps)]
+[SharesMachine(SharesMachineAttribute.LearnsOnly)]
 public sealed class VanishingGradientExperiment : IExperiment
 {
     /// <summary>After training, the gated cells' gradient at the far end keeps at least this fraction of its size at the loss.</summary>

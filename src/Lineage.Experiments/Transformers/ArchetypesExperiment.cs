@@ -13,6 +13,7 @@ namespace Lineage.Experiments.Transformers;
 
 /// <summary>Encoder, decoder, encoder-decoder: the table of the three archetypes, and their masks measured.</summary>
 [ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
+[SharesMachine(SharesMachineAttribute.LearnsOnly)]
 public sealed class ArchetypesExperiment : IExperiment
 {
     private const int Vocab = 50, Length = 12, Probe = 5;

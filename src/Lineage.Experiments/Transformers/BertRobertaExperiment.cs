@@ -51,6 +51,7 @@ public sealed record BertRobertaSettings(int Vocabulary, int Length, int Layers,
 
 /// <summary>BERT vs RoBERTa masked-LM pre-training, then fine-tuning on spam vs TF-IDF.</summary>
 [ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
+[SharesMachine(SharesMachineAttribute.LearnsOnly)]
 public sealed class BertRobertaExperiment : IExperiment
 {
     /// <inheritdoc />

@@ -24,6 +24,7 @@ namespace Lineage.Experiments.Transformers;
 
 /// <summary>T5 text-to-text multitask: one model, several real tasks chosen by a prefix, per-task held-out accuracy.</summary>
 [ThreadCap(1, ThreadCapAttribute.SmallMatrices)]
+[SharesMachine(SharesMachineAttribute.LearnsOnly)]
 public sealed class T5MultitaskExperiment : IExperiment
 {
     /// <inheritdoc />
