@@ -52,16 +52,27 @@ public sealed class SentencePiece
         i >= 0 && i < Sentinels ? 4 + i : throw new ArgumentOutOfRangeException(nameof(i), i, $"the model has {Sentinels} sentinels");
 
     /// <summary>Token ids of <paramref name="text"/>, followed by &lt;/s&gt; when <paramref name="endOfSequence"/>.</summary>
+    /// <exception cref="InvalidDataException">The model file is malformed in a way only encoding shows (the message names it).</exception>
     public int[] Encode(string text, bool endOfSequence = true)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = _tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: endOfSequence);
-        return [.. ids];
+        return Guarded(() =>
+        {
+            int[] ids = [.. _tokenizer.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: endOfSequence)];
+            foreach (int id in ids)
+                if (id < 0 || id >= VocabSize) throw new InvalidDataException($"{Path}: the model encodes a piece as id {id}, outside its vocabulary of {VocabSize}");
+            return ids;
+        });
     }
 
     /// <summary>The pieces of <paramref name="text"/> ("▁The", "▁F", "ult", …), without &lt;/s&gt;.</summary>
-    public IReadOnlyList<string> Pieces(string text) =>
-        [.. _tokenizer.EncodeToTokens(text ?? throw new ArgumentNullException(nameof(text)), out _, addBeginningOfSentence: false, addEndOfSentence: false).Select(t => t.Value)];
+    /// <exception cref="InvalidDataException">The model file is malformed in a way only encoding shows (the message names it).</exception>
+    public IReadOnlyList<string> Pieces(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Guarded<IReadOnlyList<string>>(() =>
+            [.. _tokenizer.EncodeToTokens(text, out _, addBeginningOfSentence: false, addEndOfSentence: false).Select(t => t.Value)]);
+    }
 
     /// <summary>The text of <paramref name="ids"/>; padding and &lt;/s&gt; are skipped, and decoding stops at the first &lt;/s&gt;.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id outside the vocabulary.</exception>
@@ -76,12 +87,28 @@ public sealed class SentencePiece
             if (id != PadId) kept.Add((int)id);
         }
 
-        return _tokenizer.Decode(kept) ?? "";
+        return Guarded(() => _tokenizer.Decode(kept) ?? "");
+    }
+
+    // Microsoft.ML.Tokenizers loads some malformed models (afl-fuzz, issue 29) and only fails when it encodes: a piece
+    // renamed inside the user-defined symbols breaks its trie (IndexOutOfRangeException). Such a failure is the file's
+    // fault, so it is reported as the file's problem, never as a crash.
+    private T Guarded<T>(Func<T> tokenize)
+    {
+        try
+        {
+            return tokenize();
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or InvalidOperationException or KeyNotFoundException or NullReferenceException or FormatException or OverflowException)
+        {
+            throw new InvalidDataException($"{Path}: a malformed SentencePiece model (tokenizing failed: {e.Message})", e);
+        }
     }
 
     /// <summary>Loads <c>spiece.model</c> from a folder (or the file itself).</summary>
     /// <exception cref="FileNotFoundException">No model file.</exception>
-    /// <exception cref="InvalidDataException">The file is not a SentencePiece model with T5's special ids.</exception>
+    /// <exception cref="InvalidDataException">The file is not a SentencePiece model with T5's special ids, its ids are not
+    /// 0..n−1 each once, or it cannot encode its own pieces.</exception>
     public static SentencePiece Load(string pathOrFolder)
     {
         ArgumentException.ThrowIfNullOrEmpty(pathOrFolder);
@@ -100,9 +127,27 @@ public sealed class SentencePiece
 
         if (tokenizer.EndOfSentenceId != EosId || tokenizer.UnknownId != UnkId)
             throw new InvalidDataException($"{path}: expected </s> = {EosId} and <unk> = {UnkId} (T5's ids), found {tokenizer.EndOfSentenceId} and {tokenizer.UnknownId}");
+        // Ids must be 0..n−1, each once, with <pad> at 0: a model whose trainer spec is lost drops <pad> from the
+        // vocabulary and then encodes the last piece as id n (afl-fuzz, issue 29).
+        var vocabulary = tokenizer.Vocabulary;
+        var seen = new bool[vocabulary.Count];
+        foreach (var (piece, id) in vocabulary)
+        {
+            if (id < 0 || id >= seen.Length || seen[id])
+                throw new InvalidDataException($"{path}: piece ids must run 0..{seen.Length - 1}, each once; '{Printable(piece)}' has id {id}");
+            seen[id] = true;
+        }
+
+        if (!vocabulary.TryGetValue("<pad>", out int pad) || pad != PadId)
+            throw new InvalidDataException($"{path}: expected <pad> = {PadId} (T5's id)");
         int sentinels = 0;
-        while (tokenizer.Vocabulary.TryGetValue(SentinelText(sentinels), out int id) && id == 4 + sentinels) sentinels++;
-        return new SentencePiece(tokenizer, sentinels, path);
+        while (vocabulary.TryGetValue(SentinelText(sentinels), out int id) && id == 4 + sentinels) sentinels++;
+        var model = new SentencePiece(tokenizer, sentinels, path);
+        // Every piece once through the encoder and back, so that a model the library loads but cannot apply is refused
+        // here, naming the file, rather than when a run first tokenizes.
+        string probe = string.Join(' ', vocabulary.Keys.Where(p => p.Length > 0).Select(p => p.Replace('\u2581', ' ')));
+        _ = model.Decode(model.Encode(probe).Select(i => (long)i));
+        return model;
     }
 
     /// <summary>
@@ -163,6 +208,9 @@ public sealed class SentencePiece
 
         return Load(folder);
     }
+
+    private static string Printable(string piece) =>
+        string.Concat((piece.Length <= 40 ? piece : piece[..40] + "…").Select(c => char.IsControl(c) ? '?' : c));
 
     /// <summary>The text of sentinel <paramref name="i"/>, as in T5: &lt;extra_id_i&gt;.</summary>
     public static string SentinelText(int i) => $"<extra_id_{i.ToString(CultureInfo.InvariantCulture)}>";

@@ -3,6 +3,7 @@ using Lineage.Text.Embeddings;
 using Lineage.Text.Embeddings.Word2Vec;
 using Lineage.Text.IO;
 using Lineage.Text.Tests.Embeddings;
+using Lineage.Text.Tokenization;
 
 namespace Lineage.Text.Tests.Fuzz;
 
@@ -127,6 +128,104 @@ public sealed class FuzzFindingsTests : IDisposable
         finally
         {
             File.Delete(path);
+        }
+    }
+
+    // A trained spiece.model like the fuzz target's seed (vocabulary 40, two sentinels), or null without spm_train.
+    private byte[]? SentencePieceModel()
+    {
+        if (SentencePiece.FindTrainer() is null) return null;   // run-tests' bootstrap installs spm_train
+        var folder = Directory.CreateDirectory(_dir["spm"]).FullName;
+        var lines = Enumerable.Range(0, 200).Select(i => $"the cat sat on the mat and the king ran under the house {i % 7}").ToList();
+        _ = SentencePiece.Train(lines, folder, vocabSize: 40, sentinels: 2, seed: 1);
+        return File.ReadAllBytes(Path.Combine(folder, SentencePiece.FileName));
+    }
+
+    [Fact]
+    public void SentencePiece_AModelThatLostItsPadId_IsRefused_NotEncodedOutsideItsVocabulary()
+    {
+        // afl-fuzz (sentencepiece target): the trainer spec's key for pad_id (field 43) mutated into another field, so
+        // pad_id fell back to its default of -1; the library then left <pad> out of the vocabulary (ids 1..39 for 39
+        // pieces) and encoded 'e' as id 39, which Decode refused with ArgumentOutOfRangeException.
+        if (SentencePieceModel() is not { } valid) return;
+        var (specAt, specLength) = Payload(valid, 0, valid.Length, field: 2);           // TrainerSpec
+        int at = valid.AsSpan(specAt, specLength).IndexOf([(byte)0xD8, (byte)0x02, (byte)0x00]);   // pad_id = 0
+        Assert.True(at >= 0);
+        var bytes = (byte[])valid.Clone();
+        bytes[specAt + at] = 0xC0;                                                        // key of field 200, a varint
+        bytes[specAt + at + 1] = 0x0C;
+        var path = _dir["no-pad.model"];
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => SentencePiece.Load(path));
+        Assert.StartsWith(path + ": ", e.Message, StringComparison.Ordinal);
+        Assert.Contains("ids must run 0..", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SentencePiece_ACorruptNormalizerTrie_IsRefusedAtLoad_NotAnIndexOutOfRangeInEncode()
+    {
+        // afl-fuzz (sentencepiece target): one byte of the normalizer's precompiled character map (a double-array trie)
+        // changed from 0 to 100; the model loaded, and Encode then threw IndexOutOfRangeException inside
+        // Microsoft.ML.Tokenizers' DoubleArrayTrie.CommonPrefixSearch.
+        if (SentencePieceModel() is not { } valid) return;
+        var (specAt, _) = Payload(valid, 0, valid.Length, field: 3);               // NormalizerSpec
+        var (mapAt, mapLength) = Payload(valid, specAt, valid.Length, field: 2);    // its precompiled_charsmap
+        Assert.True(mapLength > 323);
+        var bytes = (byte[])valid.Clone();
+        Assert.Equal(0, bytes[mapAt + 323]);
+        bytes[mapAt + 323] = 100;
+        var path = _dir["corrupt-trie.model"];
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<InvalidDataException>(() => SentencePiece.Load(path));
+        Assert.StartsWith(path + ": ", e.Message, StringComparison.Ordinal);
+    }
+
+    // Where the first length-delimited field number <paramref name="field"/> of the message at [from, to) starts, and its length.
+    private static (int At, int Length) Payload(byte[] bytes, int from, int to, int field)
+    {
+        for (int at = from; at < to;)
+        {
+            int start = at;
+            ulong key = Skip(bytes, ref at);
+            if ((int)(key >> 3) == field && (key & 7) == 2)
+            {
+                int p = start;
+                _ = Varint(bytes, ref p);
+                int length = (int)Varint(bytes, ref p);
+                return (p, length);
+            }
+        }
+
+        throw new InvalidOperationException($"no field {field}");
+    }
+
+    // Reads one field's key and moves past its value; returns the key.
+    private static ulong Skip(byte[] bytes, ref int at)
+    {
+        ulong key = Varint(bytes, ref at);
+        switch (key & 7)
+        {
+            case 0: _ = Varint(bytes, ref at); break;
+            case 1: at += 8; break;
+            case 2:
+                int length = (int)Varint(bytes, ref at);   // read first: `at += Varint(ref at)` would add to the old at
+                at += length;
+                break;
+            case 5: at += 4; break;
+            default: throw new InvalidOperationException($"wire type {key & 7}");
+        }
+
+        return key;
+    }
+
+    private static ulong Varint(byte[] bytes, ref int at)
+    {
+        ulong value = 0;
+        for (int shift = 0; ; shift += 7)
+        {
+            byte b = bytes[at++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) return value;
         }
     }
 }
