@@ -149,84 +149,11 @@ internal static class SeedFiles
         return [("spiece.model", File.ReadAllBytes(Path.Combine(folder, Lineage.Text.Tokenization.SentencePiece.FileName)))];
     }
 
-    public static byte[] Manifest()
-    {
-        static string Sha(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-        var manifest = new DataManifest(DataManifest.CurrentSchema, "tiny", "npm: tiny-data@1.0.0", "1.0.0", new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc),
-            [new ManifestFile("data/alpha.txt", 1, Sha("a")), new ManifestFile("data/beta.txt", 2, Sha("bb"))]);
-        var path = Scratch.PathOf("seed-manifest.json");
-        manifest.Write(path);
-        return File.ReadAllBytes(path);
-    }
+    public static byte[] Manifest() => ArchiveSeeds.Manifest(Scratch.PathOf("seed-manifest.json"));
 
-    private static byte[] Tar(TarEntryFormat format, string prefix)
-    {
-        using var stream = new MemoryStream();
-        using (var tar = new TarWriter(stream, format, leaveOpen: true))
-        {
-            foreach (var (name, text) in new[] { ($"{prefix}/alpha.txt", "a"), ($"{prefix}/beta.txt", "bb"), ("package/README.md", "no") })
-            {
-                TarEntry entry = format switch
-                {
-                    TarEntryFormat.Ustar => new UstarTarEntry(TarEntryType.RegularFile, name),
-                    TarEntryFormat.Gnu => new GnuTarEntry(TarEntryType.RegularFile, name),
-                    _ => new PaxTarEntry(TarEntryType.RegularFile, name),
-                };
-                entry.DataStream = new MemoryStream(Encoding.UTF8.GetBytes(text));
-                tar.WriteEntry(entry);
-            }
-        }
+    public static IEnumerable<(string Name, byte[] Bytes)> Tgz() => ArchiveSeeds.Tgz();
 
-        return stream.ToArray();
-    }
+    public static IEnumerable<(string Name, byte[] Bytes)> Deb() => [("tiny.deb", ArchiveSeeds.Deb(Scratch.FreshFolder("seed-deb"), Scratch.PathOf("seed.deb")))];
 
-    private static byte[] Gzip(byte[] data, CompressionLevel level)
-    {
-        using var stream = new MemoryStream();
-        using (var gz = new GZipStream(stream, level, leaveOpen: true)) gz.Write(data);
-        return stream.ToArray();
-    }
-
-    public static IEnumerable<(string Name, byte[] Bytes)> Tgz() =>
-    [
-        // Stored (uncompressed) deflate blocks let mutations reach the tar headers; one compressed seed keeps inflate in play.
-        ("pax-stored.tgz", Gzip(Tar(TarEntryFormat.Pax, "package/data"), CompressionLevel.NoCompression)),
-        ("ustar-stored.tgz", Gzip(Tar(TarEntryFormat.Ustar, "package/data"), CompressionLevel.NoCompression)),
-        ("gnu-fastest.tgz", Gzip(Tar(TarEntryFormat.Gnu, "package/data"), CompressionLevel.Fastest)),
-    ];
-
-    public static IEnumerable<(string Name, byte[] Bytes)> Deb()
-    {
-        var tree = Scratch.FreshFolder("seed-deb");
-        Directory.CreateDirectory(Path.Combine(tree, "DEBIAN"));
-        File.WriteAllText(Path.Combine(tree, "DEBIAN/control"), "Package: tiny\nVersion: 1.0\nArchitecture: all\nMaintainer: fuzz <f@example.org>\nDescription: fuzz seed\n");
-        Directory.CreateDirectory(Path.Combine(tree, "usr/share/tiny"));
-        File.WriteAllText(Path.Combine(tree, "usr/share/tiny/alpha.txt"), "a");
-        File.WriteAllText(Path.Combine(tree, "usr/share/tiny/beta.txt"), "bb");
-        var deb = Scratch.PathOf("seed.deb");
-        // -Znone: the data member is a plain tar, so mutations reach the tar reader rather than a compressor.
-        using var p = Process.Start(new ProcessStartInfo("dpkg-deb", ["--root-owner-group", "-Znone", "-b", tree, deb]) { RedirectStandardOutput = true, RedirectStandardError = true })
-            ?? throw new InvalidOperationException("dpkg-deb did not start");
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException("dpkg-deb -b failed: " + p.StandardError.ReadToEnd());
-        return [("tiny.deb", File.ReadAllBytes(deb))];
-    }
-
-    private static byte[] Zip(CompressionLevel level)
-    {
-        using var stream = new MemoryStream();
-        using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (name, text) in new[] { ("tiny.nuspec", "<package><metadata><id>tiny</id></metadata></package>"), ("content/alpha.txt", "a"), ("content/beta.txt", "bb") })
-            {
-                using var w = zip.CreateEntry(name, level).Open();
-                w.Write(Encoding.UTF8.GetBytes(text));
-            }
-        }
-
-        return stream.ToArray();
-    }
-
-    public static IEnumerable<(string Name, byte[] Bytes)> Nupkg() =>
-        [("stored.nupkg", Zip(CompressionLevel.NoCompression)), ("deflated.nupkg", Zip(CompressionLevel.Fastest))];
+    public static IEnumerable<(string Name, byte[] Bytes)> Nupkg() => ArchiveSeeds.Nupkg();
 }
