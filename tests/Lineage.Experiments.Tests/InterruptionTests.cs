@@ -286,6 +286,23 @@ public class InterruptionTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void VlaCollect_OverCollectedDemonstrations_Interrupted_LeavesThem(bool kill)
+    {
+        if (!TestPaths.Has(DataCatalog.Twemoji)) return;
+        using var dir = new TempFolder();
+        var demos = Path.Combine(dir.Path, "vla", "demos.bin");
+        Check(["vla", "collect", "--episodes", "1", "-o", dir.Path, "-q"], demos,
+            () =>
+            {
+                var d = global::Lineage.Robotics.Sim.Demonstrations.Load(demos);
+                return $"{d.Episodes} episodes, {d.Steps.Count} steps, {d.OutlierShare():R} outliers";
+            },
+            ["vla", "collect", "--episodes", "100000", "-o", dir.Path, "-q"], kill, within: 6);
+    }
+
+    [Theory]
     [InlineData("word2vec")]
     [InlineData("glove")]
     public void VectorTraining_Interrupted_LeavesTheVectorFile(string name)
