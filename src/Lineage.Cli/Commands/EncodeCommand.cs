@@ -55,7 +55,9 @@ internal static class EncodeCommand
         try
         {
             var clock = Stopwatch.StartNew();
+            var phases = Phases.FromEnvironment();
             var docs = DocumentReader.Read(input, parse.GetValue(Strict) ? InvalidUtf8.Reject : InvalidUtf8.Replace);
+            phases.Mark("read");
             if (docs.Texts.Count == 0) throw new ArgumentException($"{input}: no documents (an empty file or folder).");
             cancellation.ThrowIfCancellationRequested();
             var options = Counting(parse);
@@ -66,6 +68,7 @@ internal static class EncodeCommand
                 UseIdf: true, SmoothIdf: !parse.GetValue(NoSmooth), SublinearTf: parse.GetValue(Sublinear)) : null;
             var counts = new CountVectorizer(options);
             var corpusCounts = counts.FitTransform(docs.Texts, threads, cancellation);
+            phases.Mark("count");
             var vocabulary = counts.Vocabulary;
             CsrMatrix<double> matrix = corpusCounts;
             double[]? idf = null;
@@ -88,6 +91,7 @@ internal static class EncodeCommand
                     break;
             }
 
+            phases.Mark("weigh");
             cancellation.ThrowIfCancellationRequested();
             Report(kind, input, docs, matrix, vocabulary, corpusCounts, idf, parse.GetValue(Top), clock.Elapsed, counts.PrunedTerms);
             if (parse.GetValue(MatrixOut) is { } mtx)
@@ -103,6 +107,7 @@ internal static class EncodeCommand
                 AnsiConsole.MarkupLine("vocabulary: {0}", Markup.Escape(vf));
             }
 
+            phases.Mark("report and write");
             return 0;
         }
         catch (OperationCanceledException)
