@@ -56,9 +56,10 @@ internal static class EncodeCommand
         {
             var clock = Stopwatch.StartNew();
             var phases = Phases.FromEnvironment();
-            var docs = DocumentReader.Read(input, parse.GetValue(Strict) ? InvalidUtf8.Reject : InvalidUtf8.Replace);
-            phases.Mark("read");
-            if (docs.Texts.Count == 0) throw new ArgumentException($"{input}: no documents (an empty file or folder).");
+            // Read as counted: one document at a time, so memory follows the vocabulary and the matrix, not the corpus.
+            var docs = DocumentReader.Open(input, parse.GetValue(Strict) ? InvalidUtf8.Reject : InvalidUtf8.Replace);
+            phases.Mark("list");
+            if (docs.Count == 0) throw new ArgumentException($"{input}: no documents (an empty file or folder).");
             cancellation.ThrowIfCancellationRequested();
             var options = Counting(parse);
             int threads = GlobalOptions.Settings(parse).Threads;
@@ -67,8 +68,8 @@ internal static class EncodeCommand
                 RowNorms.Parse(parse.GetValue(Norm)) ?? throw new ArgumentException($"--norm must be l2, l1 or none, not '{parse.GetValue(Norm)}'."),
                 UseIdf: true, SmoothIdf: !parse.GetValue(NoSmooth), SublinearTf: parse.GetValue(Sublinear)) : null;
             var counts = new CountVectorizer(options);
-            var corpusCounts = counts.FitTransform(docs.Texts, threads, cancellation);
-            phases.Mark("count");
+            var corpusCounts = counts.FitTransform(docs, threads, cancellation);
+            phases.Mark("read and count");
             var vocabulary = counts.Vocabulary;
             CsrMatrix<double> matrix = corpusCounts;
             double[]? idf = null;
@@ -82,7 +83,7 @@ internal static class EncodeCommand
                     break;
                 case "onehot":
                     var tokens = new List<string>();
-                    foreach (var d in docs.Texts) tokens.AddRange(options.Analyzer.Analyze(d).Where(vocabulary.Contains));
+                    foreach (var d in docs) tokens.AddRange(options.Analyzer.Analyze(d).Where(vocabulary.Contains));
                     matrix = OneHotEncoder.Words(vocabulary, tokens);
                     if (parse.GetValue(Save) is { } of) VectorizerFile.Save(of, counts);
                     break;
@@ -152,10 +153,10 @@ internal static class EncodeCommand
         }
     }
 
-    private static void Report(string kind, string input, DocumentSet docs, CsrMatrix<double> matrix, Vocabulary vocabulary, CsrMatrix<double> counts,
+    private static void Report(string kind, string input, DocumentSource docs, CsrMatrix<double> matrix, Vocabulary vocabulary, CsrMatrix<double> counts,
         double[]? idf, int top, TimeSpan elapsed, int pruned)
     {
-        AnsiConsole.MarkupLine("{0}: {1:N0} documents, {2:N1} MB{3}", Markup.Escape(input), docs.Texts.Count, docs.Bytes / 1e6,
+        AnsiConsole.MarkupLine("{0}: {1:N0} documents, {2:N1} MB{3}", Markup.Escape(input), docs.Count, docs.Bytes / 1e6,
             docs.InvalidSequences > 0 ? $" ({docs.InvalidSequences:N0} invalid UTF-8 sequences replaced by U+FFFD)" : "");
         AnsiConsole.MarkupLine("{0}: shape {1:N0} × {2:N0}, nnz {3:N0} (density {4:P3}); sparse {5:N1} MB vs dense {6:N1} MB; {7:N0} terms pruned; {8:N2} s",
             kind, matrix.Rows, matrix.Columns, matrix.Nnz, matrix.Rows == 0 || matrix.Columns == 0 ? 0 : (double)matrix.Nnz / matrix.Rows / matrix.Columns,

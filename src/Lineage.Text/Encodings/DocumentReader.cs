@@ -27,57 +27,58 @@ public static class DocumentReader
     /// <summary>
     /// A file: one document per line (<c>\n</c> or <c>\r\n</c>; a final newline does not start another document).
     /// A folder: every file under it, recursively, except hidden ones (name starting with '.'), ordered by relative
-    /// path (ordinal), one document each.
+    /// path (ordinal), one document each. Every document is decoded here and kept; <see cref="Open"/> reads them only
+    /// when asked.
     /// </summary>
     /// <exception cref="FileNotFoundException">The path does not exist.</exception>
     /// <exception cref="InvalidDataException">Invalid UTF-8 with <see cref="InvalidUtf8.Reject"/> (file, line and byte offset given).</exception>
     public static DocumentSet Read(string path, InvalidUtf8 invalid = InvalidUtf8.Replace)
     {
+        var source = Open(path, invalid);
+        var texts = new string[source.Count];
+        for (int d = 0; d < texts.Length; d++) texts[d] = source[d];
+        return new DocumentSet(source.Names, texts, source.Bytes, source.InvalidSequences);
+    }
+
+    /// <summary>
+    /// The documents of <paramref name="path"/> as <see cref="Read"/> finds them, each read and decoded only when it is
+    /// asked for, so that a pass over them holds one document at a time (a folder) or the file's bytes (one file, one
+    /// document per line), never every document as a string.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The path does not exist.</exception>
+    public static DocumentSource Open(string path, InvalidUtf8 invalid = InvalidUtf8.Replace)
+    {
         ArgumentNullException.ThrowIfNull(path);
-        var names = new List<string>();
-        var texts = new List<string>();
-        long bytes = 0, bad = 0;
         if (Directory.Exists(path))
         {
             var files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
                 .Select(f => Path.GetRelativePath(path, f))
                 .Where(r => !r.Split(Path.DirectorySeparatorChar).Any(part => part.StartsWith('.')))
-                .Order(StringComparer.Ordinal);
-            foreach (var rel in files)
-            {
-                var data = File.ReadAllBytes(Path.Combine(path, rel));
-                bytes += data.Length;
-                names.Add(rel);
-                texts.Add(Decode(data, rel, invalid, ref bad));
-            }
-        }
-        else if (File.Exists(path))
-        {
-            var data = File.ReadAllBytes(path);
-            bytes = data.Length;
-            var span = data.AsSpan();
-            if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
-            int line = 0, offset = data.Length - span.Length;
-            while (span.Length > 0)
-            {
-                line++;
-                int nl = span.IndexOf((byte)'\n');
-                var lineBytes = nl < 0 ? span : span[..nl];
-                if (lineBytes.Length > 0 && lineBytes[^1] == '\r') lineBytes = lineBytes[..^1];
-                string name = string.Create(CultureInfo.InvariantCulture, $"{path}:{line}");
-                names.Add(name);
-                texts.Add(Decode(lineBytes, name, invalid, ref bad, offset));
-                if (nl < 0) break;
-                offset += nl + 1;
-                span = span[(nl + 1)..];
-            }
-        }
-        else
-        {
-            throw new FileNotFoundException($"No such file or folder: {path}", path);
+                .Order(StringComparer.Ordinal).ToArray();
+            long bytes = files.Sum(rel => new FileInfo(Path.Combine(path, rel)).Length);
+            return new DocumentSource(path, files, bytes, invalid);
         }
 
-        return new DocumentSet(names, texts, bytes, bad);
+        if (File.Exists(path))
+        {
+            var data = File.ReadAllBytes(path);
+            var starts = new List<int>();
+            var ends = new List<int>();
+            int at = data.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+            while (at < data.Length)
+            {
+                int nl = data.AsSpan(at).IndexOf((byte)'\n');
+                int end = nl < 0 ? data.Length : at + nl;
+                starts.Add(at);
+                ends.Add(end > at && data[end - 1] == '\r' ? end - 1 : end);
+                if (nl < 0) break;
+                at = end + 1;
+            }
+
+            return new DocumentSource(path, data, [.. starts], [.. ends], invalid);
+        }
+
+        throw new FileNotFoundException($"No such file or folder: {path}", path);
     }
 
     /// <summary>UTF-8 bytes to text, replacing or rejecting invalid sequences.</summary>
@@ -117,5 +118,105 @@ public static class DocumentReader
         {
             ArrayPool<char>.Shared.Return(chars);
         }
+    }
+}
+
+/// <summary>
+/// The documents of a file or folder (<see cref="DocumentReader.Open"/>), read and decoded each time one is asked for;
+/// safe to read from several threads at once.
+/// </summary>
+public sealed class DocumentSource : IReadOnlyList<string>
+{
+    private readonly string _path;
+    private readonly string[]? _files;
+    private readonly byte[]? _data;
+    private readonly int[]? _starts, _ends;
+    private readonly InvalidUtf8 _invalid;
+    private readonly int[] _replaced;
+
+    internal DocumentSource(string folder, string[] files, long bytes, InvalidUtf8 invalid)
+    {
+        (_path, _files, Bytes, _invalid) = (folder, files, bytes, invalid);
+        _replaced = new int[files.Length];
+        Names = files;
+    }
+
+    internal DocumentSource(string file, byte[] data, int[] starts, int[] ends, InvalidUtf8 invalid)
+    {
+        (_path, _data, _starts, _ends, Bytes, _invalid) = (file, data, starts, ends, data.Length, invalid);
+        _replaced = new int[starts.Length];
+        Names = new LineNames(file, starts.Length);
+    }
+
+    /// <summary>Where each document comes from: a path relative to the folder, or file:line.</summary>
+    public IReadOnlyList<string> Names { get; }
+
+    /// <summary>Bytes of the input: the folder's files, or the file.</summary>
+    public long Bytes { get; }
+
+    /// <summary>Invalid UTF-8 sequences replaced by U+FFFD in the documents read so far (each document counted once).</summary>
+    public long InvalidSequences
+    {
+        get
+        {
+            long sum = 0;
+            foreach (int n in _replaced) sum += Volatile.Read(in n);
+            return sum;
+        }
+    }
+
+    /// <summary>How many documents.</summary>
+    public int Count => _replaced.Length;
+
+    /// <summary>Document <paramref name="index"/>, read and decoded now.</summary>
+    /// <exception cref="InvalidDataException">Invalid UTF-8 with <see cref="InvalidUtf8.Reject"/> (file, line and byte offset given).</exception>
+    /// <exception cref="IOException">A file of the folder can no longer be read (the message names it).</exception>
+    public string this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+            long replaced = 0;
+            string text;
+            if (_files is not null)
+            {
+                var rel = _files[index];
+                text = DocumentReader.Decode(File.ReadAllBytes(Path.Combine(_path, rel)), rel, _invalid, ref replaced);
+            }
+            else
+            {
+                int start = _starts![index];
+                text = DocumentReader.Decode(_data.AsSpan(start, _ends![index] - start), Names[index], _invalid, ref replaced, start);
+            }
+
+            Volatile.Write(ref _replaced[index], (int)Math.Min(replaced, int.MaxValue));
+            return text;
+        }
+    }
+
+    /// <inheritdoc />
+    public IEnumerator<string> GetEnumerator()
+    {
+        for (int d = 0; d < Count; d++) yield return this[d];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    // file:1, file:2, … made when asked for.
+    private sealed class LineNames(string file, int count) : IReadOnlyList<string>
+    {
+        public int Count => count;
+
+        public string this[int index] => (uint)index < (uint)count
+            ? string.Create(CultureInfo.InvariantCulture, $"{file}:{index + 1}")
+            : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<string> GetEnumerator()
+        {
+            for (int i = 0; i < count; i++) yield return this[i];
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -180,4 +180,32 @@ public sealed class CsrAndFilesTests : IDisposable
         File.WriteAllBytes(file, [.. Encoding.UTF8.GetBytes("fine\nbad "), 0xC3]);
         Assert.Contains("at byte 9", Assert.Throws<InvalidDataException>(() => DocumentReader.Read(file, InvalidUtf8.Reject)).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void DocumentSource_ReadsWhatReadReads_OneDocumentAtATime_FromSeveralThreads()
+    {
+        var file = Path.Combine(_dir, "lines.txt");
+        File.WriteAllBytes(file, [0xEF, 0xBB, 0xBF, .. "one\r\ntwo\n\nth"u8, 0xFF, .. "ree\nlast"u8]);
+        var folder = Path.Combine(_dir, "many");
+        Directory.CreateDirectory(folder);
+        for (int i = 0; i < 300; i++) File.WriteAllBytes(Path.Combine(folder, $"{i:000}.txt"), i % 7 == 0 ? [(byte)'x', 0xC3] : Encoding.UTF8.GetBytes($"doc {i} é"));
+        foreach (var path in new[] { file, folder })
+        {
+            var read = DocumentReader.Read(path);
+            var source = DocumentReader.Open(path);
+            Assert.Equal(read.Texts.Count, source.Count);
+            Assert.Equal(read.Names, source.Names);
+            Assert.Equal(read.Bytes, source.Bytes);
+            Assert.Equal(0, source.InvalidSequences);   // nothing read yet
+            var texts = new string[source.Count];
+            Parallel.For(0, source.Count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, d => texts[d] = source[d]);
+            Assert.Equal(read.Texts, texts);
+            _ = source.ToList();                          // read again: each document's replacements are counted once
+            Assert.Equal(read.InvalidSequences, source.InvalidSequences);
+        }
+
+        Assert.Equal(["one", "two", "", "th\uFFFDree", "last"], DocumentReader.Open(file));
+        var e = Assert.Throws<InvalidDataException>(() => DocumentReader.Open(folder, InvalidUtf8.Reject)[7]);
+        Assert.Contains("007.txt: invalid UTF-8 at byte 1 (0xC3)", e.Message, StringComparison.Ordinal);
+    }
 }
