@@ -1,0 +1,319 @@
+#!/usr/bin/env python3
+"""PyTorch twins of the tour's GPT byte-LM, LSTM byte-LM, ViT and CLIP training steps (bench/pytorch/compare.sh).
+
+    python3 bench/pytorch/twins.py MODEL DIR
+
+Reads what Lineage.Twins.Benchmarks wrote into DIR for MODEL: the settings (MODEL.json), our initial weights
+(MODEL.init.safetensors, our parameter names) and the batches (MODEL.batches.safetensors). Builds the same network as
+a PyTorch user would write it (nanoGPT's GPT, nn.LSTM, a timm-style ViT, a CLIP dual encoder), loads our weights, and
+trains the same steps with the same optimiser, hyper-parameters, batches and thread count, reading each step's loss
+back to the host as our trainer does. Prints one JSON line in the format of our side.
+"""
+import json
+import math
+import os
+import resource
+import struct
+import sys
+import time
+
+# Our thread count (the settings'), set before torch loads: OpenMP and a BLAS read theirs when they load.
+if len(sys.argv) == 3:
+    with open(f"{sys.argv[2]}/{sys.argv[1]}.json") as settings:
+        threads = str(json.load(settings)["threads"])
+    os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = threads
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError:
+    print("PyTorch not installed: apt-get install -t trixie python3-torch", file=sys.stderr)
+    sys.exit(0)
+
+
+def load_safetensors(path):
+    """Every tensor of a safetensors file (F32 and I64, as our writer writes them)."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    types = {"F32": np.float32, "I64": np.int64}
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = entry["data_offsets"]
+        array = np.frombuffer(data[start:end], dtype=types[entry["dtype"]]).reshape(entry["shape"])
+        out[name] = torch.from_numpy(array.copy())
+    return out
+
+
+# --- GPT (nanoGPT's model.py, GPT-2 layout; our Conv1D weights are (in, out), nn.Linear's (out, in)) -----------------
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.c_attn = nn.Linear(dim, 3 * dim)
+        self.c_proj = nn.Linear(dim, dim)
+        self.heads = heads
+
+    def forward(self, x):
+        b, t, c = x.shape
+        q, k, v = self.c_attn(x).split(c, dim=2)
+        q = q.view(b, t, self.heads, c // self.heads).transpose(1, 2)       # (B, H, T, D)
+        k = k.view(b, t, self.heads, c // self.heads).transpose(1, 2)
+        v = v.view(b, t, self.heads, c // self.heads).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
+
+
+class GptMlp(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.c_fc = nn.Linear(dim, 4 * dim)
+        self.c_proj = nn.Linear(4 * dim, dim)
+
+    def forward(self, x):
+        return self.c_proj(F.gelu(self.c_fc(x), approximate="tanh"))
+
+
+class GptBlock(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(dim)
+        self.attn = CausalSelfAttention(dim, heads)
+        self.ln_2 = nn.LayerNorm(dim)
+        self.mlp = GptMlp(dim)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.mlp(self.ln_2(x))
+
+
+class Gpt(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.wte = nn.Embedding(c["VocabSize"], c["Dim"])
+        self.wpe = nn.Embedding(c["ContextLength"], c["Dim"])
+        self.h = nn.ModuleList([GptBlock(c["Dim"], c["Heads"]) for _ in range(c["Layers"])])
+        self.ln_f = nn.LayerNorm(c["Dim"])
+
+    def forward(self, idx):
+        pos = torch.arange(idx.shape[1], dtype=torch.long)
+        x = self.wte(idx) + self.wpe(pos)
+        for block in self.h:
+            x = block(x)
+        return F.linear(self.ln_f(x), self.wte.weight)                     # tied output layer
+
+    def load_ours(self, w):
+        w = {k: (v.t().contiguous() if k.endswith(("c_attn.weight", "c_proj.weight", "c_fc.weight")) else v) for k, v in w.items()}
+        self.load_state_dict(w, strict=True)
+
+
+# --- LSTM byte-LM ------------------------------------------------------------------------------------------------------
+
+class LstmLm(nn.Module):
+    def __init__(self, embedding, hidden):
+        super().__init__()
+        self.embed = nn.Embedding(256, embedding)
+        self.rnn = nn.LSTM(embedding, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, 256)
+
+    def forward(self, x):
+        h, _ = self.rnn(self.embed(x))
+        return self.head(h)
+
+    def load_ours(self, w):
+        # Our Recurrent registers libtorch's LSTM (rnn._kernel.*) and the same tensors under PyTorch's names (rnn.*).
+        self.load_state_dict({k: v for k, v in w.items() if "._kernel." not in k}, strict=True)
+
+
+# --- ViT (timm-style pre-norm blocks; q, k, v, o projections as ours) --------------------------------------------------
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads):
+        super().__init__()
+        self.q, self.k, self.v, self.o = (nn.Linear(dim, dim) for _ in range(4))
+        self.heads = heads
+
+    def forward(self, x, mask=None):
+        b, t, c = x.shape
+        split = lambda y: y.view(b, t, self.heads, c // self.heads).transpose(1, 2)
+        y = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)), attn_mask=mask)
+        return self.o(y.transpose(1, 2).reshape(b, t, c))
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim, hidden):
+        super().__init__()
+        self.fc_in = nn.Linear(dim, hidden)
+        self.fc_out = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc_out(F.gelu(self.fc_in(x)))
+
+
+class Block(nn.Module):
+    def __init__(self, dim, heads, hidden):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(dim)
+        self.attn = Attention(dim, heads)
+        self.ln_2 = nn.LayerNorm(dim)
+        self.mlp = Mlp(dim, hidden)
+
+    def forward(self, x, mask=None):
+        x = x + self.attn(self.ln_1(x), mask)
+        return x + self.mlp(self.ln_2(x))
+
+
+class Vit(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d, n = c["Dim"], (c["ImageSize"] // c["Patch"]) ** 2
+        self.patch_embed = nn.Conv2d(c["Channels"], d, c["Patch"], stride=c["Patch"])
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, d))
+        self.pos_embed = nn.Parameter(torch.zeros(n + 1, d))
+        self.blocks = nn.ModuleList([Block(d, c["Heads"], c["MlpRatio"] * d) for _ in range(c["Layers"])])
+        self.norm = nn.LayerNorm(d, eps=1e-6)
+        self.head = nn.Linear(d, c["Classes"]) if c["Classes"] > 0 else None
+
+    def pooled(self, images):
+        x = self.patch_embed(images).flatten(2).transpose(1, 2)              # (B, N, D)
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], 1) + self.pos_embed
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)[:, 0]
+
+    def forward(self, images):
+        return self.head(self.pooled(images))
+
+    def load_ours(self, w, prefix=""):
+        mine = {}
+        for k, v in w.items():
+            if k.startswith(prefix):
+                k = k[len(prefix):]
+                mine["pos_embed" if k == "pos_embed.wpe.weight" else k] = v
+        self.load_state_dict(mine, strict=True)
+
+
+# --- CLIP --------------------------------------------------------------------------------------------------------------
+
+class TextTransformer(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c["Dim"]
+        self.token_embedding = nn.Embedding(c["VocabSize"], d)
+        self.position_embedding = nn.Parameter(torch.zeros(c["Context"], d))
+        self.layers = nn.ModuleList([Block(d, c["Heads"], 4 * d) for _ in range(c["Layers"])])
+        self.final_layer_norm = nn.LayerNorm(d)
+
+    def forward(self, ids):
+        b, t = ids.shape
+        x = self.token_embedding(ids) + self.position_embedding[:t]
+        causal = torch.ones(t, t, dtype=torch.bool).tril()
+        mask = causal & ids.ne(0).view(b, 1, 1, t)                            # (B, 1, T, T): earlier, real tokens
+        for block in self.layers:
+            x = block(x, mask)
+        x = self.final_layer_norm(x)
+        return x[torch.arange(b), ids.eq(2).long().argmax(1)]                # the first [EOS]
+
+
+class Clip(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.vision_model = Vit(c["Vision"])
+        self.text_model = TextTransformer(c["Text"])
+        self.visual_projection = nn.Linear(c["Vision"]["Dim"], c["EmbedDim"], bias=False)
+        self.text_projection = nn.Linear(c["Text"]["Dim"], c["EmbedDim"], bias=False)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+
+    def loss(self, images, ids):
+        u = F.normalize(self.visual_projection(self.vision_model.pooled(images)), dim=-1)
+        v = F.normalize(self.text_projection(self.text_model(ids)), dim=-1)
+        logits = self.logit_scale.exp().clamp(max=100) * u @ v.t()
+        target = torch.arange(u.shape[0])
+        return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target))
+
+    def load_ours(self, w):
+        self.vision_model.load_ours(w, "vision_model.")
+        text = {k[len("text_model."):]: v for k, v in w.items() if k.startswith("text_model.")}
+        text["position_embedding"] = text.pop("position_embedding.wpe.weight")
+        self.text_model.load_state_dict(text, strict=True)
+        rest = {k: v for k, v in w.items() if not k.startswith(("vision_model.", "text_model."))}
+        missing, unexpected = self.load_state_dict(rest, strict=False)
+        assert not unexpected and all(k.startswith(("vision_model.", "text_model.")) for k in missing), (missing, unexpected)
+
+
+def blas_library():
+    """The BLAS library this process loaded (Debian's torch calls whichever libblas.so.3 the loader finds)."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if "blas" in os.path.basename(path) and path.startswith("/"):
+                return os.path.realpath(path)
+    return "unknown"
+
+
+def peak_rss_mib():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main():
+    model_name, folder = sys.argv[1], sys.argv[2]
+    spec = json.load(open(f"{folder}/{model_name}.json"))
+    weights = load_safetensors(f"{folder}/{model_name}.init.safetensors")
+    batches = load_safetensors(f"{folder}/{model_name}.batches.safetensors")
+    torch.set_num_threads(spec["threads"])
+    steps, warmup = spec["steps"], spec["warmup"]
+    if model_name in ("gpt", "lstm"):
+        net = Gpt(spec["config"]) if model_name == "gpt" else LstmLm(spec["config"]["embedding"], spec["config"]["hidden"])
+        x, y = batches["x"], batches["y"]
+        loss_of = lambda s: F.cross_entropy(net(x[s]).reshape(-1, 256), y[s].reshape(-1))
+        per_step, unit = spec["batch"] * spec["length"], "tokens"
+    elif model_name == "vit":
+        net = Vit(spec["config"])
+        images, labels, order, b = batches["images"], batches["labels"], batches["order"], spec["batch"]
+
+        def loss_of(s):
+            index = order[s * b:(s + 1) * b]
+            return F.cross_entropy(net(images.index_select(0, index)), labels.index_select(0, index))
+        per_step, unit = b, "images"
+    else:
+        net = Clip(spec["config"])
+        images, ids = batches["images"], batches["ids"]
+        loss_of = lambda s: net.loss(images[s], ids[s])
+        per_step, unit = spec["batch"], "images"
+    net.load_ours(weights)
+    net.train()
+    if model_name == "vit":
+        optimizer = torch.optim.AdamW(net.parameters(), lr=spec["lr"], weight_decay=spec["weight_decay"])
+    else:
+        optimizer = torch.optim.Adam(net.parameters(), lr=spec["lr"])
+
+    losses, stamps = [], []
+    start = time.perf_counter()
+    for s in range(steps):
+        if model_name == "vit":                                               # ScheduledTrainer's linear warm-up (then cosine)
+            for group in optimizer.param_groups:
+                group["lr"] = spec["lr"] * (s + 1) / spec["warmup_steps"] if s < spec["warmup_steps"] else spec["lr"]
+        optimizer.zero_grad()
+        loss = loss_of(s)
+        loss.backward()
+        if spec.get("clip", 0) > 0:
+            torch.nn.utils.clip_grad_norm_(net.parameters(), spec["clip"])
+        optimizer.step()
+        losses.append(loss.item())
+        stamps.append(time.perf_counter() - start)
+    seconds = stamps[-1] - stamps[warmup - 1]
+    print(json.dumps({
+        "impl": "pytorch", "model": model_name, "threads": torch.get_num_threads(), "steps": steps, "unit": unit,
+        "per_second": (steps - warmup) * per_step / seconds, "ms_per_step": 1000 * seconds / (steps - warmup),
+        "loss_first": losses[0], "loss_last": losses[-1], "peak_rss_mib": peak_rss_mib(), "torch": torch.__version__,
+        "blas": blas_library(),
+    }))
+
+
+if __name__ == "__main__":
+    main()
