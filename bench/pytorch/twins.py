@@ -18,7 +18,9 @@ import sys
 import time
 
 # Our thread count (the settings'), set before torch loads: OpenMP and a BLAS read theirs when they load.
-if len(sys.argv) == 3:
+if len(sys.argv) >= 2 and sys.argv[1] == "ops":
+    os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = "1"
+elif len(sys.argv) == 3:
     with open(f"{sys.argv[2]}/{sys.argv[1]}.json") as settings:
         threads = str(json.load(settings)["threads"])
     os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = threads
@@ -260,7 +262,47 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def ops(repeats):
+    """The tour GPT's ops at its shapes, as Lineage.Twins.Benchmarks' ops: forward + backward each, mean ms."""
+    torch.set_num_threads(1)
+    b, t, c, h = 16, 192, 64, 4
+    g = torch.Generator().manual_seed(1337)
+    r = lambda *shape: torch.randn(*shape, generator=g).requires_grad_()
+    x, w_qkv, b_qkv, w_fc, b_fc = r(b * t, c), r(c, 3 * c), r(3 * c), r(c, 4 * c), r(4 * c)
+    x4, w_proj, b_proj = r(b * t, 4 * c), r(4 * c, c), r(c)
+    x3, ln_w, ln_b, u = r(b, t, c), r(c), r(c), r(b, t, 4 * c)
+    qkv, wte = r(b, t, 3 * c), r(256, c)
+    targets = torch.randint(0, 256, (b * t,), generator=g)
+
+    def sdpa():
+        parts = qkv.reshape(b, t, 3, h, c // h).permute(2, 0, 3, 1, 4)
+        return F.scaled_dot_product_attention(parts[0], parts[1], parts[2], is_causal=True).transpose(1, 2).reshape(b, t, c)
+
+    table = [
+        ("addmm 3072x64 . 64x192", lambda: torch.addmm(b_qkv, x, w_qkv)),
+        ("addmm 3072x64 . 64x256", lambda: torch.addmm(b_fc, x, w_fc)),
+        ("addmm 3072x256 . 256x64", lambda: torch.addmm(b_proj, x4, w_proj)),
+        ("layer_norm 16x192x64", lambda: F.layer_norm(x3, [c], ln_w, ln_b)),
+        ("gelu tanh 16x192x256", lambda: F.gelu(u, approximate="tanh")),
+        ("sdpa causal 16x4x192x16", sdpa),
+        ("tied logits + cross_entropy", lambda: F.cross_entropy(F.linear(x, wte), targets)),
+    ]
+    result = {}
+    for name, run in table:
+        total = 0.0
+        for i in range(repeats + 3):
+            start = time.perf_counter()
+            y = run()
+            (y * torch.ones_like(y)).sum().backward()
+            if i >= 3:
+                total += 1000 * (time.perf_counter() - start)
+        result[name] = total / repeats
+    print(json.dumps({"impl": "pytorch", "ops_ms": result}))
+
+
 def main():
+    if sys.argv[1] == "ops":
+        return ops(int(sys.argv[2]) if len(sys.argv) > 2 else 20)
     model_name, folder = sys.argv[1], sys.argv[2]
     spec = json.load(open(f"{folder}/{model_name}.json"))
     weights = load_safetensors(f"{folder}/{model_name}.init.safetensors")
@@ -292,26 +334,42 @@ def main():
     else:
         optimizer = torch.optim.Adam(net.parameters(), lr=spec["lr"])
 
-    losses, stamps = [], []
+    # TWINS_PHASES=1: each phase of the step timed (as our side's), mean milliseconds after the warm-up.
+    phased = os.environ.get("TWINS_PHASES") == "1"
+    names = ["zero_grad", "forward", "backward", "clip", "step", "item"]
+    totals = [0.0] * len(names)
+    losses, stamps, cpu = [], [], []
     start = time.perf_counter()
     for s in range(steps):
         if model_name == "vit":                                               # ScheduledTrainer's linear warm-up (then cosine)
             for group in optimizer.param_groups:
                 group["lr"] = spec["lr"] * (s + 1) / spec["warmup_steps"] if s < spec["warmup_steps"] else spec["lr"]
+        marks = [time.perf_counter()]
         optimizer.zero_grad()
+        marks.append(time.perf_counter())
         loss = loss_of(s)
+        marks.append(time.perf_counter())
         loss.backward()
+        marks.append(time.perf_counter())
         if spec.get("clip", 0) > 0:
             torch.nn.utils.clip_grad_norm_(net.parameters(), spec["clip"])
+        marks.append(time.perf_counter())
         optimizer.step()
+        marks.append(time.perf_counter())
         losses.append(loss.item())
+        marks.append(time.perf_counter())
         stamps.append(time.perf_counter() - start)
+        cpu.append(time.process_time())
+        if s >= warmup:
+            totals = [t + 1000 * (marks[i + 1] - marks[i]) for i, t in enumerate(totals)]
     seconds = stamps[-1] - stamps[warmup - 1]
+    extra = {"phases_ms": {n: t / (steps - warmup) for n, t in zip(names, totals)}} if phased else {}
     print(json.dumps({
         "impl": "pytorch", "model": model_name, "threads": torch.get_num_threads(), "steps": steps, "unit": unit,
         "per_second": (steps - warmup) * per_step / seconds, "ms_per_step": 1000 * seconds / (steps - warmup),
+        "cpu_ms_per_step": 1000 * (cpu[-1] - cpu[warmup - 1]) / (steps - warmup),
         "loss_first": losses[0], "loss_last": losses[-1], "peak_rss_mib": peak_rss_mib(), "torch": torch.__version__,
-        "blas": blas_library(),
+        "blas": blas_library(), **extra,
     }))
 
 

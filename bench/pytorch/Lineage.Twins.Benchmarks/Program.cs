@@ -5,6 +5,7 @@
 // train PyTorch's twin of the same network from the same weights on the same batches. Prints one JSON line.
 //
 //   dotnet bench/pytorch/Lineage.Twins.Benchmarks/bin/Release/net10.0/Lineage.Twins.Benchmarks.dll MODEL DIR [STEPS] [WARMUP]
+//   dotnet …/Lineage.Twins.Benchmarks.dll ops [REPEATS]     the GPT step's ops one by one (twins.py ops: the same in PyTorch)
 //
 // Throughput counts the steps after WARMUP (their first steps allocate), from the trainer's progress reports, which
 // come after each step's loss has reached the host; peak RSS is the process's VmHWM.
@@ -21,6 +22,11 @@ using Lineage.Neural.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
 
+if (args.Length >= 1 && args[0] == "ops")
+{
+    Console.WriteLine(Twins.Ops(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20).ToJsonString());
+    return 0;
+}
 if (args.Length < 2 || !Twins.Models.Contains(args[0]))
 {
     Console.Error.WriteLine($"usage: Lineage.Twins.Benchmarks {{{string.Join('|', Twins.Models)}}} DIR [STEPS] [WARMUP]");
@@ -90,8 +96,14 @@ internal static class Twins
                 using var ys = tensor(y, [steps, batch, length]);
                 spec.Merge(new() { ["threads"] = 1, ["batch"] = batch, ["length"] = length, ["lr"] = 3e-3, ["clip"] = 1.0 });
                 Export(dir, model, net, new() { ["x"] = xs, ["y"] = ys }, spec);
-                history = StepTrainer.Train(net, s => ByteLm.Loss(net.forward(xs[s]), ys[s]), new StepTrainingOptions(steps, 3e-3, GradClip: 1.0), progress: stamps);
                 (perStep, unit) = (batch * length, "tokens");
+                if (Phased)
+                {
+                    var report = Phases(net, s => ByteLm.Loss(net.forward(xs[s]), ys[s]), optim.Adam(net.parameters(), 3e-3), 1.0, steps, warmup, null);
+                    net.Dispose();
+                    return Finish(report, spec, perStep, unit);
+                }
+                history = StepTrainer.Train(net, s => ByteLm.Loss(net.forward(xs[s]), ys[s]), new StepTrainingOptions(steps, 3e-3, GradClip: 1.0), progress: stamps);
                 net.Dispose();
                 break;
             }
@@ -115,6 +127,16 @@ internal static class Twins
                 Export(dir, model, vit, new() { ["images"] = images, ["labels"] = labels, ["order"] = orderTensor }, spec);
                 using var testX = images.narrow(0, 0, batch);
                 using var testY = labels.narrow(0, 0, batch);
+                if (Phased)
+                {
+                    var adamW = optim.AdamW(vit.parameters(), 2e-3, weight_decay: 0.05);
+                    var report = Phases(vit, s =>
+                    {
+                        using var index = orderTensor.narrow(0, s * batch, batch);
+                        return nn.functional.cross_entropy(vit.forward(images.index_select(0, index)), labels.index_select(0, index));
+                    }, adamW, 0, steps, warmup, s => { foreach (var group in adamW.ParamGroups) group.LearningRate = LearningRateSchedule.Warmup(s, 300, 2e-3); });
+                    return Finish(report, spec, batch, "images");
+                }
                 var trained = ScheduledTrainer.Train(vit, images, labels, testX, testY, options, warmupSteps: 300, progress: stamps, maxSteps: steps);
                 losses = trained.StepLosses;
                 (perStep, unit) = (batch, "images");
@@ -141,6 +163,8 @@ internal static class Twins
                 using var idTensor = tensor(ids, [steps, batch, context]);
                 spec.Merge(new() { ["threads"] = 2, ["batch"] = batch, ["lr"] = 2e-3, ["clip"] = 1.0, ["config"] = JsonSerializer.SerializeToNode(config) });
                 Export(dir, model, clip, new() { ["images"] = images, ["ids"] = idTensor }, spec);
+                if (Phased)
+                    return Finish(Phases(clip, s => clip.Loss(images[s], idTensor[s]), optim.Adam(clip.parameters(), 2e-3), 1.0, steps, warmup, null), spec, batch, "images");
                 history = ContrastiveTrainer.Train(clip, s => (images[s], idTensor[s]), new StepTrainingOptions(steps, 2e-3, GradClip: 1.0), progress: stamps);
                 (perStep, unit) = (batch, "images");
                 break;
@@ -149,6 +173,117 @@ internal static class Twins
 
         losses = history!.Losses;
         return Report(spec, stamps, losses, perStep, unit, warmup);
+    }
+
+    /// <summary>
+    /// The tour GPT's ops at its shapes (B 16, T 192, C 64, 4 heads), one thread, each forward + backward (the output
+    /// dotted with a fixed gradient, then backward), mean milliseconds over <paramref name="repeats"/> after 3 warm-ups.
+    /// </summary>
+    public static JsonObject Ops(int repeats)
+    {
+        torch.set_num_threads(1);
+        const int b = 16, t = 192, c = 64, h = 4;
+        var g = new Generator(Seed);
+        Tensor R(params long[] shape) => randn(shape, generator: g).requires_grad_();
+        var x = R(b * t, c); var wQkv = R(c, 3 * c); var bQkv = R(3 * c); var wFc = R(c, 4 * c); var bFc = R(4 * c);
+        var x4 = R(b * t, 4 * c); var wProj = R(4 * c, c); var bProj = R(c);
+        var x3 = R(b, t, c); var lnW = R(c); var lnB = R(c); var u = R(b, t, 4 * c);
+        var qkv = R(b, t, 3 * c); var wte = R(256, c);
+        var targets = randint(0, 256, [b * t], generator: g);
+        var ops = new (string Name, Func<Tensor> Run)[]
+        {
+            ("addmm 3072x64 . 64x192", () => addmm(bQkv, x, wQkv, 1, 1)),
+            ("addmm 3072x64 . 64x256", () => addmm(bFc, x, wFc, 1, 1)),
+            ("addmm 3072x256 . 256x64", () => addmm(bProj, x4, wProj, 1, 1)),
+            ("layer_norm 16x192x64", () => nn.functional.layer_norm(x3, [c], lnW, lnB)),
+            ("gelu tanh 16x192x256", () => nn.functional.gelu(u, TorchSharp.Modules.GELU.Approximate.tanh)),
+            ("sdpa causal 16x4x192x16", () =>
+            {
+                var parts = qkv.reshape(b, t, 3, h, c / h).permute(2, 0, 3, 1, 4);
+                return nn.functional.scaled_dot_product_attention(parts[0], parts[1], parts[2], null, 0, true).transpose(1, 2).reshape(b, t, c);
+            }),
+            ("tied logits + cross_entropy", () => nn.functional.cross_entropy(nn.functional.linear(x, wte), targets)),
+        };
+        var result = new JsonObject();
+        var clock = new Stopwatch();
+        foreach (var (name, run) in ops)
+        {
+            double total = 0;
+            for (int i = 0; i < repeats + 3; i++)
+            {
+                using var scope = NewDisposeScope();
+                clock.Restart();
+                var y = run();
+                var loss = (y * ones_like(y)).sum();
+                loss.backward();
+                if (i >= 3) total += clock.Elapsed.TotalMilliseconds;
+            }
+            result[name] = total / repeats;
+        }
+        return new JsonObject { ["impl"] = "lineage", ["ops_ms"] = result };
+    }
+
+    /// <summary>TWINS_PHASES=1: the same steps written out (StepTrainer's order), each phase timed, instead of the trainer.</summary>
+    private static bool Phased => Environment.GetEnvironmentVariable("TWINS_PHASES") == "1";
+
+    private static readonly string[] PhaseNames = ["zero_grad", "forward", "backward", "clip", "step", "item"];
+
+    // Mean milliseconds per phase over the steps after the warm-up; libtorch's CPU ops return when done, so each phase's
+    // time is its own.
+    private static JsonObject Phases(nn.Module model, Func<long, Tensor> loss, optim.Optimizer optimizer, double clip, int steps, int warmup, Action<long>? before)
+    {
+        var totals = new double[PhaseNames.Length];
+        var losses = new List<double>();
+        var clock = new Stopwatch();
+        model.train();
+        for (long s = 0; s < steps; s++)
+        {
+            before?.Invoke(s);
+            var times = new double[PhaseNames.Length];
+            double value = NoGcRegion.Run(() =>
+            {
+                using var scope = NewDisposeScope();
+                clock.Restart();
+                optimizer.zero_grad();
+                times[0] = clock.Elapsed.TotalMilliseconds;
+                var l = loss(s);
+                times[1] = clock.Elapsed.TotalMilliseconds;
+                l.backward();
+                times[2] = clock.Elapsed.TotalMilliseconds;
+                if (clip > 0) nn.utils.clip_grad_norm_(model.parameters(), clip);
+                times[3] = clock.Elapsed.TotalMilliseconds;
+                optimizer.step();
+                times[4] = clock.Elapsed.TotalMilliseconds;
+                double v = l.item<float>();
+                times[5] = clock.Elapsed.TotalMilliseconds;
+                return v;
+            });
+            losses.Add(value);
+            if (s < warmup) continue;
+            for (int i = 0; i < times.Length; i++) totals[i] += times[i] - (i == 0 ? 0 : times[i - 1]);
+        }
+        var phases = new JsonObject();
+        for (int i = 0; i < PhaseNames.Length; i++) phases[PhaseNames[i]] = totals[i] / (steps - warmup);
+        return new JsonObject { ["phases_ms"] = phases, ["ms_per_step"] = totals.Sum() / (steps - warmup), ["loss_first"] = losses[0], ["loss_last"] = losses[^1] };
+    }
+
+    private static JsonObject Finish(JsonObject phases, JsonObject spec, long perStep, string unit)
+    {
+        double ms = phases["ms_per_step"]!.GetValue<double>();
+        return new JsonObject
+        {
+            ["impl"] = "lineage",
+            ["model"] = spec["model"]!.GetValue<string>(),
+            ["threads"] = torch.get_num_threads(),
+            ["steps"] = spec["steps"]!.GetValue<int>(),
+            ["unit"] = unit,
+            ["per_second"] = perStep * 1000 / ms,
+            ["ms_per_step"] = ms,
+            ["loss_first"] = phases["loss_first"]!.GetValue<double>(),
+            ["loss_last"] = phases["loss_last"]!.GetValue<double>(),
+            ["peak_rss_mib"] = PeakMemory.Peak() / 1048576.0,
+            ["phases_ms"] = phases["phases_ms"]!.DeepClone(),
+        };
     }
 
     private static JsonObject Report(JsonObject spec, Stamps stamps, List<double> losses, long perStep, string unit, int warmup)
@@ -164,6 +299,7 @@ internal static class Twins
             ["unit"] = unit,
             ["per_second"] = (steps - warmup) * perStep / seconds,
             ["ms_per_step"] = 1000 * seconds / (steps - warmup),
+            ["cpu_ms_per_step"] = 1000 * (stamps.CpuSeconds[steps - 1] - stamps.CpuSeconds[warmup - 1]) / (steps - warmup),
             ["loss_first"] = losses[0],
             ["loss_last"] = losses[^1],
             ["peak_rss_mib"] = PeakMemory.Peak() / 1048576.0,
@@ -188,13 +324,19 @@ internal static class Twins
         }
     }
 
-    /// <summary>The wall-clock time of each step's report (after its loss reached the host).</summary>
+    /// <summary>The wall-clock and process CPU time of each step's report (after its loss reached the host).</summary>
     private sealed class Stamps : IProgress<StepReport>
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
 
         public List<double> Seconds { get; } = [];
 
-        public void Report(StepReport value) => Seconds.Add(_clock.Elapsed.TotalSeconds);
+        public List<double> CpuSeconds { get; } = [];
+
+        public void Report(StepReport value)
+        {
+            Seconds.Add(_clock.Elapsed.TotalSeconds);
+            CpuSeconds.Add(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
+        }
     }
 }
