@@ -2,6 +2,7 @@
 """PyTorch twins of the tour's GPT byte-LM, LSTM byte-LM, ViT and CLIP training steps (bench/pytorch/compare.sh).
 
     python3 bench/pytorch/twins.py MODEL DIR
+    python3 bench/pytorch/twins.py ops [REPEATS] [THREADS]     the GPT and ViT steps' ops one by one
 
 Reads what Lineage.Twins.Benchmarks wrote into DIR for MODEL: the settings (MODEL.json), our initial weights
 (MODEL.init.safetensors, our parameter names) and the batches (MODEL.batches.safetensors). Builds the same network as
@@ -19,7 +20,7 @@ import time
 
 # Our thread count (the settings'), set before torch loads: OpenMP and a BLAS read theirs when they load.
 if len(sys.argv) >= 2 and sys.argv[1] == "ops":
-    os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    os.environ["OMP_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = sys.argv[3] if len(sys.argv) > 3 else "1"
 elif len(sys.argv) == 3:
     with open(f"{sys.argv[2]}/{sys.argv[1]}.json") as settings:
         threads = str(json.load(settings)["threads"])
@@ -262,9 +263,9 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def ops(repeats):
-    """The tour GPT's ops at its shapes, as Lineage.Twins.Benchmarks' ops: forward + backward each, mean ms."""
-    torch.set_num_threads(1)
+def ops(repeats, threads):
+    """The tour GPT's and ViT's ops at their shapes, as Lineage.Twins.Benchmarks' ops: forward + backward each, mean ms."""
+    torch.set_num_threads(threads)
     b, t, c, h = 16, 192, 64, 4
     g = torch.Generator().manual_seed(1337)
     r = lambda *shape: torch.randn(*shape, generator=g).requires_grad_()
@@ -273,12 +274,27 @@ def ops(repeats):
     x3, ln_w, ln_b, u = r(b, t, c), r(c), r(c), r(b, t, 4 * c)
     qkv, wte = r(b, t, 3 * c), r(256, c)
     targets = torch.randint(0, 256, (b * t,), generator=g)
+    images, patch_w, patch_b = torch.randn(128, 1, 28, 28, generator=g), r(64, 1, 4, 4), r(64)
+    vx, vw, vb, vu, vq = r(128 * 50, 64), r(64, 64), r(64), r(128, 50, 128), r(128, 50, 3 * 64)
+
+    def vit_sdpa():
+        parts = vq.reshape(128, 50, 3, 4, 16).permute(2, 0, 3, 1, 4)
+        return F.scaled_dot_product_attention(parts[0], parts[1], parts[2])
 
     def sdpa():
         parts = qkv.reshape(b, t, 3, h, c // h).permute(2, 0, 3, 1, 4)
         return F.scaled_dot_product_attention(parts[0], parts[1], parts[2], is_causal=True).transpose(1, 2).reshape(b, t, c)
 
+    def mm10(a, w):                                                           # ten products, no autograd
+        with torch.no_grad():
+            for _ in range(10):
+                torch.mm(a, w)
+        return torch.zeros(1, requires_grad=True)
+
     table = [
+        ("mm only 3072x64 . 64x192", lambda: mm10(x, w_qkv)),
+        ("mm only 3072x256 . 256x64", lambda: mm10(x4, w_proj)),
+        ("mm only 64x3072 . 3072x256", lambda: mm10(x.t(), x4)),
         ("addmm 3072x64 . 64x192", lambda: torch.addmm(b_qkv, x, w_qkv)),
         ("addmm 3072x64 . 64x256", lambda: torch.addmm(b_fc, x, w_fc)),
         ("addmm 3072x256 . 256x64", lambda: torch.addmm(b_proj, x4, w_proj)),
@@ -286,6 +302,10 @@ def ops(repeats):
         ("gelu tanh 16x192x256", lambda: F.gelu(u, approximate="tanh")),
         ("sdpa causal 16x4x192x16", sdpa),
         ("tied logits + cross_entropy", lambda: F.cross_entropy(F.linear(x, wte), targets)),
+        ("vit conv2d patch 128x1x28x28 -> 64", lambda: F.conv2d(images, patch_w, patch_b, stride=4)),
+        ("vit linear 6400x64 . 64x64", lambda: F.linear(vx, vw, vb)),
+        ("vit gelu 128x50x128", lambda: F.gelu(vu)),
+        ("vit sdpa 128x4x50x16", vit_sdpa),
     ]
     result = {}
     for name, run in table:
@@ -302,7 +322,7 @@ def ops(repeats):
 
 def main():
     if sys.argv[1] == "ops":
-        return ops(int(sys.argv[2]) if len(sys.argv) > 2 else 20)
+        return ops(int(sys.argv[2]) if len(sys.argv) > 2 else 20, int(sys.argv[3]) if len(sys.argv) > 3 else 1)
     model_name, folder = sys.argv[1], sys.argv[2]
     spec = json.load(open(f"{folder}/{model_name}.json"))
     weights = load_safetensors(f"{folder}/{model_name}.init.safetensors")

@@ -5,7 +5,7 @@
 // train PyTorch's twin of the same network from the same weights on the same batches. Prints one JSON line.
 //
 //   dotnet bench/pytorch/Lineage.Twins.Benchmarks/bin/Release/net10.0/Lineage.Twins.Benchmarks.dll MODEL DIR [STEPS] [WARMUP]
-//   dotnet …/Lineage.Twins.Benchmarks.dll ops [REPEATS]     the GPT step's ops one by one (twins.py ops: the same in PyTorch)
+//   dotnet …/Lineage.Twins.Benchmarks.dll ops [REPEATS] [THREADS]   the GPT and ViT steps' ops one by one (twins.py ops: PyTorch's)
 //
 // Throughput counts the steps after WARMUP (their first steps allocate), from the trainer's progress reports, which
 // come after each step's loss has reached the host; peak RSS is the process's VmHWM.
@@ -24,7 +24,8 @@ using static TorchSharp.torch;
 
 if (args.Length >= 1 && args[0] == "ops")
 {
-    Console.WriteLine(Twins.Ops(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20).ToJsonString());
+    Console.WriteLine(Twins.Ops(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20,
+        args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1).ToJsonString());
     return 0;
 }
 if (args.Length < 2 || !Twins.Models.Contains(args[0]))
@@ -176,12 +177,13 @@ internal static class Twins
     }
 
     /// <summary>
-    /// The tour GPT's ops at its shapes (B 16, T 192, C 64, 4 heads), one thread, each forward + backward (the output
-    /// dotted with a fixed gradient, then backward), mean milliseconds over <paramref name="repeats"/> after 3 warm-ups.
+    /// The tour GPT's ops at its shapes (B 16, T 192, C 64, 4 heads) and the ViT's, on <paramref name="threads"/>
+    /// threads, each forward + backward (the output dotted with a fixed gradient, then backward), mean milliseconds over
+    /// <paramref name="repeats"/> after 3 warm-ups.
     /// </summary>
-    public static JsonObject Ops(int repeats)
+    public static JsonObject Ops(int repeats, int threads)
     {
-        torch.set_num_threads(1);
+        torch.set_num_threads(threads);
         const int b = 16, t = 192, c = 64, h = 4;
         var g = new Generator(Seed);
         Tensor R(params long[] shape) => randn(shape, generator: g).requires_grad_();
@@ -190,8 +192,14 @@ internal static class Twins
         var x3 = R(b, t, c); var lnW = R(c); var lnB = R(c); var u = R(b, t, 4 * c);
         var qkv = R(b, t, 3 * c); var wte = R(256, c);
         var targets = randint(0, 256, [b * t], generator: g);
+        // The tour ViT's (batch 128, 50 tokens of 64, 4 heads, MLP 128), for the same table.
+        var images = randn([128, 1, 28, 28], generator: g); var patchW = R(64, 1, 4, 4); var patchB = R(64);
+        var vx = R(128 * 50, 64); var vw = R(64, 64); var vb = R(64); var vu = R(128, 50, 128); var vq = R(128, 50, 3 * 64);
         var ops = new (string Name, Func<Tensor> Run)[]
         {
+            ("mm only 3072x64 . 64x192", () => { using (no_grad()) { for (int i = 0; i < 10; i++) mm(x, wQkv).Dispose(); } return zeros(1).requires_grad_(); }),
+            ("mm only 3072x256 . 256x64", () => { using (no_grad()) { for (int i = 0; i < 10; i++) mm(x4, wProj).Dispose(); } return zeros(1).requires_grad_(); }),
+            ("mm only 64x3072 . 3072x256", () => { using (no_grad()) { for (int i = 0; i < 10; i++) mm(x.t(), x4).Dispose(); } return zeros(1).requires_grad_(); }),
             ("addmm 3072x64 . 64x192", () => addmm(bQkv, x, wQkv, 1, 1)),
             ("addmm 3072x64 . 64x256", () => addmm(bFc, x, wFc, 1, 1)),
             ("addmm 3072x256 . 256x64", () => addmm(bProj, x4, wProj, 1, 1)),
@@ -203,6 +211,14 @@ internal static class Twins
                 return nn.functional.scaled_dot_product_attention(parts[0], parts[1], parts[2], null, 0, true).transpose(1, 2).reshape(b, t, c);
             }),
             ("tied logits + cross_entropy", () => nn.functional.cross_entropy(nn.functional.linear(x, wte), targets)),
+            ("vit conv2d patch 128x1x28x28 -> 64", () => nn.functional.conv2d(images, patchW, patchB, strides: [4, 4])),
+            ("vit linear 6400x64 . 64x64", () => nn.functional.linear(vx, vw, vb)),
+            ("vit gelu 128x50x128", () => nn.functional.gelu(vu)),
+            ("vit sdpa 128x4x50x16", () =>
+            {
+                var parts = vq.reshape(128, 50, 3, 4, 16).permute(2, 0, 3, 1, 4);
+                return nn.functional.scaled_dot_product_attention(parts[0], parts[1], parts[2], null, 0, false);
+            }),
         };
         var result = new JsonObject();
         var clock = new Stopwatch();
