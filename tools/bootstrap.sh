@@ -3,6 +3,7 @@
 #
 #   tools/bootstrap.sh            check .NET and libstdc++ (fix libstdc++ on Debian 12 as root)
 #   tools/bootstrap.sh --check    only report; change nothing, exit 1 if something is missing
+#   tools/bootstrap.sh --pytorch  also install PyTorch 2.6 for bench/pytorch/compare.sh (never needed by the tests)
 #
 # What it may change, and only when the check fails:
 #   TorchSharp-cpu 0.107.0 (libtorch 2.10) needs libstdc++ from GCC 13 or newer (symbol version GLIBCXX_3.4.32).
@@ -14,10 +15,13 @@
 #   Anywhere else it prints what to install and stops.
 #   SentencePiece's trainer (spm_train, for T5's vocabulary): when it is missing, as root on Debian or Ubuntu, it runs
 #   `apt-get install -y sentencepiece`; elsewhere it says what to install and goes on (only T5 needs it).
+#   With --pytorch, as root on Debian 12 (after the trixie source above): `apt-get install -y -t trixie python3-torch
+#   python3-sympy` (torch 2.6 imports sympy >= 1.13 when an optimiser is built; bookworm's is 1.11).
 set -euo pipefail
 
-check_only=0
+check_only=0 pytorch=0
 [[ "${1:-}" == "--check" ]] && check_only=1
+[[ "${1:-}" == "--pytorch" ]] && pytorch=1
 
 say() { printf 'lineage bootstrap: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -149,8 +153,21 @@ check_sentencepiece() {
     say "spm_train is not installed; T5 needs it (Debian/Ubuntu: sudo apt-get install sentencepiece)."
 }
 
+# --- PyTorch, only for bench/pytorch/compare.sh -------------------------------------------------------------
+check_pytorch() {
+    /usr/bin/python3 -c 'import torch, torch._dynamo' >/dev/null 2>&1 && return 0
+    if [[ $(id -u) -eq 0 && "$os_id" == debian && -e /etc/apt/sources.list.d/lineage-trixie.sources ]]; then
+        say "running: apt-get install -y -t trixie python3-torch python3-sympy (for bench/pytorch/compare.sh only)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t trixie python3-torch python3-sympy >/dev/null \
+            || say "could not install python3-torch; bench/pytorch/compare.sh will say so."
+        return 0
+    fi
+    say "bench/pytorch/compare.sh needs PyTorch: apt-get install -t trixie python3-torch python3-sympy"
+}
+
 status=0
 check_dotnet || status=1
 check_libstdcxx || status=1
 check_sentencepiece
+[[ $pytorch == 1 ]] && check_pytorch
 exit $status

@@ -65,11 +65,16 @@ public sealed class Conv1D : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>(…, in) → (…, out).</summary>
+    /// <summary>(…, in) → (…, out), as one addmm (the bias added inside the matrix product, as nn.Linear does).</summary>
     public override Tensor forward(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
-        return matmul(x, weight) + bias;
+        if (x.dim() == 2) return addmm(bias, x, weight, 1, 1);
+        using var flat = x.reshape(-1, x.shape[^1]);
+        using var y = addmm(bias, flat, weight, 1, 1);
+        var shape = x.shape.ToArray();
+        shape[^1] = weight.shape[1];
+        return y.view(shape);
     }
 }
 
