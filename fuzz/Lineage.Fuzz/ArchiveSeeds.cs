@@ -21,6 +21,15 @@ internal static class ArchiveSeeds
     /// <summary>The embedded resources of <see cref="TinyAssembly"/> in the seed package: (name, text).</summary>
     public static readonly (string Name, string Text)[] Resources = [("Tiny.Data.model", "weights"), ("Tiny.Data.vocab", "a\nb\n")];
 
+    /// <summary>What the archive readers keep from these packages (and the hostile-archive tests' paths): a new spec each call.</summary>
+    public static DatasetSpec Kept() => new(
+        Id: "tiny", Title: "Tiny", Registry: Registry.Npm, Package: "tiny-data", Version: "1.0.0", Licence: "CC0-1.0", Description: "fuzz",
+        KeepPattern: @"^package/data/(?<keep>[a-z]+\.txt)$|^usr/share/tiny/(?<keep>[a-z]+\.txt)$|^content/(?<keep>[a-z]+\.txt)$|^lib/[^/]+/[^/]+\.dll/(?<keep>[A-Za-z.]+)$",
+        ExpectedFileCount: 1);
+
+    /// <summary>The small limits the archive readers run under here: 1 MiB, 64 entries.</summary>
+    public static ArchiveLimits Limits() => new(MaxTotalBytes: 1 << 20, MaxEntries: 64);
+
     /// <summary>A manifest of two files, written by <see cref="DataManifest.Write"/> to <paramref name="path"/>; its bytes.</summary>
     public static byte[] Manifest(string path)
     {

@@ -209,12 +209,9 @@ internal static class Targets
     private static ArchiveLimits? _limits;
 
     /// <summary>What the archive targets keep: the paths the hostile-archive tests use.</summary>
-    internal static DatasetSpec Spec => _spec ??= new(
-        Id: "tiny", Title: "Tiny", Registry: Registry.Npm, Package: "tiny-data", Version: "1.0.0", Licence: "CC0-1.0", Description: "fuzz",
-        KeepPattern: @"^package/data/(?<keep>[a-z]+\.txt)$|^usr/share/tiny/(?<keep>[a-z]+\.txt)$|^content/(?<keep>[a-z]+\.txt)$|^lib/[^/]+/[^/]+\.dll/(?<keep>[A-Za-z.]+)$",
-        ExpectedFileCount: 1);
+    internal static DatasetSpec Spec => _spec ??= ArchiveSeeds.Kept();
 
-    private static ArchiveLimits Limits => _limits ??= new(MaxTotalBytes: 1 << 20, MaxEntries: 64);
+    private static ArchiveLimits Limits => _limits ??= ArchiveSeeds.Limits();
 
     private static void Tgz(byte[] bytes)
     {

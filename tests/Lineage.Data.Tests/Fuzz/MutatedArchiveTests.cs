@@ -18,13 +18,9 @@ public sealed class MutatedArchiveTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    // What the archive readers keep here: the fuzz targets' paths.
-    private static readonly DatasetSpec Spec = new(
-        Id: "tiny", Title: "Tiny", Registry: Registry.Npm, Package: "tiny-data", Version: "1.0.0", Licence: "CC0-1.0", Description: "fuzz",
-        KeepPattern: @"^package/data/(?<keep>[a-z]+\.txt)$|^usr/share/tiny/(?<keep>[a-z]+\.txt)$|^content/(?<keep>[a-z]+\.txt)$|^lib/[^/]+/[^/]+\.dll/(?<keep>[A-Za-z.]+)$",
-        ExpectedFileCount: 1);
+    private static readonly DatasetSpec Spec = ArchiveSeeds.Kept();
 
-    private static readonly ArchiveLimits Limits = new(MaxTotalBytes: 1 << 20, MaxEntries: 64);
+    private static readonly ArchiveLimits Limits = ArchiveSeeds.Limits();
 
     // Extracts into a fresh folder and checks what any outcome must respect: only regular files, all inside the folder,
     // within the byte limit.
