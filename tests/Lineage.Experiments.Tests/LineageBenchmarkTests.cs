@@ -45,6 +45,25 @@ public class LineageBenchmarkTests
     }
 
     [Fact]
+    public void ScratchBert_PretrainsOnceOnTheTrainingTexts_ThenReusesTheCachedEncoder()
+    {
+        using var dir = new TempFolder();
+        var models = Path.Combine(dir.Path, "models");
+        var settings = Lineage.Experiments.Transformers.BertRobertaSettings.Quick(1) with { Sequences = 96 };
+        var probe = new ProbeOptions(Steps: 50);
+        var first = ScratchBertRows.Run(Planted(), settings, models, probe, seed: 1);
+        Assert.Equal(settings.Dim, first.Features);
+        Assert.InRange(first.Metrics["accuracy"], 0, 1);
+        Assert.Contains("pre-trained here", first.Note, StringComparison.Ordinal);
+        Assert.Single(Directory.GetDirectories(Path.Combine(models, "lineage.tasks-bert-planted")));
+        var second = ScratchBertRows.Run(Planted(), settings, models, probe, seed: 1);
+        Assert.Contains("from the model cache", second.Note, StringComparison.Ordinal);
+        Assert.Equal(first.Metrics["accuracy"], second.Metrics["accuracy"]);
+        Assert.Equal(first.Parameters, second.Parameters);
+        Assert.True(first.Parameters > settings.Vocabulary * settings.Dim / 2, $"{first.Parameters} parameters");
+    }
+
+    [Fact]
     public void Run_WordVectorRow_ScoresAndReportsItsSize()
     {
         var row = LineageBenchmark.Run(Planted(), "w2v-cbow", new ProbeOptions(Steps: 50), seed: 1);

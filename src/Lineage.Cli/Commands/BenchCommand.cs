@@ -57,7 +57,7 @@ internal static class BenchCommand
                 L2Grid = lambdas.Length > 1 ? lambdas : null,
             };
             var rows = LineageBenchmark.RunAll(loaded, onlyRows, probe, settings.Seed, data, models, threads,
-                row => Log($"{row.Task} {row.Representation}: {Quality(row)} in {row.TrainSeconds:0.0} s"), !parse.GetValue(noPrefix), cancellation);
+                row => Log($"{row.Task} {row.Representation}: {Quality(row)} in {row.TrainSeconds:0.0} s"), !parse.GetValue(noPrefix), cancellation: cancellation);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(rows, Json));

@@ -11,6 +11,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lineage.Data.Benchmark;
 using Lineage.Data.Catalog;
+using Lineage.Experiments.Transformers;
 using Lineage.Neural.Core;
 using Lineage.Neural.Pretrained;
 using Lineage.Text.Encodings;
@@ -52,8 +53,8 @@ public static class LineageBenchmark
     /// <summary>The interpreter the anchor row runs.</summary>
     public const string Python = "/usr/bin/python3";
 
-    /// <summary>Every row id: the classical representations in lineage order, the pretrained encoders, then the anchor.</summary>
-    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, .. PretrainedRows.Ids, Sklearn];
+    /// <summary>Every row id: the classical representations in lineage order, the scratch BERT, the pretrained encoders, then the anchor.</summary>
+    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, ScratchBertRows.Id, .. PretrainedRows.Ids, Sklearn];
 
     /// <summary>
     /// Reads the tasks named in <paramref name="only"/> (all when null) from <paramref name="data"/>'s cache, each split
@@ -175,11 +176,13 @@ public static class LineageBenchmark
     /// <summary>
     /// Every requested row of every task, classification tasks first, rows in <see cref="Representations"/> order; the
     /// pretrained rows read their encoders from <paramref name="data"/> (imported into <paramref name="modelsRoot"/>);
+    /// <paramref name="bert"/> sizes the scratch BERT row (default: the tour's transformers.bert settings);
     /// <paramref name="queryPrefix"/> false drops the retrieval query prefix a model card asks for (for comparison).
     /// </summary>
     public static List<BenchRow> RunAll(BenchTasks tasks, IReadOnlyCollection<string>? representations, ProbeOptions probe, int seed, DataStore data, string modelsRoot,
-        int threads = 1, Action<BenchRow>? done = null, bool queryPrefix = true, CancellationToken cancellation = default)
+        int threads = 1, Action<BenchRow>? done = null, bool queryPrefix = true, BertRobertaSettings? bert = null, CancellationToken cancellation = default)
     {
+        var bertSettings = bert ?? BertRobertaSettings.Default(seed);
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(data);
         var ids = representations is null ? Representations : Representations.Where(representations.Contains).ToList();
@@ -194,8 +197,8 @@ public static class LineageBenchmark
         {
             foreach (var id in ids)
             {
-                Add(PretrainedRows.Ids.Contains(id)
-                    ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, probe, seed, cancellation)
+                Add(id == ScratchBertRows.Id ? ScratchBertRows.Run(t, bertSettings, modelsRoot, probe, seed, cancellation)
+                    : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, probe, seed, cancellation)
                     : Run(t, id, probe, seed, threads, cancellation));
             }
         }
@@ -204,8 +207,8 @@ public static class LineageBenchmark
         {
             foreach (var id in ids)
             {
-                Add(PretrainedRows.Ids.Contains(id)
-                    ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, queryPrefix, cancellation)
+                Add(id == ScratchBertRows.Id ? ScratchBertRows.Run(t, bertSettings, modelsRoot, cancellation)
+                    : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, queryPrefix, cancellation)
                     : Run(t, id, seed, threads, cancellation));
             }
         }
