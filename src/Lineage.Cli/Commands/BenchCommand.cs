@@ -24,7 +24,7 @@ internal static class BenchCommand
         task.AcceptOnlyFromAmong([.. BenchmarkTasks.All]);
         var repr = new Option<string[]>("--repr") { Description = $"Only these rows (repeatable): {string.Join(", ", LineageBenchmark.Representations)}.", AllowMultipleArgumentsPerToken = true };
         repr.AcceptOnlyFromAmong([.. LineageBenchmark.Representations]);
-        var json = new Option<bool>("--json") { Description = "Print the rows as one JSON array instead of a table." };
+        var json = new Option<bool>("--json") { Description = "Print the rows as one JSON array instead of a table (progress lines then go to stderr)." };
         var scaling = new Option<string>("--probe-scaling") { Description = "How the probe scales centred features: none (the protocol), global (one number for the matrix) or column (a standard scaler); the last two for comparison.", DefaultValueFactory = _ => "none" };
         scaling.AcceptOnlyFromAmong("global", "column", "none");
         var l2 = new Option<double[]>("--probe-l2") { Description = $"The probe's λ: one value is used as it is; several are chosen among on a fifth of the training split (one extra fit each). Default: {string.Join(", ", ProbeOptions.ProtocolGrid)}.", AllowMultipleArgumentsPerToken = true };
@@ -35,14 +35,17 @@ internal static class BenchCommand
         tasks.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
         {
             var settings = GlobalOptions.Torch(parse);
-            bool quiet = parse.GetValue(GlobalOptions.Quiet) || parse.GetValue(json);
+            bool quiet = parse.GetValue(GlobalOptions.Quiet);
+            bool toError = parse.GetValue(json); // with --json, progress goes to stderr so stdout stays one JSON array
             var data = new DataStore(settings.DataRoot);
             var models = Path.Combine(data.Root, "models");
             var onlyTasks = parse.GetValue(task) is { Length: > 0 } t ? t : null;
             var onlyRows = parse.GetValue(repr) is { Length: > 0 } r ? r : null;
             void Log(string line)
             {
-                if (!quiet) AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(line));
+                if (quiet) return;
+                if (toError) Console.Error.WriteLine(line);
+                else AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(line));
             }
 
             var lambdas = parse.GetValue(l2) is { Length: > 0 } given ? given : [.. ProbeOptions.ProtocolGrid];
