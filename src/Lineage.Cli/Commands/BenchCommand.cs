@@ -24,28 +24,43 @@ internal static class BenchCommand
         task.AcceptOnlyFromAmong([.. BenchmarkTasks.All]);
         var repr = new Option<string[]>("--repr") { Description = $"Only these rows (repeatable): {string.Join(", ", LineageBenchmark.Representations)}.", AllowMultipleArgumentsPerToken = true };
         repr.AcceptOnlyFromAmong([.. LineageBenchmark.Representations]);
-        var json = new Option<bool>("--json") { Description = "Print the rows as one JSON array instead of a table." };
+        var json = new Option<bool>("--json") { Description = "Print the rows as one JSON array instead of a table (progress lines then go to stderr)." };
+        var scaling = new Option<string>("--probe-scaling") { Description = "How the probe scales centred features: none (the protocol), global (one number for the matrix) or column (a standard scaler); the last two for comparison.", DefaultValueFactory = _ => "none" };
+        scaling.AcceptOnlyFromAmong("global", "column", "none");
+        var l2 = new Option<double[]>("--probe-l2") { Description = $"The probe's λ: one value is used as it is; several are chosen among on a fifth of the training split (one extra fit each). Default: {string.Join(", ", ProbeOptions.ProtocolGrid)}.", AllowMultipleArgumentsPerToken = true };
+        var noPrefix = new Option<bool>("--no-query-prefix") { Description = "Encode retrieval queries without the prefix a pretrained model's card asks for (arctic-embed's), for comparison." };
         var tasks = new Command("tasks", "Score representations on the benchmark's tasks (spam, Brown genres, LibreOffice help retrieval): " +
                                          "frozen features + one logistic-regression probe, or cosine retrieval; quality, size, training seconds, texts/s, peak memory.")
-            { task, repr, json };
+            { task, repr, json, scaling, l2, noPrefix };
         tasks.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
         {
             var settings = GlobalOptions.Torch(parse);
-            bool quiet = parse.GetValue(GlobalOptions.Quiet) || parse.GetValue(json);
+            bool quiet = parse.GetValue(GlobalOptions.Quiet);
+            bool toError = parse.GetValue(json); // with --json, progress goes to stderr so stdout stays one JSON array
             var data = new DataStore(settings.DataRoot);
             var models = Path.Combine(data.Root, "models");
             var onlyTasks = parse.GetValue(task) is { Length: > 0 } t ? t : null;
             var onlyRows = parse.GetValue(repr) is { Length: > 0 } r ? r : null;
             void Log(string line)
             {
-                if (!quiet) AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(line));
+                if (quiet) return;
+                if (toError) Console.Error.WriteLine(line);
+                else AnsiConsole.MarkupLine("[grey]{0}[/]", Markup.Escape(line));
             }
 
+            var lambdas = parse.GetValue(l2) is { Length: > 0 } given ? given : [.. ProbeOptions.ProtocolGrid];
+            if (lambdas.Any(v => !double.IsFinite(v) || v < 0)) throw new ArgumentException($"--probe-l2 must be finite and ≥ 0, not {string.Join(", ", lambdas)}.");
             var loaded = LineageBenchmark.LoadTasks(data, models, settings.Seed, onlyTasks, Log);
             // Word vectors train on one thread unless --threads says otherwise: Hogwild threads make them differ run to run.
             int threads = settings.Threads == 0 ? 1 : settings.Threads;
-            var rows = LineageBenchmark.RunAll(loaded, onlyRows, new ProbeOptions(), settings.Seed, data, models, threads,
-                row => Log($"{row.Task} {row.Representation}: {Quality(row)} in {row.TrainSeconds:0.0} s"), cancellation);
+            var probe = ProbeOptions.Protocol with
+            {
+                Scaling = Enum.Parse<ProbeScaling>(parse.GetValue(scaling)!, ignoreCase: true),
+                L2 = lambdas[0],
+                L2Grid = lambdas.Length > 1 ? lambdas : null,
+            };
+            var rows = LineageBenchmark.RunAll(loaded, onlyRows, probe, settings.Seed, data, models, threads,
+                row => Log($"{row.Task} {row.Representation}: {Quality(row)} in {row.TrainSeconds:0.0} s"), !parse.GetValue(noPrefix), cancellation: cancellation);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(rows, Json));

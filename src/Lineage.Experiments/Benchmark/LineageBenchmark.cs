@@ -1,6 +1,6 @@
 // The lineage benchmark's runner (issue 31): every representation through one protocol on the same tasks and splits.
-// Classification: features fitted on the training texts → SoftmaxProbe (standardised, full-batch Adam, L2) → accuracy
-// and macro-F1 on the held-out texts. Retrieval: features fitted on the training pairs' texts → cosine similarity of each
+// Classification: features fitted on the training texts → SoftmaxProbe (centred, unscaled, full-batch Adam, λ chosen on a
+// fold of the training split) → accuracy and macro-F1 on the held-out texts. Retrieval: features fitted on the training pairs' texts → cosine similarity of each
 // held-out query with every held-out document → recall@1, recall@10, MRR. Per row it records the feature count, the
 // parameters learned (representation + probe), training seconds (fit, training features, probe), texts per second when
 // featurising the held-out texts, and the peak resident memory the row added (PeakMemory.Measure).
@@ -11,6 +11,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Lineage.Data.Benchmark;
 using Lineage.Data.Catalog;
+using Lineage.Experiments.Transformers;
 using Lineage.Neural.Core;
 using Lineage.Neural.Pretrained;
 using Lineage.Text.Encodings;
@@ -52,8 +53,8 @@ public static class LineageBenchmark
     /// <summary>The interpreter the anchor row runs.</summary>
     public const string Python = "/usr/bin/python3";
 
-    /// <summary>Every row id: the classical representations in lineage order, the pretrained encoders, then the anchor.</summary>
-    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, .. PretrainedRows.Ids, Sklearn];
+    /// <summary>Every row id: the classical representations in lineage order, the scratch BERT, the pretrained encoders, then the anchor.</summary>
+    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, ScratchBertRows.Id, .. PretrainedRows.Ids, Sklearn];
 
     /// <summary>
     /// Reads the tasks named in <paramref name="only"/> (all when null) from <paramref name="data"/>'s cache, each split
@@ -109,7 +110,7 @@ public static class LineageBenchmark
         if (representation == Sklearn) return SklearnAnchor(task, seed, cancellation);
         var r = TextRepresentations.Create(representation, seed, threads);
         Dictionary<string, double> metrics = [];
-        double trainSeconds = 0, perSecond = 0;
+        double trainSeconds = 0, perSecond = 0, l2 = probe.L2;
         long parameters = 0;
         long peak = Measured(() =>
         {
@@ -117,7 +118,7 @@ public static class LineageBenchmark
             var trainTexts = task.Train.Select(i => i.Text).ToList();
             r.Fit(trainTexts, cancellation);
             var x = r.Transform(trainTexts);
-            var model = SoftmaxProbe.Fit(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, probe, cancellation);
+            (var model, l2) = probe.FitProbe(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, seed, cancellation);
             trainSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
             var test = r.Transform([.. task.Test.Select(i => i.Text)]);
@@ -127,7 +128,15 @@ public static class LineageBenchmark
             metrics["macro_f1"] = scores.MacroF1;
             parameters = r.Parameters + model.Parameters;
         });
-        return new BenchRow(task.Id, r.Id, r.Name, r.LineageStep, metrics, r.Features, parameters, trainSeconds, perSecond, peak);
+        return new BenchRow(task.Id, r.Id, r.Name, r.LineageStep, metrics, r.Features, parameters, trainSeconds, perSecond, peak, ProbeNote(probe, l2));
+    }
+
+    /// <summary>What a classification row's note says about its probe: the scaling and the λ used (and that it was validated).</summary>
+    public static string ProbeNote(ProbeOptions probe, double l2)
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"probe: {probe.Scaling switch { ProbeScaling.None => "centred, unscaled", ProbeScaling.Global => "centred, one global scale", _ => "standardised per column" }}, λ = {l2:G3}{(probe.L2Grid is { Count: > 0 } ? " (chosen on a fold of the training split)" : "")}");
     }
 
     /// <summary>One retrieval row: features fitted on the training pairs' queries and documents, held-out queries ranked by cosine.</summary>
@@ -166,11 +175,14 @@ public static class LineageBenchmark
 
     /// <summary>
     /// Every requested row of every task, classification tasks first, rows in <see cref="Representations"/> order; the
-    /// pretrained rows read their encoders from <paramref name="data"/> (imported into <paramref name="modelsRoot"/>).
+    /// pretrained rows read their encoders from <paramref name="data"/> (imported into <paramref name="modelsRoot"/>);
+    /// <paramref name="bert"/> sizes the scratch BERT row (default: the tour's transformers.bert settings);
+    /// <paramref name="queryPrefix"/> false drops the retrieval query prefix a model card asks for (for comparison).
     /// </summary>
     public static List<BenchRow> RunAll(BenchTasks tasks, IReadOnlyCollection<string>? representations, ProbeOptions probe, int seed, DataStore data, string modelsRoot,
-        int threads = 1, Action<BenchRow>? done = null, CancellationToken cancellation = default)
+        int threads = 1, Action<BenchRow>? done = null, bool queryPrefix = true, BertRobertaSettings? bert = null, CancellationToken cancellation = default)
     {
+        var bertSettings = bert ?? BertRobertaSettings.Default(seed);
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(data);
         var ids = representations is null ? Representations : Representations.Where(representations.Contains).ToList();
@@ -185,8 +197,8 @@ public static class LineageBenchmark
         {
             foreach (var id in ids)
             {
-                Add(PretrainedRows.Ids.Contains(id)
-                    ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, probe, cancellation)
+                Add(id == ScratchBertRows.Id ? ScratchBertRows.Run(t, bertSettings, modelsRoot, probe, seed, cancellation)
+                    : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, probe, seed, cancellation)
                     : Run(t, id, probe, seed, threads, cancellation));
             }
         }
@@ -195,8 +207,8 @@ public static class LineageBenchmark
         {
             foreach (var id in ids)
             {
-                Add(PretrainedRows.Ids.Contains(id)
-                    ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, cancellation)
+                Add(id == ScratchBertRows.Id ? ScratchBertRows.Run(t, bertSettings, modelsRoot, cancellation)
+                    : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, queryPrefix, cancellation)
                     : Run(t, id, seed, threads, cancellation));
             }
         }

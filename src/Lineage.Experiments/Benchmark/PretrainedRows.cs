@@ -17,6 +17,16 @@ public static class PretrainedRows
     /// <summary>Tokens each encoder reads per text, [CLS] and [SEP] included.</summary>
     public const int MaxTokens = 128;
 
+    /// <summary>
+    /// The text each encoder's model card puts before a search query (not before documents): arctic-embed's
+    /// "Represent this sentence for searching relevant passages: "; all-MiniLM-L6-v2 uses none.
+    /// </summary>
+    public static string QueryPrefix(PretrainedModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return model.Id == PretrainedModels.ArcticXs.Id ? "Represent this sentence for searching relevant passages: " : "";
+    }
+
     /// <summary>The pretrained rows' ids (the <see cref="PretrainedModels"/> ids).</summary>
     public static IReadOnlyList<string> Ids { get; } = [.. PretrainedModels.All.Select(m => m.Id)];
 
@@ -70,13 +80,13 @@ public static class PretrainedRows
     }
 
     /// <summary>A classification row of pretrained <paramref name="model"/>, or a "not imported" row when its data set is absent.</summary>
-    public static BenchRow Run(ClassificationTask task, PretrainedModel model, DataStore data, string modelsRoot, ProbeOptions probe, CancellationToken cancellation = default)
+    public static BenchRow Run(ClassificationTask task, PretrainedModel model, DataStore data, string modelsRoot, ProbeOptions probe, int seed = 1, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(model);
         if (Folder(data, modelsRoot, model) is not { } folder) return NotImported(task.Id, model);
         Dictionary<string, double> metrics = [];
-        double trainSeconds = 0, perSecond = 0;
+        double trainSeconds = 0, perSecond = 0, l2 = probe.L2;
         long parameters = 0;
         int features = 0;
         long peak = LineageBenchmark.Measured(() =>
@@ -84,7 +94,7 @@ public static class PretrainedRows
             using var embedder = SentenceEmbedder.Load(folder);
             var clock = Stopwatch.StartNew();
             var x = Features(embedder, [.. task.Train.Select(i => i.Text)], cancellation);
-            var fitted = SoftmaxProbe.Fit(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, probe, cancellation);
+            (var fitted, l2) = probe.FitProbe(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, seed, cancellation);
             trainSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
             var test = Features(embedder, [.. task.Test.Select(i => i.Text)], cancellation);
@@ -96,11 +106,14 @@ public static class PretrainedRows
             parameters = embedder.Model.parameters().Sum(p => p.numel()) + fitted.Parameters;
         });
         return new BenchRow(task.Id, model.Id, Name(model), "pretrained transformer", metrics, features, parameters, trainSeconds, perSecond, peak,
-            $"pretrained weights (imported, frozen); first {MaxTokens} tokens");
+            $"pretrained weights (imported, frozen); first {MaxTokens} tokens; {LineageBenchmark.ProbeNote(probe, l2)}");
     }
 
-    /// <summary>A retrieval row of pretrained <paramref name="model"/>: held-out queries and documents encoded, ranked by cosine.</summary>
-    public static BenchRow Run(RetrievalTask task, PretrainedModel model, DataStore data, string modelsRoot, CancellationToken cancellation = default)
+    /// <summary>
+    /// A retrieval row of pretrained <paramref name="model"/>: held-out queries (with the model's <see cref="QueryPrefix"/>
+    /// unless <paramref name="queryPrefix"/> is false) and documents encoded, ranked by cosine.
+    /// </summary>
+    public static BenchRow Run(RetrievalTask task, PretrainedModel model, DataStore data, string modelsRoot, bool queryPrefix = true, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(model);
@@ -113,7 +126,8 @@ public static class PretrainedRows
         {
             using var embedder = SentenceEmbedder.Load(folder);
             var clock = Stopwatch.StartNew();
-            var queries = Features(embedder, [.. task.Test.Select(p => p.Query)], cancellation);
+            string prefix = queryPrefix ? QueryPrefix(model) : "";
+            var queries = Features(embedder, [.. task.Test.Select(p => prefix + p.Query)], cancellation);
             var documents = Features(embedder, [.. task.Test.Select(p => p.Document)], cancellation);
             perSecond = 2 * task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             var scores = TaskMetrics.Retrieval(TaskMetrics.Ranks(TaskMetrics.Cosine(queries, documents), task.Test.Count));
@@ -124,7 +138,8 @@ public static class PretrainedRows
             parameters = embedder.Model.parameters().Sum(p => p.numel());
         });
         return new BenchRow(task.Id, model.Id, Name(model), "pretrained transformer", metrics, features, parameters, 0, perSecond, peak,
-            $"pretrained weights (imported, frozen); nothing fitted on the training pairs; first {MaxTokens} tokens");
+            $"pretrained weights (imported, frozen); nothing fitted on the training pairs; first {MaxTokens} tokens; " +
+            (QueryPrefix(model) is not { Length: > 0 } p ? "no query prefix (its card uses none)" : queryPrefix ? $"queries prefixed \"{p.TrimEnd()}\" (its card's usage)" : "queries without the card's prefix"));
     }
 
     private static string Name(PretrainedModel model) => $"{model.Name} (frozen, {model.Pooling.ToString().ToLowerInvariant()} pooling)";
