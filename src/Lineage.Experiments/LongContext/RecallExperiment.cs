@@ -60,7 +60,7 @@ public sealed class RecallExperiment : IExperiment
         Summary: "The same 2-layer model (a short convolution before each mixer) trained on Zoology's MQAR (keys, values, then queries of the keys) with " +
                  "full attention and Hyena (and, when the settings ask, on the Mamba paper's selective copying); held-out accuracy beside the papers' figures.",
         Paper: Arora2023,
-        Budget: TimeSpan.FromSeconds(180),   // measured 2026-12-07: 39 + 67 s of training at load 10–12
+        Budget: TimeSpan.FromSeconds(90),   // measured 2026-12-07: 47 s in a tour at load ≈ 4 (training 18.5 + 27.3 s)
         QuickBudget: TimeSpan.FromSeconds(5));
 
     /// <inheritdoc />
