@@ -3,13 +3,14 @@
 # mixer, and selective copying per mixer; one `lineage longctx recall --json` run per cell, appended to a JSON-lines
 # file and summarised as CSV. Cells already in the output are skipped, so an interrupted sweep continues.
 #
-# usage: bench/recall/sweep.sh [out-dir]            (default bench/recall/out)
-#   MIXERS="full mamba hyena"  LENGTHS="64 128 256"  WIDTHS="32 64 128"  STEPS=600  LR=3e-3  VOCAB=512  BATCH=32
+# usage: bench/recall/sweep.sh [out-dir]            (default bench/recall/out-conv$SHORT_CONV)
+#   MIXERS="full mamba hyena"  LENGTHS="64 128 256"  WIDTHS="32 64 128"  STEPS=600  LR=3e-3  VOCAB=512  BATCH=32  SHORT_CONV=3
 #   COPY_LENGTH=64  COPY_STEPS=600  TASKS="mqar selective-copy"  NICE=10
 # Runs one cell at a time on one libtorch thread (the machine is shared); each cell prints its seconds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out="${1:-bench/recall/out}"
+SHORT_CONV="${SHORT_CONV:-3}"   # the causal depthwise convolution before every mixer (0: none; without it attention stalls at 1/K)
+out="${1:-bench/recall/out-conv$SHORT_CONV}"
 mkdir -p "$out"
 jsonl="$out/recall.jsonl"
 touch "$jsonl"
@@ -32,7 +33,7 @@ run() {   # task mixer n width steps vocab
   if grep -qF "$key" "$jsonl"; then echo "skip $1 $2 N=$3 C=$4 (done)"; return; fi
   local start=$SECONDS
   nice -n "$NICE" dotnet "$dll" longctx recall --task "$1" --mixer "$2" --seq-len "$3" --width "$4" --steps "$5" \
-      --lr "$LR" --batch "$BATCH" --vocab "$6" --json | tail -n 1 >> "$jsonl"
+      --lr "$LR" --batch "$BATCH" --vocab "$6" --short-conv "$SHORT_CONV" --json | tail -n 1 >> "$jsonl"
   echo "$1 $2 N=$3 C=$4: $(tail -n 1 "$jsonl" | sed -E 's/.*"accuracy":([0-9.eE-]+).*/\1/') in $((SECONDS - start)) s"
 }
 

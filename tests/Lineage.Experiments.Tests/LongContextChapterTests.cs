@@ -46,4 +46,17 @@ public class LongContextChapterTests
         Assert.DoesNotContain(r.Metrics.Keys, k => k.Contains("linformer", StringComparison.Ordinal));
         Assert.Equal(ModelOrigin.Trained, r.Model);
     }
+
+    [Fact]
+    public void Recall_Quick_TrainsEveryCell_WithTheShortConvolution()
+    {
+        using var dir = new TempFolder();
+        var r = RunQuick(new RecallExperiment(), dir);
+        Assert.All(r.Claims, c => Assert.True(c.Passed, c.Statement));
+        foreach (var mixer in new[] { "full", "hyena" })
+            Assert.InRange(r.Metrics[$"mqar_accuracy_{mixer}_n32_c16"], 0, 1);
+        Assert.InRange(r.Metrics["copy_accuracy_mamba"], 0, 1);
+        Assert.Equal(3, RecallSettings.Default.ShortConv);
+        Assert.Empty(RecallSettings.Default.CopyMixers);
+    }
 }

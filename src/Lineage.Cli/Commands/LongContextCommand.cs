@@ -115,12 +115,13 @@ internal static class LongContextCommand
         var batch = new Option<int>("--batch") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
         var rate = new Option<double>("--lr") { Description = "AdamW's peak learning rate (10 % warm-up, cosine to 0).", DefaultValueFactory = _ => 3e-3 };
         var heads = new Option<int>("--heads") { Description = "Attention heads (Zoology: 1).", DefaultValueFactory = _ => 1 };
+        var conv = new Option<int>("--short-conv") { Description = "Kernel of a causal depthwise convolution before every mixer (0: none).", DefaultValueFactory = _ => 0 };
         var layers = new Option<int>("--layers") { Description = "Blocks.", DefaultValueFactory = _ => 2 };
         var eval = new Option<int>("--eval") { Description = "Held-out examples scored.", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var command = new Command("recall", "Train a small model with the mixer on a synthetic recall task (Zoology's MQAR, Mamba's selective copying or induction heads); report held-out accuracy.")
         {
-            mixer, task, width, length, pairs, vocab, steps, batch, rate, heads, layers, eval, json,
+            mixer, task, width, length, pairs, vocab, steps, batch, rate, heads, conv, layers, eval, json,
         };
         command.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
@@ -128,7 +129,8 @@ internal static class LongContextCommand
             var kind = MixerRegistry.Get(parse.GetValue(mixer)!).Id;
             var problem = RecallTasks.Create(parse.GetValue(task)!, parse.GetValue(length), parse.GetValue(pairs), parse.GetValue(vocab));
             var options = new RecallTrainingOptions(kind, parse.GetValue(width), parse.GetValue(steps), parse.GetValue(rate), parse.GetValue(batch),
-                parse.GetValue(layers), parse.GetValue(heads), EvalExamples: parse.GetValue(eval), Seed: parse.GetValue(GlobalOptions.Seed)).Validate();
+                parse.GetValue(layers), parse.GetValue(heads), EvalExamples: parse.GetValue(eval), Seed: parse.GetValue(GlobalOptions.Seed),
+                ShortConv: parse.GetValue(conv)).Validate();
             bool asJson = parse.GetValue(json);
             int total = options.Steps, every = Math.Max(1, total / 10);
             var progress = new Lineage.Experiments.SyncProgress<RecallProgress>(r =>

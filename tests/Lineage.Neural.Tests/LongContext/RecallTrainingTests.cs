@@ -1,4 +1,5 @@
 using Lineage.Neural.Core;
+using Lineage.Neural.Core.Training;
 using Lineage.Neural.LongContext;
 
 namespace Lineage.Neural.Tests.LongContext;
@@ -46,6 +47,27 @@ public class RecallTrainingTests
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();
         Assert.Throws<OperationCanceledException>(() => RecallTraining.Train(task, new RecallTrainingOptions("full", 16, Steps: 4, Batch: 2), null, cancel.Token));
+    }
+
+    [Fact]
+    public void ShortConvolution_IsCausal_AndCountsItsParameters()
+    {
+        // Changing the last token must leave every earlier position's logits unchanged with the convolution before the mixer.
+        using var threads = TorchThreads.AtMost(1);
+        Seeding.Seed(3);
+        using var plain = new RecallModel("full", RecallTraining.Settings(16, 12), 32, 2);
+        Seeding.Seed(3);
+        using var model = new RecallModel("full", RecallTraining.Settings(16, 12), 32, 2, shortConv: 3);
+        Assert.Equal(plain.parameters().Sum(p => p.numel()) + 2 * (16 * 3 + 16), model.parameters().Sum(p => p.numel()));
+        using var noGrad = TorchSharp.torch.no_grad();
+        long[] tokens = [1, 5, 17, 3, 9, 30, 2, 8, 4, 21, 6, 11];
+        var changed = (long[])tokens.Clone();
+        changed[^1] = 25;
+        using var a = model.forward(TorchSharp.torch.tensor(tokens, [1, 12]));
+        using var b = model.forward(TorchSharp.torch.tensor(changed, [1, 12]));
+        Assert.True(a.narrow(1, 0, 11).allclose(b.narrow(1, 0, 11), 0, 1e-6));
+        Assert.False(a.narrow(1, 11, 1).allclose(b.narrow(1, 11, 1), 0, 1e-6));
+        Assert.Equal("ShortConv", Assert.Throws<ArgumentOutOfRangeException>(() => new RecallTrainingOptions("full", 16, ShortConv: -1).Validate()).ParamName);
     }
 
     [Fact]
