@@ -53,8 +53,9 @@ public class RegistryTests
     [Fact]
     public void All_QuickBudgetsFitIntoSixMinutes()
     {
-        var total = ExperimentRegistry.All.Sum(e => e.Info.QuickBudget.TotalMinutes);
-        Assert.True(total <= 6, $"quick budgets add up to {total:0.#} min, over the 6 available");
+        // As the full tour's: a quick tour runs the sharing chapters in two lanes too, so its plan counts the longer lane.
+        var planned = TourPlan.Of(ExperimentRegistry.All, TourPlan.MaxLanes, quick: true).Planned(quick: true).TotalMinutes;
+        Assert.True(planned <= 6, $"the quick tour's plan takes {planned:0.#} min, over the 6 available");
     }
 
     [Fact]
