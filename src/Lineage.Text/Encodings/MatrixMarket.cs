@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using Lineage.Text.IO;
 
 namespace Lineage.Text.Encodings;
 
@@ -39,7 +40,7 @@ public static class MatrixMarket
     /// <summary>The most rows <see cref="Read"/> accepts (its row pointers are allocated from the header).</summary>
     public const int MaxRows = 1 << 28;
 
-    private static string Clip(string? s) => s is null ? "" : string.Concat((s.Length <= 80 ? s : s[..80] + "…").Select(c => char.IsControl(c) ? '?' : c));
+    private static string Clip(string? s) => Printable.Clip(s, 80);
 
     /// <summary>Reads a coordinate real/integer general matrix into CSR (duplicate entries are summed).</summary>
     /// <exception cref="InvalidDataException">Not a Matrix Market coordinate file, or a malformed line (its number is given).</exception>

@@ -134,7 +134,7 @@ public sealed class SentencePiece
         foreach (var (piece, id) in vocabulary)
         {
             if (id < 0 || id >= seen.Length || seen[id])
-                throw new InvalidDataException($"{path}: piece ids must run 0..{seen.Length - 1}, each once; '{Printable(piece)}' has id {id}");
+                throw new InvalidDataException($"{path}: piece ids must run 0..{seen.Length - 1}, each once; '{Printable.Clip(piece, 40)}' has id {id}");
             seen[id] = true;
         }
 
@@ -208,9 +208,6 @@ public sealed class SentencePiece
 
         return Load(folder);
     }
-
-    private static string Printable(string piece) =>
-        string.Concat((piece.Length <= 40 ? piece : piece[..40] + "…").Select(c => char.IsControl(c) ? '?' : c));
 
     /// <summary>The text of sentinel <paramref name="i"/>, as in T5: &lt;extra_id_i&gt;.</summary>
     public static string SentinelText(int i) => $"<extra_id_{i.ToString(CultureInfo.InvariantCulture)}>";
