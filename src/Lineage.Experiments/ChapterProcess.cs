@@ -133,8 +133,10 @@ public static partial class ChapterProcess
         start.Environment[ChildVariable] = JsonSerializer.Serialize(request, Json);
         // Freed memory stays in the heap for the chapter's life: steps reuse their pages instead of faulting them in again
         // (measured: the adding problem 251 → 127 s, ByteNet 50 → 29 s; see PeakMemory). A user's own settings win.
-        PeakMemory.AddTunables(start.Environment, PeakMemory.KeptMemoryTunables);
+        // The chapter's own settings first, so they win over this default (a chapter that measures peak memory asks for
+        // fresh mappings instead).
         if (experiment is INeedsProcessSettings settings) settings.Prepare(start.Environment);
+        PeakMemory.AddTunables(start.Environment, PeakMemory.KeptMemoryTunables);
 
         var clock = Stopwatch.StartNew();
         var relay = new Relay(progress);

@@ -73,6 +73,23 @@ public class ChapterProcessTests
     }
 
     [Fact]
+    public void TheComplexityChapter_GetsFreshMappings_InsteadOfKeptMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempFolder();
+        var launcher = Script(dir.Path, "echo \"tunables $GLIBC_TUNABLES\"\n");
+        var seen = new RecordingProgress();
+        var complexity = ExperimentRegistry.Select("vision.complexity")[0];
+        ChapterProcess.Run(launcher, complexity, Options(Path.Combine(dir.Path, "tour")), TimeSpan.FromSeconds(5), null, seen, CancellationToken.None);
+
+        var tunables = seen.Messages[0].Split(' ')[1].Split(':');
+        Assert.Contains("glibc.malloc.arena_max=1", tunables);
+        Assert.Contains("glibc.malloc.mmap_threshold=65536", tunables);
+        Assert.Contains("glibc.malloc.mmap_max=65536", tunables);
+        Assert.DoesNotContain("glibc.malloc.mmap_max=0", tunables);   // the chapter's setting wins over the tour's default
+    }
+
+    [Fact]
     public void AProcessPastItsLimit_IsStopped_AndRecordedAsCancelled()
     {
         if (!OperatingSystem.IsLinux()) return;

@@ -107,9 +107,16 @@ public sealed class ComplexityExperiment : IExperiment, INeedsProcessSettings
     /// <summary>
     /// One malloc arena, as the long-context scaling chapter has: the peak-memory passes need their allocator policy on
     /// every thread. Without it, in a process that keeps freed memory, Swin's memory exponent came out 1.40 (27.5 MB at 224 px
-    /// against 10.2 MB) and failed its claim (2026-12-05).
+    /// against 10.2 MB) and failed its claim (2026-12-05). And large blocks as fresh mappings from the start instead of
+    /// the tour's kept memory (PeakMemory.FreshMappingTunables): with kept memory the heap's free lists served the
+    /// measured passes, and Swin's 224 px peak came out 25.4 MB in some processes and 37 MB in others (exponent 0.99–1.31
+    /// against ≤ 1.25; 2026-12-07).
     /// </summary>
-    public void Prepare(IDictionary<string, string?> environment) => OneArenaProcess.Prepare(environment);
+    public void Prepare(IDictionary<string, string?> environment)
+    {
+        OneArenaProcess.Prepare(environment);
+        PeakMemory.AddTunables(environment, PeakMemory.FreshMappingTunables);
+    }
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)
@@ -130,30 +137,32 @@ public sealed class ComplexityExperiment : IExperiment, INeedsProcessSettings
         var swinSeconds = new List<double>();
         var vitBytes = new List<double>();
         var swinBytes = new List<double>();
-        using var bar = context.Progress.Start("ViT vs Swin forward cost", settings.Sides.Length);
+        using var bar = context.Progress.Start("ViT vs Swin forward cost", 2 * settings.Sides.Length);
         int done = 0;
+        // Every peak first, then every time: the timed passes keep their freed memory in the heap (PeakMemory.Retained),
+        // and a later peak served from those free lists would count every block placed there (FreshMappingTunables).
         foreach (int side in settings.Sides)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            Seeding.Seed(context.Seed);
-            using var vit = new Vit(new VitConfig(ImageSize: side, Patch: 4, Dim: 64, Layers: 4, Heads: 4, MlpRatio: 2));
-            using var swin = new Swin(new SwinConfig(ImageSize: side, Patch: 4, Dim: 32, Depths: [2, 2], Heads: [2, 4], Window: 7, MlpRatio: 2));
-            // The written-out kernel, so both models hold their score matrices as the complexity analysis assumes.
-            vit.Kernel = AttentionKernel.Naive;
-            swin.Kernel = AttentionKernel.Naive;
-            using var x = ImageTensors.Resize(rand(settings.Batch, 1, 28, 28), side);   // upsampled
-            var (sSwin, mSwin) = Measure(swin, x);
-            var (sVit, mVit) = Measure(vit, x);
+            using var models = new Models(context.Seed, side, settings.Batch);
+            swinBytes.Add(Peak(models.Swin, models.Input));
+            vitBytes.Add(Peak(models.Vit, models.Input));
+            bar.Report(++done, $"memory at side {side}");
+        }
+
+        foreach (int side in settings.Sides)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            using var models = new Models(context.Seed, side, settings.Batch);
+            swinSeconds.Add(Time(models.Swin, models.Input));
+            vitSeconds.Add(Time(models.Vit, models.Input));
             double n = (side / 4.0) * (side / 4.0);
             patches.Add(n);
-            vitSeconds.Add(sVit);
-            swinSeconds.Add(sSwin);
-            vitBytes.Add(mVit);
-            swinBytes.Add(mSwin);
+            int i = patches.Count - 1;
             rows.Add([side.ToString(CultureInfo.InvariantCulture), n.ToString(CultureInfo.InvariantCulture),
-                (sVit * 1000).ToString("0.0", CultureInfo.InvariantCulture), (sSwin * 1000).ToString("0.0", CultureInfo.InvariantCulture),
-                (mVit / 1e6).ToString("0.0", CultureInfo.InvariantCulture), (mSwin / 1e6).ToString("0.0", CultureInfo.InvariantCulture)]);
-            bar.Report(++done, $"side {side}");
+                (vitSeconds[i] * 1000).ToString("0.0", CultureInfo.InvariantCulture), (swinSeconds[i] * 1000).ToString("0.0", CultureInfo.InvariantCulture),
+                (vitBytes[i] / 1e6).ToString("0.0", CultureInfo.InvariantCulture), (swinBytes[i] / 1e6).ToString("0.0", CultureInfo.InvariantCulture)]);
+            bar.Report(++done, $"time at side {side}");
         }
 
         // Exponents over the two largest sizes, where the attention term dominates (at 28 px everything is overhead).
@@ -186,8 +195,37 @@ public sealed class ComplexityExperiment : IExperiment, INeedsProcessSettings
               .Plot(context.RelativeOutput("scaling-memory.png"), "Peak resident memory added by one forward pass (Linux VmHWM after resetting it)");
     }
 
-    /// <summary>Fastest of 3 forward passes (after a warm-up; the minimum is the least disturbed by other work on the machine) and the least of 3 peaks of resident memory one pass adds.</summary>
-    private static (double Seconds, double Bytes) Measure(nn.Module<Tensor, Tensor> model, Tensor x)
+    /// <summary>ViT and Swin (patch 4 both, random weights seeded alike, written-out attention) and a batch of upsampled images at one side.</summary>
+    private sealed class Models : IDisposable
+    {
+        public Models(int seed, int side, int batch)
+        {
+            Seeding.Seed(seed);
+            Vit = new Vit(new VitConfig(ImageSize: side, Patch: 4, Dim: 64, Layers: 4, Heads: 4, MlpRatio: 2));
+            Swin = new Swin(new SwinConfig(ImageSize: side, Patch: 4, Dim: 32, Depths: [2, 2], Heads: [2, 4], Window: 7, MlpRatio: 2));
+            // The written-out kernel, so both models hold their score matrices as the complexity analysis assumes.
+            Vit.Kernel = AttentionKernel.Naive;
+            Swin.Kernel = AttentionKernel.Naive;
+            using var small = rand(batch, 1, 28, 28);
+            Input = ImageTensors.Resize(small, side);   // upsampled
+        }
+
+        public Vit Vit { get; }
+
+        public Swin Swin { get; }
+
+        public Tensor Input { get; }
+
+        public void Dispose()
+        {
+            Vit.Dispose();
+            Swin.Dispose();
+            Input.Dispose();
+        }
+    }
+
+    /// <summary>Fastest of 3 forward passes, after a warm-up (the minimum is the least disturbed by other work on the machine).</summary>
+    private static double Time(nn.Module<Tensor, Tensor> model, Tensor x)
     {
         model.eval();
         using var noGrad = no_grad();
@@ -204,9 +242,17 @@ public sealed class ComplexityExperiment : IExperiment, INeedsProcessSettings
             }
         }
 
-        // The least of 3 peaks, as for time: a pass's peak also counts whatever else the process faults in meanwhile (the
-        // runtime's own threads), which only ever adds. One peak per size made Swin's memory exponent 1.28 once in a quiet
-        // tour (6.3 → 36.9 MB, 2026-12-07; 1.04 in the run quoted in Scaling).
+        return times.Min();
+    }
+
+    /// <summary>The least of 3 peaks of resident memory one forward pass adds (after a warm-up pass).</summary>
+    private static double Peak(nn.Module<Tensor, Tensor> model, Tensor x)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        using (var warm = NewDisposeScope()) model.forward(x);
+        // The least of 3, as for time: a pass's peak also counts whatever else the process faults in meanwhile (the
+        // runtime's own threads), which only ever adds.
         var peaks = new List<double>();
         for (int i = 0; i < 3; i++)
         {
@@ -218,7 +264,7 @@ public sealed class ComplexityExperiment : IExperiment, INeedsProcessSettings
             }));
         }
 
-        return (times.Min(), peaks.Min());
+        return peaks.Min();
     }
 
     /// <summary>Slope of log y against log x between the last two points: the exponent a of y ∝ xᵃ there.</summary>

@@ -38,8 +38,21 @@ public static partial class PeakMemory
     /// </summary>
     public const string KeptMemoryTunables = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736";
 
+    /// <summary>
+    /// glibc settings for a process that measures peak memory: every block of 64 KiB and more is a fresh mapping from the
+    /// start (a fixed threshold, so glibc never raises it), so none ever lands in the heap's free lists. Measure's passes
+    /// can then only be served fresh mappings, whose pages leave the resident set when freed; a block reused from the free
+    /// lists stays resident after it is freed, so the high-water mark counted every block the pass happened to place
+    /// there (Swin's 224 px pass measured 25.4 MB in one process and 37 MB in another, 2026-12-07). Time such a process's
+    /// passes only after its peaks (Retained puts large blocks in the heap).
+    /// </summary>
+    public const string FreshMappingTunables = "glibc.malloc.mmap_max=65536:glibc.malloc.mmap_threshold=65536";
+
     /// <summary>Whether freed memory is kept by default in this process (started with GLIBC_TUNABLES glibc.malloc.mmap_max=0, as the tour's chapter processes are).</summary>
     public static bool RetainedByDefault { get; } = StartedWith("glibc.malloc.mmap_max=0");
+
+    /// <summary>The fixed mmap threshold this process was started with (GLIBC_TUNABLES glibc.malloc.mmap_threshold), or null (glibc's dynamic one).</summary>
+    private static int? StartedThreshold { get; } = StartedValue("glibc.malloc.mmap_threshold");
 
     /// <summary>
     /// Adds glibc settings (<c>a=1:b=2</c>) to the <c>GLIBC_TUNABLES</c> of a process about to start, after what it already
@@ -63,6 +76,16 @@ public static partial class PeakMemory
     /// <summary>Whether the process was started on Linux with this glibc setting in GLIBC_TUNABLES (e.g. <c>glibc.malloc.arena_max=1</c>).</summary>
     public static bool StartedWith(string tunable) => OperatingSystem.IsLinux() &&
         (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "").Split(':').Contains(tunable);
+
+    private static int? StartedValue(string name)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        foreach (var part in (Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "").Split(':'))
+            if (part.StartsWith(name + "=", StringComparison.Ordinal) &&
+                int.TryParse(part.AsSpan(name.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int value))
+                return value;
+        return null;
+    }
 
     [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
     private static partial int MallOpt(int parameter, int value);
@@ -170,7 +193,7 @@ public static partial class PeakMemory
 
     private static void Restore()
     {
-        Set(MmapThreshold, DynamicMmapThreshold);
+        Set(MmapThreshold, StartedThreshold ?? DynamicMmapThreshold);
         if (RetainedByDefault)
         {
             Set(MmapMax, 0);
