@@ -4,9 +4,15 @@
 # file and summarised as CSV. Cells already in the output are skipped, so an interrupted sweep continues.
 #
 # usage: bench/recall/sweep.sh [out-dir]            (default bench/recall/out-conv$SHORT_CONV)
-#   MIXERS="full mamba hyena"  LENGTHS="64 128 256"  WIDTHS="32 64 128"  STEPS=600  LR=3e-3  VOCAB=512  BATCH=32  SHORT_CONV=3
-#   COPY_LENGTH=64  COPY_STEPS=600  TASKS="mqar selective-copy"  NICE=10
-# Runs one cell at a time on one libtorch thread (the machine is shared); each cell prints its seconds.
+#   MIXERS="full mamba hyena"  LENGTHS="64 128 256"  WIDTHS="32 64 128"  STEPS_PER_PAIR=150  LR=3e-3  VOCAB=512  BATCH=32
+#   SHORT_CONV=3  COPY_LENGTH=64  COPY_STEPS=600  TASKS="mqar selective-copy"  NICE=10  DLL=path/to/lineage.dll
+#   STEPS=600 (one step count for every N instead of STEPS_PER_PAIR × K)
+# MQAR's training steps grow with its pairs K = N/16 (150 per pair: 600 at N = 64, 1,200 at 128, 2,400 at 256): full
+# attention needed 1,200 steps at N = 128 where 600 gave 0.22 (docs/long-context.md), and every mixer gets the same.
+# Each cell's process keeps its freed memory in one malloc arena (GLIBC_TUNABLES), as the tour's chapters do: 8× fewer
+# page faults on a Mamba step.
+# Runs one cell at a time on one libtorch thread (the machine is shared); each cell prints its seconds. At the end
+# `lineage longctx recall-grid` writes <out>/recall-grid/: mqar-n{N}.png and recall.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHORT_CONV="${SHORT_CONV:-3}"   # the causal depthwise convolution before every mixer (0: none; without it attention stalls at 1/K)
@@ -17,7 +23,8 @@ touch "$jsonl"
 MIXERS="${MIXERS:-full flash longformer bigbird reformer linformer hyena mamba}"
 LENGTHS="${LENGTHS:-64 128 256}"
 WIDTHS="${WIDTHS:-32 64 128}"
-STEPS="${STEPS:-600}"
+STEPS="${STEPS:-}"
+STEPS_PER_PAIR="${STEPS_PER_PAIR:-150}"
 LR="${LR:-3e-3}"
 VOCAB="${VOCAB:-512}"         # Zoology: 8192; 512 (the smallest above N = 256) learns faster on a CPU budget
 BATCH="${BATCH:-32}"
@@ -25,22 +32,26 @@ COPY_LENGTH="${COPY_LENGTH:-64}"
 COPY_STEPS="${COPY_STEPS:-600}"
 TASKS="${TASKS:-mqar selective-copy}"
 NICE="${NICE:-10}"
-dll="src/Lineage.Cli/bin/Release/net10.0/lineage.dll"
+dll="${DLL:-src/Lineage.Cli/bin/Release/net10.0/lineage.dll}"
 [ -f "$dll" ] || dotnet build src/Lineage.Cli -c Release --nologo -v quiet
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736}"
 
 run() {   # task mixer n width steps vocab
   local key="\"task\":\"$1\",\"mixer\":\"$2\",\"width\":$4,\"length\":$3,"
   if grep -qF "$key" "$jsonl"; then echo "skip $1 $2 N=$3 C=$4 (done)"; return; fi
   local start=$SECONDS
   nice -n "$NICE" dotnet "$dll" longctx recall --task "$1" --mixer "$2" --seq-len "$3" --width "$4" --steps "$5" \
-      --lr "$LR" --batch "$BATCH" --vocab "$6" --short-conv "$SHORT_CONV" --json | tail -n 1 >> "$jsonl"
+      --lr "$LR" --batch "$BATCH" --vocab "$6" --short-conv "$SHORT_CONV" --threads 1 --json | tail -n 1 >> "$jsonl"
   echo "$1 $2 N=$3 C=$4: $(tail -n 1 "$jsonl" | sed -E 's/.*"accuracy":([0-9.eE-]+).*/\1/') in $((SECONDS - start)) s"
 }
 
 for task in $TASKS; do
   for mixer in $MIXERS; do
     if [ "$task" = mqar ]; then
-      for n in $LENGTHS; do for w in $WIDTHS; do run mqar "$mixer" "$n" "$w" "$STEPS" "$VOCAB"; done; done
+      for n in $LENGTHS; do
+        steps="${STEPS:-$((STEPS_PER_PAIR * n / 16))}"
+        for w in $WIDTHS; do run mqar "$mixer" "$n" "$w" "$steps" "$VOCAB"; done
+      done
     else
       run "$task" "$mixer" "$COPY_LENGTH" 64 "$COPY_STEPS" 16
     fi
@@ -58,3 +69,6 @@ with open(sys.argv[2], "w") as f:
                 f"{r['steps']},{r['examples']},{r['parameters']},{r['trainSeconds']:.1f}\n")
 print(f"{len(rows)} cells -> {sys.argv[2]}")
 PY
+
+# Zoology figure 2's layout (accuracy against width, one plot per N, the paper's points beside) and a Markdown table
+dotnet "$dll" longctx recall-grid --from "$jsonl" -o "$out"

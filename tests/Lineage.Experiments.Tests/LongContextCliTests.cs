@@ -48,4 +48,33 @@ public class LongContextCliTests
         Assert.Equal(2, code);
         Assert.Contains("known: mqar", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void RecallGrid_PlotsAndTabulatesWhatRecallPrinted_AndNamesABadLine()
+    {
+        using var dir = new TempFolder();
+        var jsonl = Path.Combine(dir.Path, "recall.jsonl");
+        foreach (var width in new[] { "8", "16" })
+        {
+            var (run, printed) = Lineage("longctx", "recall", "--mixer", "full", "--task", "mqar", "--seq-len", "32", "--width", width,
+                "--steps", "2", "--batch", "2", "--eval", "4", "--vocab", "64", "--json");
+            Assert.True(run == 0, printed);
+            File.AppendAllText(jsonl, printed.Trim().Split('\n')[^1] + "\n");
+        }
+
+        var (code, output) = Lineage("longctx", "recall-grid", "--from", jsonl, "-o", dir.Path);
+        Assert.True(code == 0, output);
+        Assert.Contains("2 cells", output, StringComparison.Ordinal);
+        var folder = Path.Combine(dir.Path, "recall-grid");
+        Assert.True(new FileInfo(Path.Combine(folder, "mqar-n32.png")).Length > 1000);
+        var table = File.ReadAllLines(Path.Combine(folder, "recall.md"));
+        Assert.Equal(4, table.Length);                                     // header, rule, two cells
+        Assert.StartsWith("| mqar | full | 32 | 8 |", table[2], StringComparison.Ordinal);
+
+        File.AppendAllText(jsonl, "{\"task\":\"mqar\",\"mixer\":\"full\",\"width\":8,\"length\":32,\"accuracy\":1.5}\n");
+        (code, output) = Lineage("longctx", "recall-grid", "--from", jsonl, "-o", dir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains("recall.jsonl:3: not a recall result", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
 }

@@ -99,7 +99,7 @@ internal static class LongContextCommand
             return 0;
         }));
         var recall = Recall(mixerNames);
-        return new Command("longctx", "Long-context mixers (Longformer, BigBird, Reformer, Linformer, Hyena, Mamba; full attention as the baseline).") { train, bench, recall };
+        return new Command("longctx", "Long-context mixers (Longformer, BigBird, Reformer, Linformer, Hyena, Mamba; full attention as the baseline).") { train, bench, recall, RecallGridCommand() };
     }
 
     /// <summary><c>longctx recall</c>: train a 2-layer model with the mixer on MQAR, selective copying or induction heads; held-out accuracy.</summary>
@@ -151,6 +151,22 @@ internal static class LongContextCommand
             }
             return 0;
         })));
+        return command;
+    }
+
+    /// <summary><c>longctx recall-grid --from recall.jsonl</c>: plots (Zoology figure 2's layout) and a table of a sweep's cells.</summary>
+    private static Command RecallGridCommand()
+    {
+        var from = new Option<string>("--from") { Description = "JSON lines of recall results (bench/recall/sweep.sh writes <out>/recall.jsonl; `longctx recall --json` prints one).", Required = true };
+        var command = new Command("recall-grid", "Plot a recall sweep as Zoology's figure 2 (accuracy against width, one panel per N, the paper's points beside) and tabulate it; writes <out>/recall-grid/.") { from };
+        command.SetAction(parse =>
+        {
+            var cells = Lineage.Experiments.LongContext.RecallGrid.Read(parse.GetValue(from)!);
+            var folder = Path.Combine(parse.GetValue(GlobalOptions.Out)!, "recall-grid");
+            var files = Lineage.Experiments.LongContext.RecallGrid.Write(cells, folder);
+            Console.WriteLine($"{cells.Count} cells: {string.Join(", ", files.Select(f => Path.Combine(folder, f)))}");
+            return 0;
+        });
         return command;
     }
 

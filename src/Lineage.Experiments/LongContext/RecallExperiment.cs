@@ -42,16 +42,6 @@ public sealed class RecallExperiment : IExperiment
     /// <summary>Zoology, the MQAR paper.</summary>
     public static readonly Paper Arora2023 = new("Arora et al.", 2023, "Zoology: Measuring and Improving Recall in Efficient Language Models", "https://arxiv.org/abs/2312.04927");
 
-    /// <summary>Zoology's figure 2, read off the repository's plot (±0.03): accuracy at width 64 by N, for the mixers both runs have.</summary>
-    private static readonly Dictionary<(string Mixer, int N), string> ZoologyWidth64 = new()
-    {
-        [("full", 64)] = "≈0.98", [("full", 128)] = "≈0.98", [("full", 256)] = "≈0.98",
-        [("hyena", 64)] = "0.51", [("hyena", 128)] = "0.20", [("hyena", 256)] = "0.06",
-    };
-
-    /// <summary>The Mamba paper's table 1 (length 4,096), by our mixer id.</summary>
-    private static readonly Dictionary<string, string> MambaTable1 = new() { ["mamba"] = "99.8 %", ["hyena"] = "28.4 % (Hyena layer in a Mamba block), 30.1 % (H3 block)" };
-
     /// <inheritdoc />
     public ExperimentInfo Info { get; } = new(
         Id: "long-context.recall",
@@ -85,7 +75,7 @@ public sealed class RecallExperiment : IExperiment
                     result.Metric($"mqar_accuracy_{mixer}_n{n}_c{width}", r.Accuracy).Metric($"mqar_train_seconds_{mixer}_n{n}_c{width}", r.TrainSeconds);
                     rows.Add([mixer, "MQAR", n.ToString(CultureInfo.InvariantCulture), task.Config.KvPairs.ToString(CultureInfo.InvariantCulture),
                         width.ToString(CultureInfo.InvariantCulture), F(r.Accuracy), F(r.Chance, "0.0000"), r.TrainSeconds.ToString("0.0", CultureInfo.InvariantCulture),
-                        width == 64 ? ZoologyWidth64.GetValueOrDefault((mixer, n), "–") : "–"]);
+                        RecallGrid.Zoology.TryGetValue((mixer, n, width), out var z) ? F(z, "0.00") : "–"]);
                     bar.Report(++done, $"MQAR {mixer} N={n} C={width}: {F(r.Accuracy)}");
                 }
 
@@ -97,7 +87,7 @@ public sealed class RecallExperiment : IExperiment
             copy[mixer] = r;
             result.Metric($"copy_accuracy_{mixer}", r.Accuracy).Metric($"copy_train_seconds_{mixer}", r.TrainSeconds);
             rows.Add([mixer, "selective copy", s.CopyLength.ToString(CultureInfo.InvariantCulture), "16", "64", F(r.Accuracy), F(r.Chance, "0.0000"),
-                r.TrainSeconds.ToString("0.0", CultureInfo.InvariantCulture), MambaTable1.GetValueOrDefault(mixer, "–")]);
+                r.TrainSeconds.ToString("0.0", CultureInfo.InvariantCulture), RecallGrid.MambaTable1.GetValueOrDefault(mixer, "–")]);
             bar.Report(++done, $"selective copying {mixer}: {F(r.Accuracy)}");
         }
 
@@ -109,13 +99,8 @@ public sealed class RecallExperiment : IExperiment
         int w = s.Widths.Contains(64) ? 64 : s.Widths[0];
         if (s.Widths.Length > 1)
         {
-            foreach (int n in s.MqarLengths)
-            {
-                string file = $"mqar-n{n}.png";
-                Plots.Lines(context.OutputFile(file), $"MQAR, N = {n}", "model width", "accuracy",
-                    [.. s.MqarMixers.Select(m => new Series(m, [.. s.Widths.Select(x => (double)x)], [.. s.Widths.Select(x => mqar[(m, n, x)].Accuracy)]))]);
-                result.Plot(context.RelativeOutput(file), $"MQAR accuracy against width at N = {n} (Zoology figure 2's layout).");
-            }
+            foreach (var (n, file) in RecallGrid.Plot([.. mqar.Values], context.OutputDirectory))
+                result.Plot(context.RelativeOutput(file), $"MQAR accuracy against width at N = {n} (Zoology figure 2's layout, its points beside).");
         }
         else if (s.MqarLengths.Length > 1)
         {
