@@ -34,9 +34,10 @@ internal static class LongContextCommand
         var text = new Option<string?>("--text") { Description = "Train on this UTF-8 file (its last 10 % held out) instead of the Treasury of David." };
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint (an interrupted run's, else the model's own) if it exists." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a model already trained for this mixer, only once the new one is trained." };
+        var shortConv = new Option<int>("--short-conv") { Description = "Kernel of a causal depthwise convolution before every mixer (0: none; 3 made MQAR learnable).", DefaultValueFactory = _ => 0 };
         var train = new Command("train", "Train a byte-level decoder with the chosen mixer on long documents (with planted needles); report bits/byte and needle recall. The model (<out>/longctx/<mixer>/checkpoint.bin) is replaced only when done.")
         {
-            mixer, dim, layers, length, batch, steps, rate, text, resume, overwrite,
+            mixer, dim, layers, length, batch, steps, rate, text, resume, overwrite, shortConv,
         };
         train.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
         {
@@ -47,7 +48,8 @@ internal static class LongContextCommand
             var settings = new MixerSettings(Dim: d, Heads: Math.Max(1, d / 16), Seed: seed).With(new LongformerConfig { Window = 32, GlobalTokens = 4 },
                 new BigBirdConfig { Block = 32, GlobalTokens = 4, RandomBlocks = 1 }, new ReformerConfig { Chunk = 32, Rounds = 2 },
                 new LinformerConfig { MaxLength = len }, new MambaConfig { StateDim = 8, Expand = 1, ScanChunk = 16 });
-            var config = new MixerLmConfig(kind, settings, Layers: parse.GetValue(layers));
+            ArgumentOutOfRangeException.ThrowIfNegative(parse.GetValue(shortConv), "--short-conv");
+            var config = new MixerLmConfig(kind, settings, Layers: parse.GetValue(layers), ShortConv: parse.GetValue(shortConv));
             Seeding.Seed(seed);
             using var lm = new MixerLm(config);                                     // checks the mixer before any data is fetched
             var corpus = parse.GetValue(text) is { } file ? FromFile(file) : Treasury(parse, cancellation);

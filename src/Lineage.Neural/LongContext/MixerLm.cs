@@ -10,7 +10,8 @@ namespace Lineage.Neural.LongContext;
 /// <param name="Layers">Blocks.</param>
 /// <param name="VocabSize">Tokens (256 for bytes).</param>
 /// <param name="Reversible">Reversible residual layers (Reformer): activations recomputed in the backward pass.</param>
-public sealed record MixerLmConfig(string Mixer, MixerSettings Mixing, int Layers = 2, int VocabSize = 256, bool Reversible = false)
+/// <param name="ShortConv">Kernel of a causal depthwise convolution before every mixer (0: none; see <see cref="MixerBlock"/>): what made MQAR learnable (docs/long-context.md).</param>
+public sealed record MixerLmConfig(string Mixer, MixerSettings Mixing, int Layers = 2, int VocabSize = 256, bool Reversible = false, int ShortConv = 0)
 {
     /// <summary>Small enough for unit tests.</summary>
     public static MixerLmConfig Tiny(string mixer) => new(mixer, MixerSettings.Tiny(), Layers: 2);
@@ -38,9 +39,10 @@ public sealed class MixerLm : nn.Module<Tensor, Tensor>
             throw new ArgumentException($"A language model needs a causal mixer; {mixer.Id} {mixer.NotCausal ?? "was configured with Causal = false."}", nameof(config));
 
         ArgumentOutOfRangeException.ThrowIfLessThan(config.Layers, 1, nameof(config.Layers));
+        ArgumentOutOfRangeException.ThrowIfNegative(config.ShortConv, nameof(config.ShortConv));
         Config = config;
         wte = nn.Embedding(config.VocabSize, config.Mixing.Dim);
-        h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(i => new MixerBlock(mixer.Id, config.Mixing with { Seed = config.Mixing.Seed + 7919 * i }))]);
+        h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(i => new MixerBlock(mixer.Id, config.Mixing with { Seed = config.Mixing.Seed + 7919 * i }, config.ShortConv))]);
         ln_f = nn.LayerNorm(config.Mixing.Dim);
         RegisterComponents();
         using (no_grad()) nn.init.normal_(wte.weight!, 0, 0.02);   // GPT-2's scale: tied logits start near uniform (8 bits per byte)

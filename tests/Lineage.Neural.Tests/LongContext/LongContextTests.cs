@@ -260,6 +260,26 @@ public class LongContextTests
         Assert.True(MaxDiff(stack(outputs, 1), full) <= 1e-5, $"{MaxDiff(stack(outputs, 1), full)}");
     }
 
+    [Fact]
+    public void TheLm_WithAShortConvolution_StaysCausal_AndTrainsTheConvolution()
+    {
+        using var threads = TorchThreads.AtMost(1);
+        manual_seed(12);
+        using var scope = NewDisposeScope();
+        using var plain = new MixerLm(MixerLmConfig.Tiny("full"));
+        using var lm = new MixerLm(MixerLmConfig.Tiny("full") with { ShortConv = 3 });
+        int dim = lm.Config.Mixing.Dim;
+        Assert.Equal(plain.parameters().Sum(p => p.numel()) + lm.Config.Layers * (dim * 3 + dim), lm.parameters().Sum(p => p.numel()));
+        var a = tensor(new long[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 }).unsqueeze(0);
+        var b = tensor(new long[] { 1, 2, 3, 4, 5, 6, 99, 99, 99, 99, 99 }).unsqueeze(0);
+        var la = lm.forward(a);
+        Assert.True(MaxDiff(la[0, ..6], lm.forward(b)[0, ..6]) <= 1e-5, "later tokens changed earlier logits");
+        nn.functional.cross_entropy(la.reshape(-1, 256), b.reshape(-1)).backward();
+        Assert.All(lm.named_parameters().Where(p => p.name.Contains("short_conv", StringComparison.Ordinal)),
+            p => Assert.True(p.parameter.grad is not null, $"{p.name} has no gradient"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MixerLm(MixerLmConfig.Tiny("full") with { ShortConv = -1 }));
+    }
+
     [Theory]
     [InlineData("full")]
     [InlineData("longformer")]
