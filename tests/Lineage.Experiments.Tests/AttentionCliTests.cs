@@ -15,6 +15,8 @@ public class AttentionCliTests
         Assert.Contains("Sdpa   n=128", output, StringComparison.Ordinal);
         Assert.Contains("Naive  n=128", output, StringComparison.Ordinal);
         Assert.Contains("SDPA time / FlashAttention time", output, StringComparison.Ordinal);
+        Assert.Contains("fp32 matmul ceiling (2048²", output, StringComparison.Ordinal);
+        Assert.Contains("% of the ceiling)", output, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Lineage.Neural.Attention;
 using Spectre.Console;
+using TorchSharp;
 
 namespace Lineage.Cli.Commands;
 
@@ -40,6 +41,11 @@ internal static class AttentionCommand
                     throw new ArgumentException("--heads, --head-dim, --batch and --repeats must be positive.");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"fp32, batch {parse.GetValue(batch)}, {parse.GetValue(heads)} heads, head dimension {parse.GetValue(headDim)}, {Environment.ProcessorCount} cores; best of {parse.GetValue(repeats)}"));
+                // The machine's limit, measured in this run before and after the cases (the higher is the ceiling; a gap
+                // between the two says the machine's speed changed meanwhile).
+                double before = AttentionBenchmark.MatmulCeiling(seed: parse.GetValue(GlobalOptions.Seed));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 matmul ceiling (2048², libtorch, {torch.get_num_threads()} threads): {before:0.0} GFLOP/s"));
+                var lines = new List<AttentionMeasurement>();
                 foreach (bool bwd in backward)
                     foreach (bool c in causal)
                         foreach (int n in ns)
@@ -50,12 +56,19 @@ internal static class AttentionCommand
                                 cancellation.ThrowIfCancellationRequested();
                                 var m = AttentionBenchmark.Measure(impl, parse.GetValue(batch), parse.GetValue(heads), n, parse.GetValue(headDim), c, bwd, parse.GetValue(repeats), parse.GetValue(GlobalOptions.Seed));
                                 row[impl] = m;
-                                Console.WriteLine(AttentionBenchmark.Format(m));
+                                lines.Add(m);
+                                Console.WriteLine(AttentionBenchmark.Format(m, before));
                             }
 
                             if (row.TryGetValue(AttentionKernel.Flash, out var f) && row.TryGetValue(AttentionKernel.Sdpa, out var s) && f.Refused is null && s.Refused is null)
                                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  → SDPA time / FlashAttention time = {s.Seconds / f.Seconds:0.00}"));
                         }
+
+                double after = AttentionBenchmark.MatmulCeiling(seed: parse.GetValue(GlobalOptions.Seed));
+                double ceiling = Math.Max(before, after);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fp32 matmul ceiling after the cases: {after:0.0} GFLOP/s; FlashAttention against the higher, {ceiling:0.0}:"));
+                foreach (var m in lines.Where(m => m.Refused is null && m.Implementation == AttentionKernel.Flash))
+                    Console.WriteLine(AttentionBenchmark.Format(m, ceiling));
 
                 return 0;
             }

@@ -69,6 +69,35 @@ public static class AttentionBenchmark
         return new AttentionMeasurement(implementation, length, causal, backward, best, flops / best / 1e9, peak, null);
     }
 
+    /// <summary>
+    /// The machine's fp32 matmul ceiling as libtorch reaches it on this process's threads: GFLOP/s of the best of
+    /// <paramref name="repeats"/> products of two random <paramref name="size"/>² matrices (2·size³ FLOPs each), after one
+    /// warm-up. What an attention kernel's matmuls could at best reach; its small inner dimension (D = 64) keeps real
+    /// tiles below it.
+    /// </summary>
+    public static double MatmulCeiling(int size = 2048, int repeats = 3, int seed = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        manual_seed(seed);
+        var a = randn(size, size);
+        var b = randn(size, size);
+        using var retained = PeakMemory.Retained();
+        a.mm(b).Dispose();
+        double best = double.PositiveInfinity;
+        var clock = new Stopwatch();
+        for (int r = 0; r < repeats; r++)
+        {
+            clock.Restart();
+            a.mm(b).Dispose();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+
+        return 2.0 * size * size * size / best / 1e9;
+    }
+
     private static void RunOnce(AttentionKernel implementation, Tensor q, Tensor k, Tensor v, Tensor dOut, bool causal, bool backward)
     {
         using var scope = NewDisposeScope();
@@ -84,13 +113,14 @@ public static class AttentionBenchmark
         if (backward) o.backward([dOut]);
     }
 
-    /// <summary>One line of the side-by-side table.</summary>
-    public static string Format(AttentionMeasurement m)
+    /// <summary>One line of the side-by-side table; with a matmul <paramref name="ceiling"/> (GFLOP/s), the fraction of it reached.</summary>
+    public static string Format(AttentionMeasurement m, double ceiling = double.NaN)
     {
         ArgumentNullException.ThrowIfNull(m);
         string what = string.Create(CultureInfo.InvariantCulture, $"{m.Implementation.DisplayName,-6} n={m.Length,-6} {(m.Causal ? "causal " : "full   ")}{(m.Backward ? "fwd+bwd" : "fwd    ")}");
         if (m.Refused is not null) return $"{what}  refused: {m.Refused}";
         string memory = m.PeakBytes < 0 ? "?" : AttentionMemory.Format(m.PeakBytes);
-        return string.Create(CultureInfo.InvariantCulture, $"{what}  {m.Seconds * 1000,10:0.0} ms  {m.GflopsPerSecond,7:0.0} GFLOP/s  peak +{memory}");
+        string fraction = double.IsFinite(ceiling) && ceiling > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({m.GflopsPerSecond / ceiling * 100,3:0} % of the ceiling)") : "";
+        return string.Create(CultureInfo.InvariantCulture, $"{what}  {m.Seconds * 1000,10:0.0} ms  {m.GflopsPerSecond,7:0.0} GFLOP/s{fraction}  peak +{memory}");
     }
 }
