@@ -26,6 +26,8 @@ public enum Family
     LongContext,
     /// <summary>FlashAttention-style kernels, MQA/GQA, low precision.</summary>
     Attention,
+    /// <summary>Every representation on the same real tasks (the lineage benchmark); last in the tour.</summary>
+    Lineage,
 }
 
 /// <summary>What a chapter says before its experiments: why the family exists and where to read more.</summary>
@@ -83,6 +85,11 @@ public static class Families
             "Exact attention need not store the n×n matrix: tiles and an online softmax keep memory linear (FlashAttention 1–3); " +
             "sharing keys and values across heads (MQA/GQA) shrinks the KV cache; FP8 trades precision for speed.",
             [Papers.Dao2022, Papers.Dao2023, Papers.Shah2024, Papers.Ainslie2023]),
+        new(Family.Lineage, "lineage", "The lineage, measured",
+            "Each chapter measures its own model on its own data, so none says what a step of the lineage buys on one task. Here the " +
+            "representations meet on the same real splits through one probe: what TF-IDF adds to counts, what dense vectors trained on " +
+            "the task add (or do not), and what a pretrained sentence encoder adds, each with its cost.",
+            [Papers.SparckJones1972, Papers.Mikolov2013, Papers.Pennington2014, Papers.Reimers2019, Papers.Wang2020b]),
     ];
 
     /// <summary>The chapter of a family.</summary>

@@ -42,6 +42,12 @@ public static class Papers
     public static readonly Paper Kalchbrenner2016 = new("Kalchbrenner et al.", 2016, "Neural Machine Translation in Linear Time", "https://arxiv.org/abs/1610.10099");
     /// <summary>The Transformer.</summary>
     public static readonly Paper Vaswani2017 = new("Vaswani et al.", 2017, "Attention Is All You Need", "https://arxiv.org/abs/1706.03762");
+    /// <summary>Sentence-BERT.</summary>
+    public static readonly Paper Reimers2019 = new("Reimers and Gurevych", 2019, "Sentence-BERT: Sentence Embeddings using Siamese BERT-Networks", "https://arxiv.org/abs/1908.10084");
+    /// <summary>MiniLM (all-MiniLM-L6-v2's base).</summary>
+    public static readonly Paper Wang2020b = new("Wang et al.", 2020, "MiniLM: Deep Self-Attention Distillation for Task-Agnostic Compression of Pre-Trained Transformers", "https://arxiv.org/abs/2002.10957");
+    /// <summary>Arctic-embed.</summary>
+    public static readonly Paper Merrick2024 = new("Merrick et al.", 2024, "Arctic-Embed: Scalable, Efficient, and Accurate Text Embedding Models", "https://arxiv.org/abs/2405.05374");
     /// <summary>BERT.</summary>
     public static readonly Paper Devlin2019 = new("Devlin et al.", 2019, "BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding", "https://arxiv.org/abs/1810.04805");
     /// <summary>RoBERTa.</summary>

@@ -123,3 +123,22 @@ public class PretrainedRowsTests
         Assert.Single(Directory.GetDirectories(Path.Combine(models, "lineage.tasks-minilm")));
     }
 }
+
+/// <summary>The tour chapter lineage.tasks in quick mode, on the real LibreOffice help retrieval task.</summary>
+public class LineageTasksChapterTests
+{
+    [Fact]
+    public void Quick_ScoresEveryRow_OnTheRealSplit_WithTablePlotsAndMetrics()
+    {
+        if (!TestPaths.Has(Lineage.Data.Catalog.DataCatalog.LibreOfficeHelpEnglish)) return;
+        using var dir = new TempFolder();
+        var experiment = new LineageTasksExperiment();
+        var r = TourRunner.RunOne(experiment, new ExperimentContext(experiment.Info, seed: 1, quick: true, new Lineage.Data.Catalog.DataStore(TestPaths.DataRoot),
+            new ModelCache(Path.Combine(dir.Path, "models")), dir.Path, SilentProgress.Instance, CancellationToken.None));
+        Assert.All(r.Claims, c => Assert.True(c.Passed, c.Statement));
+        Assert.InRange(r.Metrics["libreoffice-retrieval_tfidf_mrr"], 0.2, 1);
+        Assert.Single(r.Tables);
+        Assert.Equal(2, r.Plots.Count);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "models", "lineage.tasks", "splits", "libreoffice-retrieval-seed1.json")));
+    }
+}
