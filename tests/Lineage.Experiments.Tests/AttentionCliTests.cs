@@ -9,7 +9,7 @@ public class AttentionCliTests
     [Fact]
     public void AttentionBench_TinyRun_PrintsEachImplementationAndTheRatio()
     {
-        var (code, output) = Lineage("attention", "bench", "--lengths", "128", "--pass", "fwd+bwd", "--mask", "causal", "--repeats", "1", "--heads", "2");
+        var (code, output) = Lineage("attention", "bench", "--lengths", "128", "--pass", "fwd+bwd", "--mask", "causal", "--repeats", "1", "--heads", "2", "--phases");
         Assert.Equal(0, code);
         Assert.Contains("Flash  n=128", output, StringComparison.Ordinal);
         Assert.Contains("Sdpa   n=128", output, StringComparison.Ordinal);
@@ -17,6 +17,8 @@ public class AttentionCliTests
         Assert.Contains("SDPA time / FlashAttention time", output, StringComparison.Ordinal);
         Assert.Contains("fp32 matmul ceiling (2048²", output, StringComparison.Ordinal);
         Assert.Contains("% of the ceiling)", output, StringComparison.Ordinal);
+        Assert.Contains("BackwardDk", output, StringComparison.Ordinal);              // --phases: one line per phase
+        Assert.Contains("GFLOP/s per core", output, StringComparison.Ordinal);
     }
 
     [Theory]

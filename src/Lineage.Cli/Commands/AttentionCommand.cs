@@ -21,10 +21,11 @@ internal static class AttentionCommand
         var headDim = new Option<int>("--head-dim") { Description = "Head dimension D.", DefaultValueFactory = _ => 64 };
         var batch = new Option<int>("--batch") { Description = "Batch size B.", DefaultValueFactory = _ => 1 };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per case (the best is reported).", DefaultValueFactory = _ => 2 };
+        var phases = new Option<bool>("--phases") { Description = "After each FlashAttention case, one more run timed per phase (QKᵀ, softmax, PV; the backward's five products and dS): CPU ms, share, GFLOP/s per core against the ceiling." };
         var bench = new Command("bench", "Time and peak memory of FlashAttention (ours), libtorch SDPA and naive attention: fp32, forward and forward + backward, " +
                                          "causal and not; GFLOP/s; requests that would not fit in memory are refused with the estimate.")
         {
-            lengths, implementations, pass, mask, heads, headDim, batch, repeats,
+            lengths, implementations, pass, mask, heads, headDim, batch, repeats, phases,
         };
         bench.SetAction((parse, cancellation) => Task.Run(() =>
         {
@@ -58,6 +59,10 @@ internal static class AttentionCommand
                                 row[impl] = m;
                                 lines.Add(m);
                                 Console.WriteLine(AttentionBenchmark.Format(m, before));
+                                if (parse.GetValue(phases) && m.Refused is null && impl.Id.StartsWith("flash", StringComparison.Ordinal))
+                                    foreach (var line in AttentionBenchmark.FormatPhases(AttentionBenchmark.Phases(impl, parse.GetValue(batch), parse.GetValue(heads), n,
+                                                 parse.GetValue(headDim), c, bwd, parse.GetValue(GlobalOptions.Seed)), before, torch.get_num_threads()))
+                                        Console.WriteLine(line);
                             }
 
                             if (row.TryGetValue(AttentionKernel.Flash, out var f) && row.TryGetValue(AttentionKernel.Sdpa, out var s) && f.Refused is null && s.Refused is null)

@@ -31,7 +31,8 @@ public sealed record LineageTasksSettings(string[] ClassificationTasks, string[]
 }
 
 /// <summary>Every representation of the tour on the same real tasks and splits: quality, size and cost side by side.</summary>
-[SharesMachine(SharesMachineAttribute.LearnsOnly)]
+[ThreadCap(1, "the word vectors train on one thread (Hogwild threads would make them differ run to run) and the probe's and the encoder's matrices are small; one thread lets the chapter share the machine")]
+[SharesMachine("every claim compares the rows' quality on seeded splits, none their speed: a neighbouring process on the other core changes only the seconds and texts/s columns")]
 public sealed class LineageTasksExperiment : IExperiment, INeedsProcessSettings
 {
     /// <inheritdoc />

@@ -70,6 +70,53 @@ public static class AttentionBenchmark
     }
 
     /// <summary>
+    /// One more run of <paramref name="implementation"/> (a FlashAttention kernel; others record nothing) on the same
+    /// random inputs as <see cref="Measure"/>, with <see cref="FlashPhases"/> on: CPU time and FLOPs per phase.
+    /// </summary>
+    public static IReadOnlyList<FlashPhaseTime> Phases(AttentionKernel implementation, int batch, int heads, int length, int headDim, bool causal, bool backward, int seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(implementation);
+        using var scope = NewDisposeScope();
+        manual_seed(seed);
+        var q = randn(batch, heads, length, headDim);
+        var k = randn(batch, heads, length, headDim);
+        var v = randn(batch, heads, length, headDim);
+        var dOut = randn(batch, heads, length, headDim);
+        using var retained = PeakMemory.Retained();
+        RunOnce(implementation, q, k, v, dOut, causal, backward);      // warm: the timed run reuses its memory
+        FlashPhases.Reset();
+        FlashPhases.Enabled = true;
+        try
+        {
+            RunOnce(implementation, q, k, v, dOut, causal, backward);
+        }
+        finally
+        {
+            FlashPhases.Enabled = false;
+        }
+
+        return FlashPhases.Snapshot();
+    }
+
+    /// <summary>
+    /// The phases as lines: CPU milliseconds (summed over threads), share of the kernel's CPU time, and for the tile
+    /// products GFLOP/s per core and its fraction of the ceiling per core (<paramref name="ceiling"/> / <paramref name="threads"/>).
+    /// </summary>
+    public static IEnumerable<string> FormatPhases(IReadOnlyList<FlashPhaseTime> phases, double ceiling, int threads)
+    {
+        ArgumentNullException.ThrowIfNull(phases);
+        double total = phases.Sum(x => x.CpuSeconds);
+        double perCore = ceiling / Math.Max(1, threads);
+        foreach (var x in phases.Where(x => x.CpuSeconds > 0))
+        {
+            string rate = double.IsFinite(x.GflopsPerCore)
+                ? string.Create(CultureInfo.InvariantCulture, $"  {x.GflopsPerCore,6:0.0} GFLOP/s per core ({x.GflopsPerCore / perCore * 100,3:0} % of the ceiling per core)")
+                : "";
+            yield return string.Create(CultureInfo.InvariantCulture, $"    {x.Phase,-15} {x.CpuSeconds * 1000,9:0.0} CPU ms {x.CpuSeconds / total * 100,5:0.0} %{rate}");
+        }
+    }
+
+    /// <summary>
     /// The machine's fp32 matmul ceiling as libtorch reaches it on this process's threads: GFLOP/s of the best of
     /// <paramref name="repeats"/> products of two random <paramref name="size"/>² matrices (2·size³ FLOPs each), after one
     /// warm-up. What an attention kernel's matmuls could at best reach; its small inner dimension (D = 64) keeps real

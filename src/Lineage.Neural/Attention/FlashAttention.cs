@@ -163,8 +163,10 @@ public static unsafe class FlashAttention
         float* t = Allocate((long)p.B * p.G * keyBlocks * p.D * p.Bc);
         Parallel.For(0, p.B * p.G * keyBlocks, new ParallelOptions { MaxDegreeOfParallelism = options.ThreadCount }, item =>
         {
+            long start = FlashPhases.Start();
             int bg = item / keyBlocks, j0 = item % keyBlocks * p.Bc;
             TileGemm.Transpose(Math.Min(p.Bc, p.Tk - j0), p.D, p.K + ((long)bg * p.Tk + j0) * p.D, p.D, t + (long)item * p.D * p.Bc);
+            FlashPhases.Lap(FlashPhase.ForwardOther, start);
         });
         return t;
     }
@@ -199,10 +201,12 @@ public static unsafe class FlashAttention
         float* m = s + p.Br * p.Bc;        // (Br) running max
         float* l = m + p.Br;               // (Br) running sum
 
+        long t = FlashPhases.Start();
         RowOps.Scale(q, p.Scale, qs, rows * d);
         new Span<float>(acc, rows * d).Clear();
         new Span<float>(m, rows).Fill(float.NegativeInfinity);
         new Span<float>(l, rows).Clear();
+        t = FlashPhases.Lap(FlashPhase.ForwardOther, t);
 
         // Keys past the last row's horizon are masked for every row of the block: those tiles are skipped.
         int keyEnd = p.Causal ? Math.Min(p.Tk, i0 + rows + p.Offset) : p.Tk;
@@ -211,6 +215,7 @@ public static unsafe class FlashAttention
             int bc = Math.Min(p.Bc, keyEnd - j0);
             int ld = Math.Min(p.Bc, p.Tk - j0);                                              // the tile's width as stored
             TileGemm.Multiply(rows, bc, d, qs, d, 1, p.KeyTile(bh, j0), ld, s, bc, accumulate: false);   // S = (scale·Q_i) K_jᵀ
+            t = FlashPhases.Lap(FlashPhase.ForwardQk, t, 2.0 * rows * bc * d);
             bool partial = p.Causal && j0 + bc - 1 > i0 + p.Offset;                          // the tile crosses the diagonal
             for (int r = 0; r < rows; r++)
             {
@@ -231,7 +236,9 @@ public static unsafe class FlashAttention
                 m[r] = mNew;
             }
 
+            t = FlashPhases.Lap(FlashPhase.ForwardSoftmax, t);
             TileGemm.Multiply(rows, d, bc, s, bc, 1, vHead + (long)j0 * d, d, acc, d, accumulate: true);   // O += P̃ V_j
+            t = FlashPhases.Lap(FlashPhase.ForwardPv, t, 2.0 * rows * bc * d);
         }
 
         for (int r = 0; r < rows; r++)
@@ -239,6 +246,8 @@ public static unsafe class FlashAttention
             RowOps.Scale(acc + r * d, 1f / l[r], o + r * d, d);                                // O = diag(ℓ)⁻¹ O
             lse[r] = m[r] + MathF.Log(l[r]);
         }
+
+        FlashPhases.Lap(FlashPhase.ForwardOther, t);
     }
 
     // ------------------------------------------------------------------ forward, FlashAttention 1
@@ -348,11 +357,14 @@ public static unsafe class FlashAttention
         // D_i = rowsum(dO_i ⊙ O_i) = Σ_j P_ij dP_ij: the softmax Jacobian's correction term, n numbers per head.
         Parallel.For(0, p.B * p.H, parallel, bh =>
         {
+            long start = FlashPhases.Start();
             for (int i = 0; i < p.Tq; i++)
             {
                 long at = ((long)bh * p.Tq + i) * d;
                 deltaPtr[(long)bh * p.Tq + i] = TensorPrimitives.Dot(new ReadOnlySpan<float>(dO + at, d), new ReadOnlySpan<float>(p.O + at, d));
             }
+
+            FlashPhases.Lap(FlashPhase.BackwardOther, start);
         });
 
         // With several strides per kv head, each keeps its own dQ (summed below); with one, dQ is written in place.
@@ -366,11 +378,14 @@ public static unsafe class FlashAttention
             BackwardKeys(p, bg, stride, strides, dO, deltaPtr, dq, dK, dV, Workspace.Get(floats));
         });
 
+        long sum = FlashPhases.Start();
         for (int c = 0; copies is not null && c < strides; c++)
         {
             var total = new Span<float>(dQ, checked((int)dqSize));
             TensorPrimitives.Add(total, new ReadOnlySpan<float>(copies + c * dqSize, (int)dqSize), total);
         }
+
+        FlashPhases.Lap(FlashPhase.BackwardOther, sum);
     }
 
     /// <summary>Key blocks stride, stride + strides, … of kv head bg: dK_j and dV_j accumulate in place over every query block
@@ -394,8 +409,10 @@ public static unsafe class FlashAttention
             float* kj = kHead + (long)j0 * d;
             float* dk = dK + ((long)bg * p.Tk + j0) * d;
             float* dv = dV + ((long)bg * p.Tk + j0) * d;
+            long t = FlashPhases.Start();
             TileGemm.Transpose(bc, d, kj, d, kt);
             TileGemm.Transpose(bc, d, vHead + (long)j0 * d, d, vt);
+            t = FlashPhases.Lap(FlashPhase.BackwardOther, t);
             int firstRow = p.Causal ? Math.Max(0, j0 - p.Offset) : 0;
             for (int h = g * p.Group; h < (g + 1) * p.Group; h++)
             {
@@ -407,7 +424,10 @@ public static unsafe class FlashAttention
                     float* q = p.Q + rowAt * d;
                     float* dOi = dO + rowAt * d;
                     RowOps.Scale(q, p.Scale, qs, rows * d);
+                    t = FlashPhases.Lap(FlashPhase.BackwardOther, t);
+                    double flops = 2.0 * rows * bc * d;
                     TileGemm.Multiply(rows, bc, d, qs, d, 1, kt, bc, pt, bc, accumulate: false);      // S_ij
+                    t = FlashPhases.Lap(FlashPhase.BackwardQk, t, flops);
                     bool partial = p.Causal && j0 + bc - 1 > i0 + p.Offset;
                     for (int r = 0; r < rows; r++)
                     {
@@ -416,15 +436,21 @@ public static unsafe class FlashAttention
                         RowOps.ExpSum(row, bc, p.Lse[rowAt + r]);                                   // P_ij = exp(S_ij − L_i)
                     }
 
+                    t = FlashPhases.Lap(FlashPhase.BackwardP, t);
                     TileGemm.Multiply(bc, d, rows, pt, 1, bc, dOi, d, dv, d, accumulate: true);      // dV_j += P_ijᵀ dO_i
+                    t = FlashPhases.Lap(FlashPhase.BackwardDv, t, flops);
                     TileGemm.Multiply(rows, bc, d, dOi, d, 1, vt, bc, ds, bc, accumulate: false);    // dP_ij = dO_i V_jᵀ
+                    t = FlashPhases.Lap(FlashPhase.BackwardDp, t, flops);
                     for (int r = 0; r < rows; r++)
                     {
                         RowOps.SoftmaxGrad(ds + r * bc, pt + r * bc, bc, delta[rowAt + r], p.Scale);   // scale · dS_ij = scale · P ⊙ (dP − D_i)
                     }
 
+                    t = FlashPhases.Lap(FlashPhase.BackwardDs, t);
                     TileGemm.Multiply(bc, d, rows, ds, 1, bc, q, d, dk, d, accumulate: true);        // dK_j += scale · dS_ijᵀ Q_i
+                    t = FlashPhases.Lap(FlashPhase.BackwardDk, t, flops);
                     TileGemm.Multiply(rows, d, bc, ds, bc, 1, kj, d, dQ + rowAt * d, d, accumulate: true);   // dQ_i += scale · dS_ij K_j
+                    t = FlashPhases.Lap(FlashPhase.BackwardDq, t, flops);
                 }
             }
         }

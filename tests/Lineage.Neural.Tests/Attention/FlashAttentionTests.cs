@@ -169,4 +169,39 @@ public class FlashAttentionTests
         Assert.True(o[0, 1, 40..].isnan().all().item<bool>());
         Assert.False(o[0, 1, ..40].isnan().any().item<bool>());
     }
+
+    [Fact]
+    public void Phases_CountExactlyTheKernelsFlops_AndNothingWhenOff()
+    {
+        // Not causal: every tile is computed, so the recorded products add up to the FLOP counts the benchmark divides by.
+        manual_seed(5);
+        var q = randn(1, 2, 100, 16);
+        var k = randn(1, 2, 100, 16);
+        var v = randn(1, 2, 100, 16);
+        var options = FlashOptions.Default with { QueryBlock = 32, KeyBlock = 48 };
+        FlashPhases.Reset();
+        var (o, lse) = FlashAttention.Forward(q, k, v, options);
+        Assert.All(FlashPhases.Snapshot(), x => Assert.Equal(0, x.CpuSeconds));
+        FlashPhases.Enabled = true;
+        try
+        {
+            (o, lse) = FlashAttention.Forward(q, k, v, options);
+            var forward = FlashPhases.Snapshot();
+            double forwardFlops = FlashAttention.ForwardFlops(1, 2, 100, 100, 16, causal: false);
+            Assert.Equal(forwardFlops, forward.Sum(x => x.Flops));
+            Assert.Equal(forwardFlops / 2, forward.Single(x => x.Phase == FlashPhase.ForwardQk).Flops);
+            Assert.True(forward.Single(x => x.Phase == FlashPhase.ForwardSoftmax).CpuSeconds > 0);
+            FlashPhases.Reset();
+            FlashAttention.Backward(q, k, v, o, lse, randn(1, 2, 100, 16), options);
+            var backward = FlashPhases.Snapshot();
+            Assert.Equal(FlashAttention.ForwardBackwardFlops(1, 2, 100, 100, 16, causal: false) - forwardFlops, backward.Sum(x => x.Flops));
+            Assert.All(new[] { FlashPhase.BackwardQk, FlashPhase.BackwardDv, FlashPhase.BackwardDp, FlashPhase.BackwardDk, FlashPhase.BackwardDq },
+                phase => Assert.Equal(forwardFlops / 2, backward.Single(x => x.Phase == phase).Flops));
+        }
+        finally
+        {
+            FlashPhases.Enabled = false;
+            FlashPhases.Reset();
+        }
+    }
 }
