@@ -326,4 +326,16 @@ public class InterruptionTests
         Check(["longctx", "train", "--steps", "2", .. tiny], Path.Combine(dir.Path, "longctx", "mamba", "checkpoint.bin"), () => "",
             ["longctx", "train", "--steps", "1000000", "--overwrite", .. tiny], kill: false);
     }
+
+    [Fact]
+    public void LongctxRecall_Interrupted_SaysStopped_WithoutAStackTrace()
+    {
+        // recall runs on the process's first thread (its main malloc arena) and handles SIGINT itself.
+        var (exit, text, context) = Interrupt(["longctx", "recall", "--mixer", "full", "--seq-len", "64", "--steps", "100000", "--vocab", "512", "--short-conv", "3"],
+            TimeSpan.FromSeconds(3) + Moment(2), kill: false);
+        Assert.True(exit == 130, $"{context}: exit {exit}\n{text}");
+        Assert.Contains("stopped.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("--resume", text, StringComparison.Ordinal);   // recall keeps nothing to resume from
+        Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+    }
 }

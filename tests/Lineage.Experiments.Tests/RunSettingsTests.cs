@@ -13,7 +13,7 @@ public class RunSettingsTests
     /// <summary>The experiments that ran on one libtorch thread before the caps were declared (each had TorchThreads.AtMost(1)).</summary>
     private static readonly string[] CappedAtOne =
     [
-        "action.vla", "attention-kernels.flash", "long-context.exactness", "long-context.lm", "long-context.recall", "long-context.scaling",
+        "action.vla", "attention-kernels.flash", "lineage.tasks", "long-context.exactness", "long-context.lm", "long-context.recall", "long-context.scaling",
         "sequence.adding", "sequence.bytenet", "sequence.cells", "sequence.vanishing",
         "transformers.archetypes", "transformers.bert", "transformers.gpt", "transformers.t5",
     ];
