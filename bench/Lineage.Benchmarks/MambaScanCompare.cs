@@ -1,5 +1,5 @@
 // `-- mamba-scan [LENGTH] [ROUNDS]`: the recall chapter's Mamba mixer (C = 64, E = 128, N = 16, batch 32), forward +
-// backward with the chunked (Hillis-Steele) scan and with the sequential loop, in alternating rounds in one process;
+// backward with the chunked (Hillis-Steele) scan, the sequential loop and the fused kernel (SelectiveScan.cs), in alternating rounds in one process;
 // prints each scan's best milliseconds and the ratio. Which scan is faster depends on L: the chunked scan touches
 // (B, L, E, N) tensors log₂(chunk) times, the loop runs L small steps.
 using System.Diagnostics;
@@ -19,11 +19,12 @@ internal static class MambaScanCompare
         manual_seed(1);
         var settings = RecallTraining.Settings(64, length);
         using var mixer = new MambaMixer(settings, settings.Get<MambaConfig>());
-        var best = new Dictionary<ScanKind, double> { [ScanKind.Chunked] = double.PositiveInfinity, [ScanKind.Sequential] = double.PositiveInfinity };
+        var kinds = new[] { ScanKind.Chunked, ScanKind.Sequential, ScanKind.Fused };
+        var best = kinds.ToDictionary(k => k, _ => double.PositiveInfinity);
         using var x = randn(32, length, 64);
         for (int round = 0; round <= rounds; round++)
         {
-            foreach (var kind in new[] { ScanKind.Chunked, ScanKind.Sequential })
+            foreach (var kind in kinds)
             {
                 mixer.Scan = kind;
                 using var scope = NewDisposeScope();
@@ -35,7 +36,7 @@ internal static class MambaScanCompare
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"mamba forward+backward, B 32, L {length}, C 64, E 128, N 16, 1 thread, best of {rounds}: chunked {best[ScanKind.Chunked]:0.0} ms, sequential {best[ScanKind.Sequential]:0.0} ms, chunked / sequential {best[ScanKind.Chunked] / best[ScanKind.Sequential]:0.00}"));
+            $"mamba forward+backward, B 32, L {length}, C 64, E 128, N 16, 1 thread, best of {rounds}: chunked {best[ScanKind.Chunked]:0.0} ms, sequential {best[ScanKind.Sequential]:0.0} ms, fused {best[ScanKind.Fused]:0.0} ms; chunked / fused {best[ScanKind.Chunked] / best[ScanKind.Fused]:0.00}"));
         return 0;
     }
 }

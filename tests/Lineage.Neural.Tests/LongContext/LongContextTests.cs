@@ -238,6 +238,51 @@ public class LongContextTests
         Assert.True(MaxDiff(mixer.forward(x), reference) <= 1e-5);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 1)]
+    [InlineData(2, 2)]
+    public void Mamba_FusedScan_EqualsSequential_InValuesAndEveryGradient(int batch, int threads)
+    {
+        // The fused kernel (SelectiveScan.cs) against the reference loop: the mixer's output and the gradient of every
+        // parameter and of the input, for lengths 1, 7 and 33, on one and two worker threads.
+        using var cap = TorchThreads.AtMost(threads);
+        foreach (int n in new[] { 1, 7, 33 })
+        {
+            manual_seed(21);
+            using var scope = NewDisposeScope();
+            using var mixer = new MambaMixer(MixerSettings.Tiny(), MambaConfig.Tiny);
+            var x = randn(batch, n, 16);
+            var dy = randn(batch, n, 16);
+            var outputs = new Dictionary<ScanKind, (Tensor Y, Tensor Dx, Dictionary<string, Tensor> Grads)>();
+            foreach (var kind in new[] { ScanKind.Sequential, ScanKind.Fused })
+            {
+                mixer.Scan = kind;
+                mixer.zero_grad();
+                var leaf = x.detach().requires_grad_();
+                var y = mixer.forward(leaf);
+                y.backward([dy]);
+                outputs[kind] = (y.detach(), leaf.grad!.clone(), mixer.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad!.clone()));
+            }
+
+            var (refY, refDx, refGrads) = outputs[ScanKind.Sequential];
+            var (y2, dx2, grads2) = outputs[ScanKind.Fused];
+            Assert.True(MaxDiff(y2, refY) <= 1e-5, $"n = {n}: output {MaxDiff(y2, refY)}");
+            Assert.True(MaxDiff(dx2, refDx) <= 1e-4, $"n = {n}: dx {MaxDiff(dx2, refDx)}");
+            foreach (var (name, grad) in refGrads)
+                Assert.True(MaxDiff(grads2[name], grad) <= 1e-4 * Math.Max(1, grad.abs().max().item<float>()), $"n = {n}: {name} {MaxDiff(grads2[name], grad)}");
+        }
+    }
+
+    [Fact]
+    public void SelectiveScan_RefusesShapesThatDoNotFit_NamingThem()
+    {
+        using var scope = NewDisposeScope();
+        var e = Assert.Throws<ArgumentException>(() => SelectiveScan.Forward(randn(2, 5, 4), randn(2, 5, 4), randn(4, 3), randn(2, 5, 2), randn(2, 5, 2)));
+        Assert.Contains("A (4, 3), B (2, 5, 2)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("fp32", Assert.Throws<ArgumentException>(() => SelectiveScan.Forward(randn(2, 5, 4, dtype: ScalarType.Float64), randn(2, 5, 4), randn(4, 3), randn(2, 5, 3), randn(2, 5, 3))).Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Mamba_StepByStep_EqualsFullForward_WithConstantState()
     {
