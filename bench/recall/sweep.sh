@@ -40,9 +40,13 @@ run() {   # task mixer n width steps vocab
   local key="\"task\":\"$1\",\"mixer\":\"$2\",\"width\":$4,\"length\":$3,"
   if grep -qF "$key" "$jsonl"; then echo "skip $1 $2 N=$3 C=$4 (done)"; return; fi
   local start=$SECONDS
-  nice -n "$NICE" dotnet "$dll" longctx recall --task "$1" --mixer "$2" --seq-len "$3" --width "$4" --steps "$5" \
-      --lr "$LR" --batch "$BATCH" --vocab "$6" --short-conv "$SHORT_CONV" --threads 1 --json | tail -n 1 >> "$jsonl"
-  echo "$1 $2 N=$3 C=$4: $(tail -n 1 "$jsonl" | sed -E 's/.*"accuracy":([0-9.eE-]+).*/\1/') in $((SECONDS - start)) s"
+  local line
+  line=$(nice -n "$NICE" dotnet "$dll" longctx recall --task "$1" --mixer "$2" --seq-len "$3" --width "$4" --steps "$5" \
+      --lr "$LR" --batch "$BATCH" --vocab "$6" --short-conv "$SHORT_CONV" --threads 1 --json | tail -n 1)
+  # Only a finished cell's JSON is kept: a stopped or failed one leaves nothing, so a rerun does it again.
+  if [[ "$line" != "{"* ]]; then echo "$1 $2 N=$3 C=$4: no result ($line)"; return; fi
+  echo "$line" >> "$jsonl"
+  echo "$1 $2 N=$3 C=$4: $(sed -E 's/.*"accuracy":([0-9.eE-]+).*/\1/' <<< "$line") in $((SECONDS - start)) s"
 }
 
 for task in $TASKS; do
