@@ -32,8 +32,10 @@ public static class Plots
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
-        if (series.Length > 1) plot.ShowLegend();
-        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(Width, Height, ImageFormat.Png));
+        // Beside the axes when there are many lines (a legend inside would hide some of them), else inside.
+        if (series.Length > 4) plot.ShowLegend(Edge.Right);
+        else if (series.Length > 1) plot.ShowLegend();
+        AtomicFile.WriteAllBytes(path, plot.GetImageBytes(series.Length > 4 ? Width + 160 : Width, Height, ImageFormat.Png));
     }
 
     /// <summary>Writes a bar chart (one bar per label, value printed above it) to <paramref name="path"/> (PNG).</summary>
