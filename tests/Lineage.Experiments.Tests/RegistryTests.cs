@@ -73,4 +73,18 @@ public class RegistryTests
         Assert.Contains("foundations.mlp", e.Message, StringComparison.Ordinal);
         Assert.Contains(ExperimentRegistry.Select("foundations"), x => x.Info.Id == "foundations.mlp");
     }
+
+    [Fact]
+    public void NoSeedIsDerivedWithHashCodeCombine_WhichDiffersInEveryProcess()
+    {
+        // HashCode.Combine is randomised per process: multimodal.clip drew its batches from it and its claims moved
+        // run to run with the same seed (2026-12-07). StableSeed.Of is the same everywhere.
+        var offenders = Directory.EnumerateFiles(Path.Combine(TestPaths.Repository, "src"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (f, i, line)))
+            .Where(x => x.line.Contains("Random(HashCode.Combine", StringComparison.Ordinal) || x.line.Contains("Seed(HashCode.Combine", StringComparison.Ordinal))
+            .Select(x => $"{Path.GetRelativePath(TestPaths.Repository, x.f)}:{x.i + 1}")
+            .ToList();
+        Assert.True(offenders.Count == 0, "seeds from HashCode.Combine: " + string.Join(", ", offenders));
+    }
 }

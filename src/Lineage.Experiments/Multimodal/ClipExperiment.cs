@@ -1,5 +1,6 @@
 // CLIP and SigLIP on real image-caption pairs: Twemoji (+ Google's drawings) and Fashion-MNIST with class-name captions.
 // Held-out retrieval in both directions, prompt classification on held-out emoji and on held-out sub-categories.
+using Lineage.Text.Determinism;
 using System.Globalization;
 using Lineage.Data;
 using Lineage.Data.Catalog;
@@ -187,7 +188,7 @@ public sealed class ClipExperiment : IExperiment
                 return ContrastiveTrainer.Train(model, step =>
                 {
                     // One image of every class per step: 10 distinct captions, so no caption is a false negative.
-                    var random = new Random(HashCode.Combine(context.Seed, (int)step, 7));
+                    var random = new Random(StableSeed.Of(context.Seed, step, 7));
                     var rowsIdx = Enumerable.Range(0, 10).Select(c => byClass[c][random.Next(byClass[c].Length)]).ToArray();
                     return (data.XTrain.index_select(0, tensor(rowsIdx)), classIds);
                 }, new StepTrainingOptions(s.FashionSteps, s.LearningRate, CheckpointPath: context.OutputFile($"checkpoint-fashion-{name}.bin"), CheckpointEvery: 100),

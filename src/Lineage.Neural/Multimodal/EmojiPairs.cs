@@ -1,3 +1,4 @@
+using Lineage.Text.Determinism;
 using Lineage.Data.Catalog;
 using Lineage.Data.Images;
 using Lineage.Neural.Vision;
@@ -108,7 +109,7 @@ public sealed class EmojiPairs : IDisposable
         int b = Math.Min(batch, train.Length);
         return step =>
         {
-            var random = new Random(HashCode.Combine(seed, (int)step, salt));
+            var random = new Random(StableSeed.Of(seed, step, salt));
             var chosen = train.OrderBy(_ => random.Next()).Take(b).ToArray();
             var rows = tensor(chosen.Select(e => 2L * e + random.Next(2)).ToArray());
             return (ImageTensors.Normalize(Images.index_select(0, rows), 0.5f, 0.5f), captionIds.index_select(0, tensor(chosen.Select(e => (long)e).ToArray())));
