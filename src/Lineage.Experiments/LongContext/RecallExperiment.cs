@@ -136,9 +136,9 @@ public sealed class RecallExperiment : IExperiment
                     "has none). It hands each value's position the key before it, so one attention layer can match a query; without it the same model " +
                     "stalls near 1/K (0.23 after 600 steps, 0.26 after 3,000), in C# and in a PyTorch twin alike (bench/recall/twin.py).");
         result.Note("Finding: at N = 128 (K = 8) the same recipe gives full attention 0.218 after 600 steps and 0.9995 after 1,200 (Hyena 0.004 after 600, " +
-                    "from a floor of 0.016 at N = 64), and on selective copying Mamba stays at chance after 400 steps (0.068 with the convolution, 0.069 " +
-                    "without; Hyena 0.069 with it, 0.116 without; docs/long-context.md); so neither 'fixed-state mixers lose accuracy with N while attention " +
-                    "does not' (Hyena has nothing to lose here) nor 'Mamba beats Hyena on selective copying' is claimed at a tour budget.");
+                    "from a floor of 0.016 at N = 64; Mamba 0.001–0.002 at widths 32–128), and on selective copying Mamba stays at chance after 3,000 steps " +
+                    "(0.068, loss ln 14) where full attention reaches 0.444 in 600 (docs/long-context.md); so neither 'fixed-state mixers lose accuracy with N " +
+                    "while attention does not' (they have nothing to lose here) nor 'Mamba beats Hyena on selective copying' is claimed at a tour budget.");
         result.Note($"Scale: Zoology trains on 100,000 examples for 64 epochs and takes the best of 4 learning rates; here each cell sees {s.MqarSteps * s.Batch:N0} " +
                     $"fresh examples at one learning rate ({s.LearningRate.ToString("0.###", CultureInfo.InvariantCulture)}, AdamW, 10 % warm-up, cosine), on one CPU thread. " +
                     "The model is the chapter's block (pre-norm mixer and MLP, sinusoidal positions) for every mixer; Zoology's attention runs have no MLP and learned positions.");
