@@ -25,6 +25,7 @@ public class AttentionCliTests
     [InlineData("--lengths", "0", "n = 0")]
     [InlineData("--pass", "sideways", "--pass must be")]
     [InlineData("--impl", "cuda", "Unknown implementation 'cuda'")]
+    [InlineData("--kv-heads", "3", "--kv-heads must divide --heads")]
     public void AttentionBench_BadInput_ExitsWith2AndSaysWhy(string option, string value, string message)
     {
         var (code, output) = Lineage("attention", "bench", option, value);

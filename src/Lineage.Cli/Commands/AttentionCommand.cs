@@ -18,6 +18,7 @@ internal static class AttentionCommand
         var pass = new Option<string>("--pass") { Description = "fwd, fwd+bwd or both.", DefaultValueFactory = _ => "both" };
         var mask = new Option<string>("--mask") { Description = "causal, full or both.", DefaultValueFactory = _ => "both" };
         var heads = new Option<int>("--heads") { Description = "Attention heads H.", DefaultValueFactory = _ => 8 };
+        var kvHeads = new Option<int>("--kv-heads") { Description = "Key/value heads G (GQA; 1 is MQA); 0: as many as --heads. Kernels without grouped heads get k and v repeated before the timing.", DefaultValueFactory = _ => 0 };
         var headDim = new Option<int>("--head-dim") { Description = "Head dimension D.", DefaultValueFactory = _ => 64 };
         var batch = new Option<int>("--batch") { Description = "Batch size B.", DefaultValueFactory = _ => 1 };
         var repeats = new Option<int>("--repeats") { Description = "Timed runs per case (the best is reported).", DefaultValueFactory = _ => 2 };
@@ -25,7 +26,7 @@ internal static class AttentionCommand
         var bench = new Command("bench", "Time and peak memory of FlashAttention (ours), libtorch SDPA and naive attention: fp32, forward and forward + backward, " +
                                          "causal and not; GFLOP/s; requests that would not fit in memory are refused with the estimate.")
         {
-            lengths, implementations, pass, mask, heads, headDim, batch, repeats, phases,
+            lengths, implementations, pass, mask, heads, kvHeads, headDim, batch, repeats, phases,
         };
         bench.SetAction((parse, cancellation) => Task.Run(() =>
         {
@@ -40,8 +41,10 @@ internal static class AttentionCommand
                 if (ns.Any(n => n < 1)) throw new ArgumentException("Sequence lengths must be positive (n = 0 has no attention to compute).");
                 if (parse.GetValue(heads) < 1 || parse.GetValue(headDim) < 1 || parse.GetValue(batch) < 1 || parse.GetValue(repeats) < 1)
                     throw new ArgumentException("--heads, --head-dim, --batch and --repeats must be positive.");
+                if (parse.GetValue(kvHeads) < 0 || (parse.GetValue(kvHeads) > 0 && parse.GetValue(heads) % parse.GetValue(kvHeads) != 0))
+                    throw new ArgumentException($"--kv-heads must divide --heads ({parse.GetValue(heads)}); got {parse.GetValue(kvHeads)}.");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"fp32, batch {parse.GetValue(batch)}, {parse.GetValue(heads)} heads, head dimension {parse.GetValue(headDim)}, {Environment.ProcessorCount} cores; best of {parse.GetValue(repeats)}"));
+                    $"fp32, batch {parse.GetValue(batch)}, {parse.GetValue(heads)} heads ({(parse.GetValue(kvHeads) > 0 ? parse.GetValue(kvHeads) : parse.GetValue(heads))} key/value), head dimension {parse.GetValue(headDim)}, {Environment.ProcessorCount} cores; best of {parse.GetValue(repeats)}"));
                 // The machine's limit, measured in this run before and after the cases (the higher is the ceiling; a gap
                 // between the two says the machine's speed changed meanwhile).
                 double before = AttentionBenchmark.MatmulCeiling(seed: parse.GetValue(GlobalOptions.Seed));
@@ -55,13 +58,13 @@ internal static class AttentionCommand
                             foreach (var impl in impls)
                             {
                                 cancellation.ThrowIfCancellationRequested();
-                                var m = AttentionBenchmark.Measure(impl, parse.GetValue(batch), parse.GetValue(heads), n, parse.GetValue(headDim), c, bwd, parse.GetValue(repeats), parse.GetValue(GlobalOptions.Seed));
+                                var m = AttentionBenchmark.Measure(impl, parse.GetValue(batch), parse.GetValue(heads), n, parse.GetValue(headDim), c, bwd, parse.GetValue(repeats), parse.GetValue(GlobalOptions.Seed), parse.GetValue(kvHeads));
                                 row[impl] = m;
                                 lines.Add(m);
                                 Console.WriteLine(AttentionBenchmark.Format(m, before));
                                 if (parse.GetValue(phases) && m.Refused is null && impl.Id.StartsWith("flash", StringComparison.Ordinal))
                                     foreach (var line in AttentionBenchmark.FormatPhases(AttentionBenchmark.Phases(impl, parse.GetValue(batch), parse.GetValue(heads), n,
-                                                 parse.GetValue(headDim), c, bwd, parse.GetValue(GlobalOptions.Seed)), before, torch.get_num_threads()))
+                                                 parse.GetValue(headDim), c, bwd, parse.GetValue(GlobalOptions.Seed), parse.GetValue(kvHeads)), before, torch.get_num_threads()))
                                         Console.WriteLine(line);
                             }
 

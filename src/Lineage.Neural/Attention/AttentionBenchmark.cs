@@ -27,19 +27,17 @@ public sealed record AttentionMeasurement(AttentionKernel Implementation, int Le
 public static class AttentionBenchmark
 {
     /// <summary>Runs <paramref name="implementation"/> on random q, k, v (B, H, n, D) and reports the best of <paramref name="repeats"/> runs.</summary>
+    /// <remarks><paramref name="kvHeads"/> below <paramref name="heads"/> is grouped-query attention (0: as many as the query heads); kernels other
+    /// than FlashAttention get k and v repeated to every query head before the timing.</remarks>
     public static AttentionMeasurement Measure(AttentionKernel implementation, int batch, int heads, int length, int headDim, bool causal, bool backward,
-                                               int repeats = 2, int seed = 1)
+                                               int repeats = 2, int seed = 1, int kvHeads = 0)
     {
         ArgumentNullException.ThrowIfNull(implementation);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
         double flops = backward ? FlashAttention.ForwardBackwardFlops(batch, heads, length, length, headDim, causal)
                                 : FlashAttention.ForwardFlops(batch, heads, length, length, headDim, causal);
         using var scope = NewDisposeScope();
-        manual_seed(seed);
-        var q = randn(batch, heads, length, headDim);
-        var k = randn(batch, heads, length, headDim);
-        var v = randn(batch, heads, length, headDim);
-        var dOut = randn(batch, heads, length, headDim);
+        var (q, k, v, dOut) = Inputs(implementation, batch, heads, kvHeads, length, headDim, seed);
 
         double best = double.PositiveInfinity;
         long peak = -1;
@@ -73,15 +71,11 @@ public static class AttentionBenchmark
     /// One more run of <paramref name="implementation"/> (a FlashAttention kernel; others record nothing) on the same
     /// random inputs as <see cref="Measure"/>, with <see cref="FlashPhases"/> on: CPU time and FLOPs per phase.
     /// </summary>
-    public static IReadOnlyList<FlashPhaseTime> Phases(AttentionKernel implementation, int batch, int heads, int length, int headDim, bool causal, bool backward, int seed = 1)
+    public static IReadOnlyList<FlashPhaseTime> Phases(AttentionKernel implementation, int batch, int heads, int length, int headDim, bool causal, bool backward, int seed = 1, int kvHeads = 0)
     {
         ArgumentNullException.ThrowIfNull(implementation);
         using var scope = NewDisposeScope();
-        manual_seed(seed);
-        var q = randn(batch, heads, length, headDim);
-        var k = randn(batch, heads, length, headDim);
-        var v = randn(batch, heads, length, headDim);
-        var dOut = randn(batch, heads, length, headDim);
+        var (q, k, v, dOut) = Inputs(implementation, batch, heads, kvHeads, length, headDim, seed);
         using var retained = PeakMemory.Retained();
         RunOnce(implementation, q, k, v, dOut, causal, backward);      // warm: the timed run reuses its memory
         FlashPhases.Reset();
@@ -143,6 +137,25 @@ public static class AttentionBenchmark
         }
 
         return 2.0 * size * size * size / best / 1e9;
+    }
+
+    /// <summary>Random q (B, H, n, D), k and v (B, G, n, D) and dO; k and v repeated to H heads for a kernel without grouped heads.</summary>
+    private static (Tensor Q, Tensor K, Tensor V, Tensor DOut) Inputs(AttentionKernel implementation, int batch, int heads, int kvHeads, int length, int headDim, int seed)
+    {
+        int g = kvHeads <= 0 ? heads : kvHeads;
+        if (heads % g != 0) throw new ArgumentException($"The {heads} query heads must be divisible by the {g} key/value heads.", nameof(kvHeads));
+        manual_seed(seed);
+        var q = randn(batch, heads, length, headDim);
+        var k = randn(batch, g, length, headDim);
+        var v = randn(batch, g, length, headDim);
+        var dOut = randn(batch, heads, length, headDim);
+        if (g != heads && !implementation.Id.StartsWith("flash", StringComparison.Ordinal))
+        {
+            k = k.repeat_interleave(heads / g, 1);
+            v = v.repeat_interleave(heads / g, 1);
+        }
+
+        return (q, k, v, dOut);
     }
 
     private static void RunOnce(AttentionKernel implementation, Tensor q, Tensor k, Tensor v, Tensor dOut, bool causal, bool backward)
