@@ -24,4 +24,15 @@ internal static class OneArenaProcess
 
     /// <summary>Adds one arena to the <c>GLIBC_TUNABLES</c> of a process about to start, keeping what else it sets.</summary>
     public static void Prepare(IDictionary<string, string?> environment) => PeakMemory.AddTunables(environment, OneArena);
+
+    /// <summary>
+    /// One arena and every large block a fresh mapping from the start (<see cref="PeakMemory.FreshMappingTunables"/>), in
+    /// place of the tour's kept memory: for a chapter that measures peaks with <see cref="PeakMemory.Measure"/>, whose
+    /// passes would otherwise be served from free lists that stay resident (vision.complexity, 2026-12-07).
+    /// </summary>
+    public static void PrepareForPeaks(IDictionary<string, string?> environment)
+    {
+        Prepare(environment);
+        PeakMemory.AddTunables(environment, PeakMemory.FreshMappingTunables);
+    }
 }

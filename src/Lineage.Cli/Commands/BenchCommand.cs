@@ -77,7 +77,7 @@ internal static class BenchCommand
                 foreach (var row in group)
                 {
                     var cells = new List<string> { Markup.Escape(row.Representation) };
-                    string M(string key) => row.Metrics.TryGetValue(key, out var v) ? v.ToString(key == "mrr" || key == "macro_f1" ? "0.000" : "0.0%", CultureInfo.InvariantCulture) : "—";
+                    string M(string key) => row.Cell(key, "—");
                     if (retrieval) cells.AddRange([M("recall_at_1"), M("recall_at_10"), M("mrr")]);
                     else cells.AddRange([M("accuracy"), M("macro_f1")]);
                     if (row.Note is { } note && row.Metrics.Count == 0)

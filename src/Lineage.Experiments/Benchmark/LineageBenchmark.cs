@@ -37,6 +37,12 @@ public sealed record BenchRow(string Task, string Representation, string Name, s
     /// <summary>The row's headline quality: macro-F1 (classification) or MRR (retrieval); NaN when it has none.</summary>
     [JsonIgnore]
     public double Headline => Metrics.TryGetValue("macro_f1", out var f) ? f : Metrics.TryGetValue("mrr", out var m) ? m : double.NaN;
+
+    /// <summary>A metric as a table cell: macro-F1 and MRR to three decimals, the rest (accuracy, recall@k) as percentages; <paramref name="missing"/> when absent or not a number.</summary>
+    public string Cell(string key, string missing) =>
+        Metrics.TryGetValue(key, out var v) && double.IsFinite(v)
+            ? v.ToString(key is "mrr" or "macro_f1" ? "0.000" : "0.0%", System.Globalization.CultureInfo.InvariantCulture)
+            : missing;
 }
 
 /// <summary>The benchmark's tasks, read from the data cache with their splits written to (or checked against) the model cache.</summary>

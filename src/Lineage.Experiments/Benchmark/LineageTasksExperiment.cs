@@ -9,7 +9,6 @@ using System.Globalization;
 using Lineage.Data.Benchmark;
 using Lineage.Experiments.Report;
 using Lineage.Experiments.Results;
-using Lineage.Neural.Core;
 using Lineage.Neural.Pretrained;
 
 namespace Lineage.Experiments.Benchmark;
@@ -47,11 +46,7 @@ public sealed class LineageTasksExperiment : IExperiment, INeedsProcessSettings
         QuickBudget: TimeSpan.FromSeconds(10));
 
     /// <summary>Peak memory per row as fresh mappings count it (PeakMemory.FreshMappingTunables), in one malloc arena.</summary>
-    public void Prepare(IDictionary<string, string?> environment)
-    {
-        OneArenaProcess.Prepare(environment);
-        PeakMemory.AddTunables(environment, PeakMemory.FreshMappingTunables);
-    }
+    public void Prepare(IDictionary<string, string?> environment) => OneArenaProcess.PrepareForPeaks(environment);
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)
@@ -84,7 +79,7 @@ public sealed class LineageTasksExperiment : IExperiment, INeedsProcessSettings
             result.Table($"{group.Key}: {(retrieval ? "held-out titles ranked against the held-out pages by cosine" : "held-out accuracy of the probe")}",
                 ["row", "step", .. quality, "features", "parameters", "train s", "texts/s", "peak MB", "note"],
                 group.Select(r => (IReadOnlyList<string>)[r.Representation, r.Step,
-                    .. (retrieval ? RetrievalMetrics : ClassificationMetrics).Select(k => Format(r, k)),
+                    .. (retrieval ? RetrievalMetrics : ClassificationMetrics).Select(k => r.Cell(k, "–")),
                     r.Features.ToString("N0", CultureInfo.InvariantCulture), r.Parameters.ToString("N0", CultureInfo.InvariantCulture),
                     r.TrainSeconds.ToString("0.0", CultureInfo.InvariantCulture), r.TextsPerSecond.ToString("N0", CultureInfo.InvariantCulture),
                     r.PeakBytes < 0 ? "–" : (r.PeakBytes / 1e6).ToString("0", CultureInfo.InvariantCulture), r.Note ?? ""]));
@@ -140,9 +135,4 @@ public sealed class LineageTasksExperiment : IExperiment, INeedsProcessSettings
     private static string Quality(BenchRow row) => double.IsFinite(row.Headline)
         ? row.Headline.ToString("0.000", CultureInfo.InvariantCulture)
         : row.Note ?? "no score";
-
-    private static string Format(BenchRow row, string key) =>
-        row.Metrics.TryGetValue(key, out var v) && double.IsFinite(v)
-            ? v.ToString(key is "mrr" or "macro_f1" ? "0.000" : "0.0%", CultureInfo.InvariantCulture)
-            : "–";
 }

@@ -1,6 +1,5 @@
 // CLIP and SigLIP on real image-caption pairs: Twemoji (+ Google's drawings) and Fashion-MNIST with class-name captions.
 // Held-out retrieval in both directions, prompt classification on held-out emoji and on held-out sub-categories.
-using Lineage.Text.Determinism;
 using System.Globalization;
 using Lineage.Data;
 using Lineage.Data.Catalog;
@@ -10,6 +9,7 @@ using Lineage.Experiments.Vision;
 using Lineage.Neural.Core.Training;
 using Lineage.Neural.Multimodal;
 using Lineage.Neural.Vision;
+using Lineage.Text.Determinism;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -112,11 +112,7 @@ public sealed class ComplexityExperiment : IExperiment, INeedsProcessSettings
     /// measured passes, and Swin's 224 px peak came out 25.4 MB in some processes and 37 MB in others (exponent 0.99–1.31
     /// against ≤ 1.25; 2026-12-07).
     /// </summary>
-    public void Prepare(IDictionary<string, string?> environment)
-    {
-        OneArenaProcess.Prepare(environment);
-        PeakMemory.AddTunables(environment, PeakMemory.FreshMappingTunables);
-    }
+    public void Prepare(IDictionary<string, string?> environment) => OneArenaProcess.PrepareForPeaks(environment);
 
     /// <inheritdoc />
     public ExperimentResult Run(ExperimentContext context)

@@ -1,7 +1,7 @@
-using Lineage.Text.Determinism;
 using Lineage.Data.Catalog;
 using Lineage.Data.Images;
 using Lineage.Neural.Vision;
+using Lineage.Text.Determinism;
 using static TorchSharp.torch;
 
 namespace Lineage.Neural.Multimodal;
