@@ -72,15 +72,18 @@ public class ChapterProcessTests
         Assert.Contains("glibc.malloc.arena_max=1", seen.Messages[1].Split(' ')[1].Split(':'));
     }
 
-    [Fact]
-    public void TheComplexityChapter_GetsFreshMappings_InsteadOfKeptMemory()
+    [Theory]
+    [InlineData("vision.complexity")]
+    [InlineData("attention-kernels.flash")]
+    [InlineData("lineage.tasks")]
+    public void ChaptersThatMeasurePeaks_GetFreshMappings_InsteadOfKeptMemory(string id)
     {
         if (!OperatingSystem.IsLinux()) return;
         using var dir = new TempFolder();
         var launcher = Script(dir.Path, "echo \"tunables $GLIBC_TUNABLES\"\n");
         var seen = new RecordingProgress();
-        var complexity = ExperimentRegistry.Select("vision.complexity")[0];
-        ChapterProcess.Run(launcher, complexity, Options(Path.Combine(dir.Path, "tour")), TimeSpan.FromSeconds(5), null, seen, CancellationToken.None);
+        var chapter = ExperimentRegistry.Select(id)[0];
+        ChapterProcess.Run(launcher, chapter, Options(Path.Combine(dir.Path, "tour")), TimeSpan.FromSeconds(5), null, seen, CancellationToken.None);
 
         var tunables = seen.Messages[0].Split(' ')[1].Split(':');
         Assert.Contains("glibc.malloc.arena_max=1", tunables);

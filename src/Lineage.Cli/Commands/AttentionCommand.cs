@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Lineage.Neural.Attention;
+using Lineage.Neural.Core;
 using Spectre.Console;
 using TorchSharp;
 
@@ -45,6 +46,22 @@ internal static class AttentionCommand
                     throw new ArgumentException($"--kv-heads must divide --heads ({parse.GetValue(heads)}); got {parse.GetValue(kvHeads)}.");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"fp32, batch {parse.GetValue(batch)}, {parse.GetValue(heads)} heads ({(parse.GetValue(kvHeads) > 0 ? parse.GetValue(kvHeads) : parse.GetValue(heads))} key/value), head dimension {parse.GetValue(headDim)}, {Environment.ProcessorCount} cores; best of {parse.GetValue(repeats)}"));
+                // Every case's peak first, one run each with large blocks as fresh mappings: a timed run keeps its blocks in the heap
+                // for the next, and a peak pass served from them counted blocks that stay resident when freed (FlashAttention's
+                // fwd+bwd at n = 256 measured 9.2 MiB against 3.3 MiB in a process of its own, SDPA's at 1024 872 KiB; 2026-12-07).
+                PeakMemory.FreshMappingsFromNow();
+                var cases = (from bwd in backward from c in causal from n in ns from impl in impls select (bwd, c, n, impl)).ToList();
+                var peaks = new Dictionary<(bool, bool, int, AttentionKernel), long>();
+                Console.Error.WriteLine($"peak memory: one run of each of the {cases.Count} cases first…");
+                foreach (var impl in impls)       // warm-up, not counted: JIT, the thread pool, the kernel's per-thread workspaces (9.8 MiB at n = 256 without it, 3.3 with)
+                    AttentionBenchmark.Peak(impl, 1, parse.GetValue(heads), Math.Min(128, ns.Min()), parse.GetValue(headDim), causal[0], backward[^1], parse.GetValue(GlobalOptions.Seed), parse.GetValue(kvHeads));
+                foreach (var (bwd, c, n, impl) in cases)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    peaks[(bwd, c, n, impl)] = AttentionBenchmark.Peak(impl, parse.GetValue(batch), parse.GetValue(heads), n, parse.GetValue(headDim), c, bwd,
+                                                                       parse.GetValue(GlobalOptions.Seed), parse.GetValue(kvHeads));
+                }
+
                 // The machine's limit, measured in this run before and after the cases (the higher is the ceiling; a gap
                 // between the two says the machine's speed changed meanwhile).
                 double before = AttentionBenchmark.MatmulCeiling(seed: parse.GetValue(GlobalOptions.Seed));
@@ -58,7 +75,8 @@ internal static class AttentionCommand
                             foreach (var impl in impls)
                             {
                                 cancellation.ThrowIfCancellationRequested();
-                                var m = AttentionBenchmark.Measure(impl, parse.GetValue(batch), parse.GetValue(heads), n, parse.GetValue(headDim), c, bwd, parse.GetValue(repeats), parse.GetValue(GlobalOptions.Seed), parse.GetValue(kvHeads));
+                                var m = AttentionBenchmark.Measure(impl, parse.GetValue(batch), parse.GetValue(heads), n, parse.GetValue(headDim), c, bwd, parse.GetValue(repeats),
+                                                                   parse.GetValue(GlobalOptions.Seed), parse.GetValue(kvHeads), peak: peaks[(bwd, c, n, impl)]);
                                 row[impl] = m;
                                 lines.Add(m);
                                 Console.WriteLine(AttentionBenchmark.Format(m, before));

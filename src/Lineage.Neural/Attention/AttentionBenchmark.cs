@@ -28,9 +28,13 @@ public static class AttentionBenchmark
 {
     /// <summary>Runs <paramref name="implementation"/> on random q, k, v (B, H, n, D) and reports the best of <paramref name="repeats"/> runs.</summary>
     /// <remarks><paramref name="kvHeads"/> below <paramref name="heads"/> is grouped-query attention (0: as many as the query heads); kernels other
-    /// than FlashAttention get k and v repeated to every query head before the timing.</remarks>
+    /// than FlashAttention get k and v repeated to every query head before the timing.
+    /// Without <paramref name="peak"/> the first run measures the peak (<see cref="Peak"/>) and counts as a timed run too; with it
+    /// (measured beforehand) every run is timed on kept memory. A process that times and measures peaks alike should measure
+    /// every peak first: a timed run leaves its blocks in the heap's free lists, and a later peak pass served from them counts
+    /// blocks that stay resident after they are freed.</remarks>
     public static AttentionMeasurement Measure(AttentionKernel implementation, int batch, int heads, int length, int headDim, bool causal, bool backward,
-                                               int repeats = 2, int seed = 1, int kvHeads = 0)
+                                               int repeats = 2, int seed = 1, int kvHeads = 0, long? peak = null)
     {
         ArgumentNullException.ThrowIfNull(implementation);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
@@ -40,19 +44,23 @@ public static class AttentionBenchmark
         var (q, k, v, dOut) = Inputs(implementation, batch, heads, kvHeads, length, headDim, seed);
 
         double best = double.PositiveInfinity;
-        long peak = -1;
+        long measured = peak ?? -1;
         try
         {
-            GC.Collect();                                      // finalisers free earlier tensors now, not during the measurement
-            GC.WaitForPendingFinalizers();
-            GC.Collect();
+            Collect();
             var clock = Stopwatch.StartNew();
-            // The first run measures the peak with freed memory leaving the resident set at once (PeakMemory.Measure);
-            // the others run on kept memory, as a training loop does, so page faults do not count as attention time.
-            peak = PeakMemory.Measure(() => RunOnce(implementation, q, k, v, dOut, causal, backward));
-            best = clock.Elapsed.TotalSeconds;
+            int timed = 0;
+            if (peak is null)
+            {
+                // The first run measures the peak with freed memory leaving the resident set at once (PeakMemory.Measure);
+                // the others run on kept memory, as a training loop does, so page faults do not count as attention time.
+                measured = PeakMemory.Measure(() => RunOnce(implementation, q, k, v, dOut, causal, backward));
+                best = clock.Elapsed.TotalSeconds;
+                timed = 1;
+            }
+
             using var retained = PeakMemory.Retained();
-            for (int r = 1; r < repeats; r++)
+            for (; timed < repeats; timed++)
             {
                 clock.Restart();
                 RunOnce(implementation, q, k, v, dOut, causal, backward);
@@ -64,7 +72,34 @@ public static class AttentionBenchmark
             return new AttentionMeasurement(implementation, length, causal, backward, double.NaN, double.NaN, -1, e.Message);
         }
 
-        return new AttentionMeasurement(implementation, length, causal, backward, best, flops / best / 1e9, peak, null);
+        return new AttentionMeasurement(implementation, length, causal, backward, best, flops / best / 1e9, measured, null);
+    }
+
+    /// <summary>
+    /// The peak resident memory one run of <paramref name="implementation"/> adds above its inputs (<see cref="PeakMemory.Measure"/>),
+    /// on the same random inputs as <see cref="Measure"/>; −1 when unknown or refused.
+    /// </summary>
+    public static long Peak(AttentionKernel implementation, int batch, int heads, int length, int headDim, bool causal, bool backward, int seed = 1, int kvHeads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(implementation);
+        using var scope = NewDisposeScope();
+        var (q, k, v, dOut) = Inputs(implementation, batch, heads, kvHeads, length, headDim, seed);
+        try
+        {
+            Collect();
+            return PeakMemory.Measure(() => RunOnce(implementation, q, k, v, dOut, causal, backward));
+        }
+        catch (InsufficientMemoryException)
+        {
+            return -1;
+        }
+    }
+
+    private static void Collect()
+    {
+        GC.Collect();                                      // finalisers free earlier tensors now, not during the measurement
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
     }
 
     /// <summary>

@@ -31,6 +31,7 @@ public static partial class PeakMemory
     private const int MmapMax = -4;            // M_MMAP_MAX
     private const int DefaultMmapMax = 65536;  // glibc's default
     private const int DynamicMmapThreshold = 32 << 20;   // where glibc's dynamic threshold ends (64-bit)
+    private const int FreshThreshold = 64 * 1024;        // the smallest block a peak pass maps afresh
 
     /// <summary>
     /// glibc settings that keep freed memory in the heap for the whole process (no fresh mappings, no trimming): what the
@@ -51,8 +52,25 @@ public static partial class PeakMemory
     /// <summary>Whether freed memory is kept by default in this process (started with GLIBC_TUNABLES glibc.malloc.mmap_max=0, as the tour's chapter processes are).</summary>
     public static bool RetainedByDefault { get; } = StartedWith("glibc.malloc.mmap_max=0");
 
-    /// <summary>The fixed mmap threshold this process was started with (GLIBC_TUNABLES glibc.malloc.mmap_threshold), or null (glibc's dynamic one).</summary>
-    private static int? StartedThreshold { get; } = StartedValue("glibc.malloc.mmap_threshold");
+    /// <summary>
+    /// The fixed mmap threshold this process was started with (GLIBC_TUNABLES glibc.malloc.mmap_threshold) or has set since
+    /// (<see cref="FreshMappingsFromNow"/>), or null (glibc's dynamic one): what the policy returns to after a pass.
+    /// </summary>
+    private static int? s_threshold = StartedValue("glibc.malloc.mmap_threshold");
+
+    /// <summary>
+    /// From now on every block of 64 KiB and more is a fresh mapping, as in a process started with
+    /// <see cref="FreshMappingTunables"/>: for a command that measures peaks in the process the user started (glibc's
+    /// dynamic threshold would otherwise rise to 32 MiB after the first large free, and later large blocks land in the heap's
+    /// free lists, where Measure's passes reuse them). Blocks already in the free lists stay there, so call it before the
+    /// large allocations. False where this is not glibc, or the process keeps freed memory by default (<see cref="RetainedByDefault"/>).
+    /// </summary>
+    public static bool FreshMappingsFromNow()
+    {
+        if (RetainedByDefault || !(Set(MmapMax, DefaultMmapMax) && Set(MmapThreshold, FreshThreshold))) return false;
+        s_threshold = FreshThreshold;
+        return true;
+    }
 
     /// <summary>
     /// Adds glibc settings (<c>a=1:b=2</c>) to the <c>GLIBC_TUNABLES</c> of a process about to start, after what it already
@@ -125,7 +143,7 @@ public static partial class PeakMemory
     public static long Measure(System.Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        bool policy = Set(MmapMax, DefaultMmapMax) && Set(MmapThreshold, 64 * 1024);
+        bool policy = Set(MmapMax, DefaultMmapMax) && Set(MmapThreshold, FreshThreshold);
         bool supported = ResetPeak();
         long before = Resident();
         try
@@ -149,7 +167,7 @@ public static partial class PeakMemory
     public static long Held(System.Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        bool policy = Set(MmapMax, DefaultMmapMax) && Set(MmapThreshold, 64 * 1024);
+        bool policy = Set(MmapMax, DefaultMmapMax) && Set(MmapThreshold, FreshThreshold);
         Trim();
         long before = Resident(), after;
         try
@@ -193,7 +211,7 @@ public static partial class PeakMemory
 
     private static void Restore()
     {
-        Set(MmapThreshold, StartedThreshold ?? DynamicMmapThreshold);
+        Set(MmapThreshold, s_threshold ?? DynamicMmapThreshold);
         if (RetainedByDefault)
         {
             Set(MmapMax, 0);
