@@ -120,10 +120,13 @@ internal static class LongContextCommand
         var conv = new Option<int>("--short-conv") { Description = "Kernel of a causal depthwise convolution before every mixer (0: none).", DefaultValueFactory = _ => 0 };
         var layers = new Option<int>("--layers") { Description = "Blocks.", DefaultValueFactory = _ => 2 };
         var eval = new Option<int>("--eval") { Description = "Held-out examples scored.", DefaultValueFactory = _ => 256 };
+        var copyTokens = new Option<int>("--copy-tokens") { Description = "Selective copying's data tokens M (0: the paper's 16).", DefaultValueFactory = _ => 0 };
+        var noMlp = new Option<bool>("--no-mlp") { Description = "No MLP after the mixers (the Mamba paper's blocks; Zoology's figure-2 attention)." };
+        var noPositions = new Option<bool>("--no-positions") { Description = "No positional encoding (the Mamba paper's models)." };
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var command = new Command("recall", "Train a small model with the mixer on a synthetic recall task (Zoology's MQAR, Mamba's selective copying or induction heads); report held-out accuracy.")
         {
-            mixer, task, width, length, pairs, vocab, steps, batch, rate, heads, conv, layers, eval, json,
+            mixer, task, width, length, pairs, vocab, copyTokens, steps, batch, rate, heads, conv, layers, eval, noMlp, noPositions, json,
         };
         // On the calling thread, not the thread pool: the process's first thread allocates from glibc's main arena, the
         // one arena whose policy PeakMemory.Retained can change at run time, so the steps reuse freed memory instead of
@@ -141,10 +144,10 @@ internal static class LongContextCommand
             using var kept = PeakMemory.Retained();
             GlobalOptions.Torch(parse, threadsByDefault: 1);
             var kind = MixerRegistry.Get(parse.GetValue(mixer)!).Id;
-            var problem = RecallTasks.Create(parse.GetValue(task)!, parse.GetValue(length), parse.GetValue(pairs), parse.GetValue(vocab));
+            var problem = RecallTasks.Create(parse.GetValue(task)!, parse.GetValue(length), parse.GetValue(pairs), parse.GetValue(vocab), parse.GetValue(copyTokens));
             var options = new RecallTrainingOptions(kind, parse.GetValue(width), parse.GetValue(steps), parse.GetValue(rate), parse.GetValue(batch),
                 parse.GetValue(layers), parse.GetValue(heads), EvalExamples: parse.GetValue(eval), Seed: parse.GetValue(GlobalOptions.Seed),
-                ShortConv: parse.GetValue(conv)).Validate();
+                ShortConv: parse.GetValue(conv), Mlp: !parse.GetValue(noMlp), Positions: !parse.GetValue(noPositions)).Validate();
             bool asJson = parse.GetValue(json);
             int total = options.Steps, every = Math.Max(1, total / 10);
             var progress = new Lineage.Experiments.SyncProgress<RecallProgress>(r =>

@@ -15,14 +15,15 @@ public sealed class MixerBlock : nn.Module<Tensor, Tensor>
     private readonly LayerNorm ln_1;
     private readonly Conv1d? short_conv;
     private readonly nn.Module<Tensor, Tensor> mixer;
-    private readonly LayerNorm ln_2;
-    private readonly FeedForward mlp;
+    private readonly LayerNorm? ln_2;
+    private readonly FeedForward? mlp;
 
     /// <summary>A block around a new mixer <paramref name="mixerId"/> (a <see cref="MixerRegistry"/> id) with <paramref name="settings"/>.</summary>
     /// <param name="mixerId">A <see cref="MixerRegistry"/> id.</param>
     /// <param name="settings">The mixer's settings.</param>
     /// <param name="shortConv">Kernel of a causal depthwise convolution before the mixer (0: none).</param>
-    public MixerBlock(string mixerId, MixerSettings settings, int shortConv = 0) : base(nameof(MixerBlock))
+    /// <param name="withMlp">Whether an MLP follows the mixer (false: the mixer alone, as the Mamba paper's blocks and Zoology's figure-2 attention).</param>
+    public MixerBlock(string mixerId, MixerSettings settings, int shortConv = 0, bool withMlp = true) : base(nameof(MixerBlock))
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentOutOfRangeException.ThrowIfNegative(shortConv, nameof(shortConv));
@@ -30,8 +31,12 @@ public sealed class MixerBlock : nn.Module<Tensor, Tensor>
         ShortConv = shortConv;
         if (shortConv > 0) short_conv = nn.Conv1d(settings.Dim, settings.Dim, shortConv, groups: settings.Dim, padding: shortConv - 1);
         mixer = MixerRegistry.Create(mixerId, settings);
-        ln_2 = nn.LayerNorm(settings.Dim);
-        mlp = new FeedForward(settings.Dim, 4 * settings.Dim, Activation.Gelu);
+        if (withMlp)
+        {
+            ln_2 = nn.LayerNorm(settings.Dim);
+            mlp = new FeedForward(settings.Dim, 4 * settings.Dim, Activation.Gelu);
+        }
+
         RegisterComponents();
     }
 
@@ -52,14 +57,17 @@ public sealed class MixerBlock : nn.Module<Tensor, Tensor>
         return mixer.forward(u.contiguous()).MoveToOuterDisposeScope();
     }
 
-    /// <summary>G of a reversible layer: MLP(norm(x)).</summary>
-    public Tensor MlpBranch(Tensor x) => mlp.forward(ln_2.forward(x));
+    /// <summary>Whether an MLP follows the mixer.</summary>
+    public bool HasMlp => mlp is not null;
+
+    /// <summary>G of a reversible layer: MLP(norm(x)); zeros in a block without an MLP.</summary>
+    public Tensor MlpBranch(Tensor x) => mlp is null ? zeros_like(x) : mlp.forward(ln_2!.forward(x));
 
     /// <inheritdoc />
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         x = x + MixBranch(x);
-        return (x + MlpBranch(x)).MoveToOuterDisposeScope();
+        return (mlp is null ? x : x + MlpBranch(x)).MoveToOuterDisposeScope();
     }
 }

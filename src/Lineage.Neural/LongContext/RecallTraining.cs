@@ -41,8 +41,10 @@ public sealed class RecallModel : nn.Module<Tensor, Tensor>
     /// <param name="vocabSize">The task's vocabulary.</param>
     /// <param name="layers">Blocks.</param>
     /// <param name="shortConv">Kernel of a causal depthwise convolution before every mixer (0: none; see <see cref="MixerBlock"/>).</param>
+    /// <param name="withMlp">An MLP after every mixer (false: the Mamba paper's blocks).</param>
+    /// <param name="withPositions">Sinusoidal positions added to the embeddings (false: none, as the Mamba paper's models and Zoology's non-attention ones).</param>
     /// <exception cref="ArgumentException">An unknown mixer or bad sizes.</exception>
-    public RecallModel(string mixer, MixerSettings settings, int vocabSize, int layers = 2, int shortConv = 0) : base(nameof(RecallModel))
+    public RecallModel(string mixer, MixerSettings settings, int vocabSize, int layers = 2, int shortConv = 0, bool withMlp = true, bool withPositions = true) : base(nameof(RecallModel))
     {
         ArgumentNullException.ThrowIfNull(settings);
         var registered = MixerRegistry.Get(mixer);
@@ -53,7 +55,8 @@ public sealed class RecallModel : nn.Module<Tensor, Tensor>
         Dim = settings.Dim;
         VocabSize = vocabSize;
         wte = nn.Embedding(vocabSize, settings.Dim);
-        h = nn.ModuleList([.. Enumerable.Range(0, layers).Select(i => new MixerBlock(registered.Id, settings with { Seed = settings.Seed + 7919 * i }, shortConv))]);
+        h = nn.ModuleList([.. Enumerable.Range(0, layers).Select(i => new MixerBlock(registered.Id, settings with { Seed = settings.Seed + 7919 * i }, shortConv, withMlp))]);
+        WithPositions = withPositions;
         ln_f = nn.LayerNorm(settings.Dim);
         RegisterComponents();
         using (no_grad()) nn.init.normal_(wte.weight!, 0, 0.02);
@@ -64,6 +67,9 @@ public sealed class RecallModel : nn.Module<Tensor, Tensor>
 
     /// <summary>Width C.</summary>
     public int Dim { get; }
+
+    /// <summary>Whether sinusoidal positions are added to the embeddings.</summary>
+    public bool WithPositions { get; }
 
     /// <summary>V.</summary>
     public int VocabSize { get; }
@@ -89,8 +95,13 @@ public sealed class RecallModel : nn.Module<Tensor, Tensor>
     private Tensor Hidden(Tensor idx)
     {
         TokenIds.Check(idx, VocabSize, nameof(idx));
-        using var pos = SinusoidalPositions.Encode(idx.shape[1], Dim, device: idx.device);
-        var x = wte.forward(idx) + pos * MixerLm.PositionScale;
+        var x = wte.forward(idx);
+        if (WithPositions)
+        {
+            using var pos = SinusoidalPositions.Encode(idx.shape[1], Dim, device: idx.device);
+            x = x + pos * MixerLm.PositionScale;
+        }
+
         foreach (var block in h) x = block.forward(x);
         return ln_f.forward(x);
     }
@@ -108,8 +119,10 @@ public sealed class RecallModel : nn.Module<Tensor, Tensor>
 /// <param name="EvalExamples">Held-out examples scored at the end.</param>
 /// <param name="Seed">Seeds initialisation, batches and the held-out set.</param>
 /// <param name="ShortConv">Kernel of a causal depthwise convolution before every mixer (0: none, Zoology's attention).</param>
+/// <param name="Mlp">An MLP after every mixer (false: the Mamba paper's blocks, Zoology's figure-2 attention).</param>
+/// <param name="Positions">Sinusoidal positions (false: none, as the Mamba paper's models).</param>
 public sealed record RecallTrainingOptions(string Mixer, int Width, int Steps = 600, double LearningRate = 3e-3, int Batch = 32, int Layers = 2,
-    int Heads = 1, double WeightDecay = 0.1, int EvalExamples = 256, int Seed = 1, int ShortConv = 0)
+    int Heads = 1, double WeightDecay = 0.1, int EvalExamples = 256, int Seed = 1, int ShortConv = 0, bool Mlp = true, bool Positions = true)
 {
     /// <summary>Returns these options, or throws naming the bad field.</summary>
     public RecallTrainingOptions Validate()
@@ -180,7 +193,7 @@ public static class RecallTraining
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         Seeding.Seed(options.Seed);
-        using var model = new RecallModel(options.Mixer, Settings(options.Width, task.Length, options.Heads, options.Seed), task.VocabSize, options.Layers, options.ShortConv);
+        using var model = new RecallModel(options.Mixer, Settings(options.Width, task.Length, options.Heads, options.Seed), task.VocabSize, options.Layers, options.ShortConv, options.Mlp, options.Positions);
         var optimizer = torch.optim.AdamW(model.parameters(), options.LearningRate, weight_decay: options.WeightDecay);
         int warmup = Math.Max(1, options.Steps / 10);
         var losses = new List<double>(options.Steps);

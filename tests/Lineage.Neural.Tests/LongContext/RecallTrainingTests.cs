@@ -71,6 +71,37 @@ public class RecallTrainingTests
     }
 
     [Fact]
+    public void ThePapersBlock_HasNoMlp_AndNoPositions()
+    {
+        // Without an MLP each block loses its LayerNorm and 4C MLP. Without positions causal attention cannot tell the order
+        // of what it attends to: in one layer the last position's logits stay the same when two earlier tokens swap; with them they change.
+        using var threads = TorchThreads.AtMost(1);
+        const int C = 16;
+        Seeding.Seed(3);
+        using var plain = new RecallModel("mamba", RecallTraining.Settings(C, 12), 32, 2);
+        Seeding.Seed(3);
+        using var bare = new RecallModel("mamba", RecallTraining.Settings(C, 12), 32, 2, withMlp: false, withPositions: false);
+        long mlp = 2 * C + (C * 4 * C + 4 * C) + (4 * C * C + C);
+        Assert.Equal(plain.parameters().Sum(p => p.numel()) - 2 * mlp, bare.parameters().Sum(p => p.numel()));
+        Seeding.Seed(4);
+        var options = new RecallTrainingOptions("mamba", C, Steps: 2, Batch: 2, EvalExamples: 4, Mlp: false, Positions: false);
+        var r = RecallTraining.Train(new SelectiveCopy(new SelectiveCopyConfig(16, 4, 8)), options);
+        Assert.InRange(r.Accuracy, 0, 1);
+        using var noGrad = TorchSharp.torch.no_grad();
+        using var x = TorchSharp.torch.tensor(new long[] { 1, 5, 17, 3 }, [1, 4]);
+        using var swapped = TorchSharp.torch.tensor(new long[] { 5, 1, 17, 3 }, [1, 4]);
+        foreach (bool positions in new[] { false, true })
+        {
+            Seeding.Seed(5);
+            using var attention = new RecallModel("full", RecallTraining.Settings(C, 4), 32, 1, withPositions: positions);   // one layer: the last position attends to a set
+            bool same = attention.forward(x).narrow(1, 3, 1).allclose(attention.forward(swapped).narrow(1, 3, 1), 0, 1e-5);
+            Assert.Equal(!positions, same);
+        }
+
+        Assert.Equal(4, ((SelectiveCopy)RecallTasks.Create("selective-copy", 32, copyTokens: 4)).Config.Tokens);
+    }
+
+    [Fact]
     public void BadOptions_AreRefused_NamingTheField()
     {
         Assert.Contains("known: full", Assert.Throws<ArgumentException>(() => new RecallTrainingOptions("lstm", 16).Validate()).Message);

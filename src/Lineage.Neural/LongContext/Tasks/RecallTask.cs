@@ -111,17 +111,18 @@ public static class RecallTasks
 
     /// <summary>
     /// The task <paramref name="id"/> at <paramref name="length"/> tokens: MQAR with <paramref name="kvPairs"/> pairs
-    /// (0: Zoology's N/16) and <paramref name="vocab"/> tokens (0: the task's default), selective copying of 16 tokens,
+    /// (0: Zoology's N/16) and <paramref name="vocab"/> tokens (0: the task's default), selective copying of
+    /// <paramref name="copyTokens"/> tokens (0: the paper's 16),
     /// or induction heads (both with the Mamba paper's vocabulary of 16 unless <paramref name="vocab"/> says otherwise).
     /// </summary>
     /// <exception cref="ArgumentException">An unknown task, or sizes it refuses (the message names the field).</exception>
-    public static IRecallTask Create(string id, int length, int kvPairs = 0, int vocab = 0)
+    public static IRecallTask Create(string id, int length, int kvPairs = 0, int vocab = 0, int copyTokens = 0)
     {
         ArgumentNullException.ThrowIfNull(id);
         return id.Trim().ToLowerInvariant() switch
         {
             "mqar" => new Mqar(new MqarConfig(length, kvPairs > 0 ? kvPairs : Math.Max(1, length / 16), vocab > 0 ? vocab : MqarConfig.PaperVocab)),
-            "selective-copy" => new SelectiveCopy(new SelectiveCopyConfig(length, VocabSize: vocab > 0 ? vocab : 16)),
+            "selective-copy" => new SelectiveCopy(new SelectiveCopyConfig(length, copyTokens > 0 ? copyTokens : 16, vocab > 0 ? vocab : 16)),
             "induction" => new InductionHeads(new InductionHeadsConfig(length, vocab > 0 ? vocab : 16)),
             _ => throw new ArgumentException($"Unknown task '{id}'; known: {string.Join(", ", Ids)}."),
         };
