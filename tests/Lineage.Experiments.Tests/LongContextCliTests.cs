@@ -69,12 +69,24 @@ public class LongContextCliTests
         Assert.True(new FileInfo(Path.Combine(folder, "mqar-n32.png")).Length > 1000);
         var table = File.ReadAllLines(Path.Combine(folder, "recall.md"));
         Assert.Equal(4, table.Length);                                     // header, rule, two cells
-        Assert.StartsWith("| mqar | full | 32 | 8 |", table[2], StringComparison.Ordinal);
+        Assert.StartsWith("| mqar | full | MLP, positions | 32 | 8 |", table[2], StringComparison.Ordinal);
+        Assert.Contains("| 3.0e-3 (1) |", table[2], StringComparison.Ordinal);          // the rate, and how many were tried
 
         File.AppendAllText(jsonl, "{\"task\":\"mqar\",\"mixer\":\"full\",\"width\":8,\"length\":32,\"accuracy\":1.5}\n");
         (code, output) = Lineage("longctx", "recall-grid", "--from", jsonl, "-o", dir.Path);
         Assert.Equal(2, code);
         Assert.Contains("recall.jsonl:3: not a recall result", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RecallGrid_KeepsTheBestLearningRate_AndARerunReplacesItsRate()
+    {
+        static global::Lineage.Neural.LongContext.RecallResult Cell(double rate, double accuracy) =>
+            new("mqar", "mamba", 64, 64, true, accuracy, 0.004, 1, 600, 19200, 1000, 10, rate);
+        var best = Assert.Single(global::Lineage.Experiments.LongContext.RecallGrid.Best([Cell(1e-3, 0.2), Cell(1e-2, 0.6), Cell(3e-2, 0.4)]));
+        Assert.Equal(1e-2, best.LearningRate);
+        best = Assert.Single(global::Lineage.Experiments.LongContext.RecallGrid.Best([Cell(1e-3, 0.2), Cell(1e-2, 0.6), Cell(1e-2, 0.1)]));
+        Assert.Equal(1e-3, best.LearningRate);                                   // the rerun at 1e-2 (0.1) replaced its 0.6
     }
 }

@@ -76,7 +76,7 @@ public static class RecallGrid
         ArgumentNullException.ThrowIfNull(cells);
         Directory.CreateDirectory(folder);
         var written = new List<(int, string)>();
-        var mqar = Latest(cells.Where(c => c.Task == "mqar"));
+        var mqar = Best(cells.Where(c => c.Task == "mqar"));
         foreach (var byN in mqar.GroupBy(c => c.Length).OrderBy(g => g.Key))
         {
             var widths = byN.Select(c => c.Width).Distinct().Order().ToList();
@@ -103,20 +103,23 @@ public static class RecallGrid
         return written;
     }
 
-    /// <summary>A Markdown table of every cell (the latest of repeated ones), MQAR by mixer, N and width, then selective copying, the papers' figures beside.</summary>
+    /// <summary>A Markdown table of every cell (the best learning rate's, <see cref="Best"/>), MQAR by mixer, N and width, then selective copying, the papers' figures beside.</summary>
     public static string Markdown(IReadOnlyList<RecallResult> cells)
     {
         ArgumentNullException.ThrowIfNull(cells);
         var text = new StringBuilder();
-        text.AppendLine("| task | mixer | N | width | accuracy | chance | steps × examples | train s | paper |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var c in Latest(cells).OrderBy(c => c.Task != "mqar").ThenBy(c => c.Task).ThenBy(c => Order(c.Mixer)).ThenBy(c => c.Length).ThenBy(c => c.Width))
+        text.AppendLine("| task | mixer | block | N | width | accuracy | chance | best rate (of) | steps × examples | train s | paper |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        var tried = Rates(cells);
+        foreach (var c in Best(cells).OrderBy(c => c.Task != "mqar").ThenBy(c => c.Task).ThenBy(c => Order(c.Mixer)).ThenBy(c => c.Length).ThenBy(c => c.Width))
         {
             string paper = c.Task == "mqar"
                 ? Zoology.TryGetValue((c.Mixer, c.Length, c.Width), out var z) ? z.ToString("0.00", CultureInfo.InvariantCulture) : "–"
                 : c.Task == "selective-copy" ? MambaTable1.GetValueOrDefault(c.Mixer, "–") : "–";
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {c.Task} | {c.Mixer}{(c.Causal ? "" : " (bidirectional)")} | {c.Length} | {c.Width} | {c.Accuracy:0.000} | {c.Chance:0.0000} | {c.Steps} × {c.Examples / Math.Max(1, c.Steps)} | {c.TrainSeconds:0} | {paper} |"));
+                $"| {c.Task} | {c.Mixer}{(c.Causal ? "" : " (bidirectional)")} | {Block(c)} | {c.Length} | {c.Width} | {c.Accuracy:0.000} | {c.Chance:0.0000} | " +
+                $"{(double.IsNaN(c.LearningRate) ? "–" : c.LearningRate.ToString("0.0e0", CultureInfo.InvariantCulture))} ({tried[(c.Task, c.Mixer, c.Length, c.Width)]}) | " +
+                $"{c.Steps} × {c.Examples / Math.Max(1, c.Steps)} | {c.TrainSeconds:0} | {paper} |"));
         }
 
         return text.ToString();
@@ -131,9 +134,28 @@ public static class RecallGrid
         return files;
     }
 
-    /// <summary>The last cell for each (task, mixer, N, width): a rerun replaces an earlier one.</summary>
-    private static IEnumerable<RecallResult> Latest(IEnumerable<RecallResult> cells) =>
-        cells.GroupBy(c => (c.Task, c.Mixer, c.Length, c.Width)).Select(g => g.Last());
+    /// <summary>
+    /// One cell for each (task, mixer, N, width): the most accurate of its learning rates, as Zoology reports the best
+    /// of its sweep; a rerun at the same rate replaces the earlier run.
+    /// </summary>
+    public static IEnumerable<RecallResult> Best(IEnumerable<RecallResult> cells) =>
+        cells.GroupBy(c => (c.Task, c.Mixer, c.Length, c.Width))
+             .Select(g => g.GroupBy(c => c.LearningRate).Select(r => r.Last()).MaxBy(c => c.Accuracy)!);
+
+    /// <summary>How many learning rates each (task, mixer, N, width) was run at.</summary>
+    private static Dictionary<(string, string, int, int), int> Rates(IEnumerable<RecallResult> cells) =>
+        cells.GroupBy(c => (c.Task, c.Mixer, c.Length, c.Width)).ToDictionary(g => g.Key, g => g.Select(c => c.LearningRate).Distinct().Count());
+
+    /// <summary>The block a cell ran in: "conv K" for a short convolution before the mixer, "no MLP", "no positions" ("–" for results written before these were recorded).</summary>
+    private static string Block(RecallResult c)
+    {
+        if (double.IsNaN(c.LearningRate)) return "–";                   // written before the block was recorded
+        var parts = new List<string>();
+        if (c.ShortConv > 0) parts.Add($"conv {c.ShortConv}");
+        if (!c.Mlp) parts.Add("no MLP");
+        if (!c.Positions) parts.Add("no positions");
+        return parts.Count == 0 ? "MLP, positions" : string.Join(", ", parts);
+    }
 
     /// <summary>The chapter's order of mixers: attention and its variants, then the fixed-state ones.</summary>
     private static int Order(string mixer) => Array.IndexOf(MixerOrder, mixer) is int i && i >= 0 ? i : MixerOrder.Length;

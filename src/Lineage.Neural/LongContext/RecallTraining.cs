@@ -162,8 +162,12 @@ public sealed record RecallProgress(int Step, int Steps, double Loss, double Lea
 /// <param name="Examples">Training examples seen.</param>
 /// <param name="Parameters">Trainable parameters.</param>
 /// <param name="TrainSeconds">Wall time of the training steps.</param>
+/// <param name="LearningRate">AdamW's peak rate (NaN in results written before it was recorded).</param>
+/// <param name="ShortConv">Kernel of the convolution before every mixer (0: none).</param>
+/// <param name="Mlp">Whether the blocks had an MLP.</param>
+/// <param name="Positions">Whether the embeddings had positions.</param>
 public sealed record RecallResult(string Task, string Mixer, int Width, int Length, bool Causal, double Accuracy, double Chance, double FinalLoss,
-    int Steps, long Examples, long Parameters, double TrainSeconds);
+    int Steps, long Examples, long Parameters, double TrainSeconds, double LearningRate = double.NaN, int ShortConv = 0, bool Mlp = true, bool Positions = true);
 
 /// <summary>Trains and scores a <see cref="RecallModel"/> on a recall task.</summary>
 public static class RecallTraining
@@ -228,7 +232,8 @@ public static class RecallTraining
         int tail = Math.Max(1, losses.Count / 10);
         return new RecallResult(task.Id, MixerRegistry.Get(options.Mixer).Id, options.Width, task.Length, model.Causal, accuracy, task.Chance,
             losses.Skip(losses.Count - tail).Average(), options.Steps, (long)options.Steps * options.Batch, model.parameters().Sum(p => p.numel()),
-            clock.Elapsed.TotalSeconds);
+            clock.Elapsed.TotalSeconds,
+            options.LearningRate, options.ShortConv, options.Mlp, options.Positions);
     }
 
     /// <summary>Held-out accuracy of <paramref name="model"/>: argmax at every scored position of <paramref name="examples"/>.</summary>
