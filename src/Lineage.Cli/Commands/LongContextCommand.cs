@@ -123,10 +123,17 @@ internal static class LongContextCommand
         var copyTokens = new Option<int>("--copy-tokens") { Description = "Selective copying's data tokens M (0: the paper's 16).", DefaultValueFactory = _ => 0 };
         var noMlp = new Option<bool>("--no-mlp") { Description = "No MLP after the mixers (the Mamba paper's blocks; Zoology's figure-2 attention)." };
         var noPositions = new Option<bool>("--no-positions") { Description = "No positional encoding (the Mamba paper's models)." };
+        var block = new Option<string>("--block")
+        {
+            Description = "zoology: each mixer in the block Zoology trains it in (no positions; attention after a convolution of 3 with an MLP; Hyena with an MLP; " +
+                          "Mamba alone), overriding --short-conv, --no-mlp and --no-positions; custom: those options as given.",
+            DefaultValueFactory = _ => "custom",
+        };
+        block.AcceptOnlyFromAmong("custom", "zoology");
         var json = new Option<bool>("--json") { Description = "Print the result as one JSON object." };
         var command = new Command("recall", "Train a small model with the mixer on a synthetic recall task (Zoology's MQAR, Mamba's selective copying or induction heads); report held-out accuracy.")
         {
-            mixer, task, width, length, pairs, vocab, copyTokens, steps, batch, rate, heads, conv, layers, eval, noMlp, noPositions, json,
+            mixer, task, width, length, pairs, vocab, copyTokens, steps, batch, rate, heads, conv, layers, eval, noMlp, noPositions, block, json,
         };
         // On the calling thread, not the thread pool: the process's first thread allocates from glibc's main arena, the
         // one arena whose policy PeakMemory.Retained can change at run time, so the steps reuse freed memory instead of
@@ -147,7 +154,9 @@ internal static class LongContextCommand
             var problem = RecallTasks.Create(parse.GetValue(task)!, parse.GetValue(length), parse.GetValue(pairs), parse.GetValue(vocab), parse.GetValue(copyTokens));
             var options = new RecallTrainingOptions(kind, parse.GetValue(width), parse.GetValue(steps), parse.GetValue(rate), parse.GetValue(batch),
                 parse.GetValue(layers), parse.GetValue(heads), EvalExamples: parse.GetValue(eval), Seed: parse.GetValue(GlobalOptions.Seed),
-                ShortConv: parse.GetValue(conv), Mlp: !parse.GetValue(noMlp), Positions: !parse.GetValue(noPositions)).Validate();
+                ShortConv: parse.GetValue(conv), Mlp: !parse.GetValue(noMlp), Positions: !parse.GetValue(noPositions));
+            if (parse.GetValue(block) == "zoology") options = options.With(RecallBlock.Zoology(kind));
+            options = options.Validate();
             bool asJson = parse.GetValue(json);
             int total = options.Steps, every = Math.Max(1, total / 10);
             var progress = new Lineage.Experiments.SyncProgress<RecallProgress>(r =>
