@@ -48,15 +48,18 @@ public class LongContextChapterTests
     }
 
     [Fact]
-    public void Recall_Quick_TrainsEveryCell_WithTheShortConvolution()
+    public void Recall_Quick_TrainsEveryCell_EachMixerInZoologysBlock()
     {
         using var dir = new TempFolder();
         var r = RunQuick(new RecallExperiment(), dir);
         Assert.All(r.Claims, c => Assert.True(c.Passed, c.Statement));
-        foreach (var mixer in new[] { "full", "hyena" })
-            Assert.InRange(r.Metrics[$"mqar_accuracy_{mixer}_n32_c16"], 0, 1);
+        foreach (var (mixer, n) in RecallSettings.Quick.MqarCells)
+            Assert.InRange(r.Metrics[$"mqar_accuracy_{mixer}_n{n}_c16"], 0, 1);
         Assert.InRange(r.Metrics["copy_accuracy_mamba"], 0, 1);
-        Assert.Equal(3, RecallSettings.Default.ShortConv);
-        Assert.Empty(RecallSettings.Default.CopyMixers);
+        var table = Assert.Single(r.Tables, t => t.Title.StartsWith("Held-out accuracy", StringComparison.Ordinal));
+        Assert.Contains(table.Rows, row => row[0] == "mamba" && row[1] == "no MLP");               // Mamba alone, as its paper's blocks
+        Assert.Contains(table.Rows, row => row[0] == "full" && row[1] == "conv 3, MLP");            // attention after BaseConv's convolution
+        Assert.DoesNotContain(table.Rows, row => row[1].Contains("positions", StringComparison.Ordinal));
+        Assert.Equal(new[] { 32, 64 }, RecallSettings.Default.MqarCells.Where(c => c.Mixer == "mamba").Select(c => c.N));
     }
 }

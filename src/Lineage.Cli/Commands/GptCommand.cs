@@ -40,7 +40,7 @@ internal static class GptCommand
         {
             model, text, steps, rate, batch, resume, overwrite, vocab, layers, heads, dim, context,
         };
-        pretrain.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
+        pretrain.SetAction((parse, token) => MainThread.Run(cancellation => Guard(() =>
         {
             GlobalOptions.Torch(parse);
             var folder = Folder(parse, model);
@@ -56,13 +56,13 @@ internal static class GptCommand
             int code = Train(parse, gpt, bpe, work, folder, trainText, heldText, steps, rate, batch, resuming, cancellation);
             TrainingFolders.Finish(work, folder);
             return code;
-        }), CancellationToken.None));
+        }), token));
 
         var finetune = new Command("finetune", "Continue training a GPT folder on another text (same vocabulary); the new weights replace the folder's only when done (Ctrl-C keeps the old ones and the finetune's last checkpoint, which --resume continues).")
         {
             model, text, steps, rate, batch, resume,
         };
-        finetune.SetAction((parse, cancellation) => Task.Run(() =>
+        finetune.SetAction((parse, token) => MainThread.Run(cancellation =>
         {
             var folder = Folder(parse, model);
             return CommandGuard.Run(() =>
@@ -77,7 +77,7 @@ internal static class GptCommand
                 TrainingFolders.FinishUpdate(work, folder);
                 return code;
             }, () => Stopped(folder, TrainingFolders.UpdateStagingOf(folder)));
-        }, CancellationToken.None));
+        }, token));
 
         var prompt = new Option<string>("--prompt") { Description = "Text to continue.", DefaultValueFactory = _ => "The " };
         var count = new Option<int>("--length", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 60 };
@@ -103,7 +103,7 @@ internal static class GptCommand
         }));
 
         var eval = new Command("eval", "Held-out perplexity of a GPT folder on a text (its last 10 %), or on Brown's held-out part.") { model, text };
-        eval.SetAction((parse, cancellation) => Task.Run(() => Guard(() =>
+        eval.SetAction((parse, token) => MainThread.Run(cancellation => Guard(() =>
         {
             GlobalOptions.Torch(parse);
             var (gpt, bpe) = LoadFolder(Folder(parse, model));
@@ -113,7 +113,7 @@ internal static class GptCommand
             double ppl = TokenLm.Perplexity(gpt, ids);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"held-out perplexity {ppl:0.00} per token ({Math.Log2(ppl) * ids.Length / Encoding.UTF8.GetByteCount(heldText):0.000} bits per byte) on {ids.Length:N0} tokens"));
             return 0;
-        }), CancellationToken.None));
+        }), token));
 
         return new Command("gpt", "GPT (decoder-only transformer) over byte-level BPE: pretrain, finetune, generate, eval.") { pretrain, finetune, generate, eval };
     }

@@ -39,7 +39,7 @@ internal static class LongContextCommand
         {
             mixer, dim, layers, length, batch, steps, rate, text, resume, overwrite, shortConv,
         };
-        train.SetAction((parse, cancellation) => Task.Run(() => Guard(resumable: true, () =>
+        train.SetAction((parse, token) => MainThread.Run(cancellation => Guard(resumable: true, () =>
         {
             GlobalOptions.Torch(parse, threadsByDefault: 1);   // small models: one thread is faster here
             var kind = MixerRegistry.Get(parse.GetValue(mixer)!).Id;
@@ -72,7 +72,7 @@ internal static class LongContextCommand
             foreach (int distance in NeedleDistances.Where(x => x + NeedleTask.NeedleLength + 1 <= len))
                 AnsiConsole.MarkupLine("needle recall at {0} bytes: {1:0.00}", distance, NeedleTask.Accuracy(lm, corpus.HeldOut, len, distance, 64, seed));
             return 0;
-        })));
+        }), token));
 
         var lengths = new Option<string>("--lengths") { Description = "Comma-separated sequence lengths.", DefaultValueFactory = _ => "1024,2048,4096,8192,16384,32768,65536" };
         var timeCap = new Option<double>("--time-cap") { Description = "Skip lengths whose forward + backward would exceed this many seconds.", DefaultValueFactory = _ => 8 };
@@ -135,20 +135,9 @@ internal static class LongContextCommand
         {
             mixer, task, width, length, pairs, vocab, copyTokens, steps, batch, rate, heads, conv, layers, eval, noMlp, noPositions, block, json,
         };
-        // On the calling thread, not the thread pool: the process's first thread allocates from glibc's main arena, the
-        // one arena whose policy PeakMemory.Retained can change at run time, so the steps reuse freed memory instead of
-        // faulting in fresh pages (Mamba at N = 256: 1.15 s a layer's forward + backward kept, 6.4 s not; 2026-12-07).
-        command.SetAction((parse, cancellation) => Task.FromResult(Guard(resumable: false, () =>
+        // On the calling thread with kept memory (MainThread): Mamba at N = 256, 51.3 s on a thread-pool thread, 13.9 s here.
+        command.SetAction((parse, token) => MainThread.Run(cancellation => Guard(resumable: false, () =>
         {
-            // Running here, the action blocks the invocation that would otherwise turn Ctrl-C into cancellation: do it ourselves.
-            using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, signal =>
-            {
-                signal.Cancel = true;
-                interrupted.Cancel();
-            });
-            cancellation = interrupted.Token;
-            using var kept = PeakMemory.Retained();
             GlobalOptions.Torch(parse, threadsByDefault: 1);
             var kind = MixerRegistry.Get(parse.GetValue(mixer)!).Id;
             var problem = RecallTasks.Create(parse.GetValue(task)!, parse.GetValue(length), parse.GetValue(pairs), parse.GetValue(vocab), parse.GetValue(copyTokens));
@@ -176,7 +165,7 @@ internal static class LongContextCommand
                     $"after {result.Steps} steps ({result.Examples:N0} examples, {result.TrainSeconds:0.0} s), {result.Parameters:N0} parameters, final loss {result.FinalLoss:0.000}"));
             }
             return 0;
-        })));
+        }), token));
         return command;
     }
 

@@ -35,12 +35,12 @@ internal static class SequenceCommand
         {
             hidden, embedding, layers, length, batch, steps, rate, text, resume, overwrite, checkpoint,
         };
-        train.SetAction((parse, cancellation) =>
+        train.SetAction((parse, token) =>
         {
             int seed = parse.GetValue(GlobalOptions.Seed);
             var target = CheckpointPath(parse, checkpoint, model);
             var staged = Path.Combine(TrainingFolders.StagingOf(target), Path.GetFileName(target));
-            return Task.Run(() => Guard(() =>
+            return MainThread.Run(cancellation => Guard(() =>
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(target))!);
                 var (path, resuming) = TrainingFolders.StartFile(target, parse.GetValue(resume), parse.GetValue(overwrite));
@@ -53,7 +53,7 @@ internal static class SequenceCommand
                 int code = Train(parse, spec, options, parse.GetValue(text), target, cancellation);
                 TrainingFolders.FinishFile(path, target);
                 return code;
-            }, staged), CancellationToken.None);
+            }, staged), token);
         });
 
         var prompt = new Option<string>("--prompt") { Description = "Text to continue.", DefaultValueFactory = _ => "The " };

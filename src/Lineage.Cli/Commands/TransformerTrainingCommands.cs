@@ -53,7 +53,7 @@ internal static class TransformerTrainingCommands
         {
             model, text, steps, rate, batch, resume, overwrite, vocab, layers, heads, dim, length,
         };
-        pretrain.SetAction((parse, cancellation) => Task.Run(() =>
+        pretrain.SetAction((parse, token) => MainThread.Run(cancellation =>
         {
             var folder = parse.GetValue(model) ?? Path.Combine(parse.GetValue(GlobalOptions.Out)!, name);
             return Guard(() =>
@@ -100,7 +100,7 @@ internal static class TransformerTrainingCommands
                     roberta ? "" : $", next-sentence accuracy {F(100 * nsp, "0.0")} %", Markup.Escape(Path.Combine(folder, "model.safetensors")));
                 return 0;
             }, folder);
-        }, CancellationToken.None));
+        }, token));
         return pretrain;
     }
 
@@ -122,7 +122,7 @@ internal static class TransformerTrainingCommands
         {
             model, output, labelled, steps, rate, batch, resume, overwrite, length,
         };
-        finetune.SetAction((parse, cancellation) => Task.Run(() =>
+        finetune.SetAction((parse, token) => MainThread.Run(cancellation =>
         {
             var folder = parse.GetValue(model) ?? Path.Combine(parse.GetValue(GlobalOptions.Out)!, name);
             var target = parse.GetValue(output) ?? Path.Combine(folder, "classifier");
@@ -168,7 +168,7 @@ internal static class TransformerTrainingCommands
                     history.Losses.Count, history.TrainSeconds, F(100 * accuracy, "0.0"), testIds.Count, F(100 * majority, "0.0"), Markup.Escape(Path.Combine(target, "model.safetensors")));
                 return 0;
             }, target);
-        }, CancellationToken.None));
+        }, token));
         return finetune;
     }
 
@@ -190,7 +190,7 @@ internal static class TransformerTrainingCommands
         {
             model, text, steps, rate, batch, resume, overwrite, vocab, layers, heads, dim, hidden, length,
         };
-        pretrain.SetAction((parse, cancellation) => Task.Run(() =>
+        pretrain.SetAction((parse, token) => MainThread.Run(cancellation =>
         {
             var folder = parse.GetValue(model) ?? Path.Combine(parse.GetValue(GlobalOptions.Out)!, "t5");
             return Guard(() =>
@@ -223,7 +223,7 @@ internal static class TransformerTrainingCommands
                     last is null ? "–" : F(last.Value, "0.000"), Markup.Escape(Path.Combine(folder, "model.safetensors")));
                 return 0;
             }, folder);
-        }, CancellationToken.None));
+        }, token));
         return pretrain;
     }
 
@@ -247,7 +247,7 @@ internal static class TransformerTrainingCommands
         {
             model, output, scratch, pretrainSteps, steps, rate, batch, resume, overwrite, vocab, layers, heads, dim, hidden, count,
         };
-        finetune.SetAction((parse, cancellation) => Task.Run(() =>
+        finetune.SetAction((parse, token) => MainThread.Run(cancellation =>
         {
             var folder = parse.GetValue(model) ?? Path.Combine(parse.GetValue(GlobalOptions.Out)!, "t5");
             var target = parse.GetValue(output) ?? Path.Combine(folder, "multitask");
@@ -296,7 +296,7 @@ internal static class TransformerTrainingCommands
 
                 return 0;
             }, target);
-        }, CancellationToken.None));
+        }, token));
         return finetune;
     }
 

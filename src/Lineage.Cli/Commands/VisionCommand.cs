@@ -40,7 +40,7 @@ internal static class VisionCommand
         var examples = new Option<int>("--train-examples") { Description = "Training images used (the first N).", DefaultValueFactory = _ => 60_000 };
         var testExamples = new Option<int>("--test-examples") { Description = "Test images scored after each epoch (the first N).", DefaultValueFactory = _ => 10_000 };
         var train = new Command("train", $"Train a {title} on Fashion-MNIST; a checkpoint is written after every epoch beside the model folder, which is replaced only at the end (Ctrl-C keeps it).") { epochs, rate, examples, testExamples, Resume, Overwrite, ModelFolder };
-        train.SetAction((parse, cancellation) => Task.Run(() => TrainGuard(() =>
+        train.SetAction((parse, token) => MainThread.Run(cancellation => TrainGuard(() =>
         {
             GlobalOptions.Torch(parse);
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
@@ -64,7 +64,7 @@ internal static class VisionCommand
             TrainingFolders.Finish(work, folder);
             AnsiConsole.MarkupLine("model folder: {0}", Markup.Escape(folder));
             return 0;
-        }, () => ModelOf(parse, name)), CancellationToken.None));
+        }, () => ModelOf(parse, name)), token));
 
         var eval = new Command("eval", $"Test accuracy of a {title} model folder on the 10,000 Fashion-MNIST test images (or the first --test-examples).") { ModelFolder, testExamples };
         eval.SetAction(parse => Guard(() =>
@@ -88,7 +88,7 @@ internal static class VisionCommand
         var batch = new Option<int>("--batch") { Description = "Image-caption pairs per step.", DefaultValueFactory = _ => 128 };
         var rate = new Option<double>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 2e-3 };
         var train = new Command("train", $"Train {title} on Twemoji + Google emoji captions; checkpoints every 100 steps beside the model folder, which is replaced only at the end (Ctrl-C keeps it).") { steps, batch, rate, Resume, Overwrite, ModelFolder };
-        train.SetAction((parse, cancellation) => Task.Run(() => TrainGuard(() =>
+        train.SetAction((parse, token) => MainThread.Run(cancellation => TrainGuard(() =>
         {
             GlobalOptions.Torch(parse);
             var folder = parse.GetValue(ModelFolder) ?? Path.Combine(Folder(parse, name), "model");
@@ -110,7 +110,7 @@ internal static class VisionCommand
             AnsiConsole.MarkupLine("{0} steps in {1:0} s; model folder: {2}", history.Losses.Count, history.TrainSeconds, Markup.Escape(folder));
             Report(EmojiEvaluation.Evaluate(model, pairs, tokenizer, s.Context), pairs.HeldOut.Count);
             return 0;
-        }, () => ModelOf(parse, name)), CancellationToken.None));
+        }, () => ModelOf(parse, name)), token));
 
         var eval = new Command("eval", $"Held-out retrieval (recall@1/@5 both ways) and category prompts of a {title} model folder.") { ModelFolder };
         eval.SetAction(parse => Guard(() =>

@@ -41,7 +41,7 @@ internal static class VlaCommand
     {
         var episodes = new Option<int?>("--episodes") { Description = $"Expert episodes per task kind (pick up, move to a corner, put next to, push right); default {VlaSettings.Default.EpisodesPerKind}, or {VlaSettings.Default.OneObjectEpisodes} pick-ups with --one-object." };
         var command = new Command("collect", "Record the scripted expert on random scenes of the seen objects (noisy labels with outliers, DART execution noise).") { episodes, OneObject, DemosFile };
-        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
+        command.SetAction((parse, token) => MainThread.Run(cancellation => CommandGuard.Run(() =>
         {
             var sprites = Sprites(parse, cancellation);
             var path = parse.GetValue(DemosFile) ?? Path.Combine(Dir(parse), "demos.bin");
@@ -53,7 +53,7 @@ internal static class VlaCommand
             demos.Save(path);
             AnsiConsole.MarkupLine("{0:N0} episodes, {1:N0} steps ({2:P1} outlier labels) → {3}", demos.Episodes, demos.Steps.Count, demos.OutlierShare(), Markup.Escape(path));
             return 0;
-        }, "Nothing was written."), CancellationToken.None));
+        }, "Nothing was written."), token));
         return command;
     }
 
@@ -75,7 +75,7 @@ internal static class VlaCommand
         {
             steps, head, curriculum, randomVision, trainVision, resume, overwrite, noGrounding, encoder, clipSteps, OneObject, DemosFile, ModelFolder,
         };
-        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
+        command.SetAction((parse, token) => MainThread.Run(cancellation => CommandGuard.Run(() =>
         {
             GlobalOptions.Torch(parse, threadsByDefault: 1);   // small matrices: one libtorch thread is faster (as in the tour's chapter)
             var folder = Model(parse);
@@ -138,7 +138,7 @@ internal static class VlaCommand
         {
             var checkpoint = TrainingFolders.CheckpointOf(Model(parse));
             return File.Exists(checkpoint) ? $"The last checkpoint is {checkpoint}; continue with --resume." : "No checkpoint was written yet.";
-        }), CancellationToken.None));
+        }), token));
         return command;
     }
 
@@ -162,7 +162,7 @@ internal static class VlaCommand
     {
         var episodes = new Option<int>("--episodes") { Description = "Held-out episodes per task kind.", DefaultValueFactory = _ => VlaSettings.Default.EvalPerKind };
         var command = new Command("eval", "Closed-loop success of a VLA model folder on held-out scenes (per task, 95% Wilson intervals), and on pick-ups of objects no demonstration showed.") { episodes, ModelFolder };
-        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
+        command.SetAction((parse, token) => MainThread.Run(cancellation => CommandGuard.Run(() =>
         {
             GlobalOptions.Torch(parse);
             var policy = VlaFolder.Load(Model(parse));
@@ -184,7 +184,7 @@ internal static class VlaCommand
             AnsiConsole.Write(table);
             policy.Model.Dispose();
             return 0;
-        }), CancellationToken.None));
+        }), token));
         return command;
     }
 
@@ -193,7 +193,7 @@ internal static class VlaCommand
         var instruction = new Argument<string>("instruction") { Description = "What to do, e.g. \"pick up the banana\", \"move the cat to the top left\", \"put the dog next to the pear\", \"push the leftmost fruit right\"." };
         var frames = new Option<string?>("--frames") { Description = "Folder for the episode's frames (default: <out>/vla/play)." };
         var command = new Command("play", "Run one episode for a typed instruction on a random table that holds the objects it names; writes every frame and a strip.") { instruction, frames, ModelFolder };
-        command.SetAction((parse, cancellation) => Task.Run(() => CommandGuard.Run(() =>
+        command.SetAction((parse, token) => MainThread.Run(cancellation => CommandGuard.Run(() =>
         {
             GlobalOptions.Torch(parse);
             var policy = VlaFolder.Load(Model(parse));
@@ -220,7 +220,7 @@ internal static class VlaCommand
                 outcome.Success ? "[green]done[/]" : "[red]not done[/]", outcome.Steps, outcome.Clipped, shots.Count, Markup.Escape(folder));
             policy.Model.Dispose();
             return outcome.Success ? 0 : 3;
-        }), CancellationToken.None));
+        }), token));
         return command;
     }
 
