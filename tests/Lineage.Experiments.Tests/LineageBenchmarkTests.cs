@@ -63,6 +63,40 @@ public class LineageBenchmarkTests
         Assert.True(first.Parameters > settings.Vocabulary * settings.Dim / 2, $"{first.Parameters} parameters");
     }
 
+    [Theory]
+    [InlineData("lstm-scratch")]
+    [InlineData("gru-scratch")]
+    public void ScratchRecurrent_TrainsOnceOnTheTrainingTexts_ThenReusesTheCachedModel(string id)
+    {
+        using var dir = new TempFolder();
+        var models = Path.Combine(dir.Path, "models");
+        var settings = new RecurrentRowSettings(Embedding: 8, Hidden: 16, Batch: 4, Length: 32, Steps: 20, FeatureBytes: 64, Seed: 1);
+        var probe = new ProbeOptions(Steps: 50);
+        var first = ScratchRecurrentRows.Run(Planted(), id, settings, models, probe, seed: 1);
+        Assert.Equal(16, first.Features);
+        Assert.InRange(first.Metrics["accuracy"], 0, 1);
+        Assert.Contains("trained here", first.Note, StringComparison.Ordinal);
+        var second = ScratchRecurrentRows.Run(Planted(), id, settings, models, probe, seed: 1);
+        Assert.Contains("from the model cache", second.Note, StringComparison.Ordinal);
+        Assert.Equal(first.Metrics["accuracy"], second.Metrics["accuracy"]);
+        Assert.Equal(first.Parameters, second.Parameters);
+    }
+
+    [Fact]
+    public void ScratchRecurrent_Features_IgnoreTheOtherTextsPadding_AndSeeTheLastWord()
+    {
+        // A text's vector is the same alone and beside a longer text (its padding comes after it and is masked), and two
+        // texts that differ only in their last word get different vectors.
+        TorchSharp.torch.manual_seed(3);
+        using var model = new Lineage.Neural.Sequence.RecurrentLm(new Lineage.Neural.Sequence.RecurrentLmConfig(Lineage.Neural.Sequence.CellKind.Gru, 8, 16));
+        var alone = ScratchRecurrentRows.Features(model, ["the cat sat alpha"], 64);
+        var beside = ScratchRecurrentRows.Features(model, ["the cat sat alpha", "a much longer text that pads the first one in the batch"], 64);
+        var other = ScratchRecurrentRows.Features(model, ["the cat sat beta"], 64);
+        double[] Row(Lineage.Text.Encodings.CsrMatrix<double> m, int r) => [.. Enumerable.Range(0, 16).Select(c => m[r, c])];
+        Assert.Equal(Row(alone, 0), Row(beside, 0), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.NotEqual(Row(alone, 0), Row(other, 0));
+    }
+
     [Fact]
     public void Run_WordVectorRow_ScoresAndReportsItsSize()
     {

@@ -60,7 +60,7 @@ public static class LineageBenchmark
     public const string Python = "/usr/bin/python3";
 
     /// <summary>Every row id: the classical representations in lineage order, the scratch BERT, the pretrained encoders, then the anchor.</summary>
-    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, ScratchBertRows.Id, .. PretrainedRows.Ids, Sklearn];
+    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, .. ScratchRecurrentRows.Ids, ScratchBertRows.Id, .. PretrainedRows.Ids, Sklearn];
 
     /// <summary>
     /// Reads the tasks named in <paramref name="only"/> (all when null) from <paramref name="data"/>'s cache, each split
@@ -204,6 +204,7 @@ public static class LineageBenchmark
             foreach (var id in ids)
             {
                 Add(id == ScratchBertRows.Id ? ScratchBertRows.Run(t, bertSettings, modelsRoot, probe, seed, cancellation)
+                    : ScratchRecurrentRows.Ids.Contains(id) ? ScratchRecurrentRows.Run(t, id, RecurrentRowSettings.Default(seed), modelsRoot, probe, seed, cancellation)
                     : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, probe, seed, cancellation)
                     : Run(t, id, probe, seed, threads, cancellation));
             }
@@ -214,6 +215,7 @@ public static class LineageBenchmark
             foreach (var id in ids)
             {
                 Add(id == ScratchBertRows.Id ? ScratchBertRows.Run(t, bertSettings, modelsRoot, cancellation)
+                    : ScratchRecurrentRows.Ids.Contains(id) ? ScratchRecurrentRows.Run(t, id, RecurrentRowSettings.Default(seed), modelsRoot, cancellation)
                     : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, queryPrefix, cancellation)
                     : Run(t, id, seed, threads, cancellation));
             }

@@ -65,6 +65,18 @@ public sealed class RecurrentLm : nn.Module<Tensor, Tensor>
     /// <summary>Next-byte logits (B, T, V) for byte ids (B, T), int64, from a zero state.</summary>
     public override Tensor forward(Tensor bytes) => Step(bytes, null).Logits;
 
+    /// <summary>The top layer's hidden states (B, T, H) for byte ids (B, T), int64, from a zero state: the text's representation before the head.</summary>
+    /// <exception cref="ArgumentException">Not a non-empty 2-D int64 tensor.</exception>
+    public Tensor Hidden(Tensor bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (bytes.dim() != 2 || bytes.dtype != ScalarType.Int64 || bytes.shape[1] == 0)
+            throw new ArgumentException($"{Config.Cell} LM input must be non-empty int64 (B, T) byte ids, not {bytes.dtype} ({string.Join(", ", bytes.shape)}).", nameof(bytes));
+        using var scope = NewDisposeScope();
+        var (h, _) = rnn.Run(embed.forward(bytes), null);
+        return h.MoveToOuterDisposeScope();
+    }
+
     /// <summary>Runs on from <paramref name="state"/> (zeros when null); returns the logits and the new state.</summary>
     /// <exception cref="ArgumentException">Not a non-empty 2-D int64 tensor.</exception>
     public (Tensor Logits, RecurrentState State) Step(Tensor bytes, RecurrentState? state)
