@@ -6,7 +6,6 @@
 // and on Brown, so its model has read some of this benchmark's held-out e-mails and every Brown passage. The pre-trained
 // encoder and its vocabulary are cached per task, split and settings (models/lineage.tasks-bert-{task}/…), so a second
 // run only featurises; the row then reports the cached pre-training seconds in its note and 0 for pre-training.
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -109,72 +108,29 @@ public static class ScratchBertRows
     public static BenchRow Run(ClassificationTask task, BertRobertaSettings settings, string modelsRoot, ProbeOptions probe, int seed, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
-        ArgumentNullException.ThrowIfNull(probe);
-        Dictionary<string, double> metrics = [];
-        double trainSeconds = 0, perSecond = 0, pretrainSeconds = 0, l2 = probe.L2;
-        bool reused = false;
-        long parameters = 0;
-        long peak = LineageBenchmark.Measured(() =>
-        {
-            var clock = Stopwatch.StartNew();
-            var trainTexts = task.Train.Select(i => i.Text).ToList();
-            var (model, vocabulary, seconds, wasReused) = Pretrained(task.Id, task.Split, trainTexts, settings, modelsRoot, cancellation);
-            using (model)
-            {
-                (pretrainSeconds, reused) = (seconds, wasReused);
-                var x = Features(model, vocabulary, trainTexts, settings.Length, cancellation);
-                (var fitted, l2) = probe.FitProbe(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, seed, cancellation);
-                trainSeconds = clock.Elapsed.TotalSeconds;
-                clock.Restart();
-                var test = Features(model, vocabulary, [.. task.Test.Select(i => i.Text)], settings.Length, cancellation);
-                perSecond = task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                var scores = TaskMetrics.Classification(fitted.Predict(test), [.. task.Test.Select(i => i.Label)], task.Labels.Count);
-                metrics["accuracy"] = scores.Accuracy;
-                metrics["macro_f1"] = scores.MacroF1;
-                parameters = model.parameters().Sum(p => p.numel()) + fitted.Parameters;
-            }
-        });
-        return new BenchRow(task.Id, Id, Name(settings), Step, metrics, settings.Dim, parameters, trainSeconds, perSecond, peak,
-            $"{Origin(reused, pretrainSeconds)}; {LineageBenchmark.ProbeNote(probe, l2)}");
+        ArgumentNullException.ThrowIfNull(settings);
+        return FrozenEncoderRows.Run(task, Id, Name(settings), Step, settings.Dim, texts => Load(task.Id, task.Split, texts, settings, modelsRoot, cancellation),
+            What, probe, seed, cancellation);
     }
 
     /// <summary>A retrieval row: pre-train (or reuse) on the training pairs' queries and documents, then rank held-out documents by cosine.</summary>
     public static BenchRow Run(RetrievalTask task, BertRobertaSettings settings, string modelsRoot, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
-        Dictionary<string, double> metrics = [];
-        double trainSeconds = 0, perSecond = 0, pretrainSeconds = 0;
-        bool reused = false;
-        long parameters = 0;
-        long peak = LineageBenchmark.Measured(() =>
-        {
-            var clock = Stopwatch.StartNew();
-            var texts = task.Train.Select(p => p.Query + ". " + p.Document).ToList();
-            var (model, vocabulary, seconds, wasReused) = Pretrained(task.Id, task.Split, texts, settings, modelsRoot, cancellation);
-            using (model)
-            {
-                (pretrainSeconds, reused) = (seconds, wasReused);
-                trainSeconds = clock.Elapsed.TotalSeconds;
-                clock.Restart();
-                var queries = Features(model, vocabulary, [.. task.Test.Select(p => p.Query)], settings.Length, cancellation);
-                var documents = Features(model, vocabulary, [.. task.Test.Select(p => p.Document)], settings.Length, cancellation);
-                perSecond = 2 * task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                var scores = TaskMetrics.Retrieval(TaskMetrics.Ranks(TaskMetrics.Cosine(queries, documents), task.Test.Count));
-                metrics["recall_at_1"] = scores.RecallAt1;
-                metrics["recall_at_10"] = scores.RecallAt10;
-                metrics["mrr"] = scores.Mrr;
-                parameters = model.parameters().Sum(p => p.numel());
-            }
-        });
-        return new BenchRow(task.Id, Id, Name(settings), Step, metrics, settings.Dim, parameters, trainSeconds, perSecond, peak, Origin(reused, pretrainSeconds));
+        ArgumentNullException.ThrowIfNull(settings);
+        return FrozenEncoderRows.Run(task, Id, Name(settings), Step, settings.Dim, texts => Load(task.Id, task.Split, texts, settings, modelsRoot, cancellation), What);
+    }
+
+    private const string What = "encoder, pre-trained";
+
+    private static FrozenEncoder Load(string taskId, TaskSplit split, IReadOnlyList<string> texts, BertRobertaSettings settings, string modelsRoot, CancellationToken cancellation)
+    {
+        var (model, vocabulary, seconds, reused) = Pretrained(taskId, split, texts, settings, modelsRoot, cancellation);
+        return new FrozenEncoder(model, t => Features(model, vocabulary, t, settings.Length, cancellation), seconds, reused);
     }
 
     private static string Name(BertRobertaSettings s) =>
         string.Create(CultureInfo.InvariantCulture, $"BERT from scratch ({s.Layers} × {s.Dim}, {s.Length} tokens, mean of last hidden states)");
-
-    private static string Origin(bool reused, double seconds) => reused
-        ? string.Create(CultureInfo.InvariantCulture, $"encoder from the model cache (its pre-training took {seconds:0} s, not counted in train s)")
-        : string.Create(CultureInfo.InvariantCulture, $"encoder pre-trained here on the task's training texts in {seconds:0} s (counted in train s)");
 
     private static string SplitHash(TaskSplit split) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', split.Train))))[..16];

@@ -10,7 +10,6 @@
 //          learning rate 3e-3, Adam, clip 1) on the task's training texts, every tenth of them held out for the
 //          training's bits-per-byte; cached per task, split, cell and settings (models/lineage.tasks-{cell}-{task}), so a
 //          rerun only featurises and reports the cached training seconds in its note.
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -121,33 +120,8 @@ public static class ScratchRecurrentRows
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(probe);
-        Dictionary<string, double> metrics = [];
-        double trainSeconds = 0, perSecond = 0, lmSeconds = 0, l2 = probe.L2;
-        bool reused = false;
-        long parameters = 0;
-        long peak = LineageBenchmark.Measured(() =>
-        {
-            var clock = Stopwatch.StartNew();
-            var trainTexts = task.Train.Select(i => i.Text).ToList();
-            var (model, seconds, wasReused) = Pretrained(id, task.Id, task.Split, trainTexts, settings, modelsRoot, cancellation);
-            using (model)
-            {
-                (lmSeconds, reused) = (seconds, wasReused);
-                var x = Features(model, trainTexts, settings.FeatureBytes, cancellation);
-                (var fitted, l2) = probe.FitProbe(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, seed, cancellation);
-                trainSeconds = clock.Elapsed.TotalSeconds;
-                clock.Restart();
-                var test = Features(model, [.. task.Test.Select(i => i.Text)], settings.FeatureBytes, cancellation);
-                perSecond = task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                var scores = TaskMetrics.Classification(fitted.Predict(test), [.. task.Test.Select(i => i.Label)], task.Labels.Count);
-                metrics["accuracy"] = scores.Accuracy;
-                metrics["macro_f1"] = scores.MacroF1;
-                parameters = model.parameters().Sum(p => p.numel()) + fitted.Parameters;
-            }
-        });
-        return new BenchRow(task.Id, id, Name(id, settings), Step, metrics, settings.Hidden, parameters, trainSeconds, perSecond, peak,
-            $"{Origin(reused, lmSeconds)}; {LineageBenchmark.ProbeNote(probe, l2)}");
+        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step, settings.Hidden, texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation),
+            What, probe, seed, cancellation);
     }
 
     /// <summary>A retrieval row: train (or reuse) on the training pairs' queries and documents, then rank held-out documents by cosine.</summary>
@@ -155,31 +129,16 @@ public static class ScratchRecurrentRows
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
-        Dictionary<string, double> metrics = [];
-        double trainSeconds = 0, perSecond = 0, lmSeconds = 0;
-        bool reused = false;
-        long parameters = 0;
-        long peak = LineageBenchmark.Measured(() =>
-        {
-            var clock = Stopwatch.StartNew();
-            var texts = task.Train.Select(p => p.Query + ". " + p.Document).ToList();
-            var (model, seconds, wasReused) = Pretrained(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation);
-            using (model)
-            {
-                (lmSeconds, reused) = (seconds, wasReused);
-                trainSeconds = clock.Elapsed.TotalSeconds;
-                clock.Restart();
-                var queries = Features(model, [.. task.Test.Select(p => p.Query)], settings.FeatureBytes, cancellation);
-                var documents = Features(model, [.. task.Test.Select(p => p.Document)], settings.FeatureBytes, cancellation);
-                perSecond = 2 * task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                var scores = TaskMetrics.Retrieval(TaskMetrics.Ranks(TaskMetrics.Cosine(queries, documents), task.Test.Count));
-                metrics["recall_at_1"] = scores.RecallAt1;
-                metrics["recall_at_10"] = scores.RecallAt10;
-                metrics["mrr"] = scores.Mrr;
-                parameters = model.parameters().Sum(p => p.numel());
-            }
-        });
-        return new BenchRow(task.Id, id, Name(id, settings), Step, metrics, settings.Hidden, parameters, trainSeconds, perSecond, peak, Origin(reused, lmSeconds));
+        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step, settings.Hidden, texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation), What);
+    }
+
+    private const string What = "language model, trained";
+
+    private static FrozenEncoder Load(string id, string taskId, TaskSplit split, IReadOnlyList<string> texts, RecurrentRowSettings settings, string modelsRoot,
+        CancellationToken cancellation)
+    {
+        var (model, seconds, reused) = Pretrained(id, taskId, split, texts, settings, modelsRoot, cancellation);
+        return new FrozenEncoder(model, t => Features(model, t, settings.FeatureBytes, cancellation), seconds, reused);
     }
 
     /// <summary>A text's first <paramref name="count"/> UTF-8 bytes (at least one: an empty text reads as one space).</summary>
@@ -191,10 +150,6 @@ public static class ScratchRecurrentRows
 
     private static string Name(string id, RecurrentRowSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"{(id == Gru ? "GRU" : "LSTM")} byte LM from scratch (hidden {s.Hidden}, mean of states over the first {s.FeatureBytes} bytes)");
-
-    private static string Origin(bool reused, double seconds) => reused
-        ? string.Create(CultureInfo.InvariantCulture, $"language model from the model cache (its training took {seconds:0} s, not counted in train s)")
-        : string.Create(CultureInfo.InvariantCulture, $"language model trained here on the task's training texts in {seconds:0} s (counted in train s)");
 
     private static string SplitHash(TaskSplit split) =>
         Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', split.Train))))[..16];

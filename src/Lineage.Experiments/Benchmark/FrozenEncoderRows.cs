@@ -1,0 +1,96 @@
+// The protocol shared by the benchmark rows whose encoder is a neural model trained on the task's texts (the scratch
+// BERT, the recurrent language models): train it or read it from the model cache, freeze it, featurise the texts,
+// then the same probe (classification) or cosine ranking (retrieval) as every other row, with the row's cost columns.
+using System.Diagnostics;
+using System.Globalization;
+using Lineage.Data.Benchmark;
+using Lineage.Text.Encodings;
+using TorchSharp;
+
+namespace Lineage.Experiments.Benchmark;
+
+/// <summary>A trained, frozen encoder as a row uses it.</summary>
+/// <param name="Model">The module (disposed when the row is done).</param>
+/// <param name="Features">Texts → (N, features) dense rows.</param>
+/// <param name="TrainSeconds">How long its training took (in this run or when it was cached).</param>
+/// <param name="Reused">Read from the model cache rather than trained in this run.</param>
+internal sealed record FrozenEncoder(torch.nn.Module Model, Func<IReadOnlyList<string>, CsrMatrix<double>> Features, double TrainSeconds, bool Reused);
+
+/// <summary>Runs a row whose encoder is trained on the task's own training texts.</summary>
+internal static class FrozenEncoderRows
+{
+    /// <summary>A classification row: <paramref name="load"/> the encoder from the training texts, featurise, fit the probe, score the held-out texts.</summary>
+    public static BenchRow Run(ClassificationTask task, string id, string name, string step, int features, Func<IReadOnlyList<string>, FrozenEncoder> load,
+        string what, ProbeOptions probe, int seed, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(load);
+        ArgumentNullException.ThrowIfNull(probe);
+        Dictionary<string, double> metrics = [];
+        double trainSeconds = 0, perSecond = 0, l2 = probe.L2;
+        FrozenEncoder? loaded = null;
+        long parameters = 0;
+        long peak = LineageBenchmark.Measured(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            var trainTexts = task.Train.Select(i => i.Text).ToList();
+            loaded = load(trainTexts);
+            using (loaded.Model)
+            {
+                var x = loaded.Features(trainTexts);
+                (var fitted, l2) = probe.FitProbe(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, seed, cancellation);
+                trainSeconds = clock.Elapsed.TotalSeconds;
+                clock.Restart();
+                var test = loaded.Features([.. task.Test.Select(i => i.Text)]);
+                perSecond = task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                var scores = TaskMetrics.Classification(fitted.Predict(test), [.. task.Test.Select(i => i.Label)], task.Labels.Count);
+                metrics["accuracy"] = scores.Accuracy;
+                metrics["macro_f1"] = scores.MacroF1;
+                parameters = loaded.Model.parameters().Sum(p => p.numel()) + fitted.Parameters;
+            }
+        });
+        return new BenchRow(task.Id, id, name, step, metrics, features, parameters, trainSeconds, perSecond, peak,
+            $"{Origin(what, loaded!)}; {LineageBenchmark.ProbeNote(probe, l2)}");
+    }
+
+    /// <summary>A retrieval row: <paramref name="load"/> the encoder from the training pairs' queries and documents, then rank held-out documents by cosine.</summary>
+    public static BenchRow Run(RetrievalTask task, string id, string name, string step, int features, Func<IReadOnlyList<string>, FrozenEncoder> load, string what)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(load);
+        Dictionary<string, double> metrics = [];
+        double trainSeconds = 0, perSecond = 0;
+        FrozenEncoder? loaded = null;
+        long parameters = 0;
+        long peak = LineageBenchmark.Measured(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            loaded = load([.. task.Train.Select(p => p.Query + ". " + p.Document)]);
+            using (loaded.Model)
+            {
+                trainSeconds = clock.Elapsed.TotalSeconds;
+                clock.Restart();
+                var queries = loaded.Features([.. task.Test.Select(p => p.Query)]);
+                var documents = loaded.Features([.. task.Test.Select(p => p.Document)]);
+                perSecond = 2 * task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                var scores = TaskMetrics.Retrieval(TaskMetrics.Ranks(TaskMetrics.Cosine(queries, documents), task.Test.Count));
+                metrics["recall_at_1"] = scores.RecallAt1;
+                metrics["recall_at_10"] = scores.RecallAt10;
+                metrics["mrr"] = scores.Mrr;
+                parameters = loaded.Model.parameters().Sum(p => p.numel());
+            }
+        });
+        return new BenchRow(task.Id, id, name, step, metrics, features, parameters, trainSeconds, perSecond, peak, Origin(what, loaded!));
+    }
+
+    /// <summary>Where the encoder came from, for the row's note ("encoder pre-trained here … in 42 s (counted in train s)").</summary>
+    /// <remarks><paramref name="what"/> names the model and how it learned: "encoder, pre-trained" or "language model, trained".</remarks>
+    private static string Origin(string what, FrozenEncoder e)
+    {
+        var parts = what.Split(", ");
+        string noun = parts[0], verb = parts.Length > 1 ? parts[1] : "trained", gerund = verb.EndsWith("ed", StringComparison.Ordinal) ? verb[..^2] + "ing" : verb;
+        return e.Reused
+            ? string.Create(CultureInfo.InvariantCulture, $"{noun} from the model cache (its {gerund} took {e.TrainSeconds:0} s, not counted in train s)")
+            : string.Create(CultureInfo.InvariantCulture, $"{noun} {verb} here on the task's training texts in {e.TrainSeconds:0} s (counted in train s)");
+    }
+}
