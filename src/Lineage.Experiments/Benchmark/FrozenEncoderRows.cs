@@ -3,6 +3,8 @@
 // then the same probe (classification) or cosine ranking (retrieval) as every other row, with the row's cost columns.
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Lineage.Data.Benchmark;
 using Lineage.Text.Encodings;
 using TorchSharp;
@@ -37,16 +39,9 @@ internal static class FrozenEncoderRows
             loaded = load(trainTexts);
             using (loaded.Model)
             {
-                var x = loaded.Features(trainTexts);
-                (var fitted, l2) = probe.FitProbe(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, seed, cancellation);
-                trainSeconds = clock.Elapsed.TotalSeconds;
-                clock.Restart();
-                var test = loaded.Features([.. task.Test.Select(i => i.Text)]);
-                perSecond = task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                var scores = TaskMetrics.Classification(fitted.Predict(test), [.. task.Test.Select(i => i.Label)], task.Labels.Count);
-                metrics["accuracy"] = scores.Accuracy;
-                metrics["macro_f1"] = scores.MacroF1;
-                parameters = loaded.Model.parameters().Sum(p => p.numel()) + fitted.Parameters;
+                var scored = LineageBenchmark.Classify(task, loaded.Features(trainTexts), loaded.Features, probe, seed, clock, cancellation);
+                (metrics, l2, trainSeconds, perSecond) = (scored.Metrics, scored.L2, scored.TrainSeconds, scored.TextsPerSecond);
+                parameters = loaded.Model.parameters().Sum(p => p.numel()) + scored.ProbeParameters;
             }
         });
         return new BenchRow(task.Id, id, name, step, metrics, features, parameters, trainSeconds, perSecond, peak,
@@ -69,19 +64,17 @@ internal static class FrozenEncoderRows
             using (loaded.Model)
             {
                 trainSeconds = clock.Elapsed.TotalSeconds;
-                clock.Restart();
-                var queries = loaded.Features([.. task.Test.Select(p => p.Query)]);
-                var documents = loaded.Features([.. task.Test.Select(p => p.Document)]);
-                perSecond = 2 * task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                var scores = TaskMetrics.Retrieval(TaskMetrics.Ranks(TaskMetrics.Cosine(queries, documents), task.Test.Count));
-                metrics["recall_at_1"] = scores.RecallAt1;
-                metrics["recall_at_10"] = scores.RecallAt10;
-                metrics["mrr"] = scores.Mrr;
+                var ranked = LineageBenchmark.Rank(task, loaded.Features, loaded.Features);
+                (metrics, perSecond) = (ranked.Metrics, ranked.TextsPerSecond);
                 parameters = loaded.Model.parameters().Sum(p => p.numel());
             }
         });
         return new BenchRow(task.Id, id, name, step, metrics, features, parameters, trainSeconds, perSecond, peak, Origin(what, loaded!));
     }
+
+    /// <summary>A short hash of the split's training ids, for a cached encoder's key: another split trains another model.</summary>
+    public static string SplitHash(TaskSplit split) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', split.Train))))[..16];
 
     /// <summary>Where the encoder came from, for the row's note ("encoder pre-trained here … in 42 s (counted in train s)").</summary>
     /// <remarks><paramref name="what"/> names the model and how it learned: "encoder, pre-trained" or "language model, trained".</remarks>

@@ -123,16 +123,9 @@ public static class LineageBenchmark
             var clock = Stopwatch.StartNew();
             var trainTexts = task.Train.Select(i => i.Text).ToList();
             r.Fit(trainTexts, cancellation);
-            var x = r.Transform(trainTexts);
-            (var model, l2) = probe.FitProbe(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, seed, cancellation);
-            trainSeconds = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            var test = r.Transform([.. task.Test.Select(i => i.Text)]);
-            perSecond = task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            var scores = TaskMetrics.Classification(model.Predict(test), [.. task.Test.Select(i => i.Label)], task.Labels.Count);
-            metrics["accuracy"] = scores.Accuracy;
-            metrics["macro_f1"] = scores.MacroF1;
-            parameters = r.Parameters + model.Parameters;
+            var scored = Classify(task, r.Transform(trainTexts), r.Transform, probe, seed, clock, cancellation);
+            (metrics, l2, trainSeconds, perSecond) = (scored.Metrics, scored.L2, scored.TrainSeconds, scored.TextsPerSecond);
+            parameters = r.Parameters + scored.ProbeParameters;
         });
         return new BenchRow(task.Id, r.Id, r.Name, r.LineageStep, metrics, r.Features, parameters, trainSeconds, perSecond, peak, ProbeNote(probe, l2));
     }
@@ -159,15 +152,47 @@ public static class LineageBenchmark
             r.Fit([.. task.Train.Select(p => p.Query), .. task.Train.Select(p => p.Document)], cancellation);
             trainSeconds = clock.Elapsed.TotalSeconds;
             clock.Restart();
-            var queries = r.Transform([.. task.Test.Select(p => p.Query)]);
-            var documents = r.Transform([.. task.Test.Select(p => p.Document)]);
-            perSecond = 2 * task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            var scores = TaskMetrics.Retrieval(TaskMetrics.Ranks(TaskMetrics.Cosine(queries, documents), task.Test.Count));
-            metrics["recall_at_1"] = scores.RecallAt1;
-            metrics["recall_at_10"] = scores.RecallAt10;
-            metrics["mrr"] = scores.Mrr;
+            var ranked = Rank(task, r.Transform, r.Transform);
+            (metrics, perSecond) = (ranked.Metrics, ranked.TextsPerSecond);
         });
         return new BenchRow(task.Id, r.Id, r.Name, r.LineageStep, metrics, r.Features, r.Parameters, trainSeconds, perSecond, peak);
+    }
+
+    /// <summary>What a classification row's held-out side measured: the probe fitted on the training features, then the test texts featurised and scored.</summary>
+    internal sealed record Classified(Dictionary<string, double> Metrics, double L2, long ProbeParameters, double TrainSeconds, double TextsPerSecond);
+
+    /// <summary>
+    /// The protocol's classification step for every row: fit the probe on <paramref name="x"/> (the training texts' features),
+    /// stop the training clock (<paramref name="clock"/>, started by the caller before its own fitting), featurise the test
+    /// texts with <paramref name="featurise"/> on a fresh clock, and score accuracy and macro-F1.
+    /// </summary>
+    internal static Classified Classify(ClassificationTask task, CsrMatrix<double> x, Func<IReadOnlyList<string>, CsrMatrix<double>> featurise, ProbeOptions probe,
+        int seed, Stopwatch clock, CancellationToken cancellation)
+    {
+        var (model, l2) = probe.FitProbe(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, seed, cancellation);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var test = featurise([.. task.Test.Select(i => i.Text)]);
+        double perSecond = task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        var scores = TaskMetrics.Classification(model.Predict(test), [.. task.Test.Select(i => i.Label)], task.Labels.Count);
+        return new Classified(new() { ["accuracy"] = scores.Accuracy, ["macro_f1"] = scores.MacroF1 }, l2, model.Parameters, trainSeconds, perSecond);
+    }
+
+    /// <summary>What a retrieval row measured: R@1, R@10 and MRR, texts featurised per second, and the feature count.</summary>
+    internal sealed record Ranked(Dictionary<string, double> Metrics, double TextsPerSecond, int Features);
+
+    /// <summary>
+    /// The protocol's retrieval step for every row: the held-out queries and documents featurised (timed together), each
+    /// query's documents ranked by cosine.
+    /// </summary>
+    internal static Ranked Rank(RetrievalTask task, Func<IReadOnlyList<string>, CsrMatrix<double>> queries, Func<IReadOnlyList<string>, CsrMatrix<double>> documents)
+    {
+        var clock = Stopwatch.StartNew();
+        var q = queries([.. task.Test.Select(p => p.Query)]);
+        var d = documents([.. task.Test.Select(p => p.Document)]);
+        double perSecond = 2 * task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+        var scores = TaskMetrics.Retrieval(TaskMetrics.Ranks(TaskMetrics.Cosine(q, d), task.Test.Count));
+        return new Ranked(new() { ["recall_at_1"] = scores.RecallAt1, ["recall_at_10"] = scores.RecallAt10, ["mrr"] = scores.Mrr }, perSecond, q.Columns);
     }
 
     // The resident peak a row adds: the managed heap is first collected aggressively (decommitting what the previous row

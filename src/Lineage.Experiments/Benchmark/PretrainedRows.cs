@@ -94,16 +94,10 @@ public static class PretrainedRows
             using var embedder = SentenceEmbedder.Load(folder);
             var clock = Stopwatch.StartNew();
             var x = Features(embedder, [.. task.Train.Select(i => i.Text)], cancellation);
-            (var fitted, l2) = probe.FitProbe(x, [.. task.Train.Select(i => i.Label)], task.Labels.Count, seed, cancellation);
-            trainSeconds = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            var test = Features(embedder, [.. task.Test.Select(i => i.Text)], cancellation);
-            perSecond = task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            var scores = TaskMetrics.Classification(fitted.Predict(test), [.. task.Test.Select(i => i.Label)], task.Labels.Count);
-            metrics["accuracy"] = scores.Accuracy;
-            metrics["macro_f1"] = scores.MacroF1;
+            var scored = LineageBenchmark.Classify(task, x, texts => Features(embedder, texts, cancellation), probe, seed, clock, cancellation);
+            (metrics, l2, trainSeconds, perSecond) = (scored.Metrics, scored.L2, scored.TrainSeconds, scored.TextsPerSecond);
             features = x.Columns;
-            parameters = embedder.Model.parameters().Sum(p => p.numel()) + fitted.Parameters;
+            parameters = embedder.Model.parameters().Sum(p => p.numel()) + scored.ProbeParameters;
         });
         return new BenchRow(task.Id, model.Id, Name(model), "pretrained transformer", metrics, features, parameters, trainSeconds, perSecond, peak,
             $"pretrained weights (imported, frozen); first {MaxTokens} tokens; {LineageBenchmark.ProbeNote(probe, l2)}");
@@ -125,16 +119,10 @@ public static class PretrainedRows
         long peak = LineageBenchmark.Measured(() =>
         {
             using var embedder = SentenceEmbedder.Load(folder);
-            var clock = Stopwatch.StartNew();
             string prefix = queryPrefix ? QueryPrefix(model) : "";
-            var queries = Features(embedder, [.. task.Test.Select(p => prefix + p.Query)], cancellation);
-            var documents = Features(embedder, [.. task.Test.Select(p => p.Document)], cancellation);
-            perSecond = 2 * task.Test.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-            var scores = TaskMetrics.Retrieval(TaskMetrics.Ranks(TaskMetrics.Cosine(queries, documents), task.Test.Count));
-            metrics["recall_at_1"] = scores.RecallAt1;
-            metrics["recall_at_10"] = scores.RecallAt10;
-            metrics["mrr"] = scores.Mrr;
-            features = queries.Columns;
+            var ranked = LineageBenchmark.Rank(task, queries => Features(embedder, [.. queries.Select(q => prefix + q)], cancellation),
+                documents => Features(embedder, documents, cancellation));
+            (metrics, perSecond, features) = (ranked.Metrics, ranked.TextsPerSecond, ranked.Features);
             parameters = embedder.Model.parameters().Sum(p => p.numel());
         });
         return new BenchRow(task.Id, model.Id, Name(model), "pretrained transformer", metrics, features, parameters, 0, perSecond, peak,

@@ -7,7 +7,6 @@
 // encoder and its vocabulary are cached per task, split and settings (models/lineage.tasks-bert-{task}/…), so a second
 // run only featurises; the row then reports the cached pre-training seconds in its note and 0 for pre-training.
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Lineage.Data.Benchmark;
 using Lineage.Experiments.Results;
@@ -39,7 +38,7 @@ public static class ScratchBertRows
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentNullException.ThrowIfNull(settings);
         var s = settings;
-        var entry = new ModelCache(modelsRoot).Entry($"lineage.tasks-bert-{taskId}", new { s, split.Seed, Train = SplitHash(split) }, []);
+        var entry = new ModelCache(modelsRoot).Entry($"lineage.tasks-bert-{taskId}", new { s, split.Seed, Train = FrozenEncoderRows.SplitHash(split) }, []);
         var docs = texts.Select(t => TextToTextTasks.FirstWords(t, s.DocumentTokens)).ToList();
         // Every tenth training text scores the held-out masked-LM loss during pre-training; the rest is pre-trained on.
         var pretrain = docs.Where((_, i) => i % 10 != 0).ToList();
@@ -131,7 +130,4 @@ public static class ScratchBertRows
 
     private static string Name(BertRobertaSettings s) =>
         string.Create(CultureInfo.InvariantCulture, $"BERT from scratch ({s.Layers} × {s.Dim}, {s.Length} tokens, mean of last hidden states)");
-
-    private static string SplitHash(TaskSplit split) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', split.Train))))[..16];
 }

@@ -11,7 +11,6 @@
 //          training's bits-per-byte; cached per task, split, cell and settings (models/lineage.tasks-{cell}-{task}), so a
 //          rerun only featurises and reports the cached training seconds in its note.
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Lineage.Data.Benchmark;
 using Lineage.Experiments.Results;
@@ -66,7 +65,7 @@ public static class ScratchRecurrentRows
         ArgumentNullException.ThrowIfNull(settings);
         var cell = Cell(id);
         var s = settings;
-        var entry = new ModelCache(modelsRoot).Entry($"lineage.tasks-{cell.ToString().ToLowerInvariant()}-{taskId}", new { s, cell, split.Seed, Train = SplitHash(split) }, []);
+        var entry = new ModelCache(modelsRoot).Entry($"lineage.tasks-{cell.ToString().ToLowerInvariant()}-{taskId}", new { s, cell, split.Seed, Train = FrozenEncoderRows.SplitHash(split) }, []);
         var config = new RecurrentLmConfig(cell, s.Embedding, s.Hidden);
         Seeding.Seed(s.Seed);
         var model = new RecurrentLm(config);
@@ -150,7 +149,4 @@ public static class ScratchRecurrentRows
 
     private static string Name(string id, RecurrentRowSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"{(id == Gru ? "GRU" : "LSTM")} byte LM from scratch (hidden {s.Hidden}, mean of states over the first {s.FeatureBytes} bytes)");
-
-    private static string SplitHash(TaskSplit split) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', split.Train))))[..16];
 }
