@@ -86,7 +86,7 @@ public sealed class RecallExperiment : IExperiment
             var r = RecallTraining.Train(task, Options(s, "mqar", mixer, s.MqarSteps, context.Seed), null, context.Cancellation);
             mqar[(mixer, n)] = r;
             result.Metric($"mqar_accuracy_{mixer}_n{n}_c{w}", r.Accuracy).Metric($"mqar_train_seconds_{mixer}_n{n}_c{w}", r.TrainSeconds);
-            rows.Add(Row(s, r, "MQAR", task.Config.KvPairs, RecallGrid.Zoology.TryGetValue((mixer, n, w), out var z) ? F(z, "0.00") : "–"));
+            rows.Add(Row(r, "MQAR", task.Config.KvPairs, RecallGrid.Zoology.TryGetValue((mixer, n, w), out var z) ? F(z, "0.00") : "–"));
             bar.Report(++done, $"MQAR {mixer} N={n} C={w}: {F(r.Accuracy)}");
         }
 
@@ -97,7 +97,7 @@ public sealed class RecallExperiment : IExperiment
             var r = RecallTraining.Train(copyTask, Options(s, "selective-copy", mixer, s.CopySteps, context.Seed), null, context.Cancellation);
             copy[mixer] = r;
             result.Metric($"copy_accuracy_{mixer}", r.Accuracy).Metric($"copy_train_seconds_{mixer}", r.TrainSeconds);
-            rows.Add(Row(s, r, "selective copy", s.CopyTokens, RecallGrid.MambaTable1.GetValueOrDefault(mixer, "–")));
+            rows.Add(Row(r, "selective copy", s.CopyTokens, RecallGrid.MambaTable1.GetValueOrDefault(mixer, "–")));
             bar.Report(++done, $"selective copying {mixer}: {F(r.Accuracy)}");
         }
 
@@ -155,7 +155,7 @@ public sealed class RecallExperiment : IExperiment
         new RecallTrainingOptions(mixer, s.Width, steps, s.LearningRate(task, mixer), s.Batch, Layers: 2, Heads: 1, EvalExamples: s.EvalExamples, Seed: seed)
             .With(RecallBlock.Zoology(mixer));
 
-    private static IReadOnlyList<string> Row(RecallSettings s, RecallResult r, string task, int items, string paper) =>
+    private static IReadOnlyList<string> Row(RecallResult r, string task, int items, string paper) =>
         [r.Mixer, Block(r), task, r.Length.ToString(CultureInfo.InvariantCulture), items.ToString(CultureInfo.InvariantCulture), r.Width.ToString(CultureInfo.InvariantCulture),
          r.LearningRate.ToString("0.0e0", CultureInfo.InvariantCulture), F(r.Accuracy), F(r.Chance, "0.0000"), r.TrainSeconds.ToString("0.0", CultureInfo.InvariantCulture), paper];
 
