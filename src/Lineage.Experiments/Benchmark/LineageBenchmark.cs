@@ -60,7 +60,7 @@ public static class LineageBenchmark
     public const string Python = "/usr/bin/python3";
 
     /// <summary>Every row id: the classical representations in lineage order, the scratch BERT, the pretrained encoders, then the anchor.</summary>
-    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, .. ScratchRecurrentRows.Ids, ScratchBertRows.Id, .. PretrainedRows.Ids, Sklearn];
+    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, .. ByteLmRows.Ids, .. ScratchBertRows.Ids, ScratchT5Rows.Id, .. PretrainedRows.Ids, Sklearn];
 
     /// <summary>
     /// Reads the tasks named in <paramref name="only"/> (all when null) from <paramref name="data"/>'s cache, each split
@@ -228,8 +228,9 @@ public static class LineageBenchmark
         {
             foreach (var id in ids)
             {
-                Add(id == ScratchBertRows.Id ? ScratchBertRows.Run(t, bertSettings, modelsRoot, probe, seed, cancellation)
-                    : ScratchRecurrentRows.Ids.Contains(id) ? ScratchRecurrentRows.Run(t, id, RecurrentRowSettings.Default(seed), modelsRoot, probe, seed, cancellation)
+                Add(ScratchBertRows.Ids.Contains(id) ? ScratchBertRows.Run(t, id, bertSettings, modelsRoot, probe, seed, cancellation)
+                    : ByteLmRows.Ids.Contains(id) ? ByteLmRows.Run(t, id, ByteLmRowSettings.Default(seed), modelsRoot, probe, seed, cancellation)
+                    : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, T5RowSettings.Default(seed), modelsRoot, probe, seed, cancellation)
                     : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, probe, seed, cancellation)
                     : Run(t, id, probe, seed, threads, cancellation));
             }
@@ -239,8 +240,9 @@ public static class LineageBenchmark
         {
             foreach (var id in ids)
             {
-                Add(id == ScratchBertRows.Id ? ScratchBertRows.Run(t, bertSettings, modelsRoot, cancellation)
-                    : ScratchRecurrentRows.Ids.Contains(id) ? ScratchRecurrentRows.Run(t, id, RecurrentRowSettings.Default(seed), modelsRoot, cancellation)
+                Add(ScratchBertRows.Ids.Contains(id) ? ScratchBertRows.Run(t, id, bertSettings, modelsRoot, cancellation)
+                    : ByteLmRows.Ids.Contains(id) ? ByteLmRows.Run(t, id, ByteLmRowSettings.Default(seed), modelsRoot, cancellation)
+                    : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, T5RowSettings.Default(seed), modelsRoot, cancellation)
                     : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, queryPrefix, cancellation)
                     : Run(t, id, seed, threads, cancellation));
             }

@@ -1,11 +1,13 @@
-// The benchmark's scratch-trained transformer row: the tour's BERT (transformers.bert's recipe and size: WordPiece 4,000,
-// 2 layers × 96 wide, 4 heads, 48 tokens, masked-LM + next-sentence prediction on 19,200 sequences) pre-trained on the
-// TASK's training texts only — as the word-vector rows are — then frozen; a text's vector is the masked mean of the last
-// hidden states of its first 48 tokens, put through the same probe or cosine ranking as every other row.
-// Why the task's texts and not the chapter's cached model: the chapter pre-trains on its own spam split's training e-mails
-// and on Brown, so its model has read some of this benchmark's held-out e-mails and every Brown passage. The pre-trained
-// encoder and its vocabulary are cached per task, split and settings (models/lineage.tasks-bert-{task}/…), so a second
-// run only featurises; the row then reports the cached pre-training seconds in its note and 0 for pre-training.
+// The benchmark's scratch-trained encoder rows: the tour's BERT and RoBERTa (transformers.bert's recipes and size:
+// 2 layers × 96 wide, 4 heads, 48 tokens, 19,200 sequences; BERT with WordPiece 4,000, sentence pairs, masked-LM +
+// next-sentence prediction and static masks; RoBERTa with byte-level BPE, packed windows, masked-LM only, dynamic masks,
+// twice the batch and rate) pre-trained on the TASK's training texts only — as the word-vector rows are — then frozen; a
+// text's vector is the masked mean of the last hidden states of its first 48 tokens, put through the same probe or cosine
+// ranking as every other row.
+// Why the task's texts and not the chapter's cached models: the chapter pre-trains on its own spam split's training
+// e-mails and on Brown, so its models have read some of this benchmark's held-out e-mails and every Brown passage. Each
+// pre-trained encoder and its vocabulary are cached per task, split and settings (models/lineage.tasks-{bert,roberta}-
+// {task}/…), so a second run only featurises; the row then reports the cached pre-training seconds in its note.
 using System.Globalization;
 using System.Text;
 using Lineage.Data.Benchmark;
@@ -20,45 +22,65 @@ using static TorchSharp.torch;
 
 namespace Lineage.Experiments.Benchmark;
 
-/// <summary>The scratch BERT as a benchmark row.</summary>
+/// <summary>The scratch BERT and RoBERTa as benchmark rows.</summary>
 public static class ScratchBertRows
 {
-    /// <summary>The row's id.</summary>
+    /// <summary>The BERT row's id.</summary>
     public const string Id = "bert-scratch";
 
-    /// <summary>The row's lineage step.</summary>
-    public const string Step = "transformer, trained here";
+    /// <summary>The RoBERTa row's id.</summary>
+    public const string Roberta = "roberta-scratch";
 
-    /// <summary>The encoder and its vocabulary, pre-trained on <paramref name="texts"/> or read from the cache; and how long pre-training took, and whether it was reused.</summary>
-    /// <exception cref="ArgumentException">Too little text for BERT's sentence pairs.</exception>
-    public static (Bert Model, EncoderVocabulary Vocabulary, double PretrainSeconds, bool Reused) Pretrained(string taskId, TaskSplit split, IReadOnlyList<string> texts,
+    /// <summary>Both ids, in the lineage's order.</summary>
+    public static IReadOnlyList<string> Ids { get; } = [Id, Roberta];
+
+    /// <summary>The rows' lineage step.</summary>
+    public const string Step = "transformer encoder, trained here";
+
+    /// <summary>The encoder and its vocabulary, pre-trained on <paramref name="texts"/> by row <paramref name="id"/>'s recipe or read from the cache; and how long pre-training took, and whether it was reused.</summary>
+    /// <exception cref="ArgumentException">Too little text for the recipe's sequences, or not an encoder row.</exception>
+    public static (Bert Model, EncoderVocabulary Vocabulary, double PretrainSeconds, bool Reused) Pretrained(string id, string taskId, TaskSplit split, IReadOnlyList<string> texts,
         BertRobertaSettings settings, string modelsRoot, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentNullException.ThrowIfNull(settings);
+        if (!Ids.Contains(id)) throw new ArgumentException($"Not an encoder row: {id}.", nameof(id));
+        bool roberta = id == Roberta;
         var s = settings;
-        var entry = new ModelCache(modelsRoot).Entry($"lineage.tasks-bert-{taskId}", new { s, split.Seed, Train = FrozenEncoderRows.SplitHash(split) }, []);
+        var entry = new ModelCache(modelsRoot).Entry($"lineage.tasks-{(roberta ? "roberta" : "bert")}-{taskId}", new { s, split.Seed, Train = FrozenEncoderRows.SplitHash(split) }, []);
         var docs = texts.Select(t => TextToTextTasks.FirstWords(t, s.DocumentTokens)).ToList();
         // Every tenth training text scores the held-out masked-LM loss during pre-training; the rest is pre-trained on.
         var pretrain = docs.Where((_, i) => i % 10 != 0).ToList();
         var heldOut = docs.Where((_, i) => i % 10 == 0).ToList();
-        bool reuse = entry.CanReuse;
-        WordPiece wordPiece;
+        string[] files = roberta ? ["vocab.json", "merges.txt"] : [WordPiece.FileName];
         string? staged = null;
-        if (reuse)
+        EncoderVocabulary vocabulary;
+        if (entry.CanReuse)
         {
-            wordPiece = WordPiece.Load(entry.Path(WordPiece.FileName));
+            vocabulary = roberta ? EncoderVocabulary.Roberta(ByteLevelBpe.Load(entry.Directory)) : EncoderVocabulary.Bert(WordPiece.Load(entry.Path(WordPiece.FileName)));
         }
         else
         {
-            staged = Path.Combine(Path.GetTempPath(), $"lineage-bench-wordpiece-{Guid.NewGuid():N}");
-            wordPiece = WordPiece.Train(pretrain, staged, s.Vocabulary, cancellation: cancellation);
+            staged = Path.Combine(Path.GetTempPath(), $"lineage-bench-vocabulary-{Guid.NewGuid():N}");
+            if (roberta)
+            {
+                var bpe = ByteLevelBpe.Train(pretrain, s.Vocabulary - 3, cancellation: cancellation);
+                bpe.Save(staged);
+                vocabulary = EncoderVocabulary.Roberta(bpe);
+            }
+            else
+            {
+                vocabulary = EncoderVocabulary.Bert(WordPiece.Train(pretrain, staged, s.Vocabulary, cancellation: cancellation));
+            }
         }
 
         try
         {
-            var recipe = EncoderRecipe.Bert(EncoderVocabulary.Bert(wordPiece), s.BertBatch, s.BertSteps, s.BertLearningRate);
+            // The chapter's two recipes: RoBERTa with twice BERT's batch and rate, on the same number of sequences.
+            var recipe = roberta
+                ? EncoderRecipe.Roberta(vocabulary, 2 * s.BertBatch, s.RobertaSteps, 2 * s.BertLearningRate)
+                : EncoderRecipe.Bert(vocabulary, s.BertBatch, s.BertSteps, s.BertLearningRate);
             Seeding.Seed(s.Seed);
             var model = new Bert(recipe.Config(s.Length, s.Layers, s.Heads, s.Dim));
             var (history, origin) = entry.LoadOrTrain(model, () =>
@@ -66,7 +88,10 @@ public static class ScratchBertRows
                 var data = EncoderTraining.Prepare(recipe, pretrain, heldOut, s.Length, s.DocumentTokens, s.Seed);
                 var options = new StepTrainingOptions(recipe.Steps, recipe.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Max(1, recipe.Steps / 4));
                 return EncoderTraining.Pretrain(model, data, options, null, null, cancellation);
-            }, dir => File.Copy(Path.Combine(staged!, WordPiece.FileName), Path.Combine(dir, WordPiece.FileName)));
+            }, dir =>
+            {
+                foreach (var f in files) File.Copy(Path.Combine(staged!, f), Path.Combine(dir, f));
+            });
             model.eval();
             return (model, recipe.Vocabulary, history.TrainSeconds, origin == ModelOrigin.Reused);
         }
@@ -104,30 +129,30 @@ public static class ScratchBertRows
     }
 
     /// <summary>A classification row: pre-train (or reuse) on the training texts, featurise, fit the probe.</summary>
-    public static BenchRow Run(ClassificationTask task, BertRobertaSettings settings, string modelsRoot, ProbeOptions probe, int seed, CancellationToken cancellation = default)
+    public static BenchRow Run(ClassificationTask task, string id, BertRobertaSettings settings, string modelsRoot, ProbeOptions probe, int seed, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
-        return FrozenEncoderRows.Run(task, Id, Name(settings), Step, settings.Dim, texts => Load(task.Id, task.Split, texts, settings, modelsRoot, cancellation),
+        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step, settings.Dim, texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation),
             What, probe, seed, cancellation);
     }
 
     /// <summary>A retrieval row: pre-train (or reuse) on the training pairs' queries and documents, then rank held-out documents by cosine.</summary>
-    public static BenchRow Run(RetrievalTask task, BertRobertaSettings settings, string modelsRoot, CancellationToken cancellation = default)
+    public static BenchRow Run(RetrievalTask task, string id, BertRobertaSettings settings, string modelsRoot, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
-        return FrozenEncoderRows.Run(task, Id, Name(settings), Step, settings.Dim, texts => Load(task.Id, task.Split, texts, settings, modelsRoot, cancellation), What);
+        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step, settings.Dim, texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation), What);
     }
 
     private const string What = "encoder, pre-trained";
 
-    private static FrozenEncoder Load(string taskId, TaskSplit split, IReadOnlyList<string> texts, BertRobertaSettings settings, string modelsRoot, CancellationToken cancellation)
+    private static FrozenEncoder Load(string id, string taskId, TaskSplit split, IReadOnlyList<string> texts, BertRobertaSettings settings, string modelsRoot, CancellationToken cancellation)
     {
-        var (model, vocabulary, seconds, reused) = Pretrained(taskId, split, texts, settings, modelsRoot, cancellation);
+        var (model, vocabulary, seconds, reused) = Pretrained(id, taskId, split, texts, settings, modelsRoot, cancellation);
         return new FrozenEncoder(model, t => Features(model, vocabulary, t, settings.Length, cancellation), seconds, reused);
     }
 
-    private static string Name(BertRobertaSettings s) =>
-        string.Create(CultureInfo.InvariantCulture, $"BERT from scratch ({s.Layers} × {s.Dim}, {s.Length} tokens, mean of last hidden states)");
+    private static string Name(string id, BertRobertaSettings s) =>
+        string.Create(CultureInfo.InvariantCulture, $"{(id == Roberta ? "RoBERTa" : "BERT")} from scratch ({s.Layers} × {s.Dim}, {s.Length} tokens, mean of last hidden states)");
 }

@@ -107,7 +107,7 @@ internal sealed class ByteNetBlock : nn.Module<Tensor, Tensor>
 /// <remarks><see href="https://arxiv.org/abs/1610.10099">Kalchbrenner et al. 2016</see>. Fixes the RNN's
 /// sequential training: all T positions are computed in parallel; the cost is a fixed receptive field.</remarks>
 [Model("bytenet", Paper = "Kalchbrenner et al. 2016")]
-public sealed class ByteNet : nn.Module<Tensor, Tensor>
+public sealed class ByteNet : nn.Module<Tensor, Tensor>, IHiddenStates
 {
     private readonly Embedding embed;                   // (V, 2d)
     private readonly ModuleList<ByteNetBlock> blocks;
@@ -148,11 +148,30 @@ public sealed class ByteNet : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The network after the embedding: (B, T, 2d) → logits (B, T, V). Exposed for the receptive-field test.</summary>
-    public Tensor ForwardEmbedded(Tensor embedded)
+    public Tensor ForwardEmbedded(Tensor embedded) => head.forward(States(embedded));   // (B, T, V)
+
+    /// <inheritdoc />
+    public int HiddenSize => Config.Channels;
+
+    /// <inheritdoc />
+    public int? MaxLength => null;
+
+    /// <summary>What the head reads (B, T, 2d) for byte ids (B, T): the last block's output, normalised and rectified.</summary>
+    /// <exception cref="ArgumentException">Not a non-empty 2-D int64 tensor.</exception>
+    public Tensor Hidden(Tensor ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.dim() != 2 || ids.dtype != ScalarType.Int64 || ids.shape[1] == 0)
+            throw new ArgumentException($"ByteNet input must be non-empty int64 (B, T) byte ids, not {ids.dtype} ({string.Join(", ", ids.shape)}).", nameof(ids));
+        using var scope = NewDisposeScope();
+        return States(embed.forward(ids)).MoveToOuterDisposeScope();
+    }
+
+    private Tensor States(Tensor embedded)
     {
         ArgumentNullException.ThrowIfNull(embedded);
         var x = embedded;                                                       // (B, T, 2d)
         foreach (var block in blocks) x = block.forward(x);
-        return head.forward(ln_f.forward(x).relu());                           // (B, T, V)
+        return ln_f.forward(x).relu();                                          // (B, T, 2d)
     }
 }

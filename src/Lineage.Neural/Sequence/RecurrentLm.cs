@@ -31,7 +31,7 @@ public sealed record RecurrentLmConfig(CellKind Cell = CellKind.Lstm, int Embedd
 
 /// <summary>Byte ids (B, T) → next-byte logits (B, T, V) through a recurrent network; can also run step by step.</summary>
 [Model("lstm-lm", Paper = "Hochreiter & Schmidhuber 1997")]
-public sealed class RecurrentLm : nn.Module<Tensor, Tensor>
+public sealed class RecurrentLm : nn.Module<Tensor, Tensor>, IHiddenStates
 {
     private readonly Embedding embed;     // (V, E)
     private readonly Recurrent rnn;
@@ -65,15 +65,21 @@ public sealed class RecurrentLm : nn.Module<Tensor, Tensor>
     /// <summary>Next-byte logits (B, T, V) for byte ids (B, T), int64, from a zero state.</summary>
     public override Tensor forward(Tensor bytes) => Step(bytes, null).Logits;
 
+    /// <inheritdoc />
+    public int HiddenSize => Config.Hidden;
+
+    /// <inheritdoc />
+    public int? MaxLength => null;
+
     /// <summary>The top layer's hidden states (B, T, H) for byte ids (B, T), int64, from a zero state: the text's representation before the head.</summary>
     /// <exception cref="ArgumentException">Not a non-empty 2-D int64 tensor.</exception>
-    public Tensor Hidden(Tensor bytes)
+    public Tensor Hidden(Tensor ids)
     {
-        ArgumentNullException.ThrowIfNull(bytes);
-        if (bytes.dim() != 2 || bytes.dtype != ScalarType.Int64 || bytes.shape[1] == 0)
-            throw new ArgumentException($"{Config.Cell} LM input must be non-empty int64 (B, T) byte ids, not {bytes.dtype} ({string.Join(", ", bytes.shape)}).", nameof(bytes));
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.dim() != 2 || ids.dtype != ScalarType.Int64 || ids.shape[1] == 0)
+            throw new ArgumentException($"{Config.Cell} LM input must be non-empty int64 (B, T) byte ids, not {ids.dtype} ({string.Join(", ", ids.shape)}).", nameof(ids));
         using var scope = NewDisposeScope();
-        var (h, _) = rnn.Run(embed.forward(bytes), null);
+        var (h, _) = rnn.Run(embed.forward(ids), null);
         return h.MoveToOuterDisposeScope();
     }
 

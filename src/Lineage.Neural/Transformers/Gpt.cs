@@ -198,7 +198,7 @@ public sealed class GptBlock : nn.Module<Tensor, Tensor>
 /// to right, with a KV cache so that each new token costs one position's work.
 /// </summary>
 [Model("gpt", Paper = "Radford et al. 2019")]
-public sealed class Gpt : nn.Module<Tensor, Tensor>
+public sealed class Gpt : nn.Module<Tensor, Tensor>, IHiddenStates
 {
     private readonly Embedding wte;
     private readonly Embedding wpe;
@@ -258,6 +258,22 @@ public sealed class Gpt : nn.Module<Tensor, Tensor>
         x = ln_f.forward(x);
         var logits = lm_head is null ? TiedEmbeddings.Logits(x, wte.weight!) : lm_head.forward(x);
         return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public int HiddenSize => Config.Dim;
+
+    /// <inheritdoc />
+    public int? MaxLength => Config.ContextLength;
+
+    /// <summary>What the output layer reads (B, T, C) for ids (B, T): the last block's output after the final layer norm.</summary>
+    /// <exception cref="ArgumentException">Ids out of the vocabulary, an empty sequence, or more tokens than the context.</exception>
+    public Tensor Hidden(Tensor ids)
+    {
+        using var scope = NewDisposeScope();
+        var x = Embed(ids, 0);
+        foreach (var block in h) x = block.forward(x);
+        return ln_f.forward(x).MoveToOuterDisposeScope();
     }
 
     /// <summary>The queries, keys and values (B, H, T, D) that layer <paramref name="layer"/> attends with, for ids (B, T).</summary>

@@ -1,0 +1,208 @@
+// The benchmark's byte-level language-model rows: the sequence chapter's LSTM (and the same network with a GRU cell),
+// its ByteNet, and the transformers chapter's byte-level GPT — the lineage from recurrence through dilated convolution to
+// causal attention, at one size and one training budget — each trained as a language model on the TASK's training
+// texts only (as the word-vector and scratch-BERT rows are), then frozen; a text's vector is the mean of the states the
+// model's output head reads, over the text's first bytes, put through the same probe or cosine ranking as every row.
+// Paper:   Hochreiter & Schmidhuber 1997 (LSTM); Cho et al. 2014 (GRU); Kalchbrenner et al. 2016 (ByteNet);
+//          Radford et al. 2018/2019 (GPT); the mean of a language model's states as a text feature is the simplest
+//          frozen-encoder probe (Conneau et al. 2017 compare such poolings).
+// Lineage: between the word-vector means (one vector per word, no order) and the encoders: a state that carries word
+//          order and context, read left to right — by a recurrence (one step after another, a fixed-size state), a
+//          stack of causal convolutions (parallel in time, a fixed window of 125 bytes), or causal attention (every
+//          earlier byte of a 256-byte context).
+// Recipe:  `sequence.bytenet-lm`'s sizes and budget for all four (LSTM: embedding 48, hidden 192; ByteNet: 96 channels,
+//          dilations 1…16 twice; GPT: 4 layers × 64, 4 heads, context 256, as `transformers.gpt`): 150 steps of 16
+//          windows × 192 bytes, Adam 3e-3, clip 1, on the task's training texts, every tenth of them held out for the
+//          training's bits per byte; cached per task, split, model and settings (models/lineage.tasks-{model}-{task}),
+//          so a rerun only featurises and reports the cached training seconds in its note.
+using System.Globalization;
+using System.Text;
+using Lineage.Data.Benchmark;
+using Lineage.Experiments.Results;
+using Lineage.Neural.Core;
+using Lineage.Neural.Core.Training;
+using Lineage.Neural.Sequence;
+using Lineage.Neural.Transformers;
+using static TorchSharp.torch;
+
+namespace Lineage.Experiments.Benchmark;
+
+/// <summary>How the byte-LM rows train and featurise.</summary>
+/// <param name="Embedding">LSTM/GRU byte embedding size.</param>
+/// <param name="Hidden">LSTM/GRU state size (their feature count).</param>
+/// <param name="ByteNetChannels">ByteNet's residual width 2d (its feature count).</param>
+/// <param name="Gpt">The GPT's size (its width is its feature count).</param>
+/// <param name="Batch">Windows per step.</param>
+/// <param name="Length">Bytes per training window.</param>
+/// <param name="Steps">Training steps.</param>
+/// <param name="LearningRate">Adam's rate.</param>
+/// <param name="FeatureBytes">Bytes of each text the features read (its first ones; a GPT reads them in windows of its context).</param>
+/// <param name="Seed">Seeds the initialisation and the batches.</param>
+public sealed record ByteLmRowSettings(int Embedding, int Hidden, int ByteNetChannels, GptConfig Gpt, int Batch, int Length, int Steps, double LearningRate,
+    int FeatureBytes, int Seed)
+{
+    /// <summary>The sequence and transformers chapters' sizes and budget, with this run's seed.</summary>
+    public static ByteLmRowSettings Default(int seed) =>
+        new(48, 192, 96, new GptConfig(VocabSize: 256, ContextLength: 256, Layers: 4, Heads: 4, Dim: 64, Dropout: 0), 16, 192, 150, 3e-3, 512, seed);
+
+    /// <summary>Unit-test sizes: every model a few thousand parameters, 20 steps.</summary>
+    public static ByteLmRowSettings Tiny(int seed) =>
+        new(8, 16, 16, new GptConfig(VocabSize: 256, ContextLength: 32, Layers: 1, Heads: 2, Dim: 16, Dropout: 0), 4, 32, 20, 3e-3, 64, seed);
+}
+
+/// <summary>Byte-level language models trained on the task's texts, as benchmark rows.</summary>
+public static class ByteLmRows
+{
+    /// <summary>The LSTM row's id.</summary>
+    public const string Lstm = "lstm-scratch";
+
+    /// <summary>The GRU row's id.</summary>
+    public const string Gru = "gru-scratch";
+
+    /// <summary>The ByteNet row's id.</summary>
+    public const string ByteNet = "bytenet-scratch";
+
+    /// <summary>The GPT row's id.</summary>
+    public const string Gpt = "gpt-scratch";
+
+    /// <summary>Every id, in the lineage's order.</summary>
+    public static IReadOnlyList<string> Ids { get; } = [Lstm, Gru, ByteNet, Gpt];
+
+    /// <summary>A row's lineage step.</summary>
+    public static string Step(string id) => id switch
+    {
+        Lstm or Gru => "recurrent network, trained here",
+        ByteNet => "dilated convolution, trained here",
+        Gpt => "transformer decoder, trained here",
+        _ => throw new ArgumentException($"Not a byte-LM row: {id}.", nameof(id)),
+    };
+
+    /// <summary>The model a row trains, freshly initialised from <see cref="ByteLmRowSettings.Seed"/>, and its configuration (part of the cache key).</summary>
+    public static (nn.Module<Tensor, Tensor> Model, object Config) Create(string id, ByteLmRowSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var s = settings;
+        object config = id switch
+        {
+            Lstm => new RecurrentLmConfig(CellKind.Lstm, s.Embedding, s.Hidden),
+            Gru => new RecurrentLmConfig(CellKind.Gru, s.Embedding, s.Hidden),
+            ByteNet => new ByteNetConfig(Channels: s.ByteNetChannels),
+            Gpt => s.Gpt,
+            _ => throw new ArgumentException($"Not a byte-LM row: {id}.", nameof(id)),
+        };
+        Seeding.Seed(s.Seed);
+        nn.Module<Tensor, Tensor> model = config switch
+        {
+            RecurrentLmConfig r => new RecurrentLm(r),
+            ByteNetConfig b => new Lineage.Neural.Sequence.ByteNet(b),
+            _ => new Lineage.Neural.Transformers.Gpt((GptConfig)config),
+        };
+        return (model, config);
+    }
+
+    /// <summary>The language model trained on <paramref name="texts"/> (or read from the cache), its training seconds, and whether it was reused.</summary>
+    /// <exception cref="ArgumentException">Too little text for the training windows.</exception>
+    public static (nn.Module<Tensor, Tensor> Model, double TrainSeconds, bool Reused) Pretrained(string id, string taskId, TaskSplit split, IReadOnlyList<string> texts,
+        ByteLmRowSettings settings, string modelsRoot, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(settings);
+        var s = settings;
+        var (model, config) = Create(id, s);
+        var entry = new ModelCache(modelsRoot).Entry($"lineage.tasks-{id.Replace("-scratch", "", StringComparison.Ordinal)}-{taskId}",
+            new { Model = config, s.Batch, s.Length, s.Steps, s.LearningRate, s.Seed, Split = split.Seed, Train = FrozenEncoderRows.SplitHash(split) }, []);
+        var (history, origin) = entry.LoadOrTrain(model, () =>
+        {
+            string train = string.Join("\n\n", texts.Where((_, i) => i % 10 != 0)), heldOut = string.Join("\n\n", texts.Where((_, i) => i % 10 == 0));
+            var corpus = ByteCorpus.FromText(train, heldOut, $"{taskId} training texts");
+            var options = new StepTrainingOptions(s.Steps, s.LearningRate, GradClip: 1.0, EvaluateEvery: Math.Max(1, s.Steps / 3));
+            return ByteLm.Train(model, corpus, s.Batch, s.Length, s.Seed, options, null, null, cancellation);
+        });
+        model.eval();
+        return (model, history.TrainSeconds, origin == ModelOrigin.Reused);
+    }
+
+    /// <summary>
+    /// Mean of the model's hidden states over each text's first <paramref name="bytes"/> UTF-8 bytes, (N, H) dense; batches of
+    /// 32, no gradients. A model with a context (<see cref="IHiddenStates.MaxLength"/>) reads the bytes in consecutive
+    /// windows of that length, each from a fresh context.
+    /// </summary>
+    public static Lineage.Text.Encodings.CsrMatrix<double> Features(IHiddenStates model, IReadOnlyList<string> texts, int bytes, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(texts);
+        int h = model.HiddenSize;
+        var values = new double[(long)texts.Count * h];
+        using var _ = no_grad();
+        for (int start = 0; start < texts.Count; start += 32)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var batch = texts.Skip(start).Take(32).Select(t => Bytes(t, bytes)).ToList();
+            int longest = batch.Max(b => b.Length);
+            var ids = new long[batch.Count * longest];
+            var mask = new float[batch.Count * longest];
+            for (int b = 0; b < batch.Count; b++)
+                for (int t = 0; t < batch[b].Length; t++)
+                {
+                    ids[(b * longest) + t] = batch[b][t];
+                    mask[(b * longest) + t] = 1;
+                }
+
+            // Padding sits after each text's bytes, so a left-to-right state never reads it; the mean skips it.
+            var all = tensor(ids, [batch.Count, longest]);
+            int window = model.MaxLength ?? longest;
+            var hidden = cat([.. Enumerable.Range(0, (longest + window - 1) / window)
+                .Select(w => model.Hidden(all.narrow(1, (long)w * window, Math.Min(window, longest - (w * window)))))], dim: 1);
+            var m = tensor(mask, [batch.Count, longest, 1]);
+            var rows = ((hidden * m).sum(1) / m.sum(1).clamp_min(1)).contiguous().data<float>().ToArray();
+            for (int b = 0; b < batch.Count; b++)
+                for (int k = 0; k < h; k++) values[((long)(start + b) * h) + k] = rows[(b * h) + k];
+        }
+
+        return WordVectorMean.Dense(values, texts.Count, h);
+    }
+
+    /// <summary>A classification row: train (or reuse) on the training texts, featurise, fit the probe.</summary>
+    public static BenchRow Run(ClassificationTask task, string id, ByteLmRowSettings settings, string modelsRoot, ProbeOptions probe, int seed, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(settings);
+        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step(id), Width(id, settings), texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation),
+            What, probe, seed, cancellation);
+    }
+
+    /// <summary>A retrieval row: train (or reuse) on the training pairs' queries and documents, then rank held-out documents by cosine.</summary>
+    public static BenchRow Run(RetrievalTask task, string id, ByteLmRowSettings settings, string modelsRoot, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(settings);
+        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step(id), Width(id, settings), texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation), What);
+    }
+
+    private const string What = "language model, trained";
+
+    private static FrozenEncoder Load(string id, string taskId, TaskSplit split, IReadOnlyList<string> texts, ByteLmRowSettings settings, string modelsRoot,
+        CancellationToken cancellation)
+    {
+        var (model, seconds, reused) = Pretrained(id, taskId, split, texts, settings, modelsRoot, cancellation);
+        return new FrozenEncoder(model, t => Features((IHiddenStates)model, t, settings.FeatureBytes, cancellation), seconds, reused);
+    }
+
+    /// <summary>A text's first <paramref name="count"/> UTF-8 bytes (at least one: an empty text reads as one space).</summary>
+    private static byte[] Bytes(string text, int count)
+    {
+        var all = Encoding.UTF8.GetBytes(text.Length == 0 ? " " : text);
+        return all.Length <= count ? all : all[..count];
+    }
+
+    private static int Width(string id, ByteLmRowSettings s) => id switch { ByteNet => s.ByteNetChannels, Gpt => s.Gpt.Dim, _ => s.Hidden };
+
+    private static string Name(string id, ByteLmRowSettings s) => string.Create(CultureInfo.InvariantCulture, $"{id switch
+    {
+        ByteNet => $"ByteNet byte LM from scratch ({s.ByteNetChannels} channels, dilations 1–16 twice",
+        Gpt => $"GPT byte LM from scratch ({s.Gpt.Layers} × {s.Gpt.Dim}, context {s.Gpt.ContextLength}",
+        _ => $"{(id == Gru ? "GRU" : "LSTM")} byte LM from scratch (hidden {s.Hidden}",
+    }}, mean of states over the first {s.FeatureBytes} bytes)");
+}
