@@ -47,7 +47,7 @@ public sealed record ByteLmRowSettings(int Embedding, int Hidden, int ByteNetCha
 
     /// <summary>Unit-test sizes: every model a few thousand parameters, 20 steps.</summary>
     public static ByteLmRowSettings Tiny(int seed) =>
-        new(8, 16, 16, new GptConfig(VocabSize: 256, ContextLength: 32, Layers: 1, Heads: 2, Dim: 16, Dropout: 0), 4, 32, 20, 3e-3, 64, seed);
+        new(8, 16, 16, new GptConfig(VocabSize: 256, ContextLength: 32, Layers: 1, Heads: 2, Dim: 16, Dropout: 0), 4, 32, 20, 3e-3, 256, seed);
 }
 
 /// <summary>Byte-level language models trained on the task's texts, as benchmark rows.</summary>
@@ -123,45 +123,41 @@ public static class ByteLmRows
         return (model, history.TrainSeconds, origin == ModelOrigin.Reused);
     }
 
-    /// <summary>
-    /// Mean of the model's hidden states over each text's first <paramref name="bytes"/> UTF-8 bytes, (N, H) dense; batches of
-    /// 32, no gradients. A model with a context (<see cref="IHiddenStates.MaxLength"/>) reads the bytes in consecutive
-    /// windows of that length, each from a fresh context.
-    /// </summary>
+    /// <summary>Mean of the model's hidden states over each text's first <paramref name="bytes"/> UTF-8 bytes, (N, H) dense; batches of 32, no gradients.</summary>
     public static Lineage.Text.Encodings.CsrMatrix<double> Features(IHiddenStates model, IReadOnlyList<string> texts, int bytes, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return FrozenEncoderRows.Features(t => Pool(model, t, bytes), model.HiddenSize, texts, 32, cancellation);
+    }
+
+    /// <summary>
+    /// The mean (B, H) of the model's hidden states over each text's first <paramref name="bytes"/> UTF-8 bytes; differentiable
+    /// (fine-tuning trains through it). A model with a context (<see cref="IHiddenStates.MaxLength"/>) reads the bytes in
+    /// consecutive windows of that length, each from a fresh context.
+    /// </summary>
+    public static Tensor Pool(IHiddenStates model, IReadOnlyList<string> texts, int bytes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(texts);
-        int h = model.HiddenSize;
-        var values = new double[(long)texts.Count * h];
-        using var _ = no_grad();
-        for (int start = 0; start < texts.Count; start += 32)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var batch = texts.Skip(start).Take(32).Select(t => Bytes(t, bytes)).ToList();
-            int longest = batch.Max(b => b.Length);
-            var ids = new long[batch.Count * longest];
-            var mask = new float[batch.Count * longest];
-            for (int b = 0; b < batch.Count; b++)
-                for (int t = 0; t < batch[b].Length; t++)
-                {
-                    ids[(b * longest) + t] = batch[b][t];
-                    mask[(b * longest) + t] = 1;
-                }
+        using var scope = NewDisposeScope();
+        var batch = texts.Select(t => Bytes(t, bytes)).ToList();
+        int longest = batch.Max(b => b.Length);
+        var ids = new long[batch.Count * longest];
+        var mask = new float[batch.Count * longest];
+        for (int b = 0; b < batch.Count; b++)
+            for (int t = 0; t < batch[b].Length; t++)
+            {
+                ids[(b * longest) + t] = batch[b][t];
+                mask[(b * longest) + t] = 1;
+            }
 
-            // Padding sits after each text's bytes, so a left-to-right state never reads it; the mean skips it.
-            var all = tensor(ids, [batch.Count, longest]);
-            int window = model.MaxLength ?? longest;
-            var hidden = cat([.. Enumerable.Range(0, (longest + window - 1) / window)
-                .Select(w => model.Hidden(all.narrow(1, (long)w * window, Math.Min(window, longest - (w * window)))))], dim: 1);
-            var m = tensor(mask, [batch.Count, longest, 1]);
-            var rows = ((hidden * m).sum(1) / m.sum(1).clamp_min(1)).contiguous().data<float>().ToArray();
-            for (int b = 0; b < batch.Count; b++)
-                for (int k = 0; k < h; k++) values[((long)(start + b) * h) + k] = rows[(b * h) + k];
-        }
-
-        return WordVectorMean.Dense(values, texts.Count, h);
+        // Padding sits after each text's bytes, so a left-to-right state never reads it; the mean skips it.
+        var all = tensor(ids, [batch.Count, longest]);
+        int window = model.MaxLength ?? longest;
+        var hidden = cat([.. Enumerable.Range(0, (longest + window - 1) / window)
+            .Select(w => model.Hidden(all.narrow(1, (long)w * window, Math.Min(window, longest - (w * window)))))], dim: 1);
+        var m = tensor(mask, [batch.Count, longest, 1]);
+        return ((hidden * m).sum(1) / m.sum(1).clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A classification row: train (or reuse) on the training texts, featurise, fit the probe.</summary>
@@ -173,12 +169,21 @@ public static class ByteLmRows
             What, probe, seed, cancellation);
     }
 
+    /// <summary>The fine-tuned classification row (<paramref name="id"/> + <see cref="FineTuneOptions.Suffix"/>): the trained (or cached) LM and a linear head, trained together.</summary>
+    public static BenchRow FineTuned(ClassificationTask task, string id, ByteLmRowSettings settings, string modelsRoot, FineTuneOptions options, int seed, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(settings);
+        return FrozenEncoderRows.RunFineTuned(task, id + FineTuneOptions.Suffix, Name(id, settings) + ", fine-tuned", Step(id).Replace("trained here", "trained and fine-tuned here", StringComparison.Ordinal),
+            Width(id, settings), texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation), What, options, seed, cancellation);
+    }
+
     /// <summary>A retrieval row: train (or reuse) on the training pairs' queries and documents, then rank held-out documents by cosine.</summary>
     public static BenchRow Run(RetrievalTask task, string id, ByteLmRowSettings settings, string modelsRoot, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
-        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step(id), Width(id, settings), texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation), What);
+        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step(id), Width(id, settings), texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation), What, cancellation);
     }
 
     private const string What = "language model, trained";
@@ -187,7 +192,7 @@ public static class ByteLmRows
         CancellationToken cancellation)
     {
         var (model, seconds, reused) = Pretrained(id, taskId, split, texts, settings, modelsRoot, cancellation);
-        return new FrozenEncoder(model, t => Features((IHiddenStates)model, t, settings.FeatureBytes, cancellation), seconds, reused);
+        return new FrozenEncoder(model, Width(id, settings), t => Pool((IHiddenStates)model, t, settings.FeatureBytes), seconds, reused);
     }
 
     /// <summary>A text's first <paramref name="count"/> UTF-8 bytes (at least one: an empty text reads as one space).</summary>

@@ -7,16 +7,41 @@ using System.Security.Cryptography;
 using System.Text;
 using Lineage.Data.Benchmark;
 using Lineage.Text.Encodings;
+using Lineage.Neural.Core.Training;
+using Lineage.Text.Determinism;
 using TorchSharp;
 
 namespace Lineage.Experiments.Benchmark;
 
 /// <summary>A trained, frozen encoder as a row uses it.</summary>
 /// <param name="Model">The module (disposed when the row is done).</param>
-/// <param name="Features">Texts → (N, features) dense rows.</param>
+/// <param name="Width">Features per text.</param>
+/// <param name="Pool">A batch of texts → their vectors (B, <paramref name="Width"/>), differentiable through the model.</param>
 /// <param name="TrainSeconds">How long its training took (in this run or when it was cached).</param>
 /// <param name="Reused">Read from the model cache rather than trained in this run.</param>
-internal sealed record FrozenEncoder(torch.nn.Module Model, Func<IReadOnlyList<string>, CsrMatrix<double>> Features, double TrainSeconds, bool Reused);
+internal sealed record FrozenEncoder(torch.nn.Module Model, int Width, Func<IReadOnlyList<string>, torch.Tensor> Pool, double TrainSeconds, bool Reused)
+{
+    /// <summary>Texts → (N, <see cref="Width"/>) dense rows, in batches of 32 without gradients.</summary>
+    public CsrMatrix<double> Features(IReadOnlyList<string> texts, CancellationToken cancellation) => FrozenEncoderRows.Features(Pool, Width, texts, 32, cancellation);
+}
+
+/// <summary>
+/// How every fine-tuned row trains (the "fixed small budget", one for every model): a fresh linear head on the
+/// row's text vector, the whole network and the head trained together on the task's training texts with cross-entropy.
+/// </summary>
+/// <param name="Steps">Steps (120: the BERT chapter's fine-tuning).</param>
+/// <param name="Batch">Training texts per step, drawn at random (seeded by the step).</param>
+/// <param name="LearningRate">Adam's rate for every parameter (3e-4: the chapter's).</param>
+/// <param name="GradClip">Global gradient-norm clip.</param>
+public sealed record FineTuneOptions(int Steps = 120, int Batch = 32, double LearningRate = 3e-4, double GradClip = 1.0)
+{
+    /// <summary>The row-id suffix of a fine-tuned row.</summary>
+    public const string Suffix = "-ft";
+
+    /// <summary>What a fine-tuned row's note says about its training.</summary>
+    public string Note => string.Create(CultureInfo.InvariantCulture,
+        $"then fine-tuned with a linear head on its text vector, {Steps} steps × {Batch} texts, Adam {LearningRate:G3}, clip {GradClip:G3} (counted in train s)");
+}
 
 /// <summary>Runs a row whose encoder is trained on the task's own training texts.</summary>
 internal static class FrozenEncoderRows
@@ -39,7 +64,7 @@ internal static class FrozenEncoderRows
             loaded = load(trainTexts);
             using (loaded.Model)
             {
-                var scored = LineageBenchmark.Classify(task, loaded.Features(trainTexts), loaded.Features, probe, seed, clock, cancellation);
+                var scored = LineageBenchmark.Classify(task, loaded.Features(trainTexts, cancellation), t => loaded.Features(t, cancellation), probe, seed, clock, cancellation);
                 (metrics, l2, trainSeconds, perSecond) = (scored.Metrics, scored.L2, scored.TrainSeconds, scored.TextsPerSecond);
                 parameters = loaded.Model.parameters().Sum(p => p.numel()) + scored.ProbeParameters;
             }
@@ -48,8 +73,75 @@ internal static class FrozenEncoderRows
             $"{Origin(what, loaded!)}; {LineageBenchmark.ProbeNote(probe, l2)}");
     }
 
+    /// <summary>
+    /// A fine-tuned classification row: <paramref name="load"/> the pre-trained encoder, train it with a fresh linear head
+    /// (<paramref name="options"/>), then score the held-out texts by the head's argmax; no probe.
+    /// </summary>
+    public static BenchRow RunFineTuned(ClassificationTask task, string id, string name, string step, int features, Func<IReadOnlyList<string>, FrozenEncoder> load,
+        string what, FineTuneOptions options, int seed, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(load);
+        ArgumentNullException.ThrowIfNull(options);
+        Dictionary<string, double> metrics = [];
+        double trainSeconds = 0, perSecond = 0;
+        FrozenEncoder? loaded = null;
+        long parameters = 0;
+        long peak = LineageBenchmark.Measured(() =>
+        {
+            var clock = Stopwatch.StartNew();
+            var trainTexts = task.Train.Select(i => i.Text).ToList();
+            var trainLabels = task.Train.Select(i => (long)i.Label).ToArray();
+            loaded = load(trainTexts);
+            using (loaded.Model)
+            {
+                Seeding.Seed(seed);
+                using var head = torch.nn.Linear(loaded.Width, task.Labels.Count);
+                var weights = loaded.Model.parameters().Concat(head.parameters()).ToList();
+                using var optimizer = torch.optim.Adam(weights, options.LearningRate);
+                loaded.Model.train();
+                for (int s = 0; s < options.Steps; s++)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    using var scope = torch.NewDisposeScope();
+                    var random = new Random(StableSeed.Of(seed, s));
+                    var picked = Enumerable.Range(0, options.Batch).Select(_ => random.Next(trainTexts.Count)).ToArray();
+                    var logits = head.forward(loaded.Pool([.. picked.Select(i => trainTexts[i])]));
+                    var loss = torch.nn.functional.cross_entropy(logits, torch.tensor(picked.Select(i => trainLabels[i]).ToArray()));
+                    optimizer.zero_grad();
+                    loss.backward();
+                    torch.nn.utils.clip_grad_norm_(weights, options.GradClip);
+                    optimizer.step();
+                }
+
+                loaded.Model.eval();
+                trainSeconds = clock.Elapsed.TotalSeconds;
+                clock.Restart();
+                var testTexts = task.Test.Select(i => i.Text).ToList();
+                var predicted = new List<int>(testTexts.Count);
+                using (torch.no_grad())
+                {
+                    for (int start = 0; start < testTexts.Count; start += 32)
+                    {
+                        cancellation.ThrowIfCancellationRequested();
+                        using var scope = torch.NewDisposeScope();
+                        var chunk = testTexts.Skip(start).Take(32).ToList();
+                        predicted.AddRange(head.forward(loaded.Pool(chunk)).argmax(1).data<long>().ToArray().Select(p => (int)p));
+                    }
+                }
+
+                perSecond = testTexts.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                var scores = TaskMetrics.Classification(predicted, [.. task.Test.Select(i => i.Label)], task.Labels.Count);
+                metrics = new() { ["accuracy"] = scores.Accuracy, ["macro_f1"] = scores.MacroF1 };
+                parameters = weights.Sum(p => p.numel());
+            }
+        });
+        return new BenchRow(task.Id, id, name, step, metrics, features, parameters, trainSeconds, perSecond, peak, $"{Origin(what, loaded!)}, {options.Note}");
+    }
+
     /// <summary>A retrieval row: <paramref name="load"/> the encoder from the training pairs' queries and documents, then rank held-out documents by cosine.</summary>
-    public static BenchRow Run(RetrievalTask task, string id, string name, string step, int features, Func<IReadOnlyList<string>, FrozenEncoder> load, string what)
+    public static BenchRow Run(RetrievalTask task, string id, string name, string step, int features, Func<IReadOnlyList<string>, FrozenEncoder> load, string what,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(load);
@@ -64,12 +156,31 @@ internal static class FrozenEncoderRows
             using (loaded.Model)
             {
                 trainSeconds = clock.Elapsed.TotalSeconds;
-                var ranked = LineageBenchmark.Rank(task, loaded.Features, loaded.Features);
+                var ranked = LineageBenchmark.Rank(task, t => loaded.Features(t, cancellation), t => loaded.Features(t, cancellation));
                 (metrics, perSecond) = (ranked.Metrics, ranked.TextsPerSecond);
                 parameters = loaded.Model.parameters().Sum(p => p.numel());
             }
         });
         return new BenchRow(task.Id, id, name, step, metrics, features, parameters, trainSeconds, perSecond, peak, Origin(what, loaded!));
+    }
+
+    /// <summary>Texts → (N, <paramref name="width"/>) dense rows: <paramref name="pool"/> over batches of <paramref name="batch"/>, without gradients.</summary>
+    public static CsrMatrix<double> Features(Func<IReadOnlyList<string>, torch.Tensor> pool, int width, IReadOnlyList<string> texts, int batch, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        ArgumentNullException.ThrowIfNull(texts);
+        var values = new double[(long)texts.Count * width];
+        using var _ = torch.no_grad();
+        for (int start = 0; start < texts.Count; start += batch)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = torch.NewDisposeScope();
+            var chunk = texts.Skip(start).Take(batch).ToList();
+            var rows = pool(chunk).contiguous().data<float>().ToArray();
+            for (int i = 0; i < rows.Length; i++) values[((long)start * width) + i] = rows[i];
+        }
+
+        return WordVectorMean.Dense(values, texts.Count, width);
     }
 
     /// <summary>A short hash of the split's training ids, for a cached encoder's key: another split trains another model.</summary>

@@ -59,8 +59,15 @@ public static class LineageBenchmark
     /// <summary>The interpreter the anchor row runs.</summary>
     public const string Python = "/usr/bin/python3";
 
-    /// <summary>Every row id: the classical representations in lineage order, the scratch BERT, the pretrained encoders, then the anchor.</summary>
-    public static IReadOnlyList<string> Representations { get; } = [.. TextRepresentations.All, .. ByteLmRows.Ids, .. ScratchBertRows.Ids, ScratchT5Rows.Id, .. PretrainedRows.Ids, Sklearn];
+    /// <summary>The neural rows trained here that can also be fine-tuned (classification only), in lineage order.</summary>
+    public static IReadOnlyList<string> Tunable { get; } = [.. ByteLmRows.Ids, .. ScratchBertRows.Ids, ScratchT5Rows.Id];
+
+    /// <summary>
+    /// Every row id: the classical representations in lineage order, the neural models trained here (frozen, then the
+    /// same fine-tuned, "-ft", classification only), the pretrained encoders, then the anchor.
+    /// </summary>
+    public static IReadOnlyList<string> Representations { get; } =
+        [.. TextRepresentations.All, .. Tunable, .. Tunable.Select(id => id + FineTuneOptions.Suffix), .. PretrainedRows.Ids, Sklearn];
 
     /// <summary>
     /// Reads the tasks named in <paramref name="only"/> (all when null) from <paramref name="data"/>'s cache, each split
@@ -224,25 +231,33 @@ public static class LineageBenchmark
             done?.Invoke(row);
         }
 
+        var byteLm = ByteLmRowSettings.Default(seed);
+        var t5 = T5RowSettings.Default(seed);
+        var tune = new FineTuneOptions();
         foreach (var t in tasks.Classification)
         {
             foreach (var id in ids)
             {
+                string tuned = id.EndsWith(FineTuneOptions.Suffix, StringComparison.Ordinal) ? id[..^FineTuneOptions.Suffix.Length] : "";
                 Add(ScratchBertRows.Ids.Contains(id) ? ScratchBertRows.Run(t, id, bertSettings, modelsRoot, probe, seed, cancellation)
-                    : ByteLmRows.Ids.Contains(id) ? ByteLmRows.Run(t, id, ByteLmRowSettings.Default(seed), modelsRoot, probe, seed, cancellation)
-                    : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, T5RowSettings.Default(seed), modelsRoot, probe, seed, cancellation)
+                    : ScratchBertRows.Ids.Contains(tuned) ? ScratchBertRows.FineTuned(t, tuned, bertSettings, modelsRoot, tune, seed, cancellation)
+                    : ByteLmRows.Ids.Contains(id) ? ByteLmRows.Run(t, id, byteLm, modelsRoot, probe, seed, cancellation)
+                    : ByteLmRows.Ids.Contains(tuned) ? ByteLmRows.FineTuned(t, tuned, byteLm, modelsRoot, tune, seed, cancellation)
+                    : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, t5, modelsRoot, probe, seed, cancellation)
+                    : tuned == ScratchT5Rows.Id ? ScratchT5Rows.FineTuned(t, t5, modelsRoot, tune, seed, cancellation)
                     : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, probe, seed, cancellation)
                     : Run(t, id, probe, seed, threads, cancellation));
             }
         }
 
+        // Retrieval has no labels to fine-tune on (its protocol is frozen vectors and cosine): the "-ft" rows are classification only.
         foreach (var t in tasks.Retrieval)
         {
-            foreach (var id in ids)
+            foreach (var id in ids.Where(i => !i.EndsWith(FineTuneOptions.Suffix, StringComparison.Ordinal)))
             {
                 Add(ScratchBertRows.Ids.Contains(id) ? ScratchBertRows.Run(t, id, bertSettings, modelsRoot, cancellation)
-                    : ByteLmRows.Ids.Contains(id) ? ByteLmRows.Run(t, id, ByteLmRowSettings.Default(seed), modelsRoot, cancellation)
-                    : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, T5RowSettings.Default(seed), modelsRoot, cancellation)
+                    : ByteLmRows.Ids.Contains(id) ? ByteLmRows.Run(t, id, byteLm, modelsRoot, cancellation)
+                    : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, t5, modelsRoot, cancellation)
                     : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, queryPrefix, cancellation)
                     : Run(t, id, seed, threads, cancellation));
             }

@@ -105,27 +105,20 @@ public static class ScratchBertRows
     public static Lineage.Text.Encodings.CsrMatrix<double> Features(Bert model, EncoderVocabulary vocabulary, IReadOnlyList<string> texts, int length, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(texts);
-        int c = model.Config.Dim;
-        var values = new double[(long)texts.Count * c];
-        using var _ = no_grad();
-        for (int start = 0; start < texts.Count; start += 64)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var batch = texts.Skip(start).Take(64).Select(t => EncoderTraining.ClassifierInput(vocabulary, t, length)).ToList();
-            var (ids, padding) = EncoderPretraining.Pad(batch, vocabulary.Pad);
-            var hidden = model.Encode(ids, padding, null);
-            var mask = padding.unsqueeze(-1).to_type(ScalarType.Float32);
-            var mean = (hidden * mask).sum(1) / mask.sum(1).clamp_min(1);
-            var rows = mean.contiguous().data<float>().ToArray();
-            for (int b = 0; b < batch.Count; b++)
-            {
-                for (int k = 0; k < c; k++) values[((long)(start + b) * c) + k] = rows[(b * c) + k];
-            }
-        }
+        return FrozenEncoderRows.Features(t => Pool(model, vocabulary, t, length), model.Config.Dim, texts, 64, cancellation);
+    }
 
-        return WordVectorMean.Dense(values, texts.Count, c);
+    /// <summary>The masked mean (B, C) of the last hidden states of a batch of texts, each read as [CLS], its first tokens, [SEP]; differentiable (fine-tuning trains through it).</summary>
+    public static Tensor Pool(Bert model, EncoderVocabulary vocabulary, IReadOnlyList<string> texts, int length)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        ArgumentNullException.ThrowIfNull(texts);
+        using var scope = NewDisposeScope();
+        var (ids, padding) = EncoderPretraining.Pad([.. texts.Select(t => EncoderTraining.ClassifierInput(vocabulary, t, length))], vocabulary.Pad);
+        var hidden = model.Encode(ids, padding, null);
+        var mask = padding.unsqueeze(-1).to_type(ScalarType.Float32);
+        return ((hidden * mask).sum(1) / mask.sum(1).clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A classification row: pre-train (or reuse) on the training texts, featurise, fit the probe.</summary>
@@ -137,12 +130,21 @@ public static class ScratchBertRows
             What, probe, seed, cancellation);
     }
 
+    /// <summary>The fine-tuned classification row (<paramref name="id"/> + <see cref="FineTuneOptions.Suffix"/>): the pre-trained (or cached) encoder and a linear head on its mean state, trained together.</summary>
+    public static BenchRow FineTuned(ClassificationTask task, string id, BertRobertaSettings settings, string modelsRoot, FineTuneOptions options, int seed, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(settings);
+        return FrozenEncoderRows.RunFineTuned(task, id + FineTuneOptions.Suffix, Name(id, settings) + ", fine-tuned", "transformer encoder, pre-trained and fine-tuned here", settings.Dim,
+            texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation), What, options, seed, cancellation);
+    }
+
     /// <summary>A retrieval row: pre-train (or reuse) on the training pairs' queries and documents, then rank held-out documents by cosine.</summary>
     public static BenchRow Run(RetrievalTask task, string id, BertRobertaSettings settings, string modelsRoot, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
-        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step, settings.Dim, texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation), What);
+        return FrozenEncoderRows.Run(task, id, Name(id, settings), Step, settings.Dim, texts => Load(id, task.Id, task.Split, texts, settings, modelsRoot, cancellation), What, cancellation);
     }
 
     private const string What = "encoder, pre-trained";
@@ -150,7 +152,7 @@ public static class ScratchBertRows
     private static FrozenEncoder Load(string id, string taskId, TaskSplit split, IReadOnlyList<string> texts, BertRobertaSettings settings, string modelsRoot, CancellationToken cancellation)
     {
         var (model, vocabulary, seconds, reused) = Pretrained(id, taskId, split, texts, settings, modelsRoot, cancellation);
-        return new FrozenEncoder(model, t => Features(model, vocabulary, t, settings.Length, cancellation), seconds, reused);
+        return new FrozenEncoder(model, settings.Dim, t => Pool(model, vocabulary, t, settings.Length), seconds, reused);
     }
 
     private static string Name(string id, BertRobertaSettings s) =>

@@ -102,25 +102,20 @@ public static class ScratchT5Rows
     public static Lineage.Text.Encodings.CsrMatrix<double> Features(T5 model, SentencePiece vocabulary, IReadOnlyList<string> texts, int length, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return FrozenEncoderRows.Features(t => Pool(model, vocabulary, t, length), model.Config.Dim, texts, 64, cancellation);
+    }
+
+    /// <summary>The masked mean (B, C) of the encoder's last states for a batch of texts; differentiable (fine-tuning trains through it).</summary>
+    public static Tensor Pool(T5 model, SentencePiece vocabulary, IReadOnlyList<string> texts, int length)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(vocabulary);
         ArgumentNullException.ThrowIfNull(texts);
-        int c = model.Config.Dim;
-        var values = new double[(long)texts.Count * c];
-        using var _ = no_grad();
-        for (int start = 0; start < texts.Count; start += 64)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            using var scope = NewDisposeScope();
-            var batch = texts.Skip(start).Take(64).Select(t => Pieces(vocabulary, t, length)).ToList();
-            var (ids, padding) = EncoderPretraining.Pad(batch, SentencePiece.PadId);
-            var hidden = model.Encode(ids, padding);
-            var mask = padding.unsqueeze(-1).to_type(ScalarType.Float32);
-            var rows = ((hidden * mask).sum(1) / mask.sum(1).clamp_min(1)).contiguous().data<float>().ToArray();
-            for (int b = 0; b < batch.Count; b++)
-                for (int k = 0; k < c; k++) values[((long)(start + b) * c) + k] = rows[(b * c) + k];
-        }
-
-        return WordVectorMean.Dense(values, texts.Count, c);
+        using var scope = NewDisposeScope();
+        var (ids, padding) = EncoderPretraining.Pad([.. texts.Select(t => Pieces(vocabulary, t, length))], SentencePiece.PadId);
+        var hidden = model.Encode(ids, padding);
+        var mask = padding.unsqueeze(-1).to_type(ScalarType.Float32);
+        return ((hidden * mask).sum(1) / mask.sum(1).clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A classification row: pre-train (or reuse) on the training texts, featurise, fit the probe.</summary>
@@ -132,12 +127,21 @@ public static class ScratchT5Rows
             What, probe, seed, cancellation);
     }
 
+    /// <summary>The fine-tuned classification row (<see cref="Id"/> + <see cref="FineTuneOptions.Suffix"/>): the pre-trained (or cached) encoder and a linear head on its mean state, trained together.</summary>
+    public static BenchRow FineTuned(ClassificationTask task, T5RowSettings settings, string modelsRoot, FineTuneOptions options, int seed, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(settings);
+        return FrozenEncoderRows.RunFineTuned(task, Id + FineTuneOptions.Suffix, Name(settings) + ", fine-tuned", "transformer encoder-decoder, pre-trained and fine-tuned here", settings.Model.Dim,
+            texts => Load(task.Id, task.Split, texts, settings, modelsRoot, cancellation), What, options, seed, cancellation);
+    }
+
     /// <summary>A retrieval row: pre-train (or reuse) on the training pairs' queries and documents, then rank held-out documents by cosine.</summary>
     public static BenchRow Run(RetrievalTask task, T5RowSettings settings, string modelsRoot, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
-        return FrozenEncoderRows.Run(task, Id, Name(settings), Step, settings.Model.Dim, texts => Load(task.Id, task.Split, texts, settings, modelsRoot, cancellation), What);
+        return FrozenEncoderRows.Run(task, Id, Name(settings), Step, settings.Model.Dim, texts => Load(task.Id, task.Split, texts, settings, modelsRoot, cancellation), What, cancellation);
     }
 
     private const string What = "encoder-decoder, pre-trained";
@@ -145,7 +149,7 @@ public static class ScratchT5Rows
     private static FrozenEncoder Load(string taskId, TaskSplit split, IReadOnlyList<string> texts, T5RowSettings settings, string modelsRoot, CancellationToken cancellation)
     {
         var (model, vocabulary, seconds, reused) = Pretrained(taskId, split, texts, settings, modelsRoot, cancellation);
-        return new FrozenEncoder(model, t => Features(model, vocabulary, t, settings.Length, cancellation), seconds, reused);
+        return new FrozenEncoder(model, settings.Model.Dim, t => Pool(model, vocabulary, t, settings.Length), seconds, reused);
     }
 
     /// <summary>A text's first <paramref name="length"/> − 1 pieces and &lt;/s&gt; (an empty text is &lt;/s&gt; alone).</summary>
