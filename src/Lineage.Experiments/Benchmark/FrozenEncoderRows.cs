@@ -19,7 +19,9 @@ namespace Lineage.Experiments.Benchmark;
 /// <param name="Pool">A batch of texts → their vectors (B, <paramref name="Width"/>), differentiable through the model.</param>
 /// <param name="TrainSeconds">How long its training took (in this run or when it was cached).</param>
 /// <param name="Reused">Read from the model cache rather than trained in this run.</param>
-internal sealed record FrozenEncoder(torch.nn.Module Model, int Width, Func<IReadOnlyList<string>, torch.Tensor> Pool, double TrainSeconds, bool Reused)
+/// <param name="Source">What it was trained on, for the row's note.</param>
+internal sealed record FrozenEncoder(torch.nn.Module Model, int Width, Func<IReadOnlyList<string>, torch.Tensor> Pool, double TrainSeconds, bool Reused,
+    string Source = "the task's training texts")
 {
     /// <summary>Texts → (N, <see cref="Width"/>) dense rows, in batches of 32 without gradients.</summary>
     public CsrMatrix<double> Features(IReadOnlyList<string> texts, CancellationToken cancellation) => FrozenEncoderRows.Features(Pool, Width, texts, 32, cancellation);
@@ -195,6 +197,6 @@ internal static class FrozenEncoderRows
         string noun = parts[0], verb = parts.Length > 1 ? parts[1] : "trained", gerund = verb.EndsWith("ed", StringComparison.Ordinal) ? verb[..^2] + "ing" : verb;
         return e.Reused
             ? string.Create(CultureInfo.InvariantCulture, $"{noun} from the model cache (its {gerund} took {e.TrainSeconds:0} s, not counted in train s)")
-            : string.Create(CultureInfo.InvariantCulture, $"{noun} {verb} here on the task's training texts in {e.TrainSeconds:0} s (counted in train s)");
+            : string.Create(CultureInfo.InvariantCulture, $"{noun} {verb} here on {e.Source} in {e.TrainSeconds:0} s (counted in train s)");
     }
 }

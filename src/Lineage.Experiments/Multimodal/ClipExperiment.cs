@@ -153,6 +153,36 @@ public sealed class ClipExperiment : IExperiment
         s.Chunk, progress, context.Cancellation);
     }
 
+    /// <summary>
+    /// The chapter's emoji dual encoder for <paramref name="objective"/> and its caption tokenizer, outside a tour: read
+    /// from <paramref name="modelsRoot"/>'s cache under the chapter's own key (so a tour of the same build has already
+    /// trained it) or trained now with the chapter's recipe (default settings, no progress bar, no checkpoints); also the
+    /// training seconds and whether it was reused. The lineage benchmark's CLIP/SigLIP text-tower rows use it.
+    /// </summary>
+    public static (DualEncoder Model, CaptionTokenizer Tokenizer, int Context, double TrainSeconds, bool Reused) Trained(ContrastiveObjective objective, DataStore data,
+        string modelsRoot, int seed, Action<string>? log = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var s = ContrastiveSettings.Default;
+        var twitter = data.Require(DataCatalog.Twemoji, log, cancellation);
+        var google = data.Require(DataCatalog.GoogleEmoji, log, cancellation);
+        var manifests = new[] { data.Check(DataCatalog.Twemoji).Manifest!, data.Check(DataCatalog.GoogleEmoji).Manifest! };
+        using var pairs = EmojiPairs.Load(twitter, google, manifests, s.Side, s.EmojiLimit, seed, cancellation);
+        var tokenizer = CaptionTokenizer.Build(pairs.Train.Select(i => pairs.Emoji[i].Caption));
+        string name = objective == ContrastiveObjective.Clip ? "clip" : "siglip";
+        var config = new DualEncoderConfig(s.Vision, new TextConfig(tokenizer.VocabSize, s.Context, s.TextDim, s.TextLayers, 4), s.EmbedDim, objective);
+        Seeding.Seed(seed);
+        var model = new DualEncoder(config);
+        var cache = new ModelCache(modelsRoot).Entry($"multimodal.clip.{name}", s, pairs.Manifests);
+        var (history, origin) = cache.LoadOrTrain(model, () =>
+        {
+            using var ids = tokenizer.EncodeBatch([.. pairs.Emoji.Select(e => e.Caption)], s.Context);
+            return ContrastiveTrainer.Train(model, pairs.Batches(ids, s.Batch, seed), new StepTrainingOptions(s.Steps, s.LearningRate, GradClip: 1.0), s.Chunk, null, cancellation);
+        });
+        model.eval();
+        return (model, tokenizer, s.Context, history.TrainSeconds, origin == ModelOrigin.Reused);
+    }
+
     private static double MajorityShare(EmojiPairs pairs, IReadOnlyList<int> emoji) =>
         emoji.Count == 0 ? 0 : emoji.GroupBy(e => pairs.Emoji[e].Category).Max(g => g.Count()) / (double)emoji.Count;
 
