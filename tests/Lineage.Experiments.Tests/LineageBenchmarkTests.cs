@@ -150,6 +150,26 @@ public class LineageBenchmarkTests
         Assert.True(row.Parameters > row.Features * 2, $"{row.Parameters} parameters");
     }
 
+    [Theory]
+    [InlineData("clip-text")]
+    [InlineData("siglip-text")]
+    public void ClipTextTower_IsTrainedOnEmojiNames_NotTheTask_AndCached(string id)
+    {
+        if (!TestPaths.Has(Lineage.Data.Catalog.DataCatalog.Twemoji) || !TestPaths.Has(Lineage.Data.Catalog.DataCatalog.GoogleEmoji)) return;   // run-tests fetches them
+        using var dir = new TempFolder();
+        var models = Path.Combine(dir.Path, "models");
+        var data = new Lineage.Data.Catalog.DataStore(TestPaths.DataRoot);
+        var quick = Lineage.Experiments.Multimodal.ContrastiveSettings.Quick;
+        var probe = new ProbeOptions(Steps: 50);
+        var first = ClipTextRows.Run(Planted(), id, data, models, probe, seed: 1, quick);
+        Assert.Equal(quick.EmbedDim, first.Features);
+        Assert.InRange(first.Metrics["accuracy"], 0, 1);
+        Assert.Contains("Twemoji + Google emoji", first.Note, StringComparison.Ordinal);
+        var second = ClipTextRows.Run(Planted(), id, data, models, probe, seed: 1, quick);
+        Assert.Contains("from the model cache", second.Note, StringComparison.Ordinal);
+        Assert.Equal(first.Metrics["accuracy"], second.Metrics["accuracy"]);
+    }
+
     [Fact]
     public void Run_WordVectorRow_ScoresAndReportsItsSize()
     {

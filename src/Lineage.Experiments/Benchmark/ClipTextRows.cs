@@ -2,7 +2,7 @@
 // transformer over a word vocabulary of the emoji captions, read at [EOS] and projected to the 48-d joint space,
 // trained with InfoNCE or the pairwise sigmoid against a ViT on Twemoji + Google emoji names) used as frozen sentence
 // encoders of the task's texts. They never see the task: a contrastive text tower is the lineage's way of naming
-// images, and this row measures what that training gives a text task — with a vocabulary of ~3,000 emoji-name words
+// images, and this row measures what that training gives a text task — with a vocabulary of 1,637 emoji-name words
 // and a context of 16 words, most task words are [UNK], so the row is expected near the bottom; it is reported as
 // measured. The model is read from the model cache under the chapter's own key (a tour of the same build trained it)
 // or trained now with the chapter's recipe.
@@ -30,28 +30,29 @@ public static class ClipTextRows
     /// <summary>The rows' lineage step.</summary>
     public const string Step = "contrastive text tower (emoji names)";
 
-    /// <summary>A classification row.</summary>
-    public static BenchRow Run(ClassificationTask task, string id, DataStore data, string modelsRoot, ProbeOptions probe, int seed, CancellationToken cancellation = default)
+    /// <summary>A classification row; <paramref name="settings"/> other than the chapter's default are for tests.</summary>
+    public static BenchRow Run(ClassificationTask task, string id, DataStore data, string modelsRoot, ProbeOptions probe, int seed, ContrastiveSettings? settings = null,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return FrozenEncoderRows.Run(task, id, Name(id), Step, Width, _ => Load(id, data, modelsRoot, seed, cancellation), What, probe, seed, cancellation);
+        var s = settings ?? ContrastiveSettings.Default;
+        return FrozenEncoderRows.Run(task, id, Name(id, s), Step, s.EmbedDim, _ => Load(id, data, modelsRoot, seed, s, cancellation), What, probe, seed, cancellation);
     }
 
     /// <summary>A retrieval row: held-out titles and pages through the text tower, ranked by cosine.</summary>
-    public static BenchRow Run(RetrievalTask task, string id, DataStore data, string modelsRoot, int seed, CancellationToken cancellation = default)
+    public static BenchRow Run(RetrievalTask task, string id, DataStore data, string modelsRoot, int seed, ContrastiveSettings? settings = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(task);
-        return FrozenEncoderRows.Run(task, id, Name(id), Step, Width, _ => Load(id, data, modelsRoot, seed, cancellation), What, cancellation);
+        var s = settings ?? ContrastiveSettings.Default;
+        return FrozenEncoderRows.Run(task, id, Name(id, s), Step, s.EmbedDim, _ => Load(id, data, modelsRoot, seed, s, cancellation), What, cancellation);
     }
 
     private const string What = "text tower, trained";
 
-    private static int Width => ContrastiveSettings.Default.EmbedDim;
-
-    private static FrozenEncoder Load(string id, DataStore data, string modelsRoot, int seed, CancellationToken cancellation)
+    private static FrozenEncoder Load(string id, DataStore data, string modelsRoot, int seed, ContrastiveSettings settings, CancellationToken cancellation)
     {
         var objective = id == SigLip ? ContrastiveObjective.SigLip : id == Clip ? ContrastiveObjective.Clip : throw new ArgumentException($"Not a text-tower row: {id}.", nameof(id));
-        var (model, tokenizer, context, seconds, reused) = ClipExperiment.Trained(objective, data, modelsRoot, seed, cancellation: cancellation);
+        var (model, tokenizer, context, seconds, reused) = ClipExperiment.Trained(objective, data, modelsRoot, seed, settings, cancellation: cancellation);
         return new FrozenEncoder(model, model.Config.EmbedDim, texts =>
         {
             using var ids = tokenizer.EncodeBatch(texts, context);
@@ -59,6 +60,6 @@ public static class ClipTextRows
         }, seconds, reused, "Twemoji + Google emoji image–name pairs (multimodal.clip's recipe; never the task's texts)");
     }
 
-    private static string Name(string id) => string.Create(CultureInfo.InvariantCulture,
-        $"{(id == SigLip ? "SigLIP" : "CLIP")} text tower from multimodal.clip (2 × 48, emoji-name words, first {ContrastiveSettings.Default.Context - 2} words, [EOS] state projected)");
+    private static string Name(string id, ContrastiveSettings s) => string.Create(CultureInfo.InvariantCulture,
+        $"{(id == SigLip ? "SigLIP" : "CLIP")} text tower from multimodal.clip ({s.TextLayers} × {s.TextDim}, emoji-name words, first {s.Context - 2} words, [EOS] state projected)");
 }

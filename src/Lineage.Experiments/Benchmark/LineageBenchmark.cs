@@ -245,7 +245,7 @@ public static class LineageBenchmark
                     : ByteLmRows.Ids.Contains(tuned) ? ByteLmRows.FineTuned(t, tuned, byteLm, modelsRoot, tune, seed, cancellation)
                     : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, t5, modelsRoot, probe, seed, cancellation)
                     : tuned == ScratchT5Rows.Id ? ScratchT5Rows.FineTuned(t, t5, modelsRoot, tune, seed, cancellation)
-                    : ClipTextRows.Ids.Contains(id) ? ClipTextRows.Run(t, id, data, modelsRoot, probe, seed, cancellation)
+                    : ClipTextRows.Ids.Contains(id) ? ClipTextRows.Run(t, id, data, modelsRoot, probe, seed, cancellation: cancellation)
                     : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, probe, seed, cancellation)
                     : Run(t, id, probe, seed, threads, cancellation));
             }
@@ -259,7 +259,7 @@ public static class LineageBenchmark
                 Add(ScratchBertRows.Ids.Contains(id) ? ScratchBertRows.Run(t, id, bertSettings, modelsRoot, cancellation)
                     : ByteLmRows.Ids.Contains(id) ? ByteLmRows.Run(t, id, byteLm, modelsRoot, cancellation)
                     : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, t5, modelsRoot, cancellation)
-                    : ClipTextRows.Ids.Contains(id) ? ClipTextRows.Run(t, id, data, modelsRoot, seed, cancellation)
+                    : ClipTextRows.Ids.Contains(id) ? ClipTextRows.Run(t, id, data, modelsRoot, seed, cancellation: cancellation)
                     : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, queryPrefix, cancellation)
                     : Run(t, id, seed, threads, cancellation));
             }

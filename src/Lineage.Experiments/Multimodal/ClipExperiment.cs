@@ -157,13 +157,14 @@ public sealed class ClipExperiment : IExperiment
     /// The chapter's emoji dual encoder for <paramref name="objective"/> and its caption tokenizer, outside a tour: read
     /// from <paramref name="modelsRoot"/>'s cache under the chapter's own key (so a tour of the same build has already
     /// trained it) or trained now with the chapter's recipe (default settings, no progress bar, no checkpoints); also the
-    /// training seconds and whether it was reused. The lineage benchmark's CLIP/SigLIP text-tower rows use it.
+    /// training seconds and whether it was reused. The lineage benchmark's CLIP/SigLIP text-tower rows use it;
+    /// <paramref name="settings"/> other than the default (tests) train a model a tour never caches.
     /// </summary>
     public static (DualEncoder Model, CaptionTokenizer Tokenizer, int Context, double TrainSeconds, bool Reused) Trained(ContrastiveObjective objective, DataStore data,
-        string modelsRoot, int seed, Action<string>? log = null, CancellationToken cancellation = default)
+        string modelsRoot, int seed, ContrastiveSettings? settings = null, Action<string>? log = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var s = ContrastiveSettings.Default;
+        var s = settings ?? ContrastiveSettings.Default;
         var twitter = data.Require(DataCatalog.Twemoji, log, cancellation);
         var google = data.Require(DataCatalog.GoogleEmoji, log, cancellation);
         var manifests = new[] { data.Check(DataCatalog.Twemoji).Manifest!, data.Check(DataCatalog.GoogleEmoji).Manifest! };
