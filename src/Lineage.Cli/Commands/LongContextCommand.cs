@@ -35,9 +35,18 @@ internal static class LongContextCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the checkpoint (an interrupted run's, else the model's own) if it exists." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a model already trained for this mixer, only once the new one is trained." };
         var shortConv = new Option<int>("--short-conv") { Description = "Kernel of a causal depthwise convolution before every mixer (0: none; 3 made MQAR learnable).", DefaultValueFactory = _ => 0 };
+        var trainNoMlp = new Option<bool>("--no-mlp") { Description = "No MLP after the mixers (the Mamba paper's blocks)." };
+        var trainNoPositions = new Option<bool>("--no-positions") { Description = "No positional encoding (the Mamba paper's models; Zoology's)." };
+        var trainBlock = new Option<string>("--block")
+        {
+            Description = "zoology: each mixer in the block Zoology trains it in for MQAR (no positions; attention after a convolution of 3 with an MLP; Hyena with an MLP; " +
+                          "Mamba alone), overriding --short-conv, --no-mlp and --no-positions; custom: those options as given.",
+            DefaultValueFactory = _ => "custom",
+        };
+        trainBlock.AcceptOnlyFromAmong("custom", "zoology");
         var train = new Command("train", "Train a byte-level decoder with the chosen mixer on long documents (with planted needles); report bits/byte and needle recall. The model (<out>/longctx/<mixer>/checkpoint.bin) is replaced only when done.")
         {
-            mixer, dim, layers, length, batch, steps, rate, text, resume, overwrite, shortConv,
+            mixer, dim, layers, length, batch, steps, rate, text, resume, overwrite, shortConv, trainNoMlp, trainNoPositions, trainBlock,
         };
         train.SetAction((parse, token) => MainThread.Run(cancellation => Guard(resumable: true, () =>
         {
@@ -49,7 +58,14 @@ internal static class LongContextCommand
                 new BigBirdConfig { Block = 32, GlobalTokens = 4, RandomBlocks = 1 }, new ReformerConfig { Chunk = 32, Rounds = 2 },
                 new LinformerConfig { MaxLength = len }, new MambaConfig { StateDim = 8, Expand = 1, ScanChunk = 16 });
             ArgumentOutOfRangeException.ThrowIfNegative(parse.GetValue(shortConv), "--short-conv");
-            var config = new MixerLmConfig(kind, settings, Layers: parse.GetValue(layers), ShortConv: parse.GetValue(shortConv));
+            var config = new MixerLmConfig(kind, settings, Layers: parse.GetValue(layers), ShortConv: parse.GetValue(shortConv), Mlp: !parse.GetValue(trainNoMlp),
+                Positions: !parse.GetValue(trainNoPositions));
+            if (parse.GetValue(trainBlock) == "zoology")
+            {
+                var zoology = RecallBlock.Zoology(kind);
+                config = config with { ShortConv = zoology.ShortConv, Mlp = zoology.Mlp, Positions = zoology.Positions };
+            }
+
             Seeding.Seed(seed);
             using var lm = new MixerLm(config);                                     // checks the mixer before any data is fetched
             var corpus = parse.GetValue(text) is { } file ? FromFile(file) : Treasury(parse, cancellation);

@@ -11,7 +11,10 @@ namespace Lineage.Neural.LongContext;
 /// <param name="VocabSize">Tokens (256 for bytes).</param>
 /// <param name="Reversible">Reversible residual layers (Reformer): activations recomputed in the backward pass.</param>
 /// <param name="ShortConv">Kernel of a causal depthwise convolution before every mixer (0: none; see <see cref="MixerBlock"/>): what made MQAR learnable (docs/long-context.md).</param>
-public sealed record MixerLmConfig(string Mixer, MixerSettings Mixing, int Layers = 2, int VocabSize = 256, bool Reversible = false, int ShortConv = 0)
+/// <param name="Mlp">An MLP after every mixer (false: the mixer alone, as Mamba's blocks).</param>
+/// <param name="Positions">Sinusoidal positions added to the embeddings (false: none, as Zoology's and Mamba's models).</param>
+public sealed record MixerLmConfig(string Mixer, MixerSettings Mixing, int Layers = 2, int VocabSize = 256, bool Reversible = false, int ShortConv = 0,
+    bool Mlp = true, bool Positions = true)
 {
     /// <summary>Small enough for unit tests.</summary>
     public static MixerLmConfig Tiny(string mixer) => new(mixer, MixerSettings.Tiny(), Layers: 2);
@@ -42,7 +45,7 @@ public sealed class MixerLm : nn.Module<Tensor, Tensor>
         ArgumentOutOfRangeException.ThrowIfNegative(config.ShortConv, nameof(config.ShortConv));
         Config = config;
         wte = nn.Embedding(config.VocabSize, config.Mixing.Dim);
-        h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(i => new MixerBlock(mixer.Id, config.Mixing with { Seed = config.Mixing.Seed + 7919 * i }, config.ShortConv))]);
+        h = nn.ModuleList([.. Enumerable.Range(0, config.Layers).Select(i => new MixerBlock(mixer.Id, config.Mixing with { Seed = config.Mixing.Seed + 7919 * i }, config.ShortConv, config.Mlp))]);
         ln_f = nn.LayerNorm(config.Mixing.Dim);
         RegisterComponents();
         using (no_grad()) nn.init.normal_(wte.weight!, 0, 0.02);   // GPT-2's scale: tied logits start near uniform (8 bits per byte)
@@ -75,10 +78,11 @@ public sealed class MixerLm : nn.Module<Tensor, Tensor>
         return Head(x).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Token embeddings plus sinusoidal positions (B, T, C).</summary>
+    /// <summary>Token embeddings plus sinusoidal positions (B, T, C); the embeddings alone without <see cref="MixerLmConfig.Positions"/>.</summary>
     public Tensor Embed(Tensor idx)
     {
         ArgumentNullException.ThrowIfNull(idx);
+        if (!Config.Positions) return wte.forward(idx);
         using var pos = SinusoidalPositions.Encode(idx.shape[1], Config.Mixing.Dim, device: idx.device);
         return wte.forward(idx) + pos * PositionScale;
     }

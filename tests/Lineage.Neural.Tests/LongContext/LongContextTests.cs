@@ -325,6 +325,25 @@ public class LongContextTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new MixerLm(MixerLmConfig.Tiny("full") with { ShortConv = -1 }));
     }
 
+    [Fact]
+    public void TheLm_InMambasOwnBlock_HasNoPositionsAndNoMlp()
+    {
+        // Without positions a token embeds the same wherever it stands; without the MLP a block is the mixer alone.
+        using var threads = TorchThreads.AtMost(1);
+        manual_seed(13);
+        using var scope = NewDisposeScope();
+        using var plain = new MixerLm(MixerLmConfig.Tiny("mamba"));
+        using var bare = new MixerLm(MixerLmConfig.Tiny("mamba") with { Mlp = false, Positions = false });
+        var ids = tensor(new long[] { 5, 5, 5 }).unsqueeze(0);
+        var e = bare.Embed(ids);
+        Assert.True(MaxDiff(e[0, 0], e[0, 2]) <= 0, "a token's embedding moved with its position");
+        var p = plain.Embed(ids);
+        Assert.True(MaxDiff(p[0, 0], p[0, 2]) > 1e-4, "positions were not added");
+        Assert.All(bare.Blocks, b => Assert.False(b.HasMlp));
+        Assert.True(bare.parameters().Sum(x => x.numel()) < plain.parameters().Sum(x => x.numel()));
+        Assert.Equal([1L, 3, 256], bare.forward(ids).shape);
+    }
+
     [Theory]
     [InlineData("full")]
     [InlineData("longformer")]
