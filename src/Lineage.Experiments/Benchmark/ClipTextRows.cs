@@ -57,7 +57,9 @@ public static class ClipTextRows
         {
             using var ids = tokenizer.EncodeBatch(texts, context);
             return model.EncodeTexts(ids);
-        }, seconds, reused, "Twemoji + Google emoji image–name pairs (multimodal.clip's recipe; never the task's texts)");
+        }, seconds, reused, "Twemoji + Google emoji image–name pairs (multimodal.clip's recipe; never the task's texts)",
+            // The text tower and its projection; the image tower, temperature and bias are not used for a text.
+            model.TextModel.parameters().Sum(p => p.numel()) + (long)model.Config.Text.Dim * model.Config.EmbedDim);
     }
 
     private static string Name(string id, ContrastiveSettings s) => string.Create(CultureInfo.InvariantCulture,

@@ -20,9 +20,13 @@ namespace Lineage.Experiments.Benchmark;
 /// <param name="TrainSeconds">How long its training took (in this run or when it was cached).</param>
 /// <param name="Reused">Read from the model cache rather than trained in this run.</param>
 /// <param name="Source">What it was trained on, for the row's note.</param>
+/// <param name="UsedParameters">The parameters the row's vectors depend on, when not all of <paramref name="Model"/>'s (a dual encoder's text tower).</param>
 internal sealed record FrozenEncoder(torch.nn.Module Model, int Width, Func<IReadOnlyList<string>, torch.Tensor> Pool, double TrainSeconds, bool Reused,
-    string Source = "the task's training texts")
+    string Source = "the task's training texts", long? UsedParameters = null)
 {
+    /// <summary>The parameters the row counts.</summary>
+    public long Parameters => UsedParameters ?? Model.parameters().Sum(p => p.numel());
+
     /// <summary>Texts → (N, <see cref="Width"/>) dense rows, in batches of 32 without gradients.</summary>
     public CsrMatrix<double> Features(IReadOnlyList<string> texts, CancellationToken cancellation) => FrozenEncoderRows.Features(Pool, Width, texts, 32, cancellation);
 }
@@ -68,7 +72,7 @@ internal static class FrozenEncoderRows
             {
                 var scored = LineageBenchmark.Classify(task, loaded.Features(trainTexts, cancellation), t => loaded.Features(t, cancellation), probe, seed, clock, cancellation);
                 (metrics, l2, trainSeconds, perSecond) = (scored.Metrics, scored.L2, scored.TrainSeconds, scored.TextsPerSecond);
-                parameters = loaded.Model.parameters().Sum(p => p.numel()) + scored.ProbeParameters;
+                parameters = loaded.Parameters + scored.ProbeParameters;
             }
         });
         return new BenchRow(task.Id, id, name, step, metrics, features, parameters, trainSeconds, perSecond, peak,
@@ -160,7 +164,7 @@ internal static class FrozenEncoderRows
                 trainSeconds = clock.Elapsed.TotalSeconds;
                 var ranked = LineageBenchmark.Rank(task, t => loaded.Features(t, cancellation), t => loaded.Features(t, cancellation));
                 (metrics, perSecond) = (ranked.Metrics, ranked.TextsPerSecond);
-                parameters = loaded.Model.parameters().Sum(p => p.numel());
+                parameters = loaded.Parameters;
             }
         });
         return new BenchRow(task.Id, id, name, step, metrics, features, parameters, trainSeconds, perSecond, peak, Origin(what, loaded!));
