@@ -50,6 +50,22 @@ public sealed class ByteNetTests
         Assert.Equal([2L, 30, 256], a.shape);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void DilatedConvolution_EqualsLibtorchsConv1d(int dilation)
+    {
+        torch.manual_seed(5);
+        using var scope = torch.NewDisposeScope();
+        var x = torch.randn(3, 6, 2 * dilation + 11);
+        var w = torch.randn(5, 6, 3);
+        var bias = torch.randn(5);
+        var reference = torch.nn.functional.conv1d(x, w, bias, dilation: dilation).transpose(1, 2);   // (B, T, d_out)
+        var ours = ByteNet.DilatedConvolution(x, w, bias, dilation);
+        Assert.Equal(reference.shape, ours.shape);
+        Assert.True((ours - reference).abs().max().item<float>() < 1e-5f);
+    }
+
     [Fact]
     public void Forward_BadInput_Throws()
     {
