@@ -73,10 +73,10 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 echo
-echo "median over rounds; words/s = $tokens tokens × 5 epochs / wall seconds; words/cpu-s the same over user + sys seconds;"
+echo "median over rounds (the mean of the middle two for an even number); words/s = $tokens tokens × 5 epochs / wall seconds; words/cpu-s the same over user + sys seconds;"
 echo "cpu_vs_lineage = this tool's CPU seconds / Lineage's (so Lineage's throughput per CPU-second is that many times this tool's)"
 printf '%-12s %10s %12s %10s %14s %10s %10s %16s\n' tool wall_s words/s cpu_s words/cpu-s peak_MB accuracy cpu_vs_lineage
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 lineage_cpu=$(awk '$1=="lineage" {print $4}' "$work/times" | median)
 for tool in "${tools[@]}"; do
     wall=$(awk -v t=$tool '$1==t {print $2}' "$work/times" | median)
