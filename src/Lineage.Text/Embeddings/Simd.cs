@@ -2,6 +2,7 @@
 // Vector<float> is 8 floats with AVX2 (16 with AVX-512); the tail is scalar.
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Lineage.Text.Embeddings;
 
@@ -65,6 +66,24 @@ internal static unsafe class Simd
     /// <summary>x[i] = 0 over n floats.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Clear(float* x, int n) => new Span<float>(x, n).Clear();
+
+    /// <summary>Asks for the cache lines of n floats at x (a hint: no effect on results, none without SSE).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prefetch(float* x, int n)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        byte* p = (byte*)x, last = (byte*)(x + n) - 1;
+        for (; p <= last; p += 64)
+        {
+            Sse.Prefetch0(p);
+        }
+
+        Sse.Prefetch0(last); // a row that starts mid-line spans one more line
+    }
 
     /// <summary>The logistic function, saturated beyond ±30 so exp never overflows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
