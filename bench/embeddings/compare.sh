@@ -11,12 +11,15 @@
 #   CORPUS  default: the tour's English bundle, written by `lineage word2vec corpus` (~8.6 M words)
 #   ROUNDS  default 1; the tools run in turn (ours, fastText, gensim) each round, so drift hits all alike
 # environment:
-#   TOOLS="lineage gensim"  run only these, in this order (default: lineage fasttext gensim glove)
+#   TOOLS="lineage gensim"  run only these, in this order (default: lineage fasttext gensim glove); gensim-openblas is
+#                           gensim with its BLAS calls on OpenBLAS instead of the system's libblas.so.3 (see gensim-python.sh)
 #   BASE_DLL=…/lineage.dll  also run another build of the CLI as "lineage-base" (before/after in one run)
 #   THREADS, WORK           threads (default: all cores) and work folder (default: a new /tmp folder)
+#   SUMMARY_ONLY=1          run nothing; print the summary of the rounds already in $WORK (same TOOLS and BASE_DLL)
 # gensim runs under bench/embeddings/gensim-python.sh (python3 with gensim, or Debian bookworm's under python3.11).
 # Timings on a shared machine are noisy: compare the ratios from the same run, not absolute numbers.
 set -euo pipefail
+{ # the whole script is read before it runs, so editing this file during a (long) run cannot break that run
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 work="${WORK:-$(mktemp -d /tmp/lineage-w2v-bench.XXXXXX)}"
 threads="${THREADS:-$(nproc)}"
@@ -51,11 +54,14 @@ accuracy() { # vector file → total accuracy on our analogy set
         | awk -F'│' '/Total accuracy/ {gsub(/ /,"",$5); print $5}'
 }
 
-rm -f "$work/times"
+if [[ -n "${SUMMARY_ONLY:-}" ]]; then rounds=0; else rm -f "$work/times"; fi   # SUMMARY_ONLY=1: summarise $WORK's rounds again
 "$lineage" --help > /dev/null   # builds the CLI once, outside the timings; then run the built dll directly
 lineage=(dotnet "$here/src/Lineage.Cli/bin/Release/net10.0/lineage.dll")
 if [[ " ${tools[*]} " == *" gensim "* ]]; then   # finds (or extracts, once) a Python with gensim, outside the timings
     "$here/bench/embeddings/gensim-python.sh" -c 'import gensim' || exit 1
+fi
+if [[ " ${tools[*]} " == *" gensim-openblas "* ]]; then
+    GENSIM_BLAS=openblas "$here/bench/embeddings/gensim-python.sh" -c 'import gensim' || exit 1
 fi
 for ((r = 1; r <= rounds; r++)); do
     echo "round $r (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -66,8 +72,10 @@ for ((r = 1; r <= rounds; r++)); do
             fasttext) timed fasttext "$work/fasttext.vec" fasttext skipgram -input "$corpus" -output "$work/fasttext" -dim 100 -ws 5 -neg 5 -t 1e-3 -minCount 5 \
                 -epoch 5 -lr 0.025 -thread "$threads" -minn 0 -maxn 0 -verbose 0 ;;
             gensim) timed gensim "$work/gensim.bin" "$here/bench/embeddings/gensim-python.sh" "$here/bench/embeddings/gensim_word2vec.py" "$corpus" "$work/gensim.bin" "$threads" ;;
+            gensim-openblas) timed gensim-openblas "$work/gensim-openblas.bin" env GENSIM_BLAS=openblas "$here/bench/embeddings/gensim-python.sh" \
+                "$here/bench/embeddings/gensim_word2vec.py" "$corpus" "$work/gensim-openblas.bin" "$threads" ;;
             glove) timed glove "$work/glove.txt" "${lineage[@]}" glove train "$corpus" -o "$work/glove.txt" --epochs 10 --threads "$threads" --seed 1 -q ;;
-            *) echo "unknown tool $tool (TOOLS: lineage fasttext gensim glove)"; exit 1 ;;
+            *) echo "unknown tool $tool (TOOLS: lineage fasttext gensim gensim-openblas glove)"; exit 1 ;;
         esac
     done
 done
@@ -92,3 +100,5 @@ done
 [[ " ${tools[*]} " == *" glove "* ]] && echo "(glove: Lineage's GloVe end to end — counting + 10 epochs — for reference; no GloVe is packaged in Debian)"
 echo "per round (tool wall_s peak_kb cpu_s accuracy):"
 cat "$work/times"
+exit
+}
