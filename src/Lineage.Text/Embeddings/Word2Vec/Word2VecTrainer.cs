@@ -12,6 +12,7 @@
 // Shapes:  V vocabulary, D dimensions. Input vectors syn0 [V×D], output vectors syn1neg [V×D] (negative sampling) and
 //          syn1 [(V−1)×D] (hierarchical softmax, one row per inner Huffman node), all row-major float arrays.
 using System.Diagnostics;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Json;
 using Lineage.Text.Embeddings.Vectors;
@@ -226,6 +227,12 @@ public static unsafe class Word2VecTrainer
     /// </summary>
     internal static void NegativeSamplingStep(float* l1, float* syn1Neg, int dim, ReadOnlySpan<int> targets, float alpha, float* neu1e)
     {
+        if (targets.Length <= 8 && Vector256.IsHardwareAccelerated && !NoiseRepeats(targets))
+        {
+            NegativeSamplingStep8(l1, syn1Neg, dim, targets, alpha, neu1e);
+            return;
+        }
+
         for (int d = 0; d < targets.Length; d++)
         {
             int target = targets[d];
@@ -240,6 +247,53 @@ public static unsafe class Word2VecTrainer
             Simd.Axpy(g, l2, neu1e, dim);
             Simd.Axpy(g, l1, l2, dim);
         }
+    }
+
+    /// <summary>
+    /// <see cref="NegativeSamplingStep"/> for up to 8 targets, all dot products first, then one vectorised σ, then the
+    /// row updates. The same arithmetic as the loop: l1 is not written inside the step, and no target's row is read after
+    /// another target wrote it, because the noise words differ from one another (the caller checks) and from the true word
+    /// (those are skipped, as in the loop). The independent dot products overlap, where the loop waited for each σ.
+    /// </summary>
+    private static void NegativeSamplingStep8(float* l1, float* syn1Neg, int dim, ReadOnlySpan<int> targets, float alpha, float* neu1e)
+    {
+        float* f = stackalloc float[8];
+        Vector256.Store(Vector256<float>.Zero, f);
+        for (int d = 0; d < targets.Length; d++)
+        {
+            if (d == 0 || targets[d] != targets[0])
+            {
+                f[d] = Simd.Dot(l1, syn1Neg + (long)targets[d] * dim, dim);
+            }
+        }
+
+        // g = α·(label − σ(f)), label 1 for the true word (lane 0), 0 for the noise words.
+        var label = Vector256.Create(1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        ((label - Simd.Sigmoid(Vector256.Load(f))) * alpha).Store(f);
+        for (int d = 0; d < targets.Length; d++)
+        {
+            if (d == 0 || targets[d] != targets[0])
+            {
+                Simd.AxpyBoth(f[d], l1, syn1Neg + (long)targets[d] * dim, neu1e, dim);
+            }
+        }
+    }
+
+    /// <summary>Whether a noise word (targets[1..]) occurs twice; noise words equal to the true word do not count (skipped).</summary>
+    private static bool NoiseRepeats(ReadOnlySpan<int> targets)
+    {
+        for (int a = 1; a < targets.Length; a++)
+        {
+            for (int b = a + 1; b < targets.Length; b++)
+            {
+                if (targets[a] == targets[b] && targets[a] != targets[0])
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>One hierarchical-softmax step: walk the word's Huffman path, each inner node a binary logistic unit.</summary>
