@@ -234,15 +234,39 @@ public class Word2VecTests
     }
 
     [Fact]
-    public void NegativeTable_FollowsUnigramToThreeQuarters()
+    public void NoiseSampler_FollowsUnigramToThreeQuarters()
     {
-        long[] counts = [1000, 100, 10];
-        var table = Word2VecTrainer.BuildNegativeTable(counts);
+        // The alias table's implied distribution is count^0.75 / Σ count^0.75 to within its 32-bit thresholds, for a
+        // Zipf-like vocabulary (shares from 0.2 down to 10⁻⁶) and for a uniform one (every slot keeps its own word).
+        var zipf = Enumerable.Range(1, 5000).Select(r => (long)Math.Max(1, 1_000_000 / r)).ToArray();
+        foreach (var counts in new[] { zipf, [7L, 7, 7, 7], [1000L, 100, 10], [5L] })
+        {
+            var p = NoiseSampler.Build(counts).Probabilities();
+            double z = counts.Sum(c => Math.Pow(c, 0.75));
+            for (int w = 0; w < counts.Length; w++)
+            {
+                Assert.Equal(Math.Pow(counts[w], 0.75) / z, p[w], 1e-8);
+            }
+        }
+    }
+
+    [Fact]
+    public void NoiseSampler_DrawsMatchTheDistribution()
+    {
+        // Draws over the full 32-bit input range, sampled evenly: each word's frequency is its probability.
+        long[] counts = [1000, 100, 10, 1, 1];
+        var sampler = NoiseSampler.Build(counts);
+        var seen = new long[counts.Length];
+        const int n = 1 << 22;
+        for (long i = 0; i < n; i++)
+        {
+            seen[sampler.Draw((uint)(i * (1L << 32) / n))]++;
+        }
+
         double z = counts.Sum(c => Math.Pow(c, 0.75));
         for (int w = 0; w < counts.Length; w++)
         {
-            double share = table.Count(t => t == w) / (double)table.Length;
-            Assert.Equal(Math.Pow(counts[w], 0.75) / z, share, 2);
+            Assert.Equal(Math.Pow(counts[w], 0.75) / z, seen[w] / (double)n, 1e-5);
         }
     }
 

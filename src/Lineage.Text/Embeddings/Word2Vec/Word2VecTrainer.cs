@@ -4,11 +4,15 @@
 //          Compositionality" (arXiv:1310.4546): negative sampling, sub-sampling of frequent words, hierarchical softmax.
 // Lineage: replaces sparse one-hot/count vectors (no notion of similarity) by dense vectors whose geometry carries meaning.
 // Follows: the original word2vec.c (same update order, learning-rate schedule, window draw, sub-sampling formula and
-//          unigram^0.75 noise table). Deviations: the exact logistic function instead of word2vec.c's 1000-entry table
-//          (it costs little next to the dot products and makes the gradient check exact); sentences as lines.
+//          unigram^0.75 noise distribution). Deviations: the exact logistic function instead of word2vec.c's 1000-entry
+//          table (it costs little next to the dot products and makes the gradient check exact); sentences as lines; noise
+//          words drawn from an alias table (NoiseSampler.cs: the same distribution, exact where word2vec.c's table rounds
+//          it to 10⁻⁸ and our earlier one to 10⁻⁷, and a cache-resident read instead of one into a 40 MB table), one pair
+//          ahead so that their rows can be prefetched.
 // Shapes:  V vocabulary, D dimensions. Input vectors syn0 [V×D], output vectors syn1neg [V×D] (negative sampling) and
 //          syn1 [(V−1)×D] (hierarchical softmax, one row per inner Huffman node), all row-major float arrays.
 using System.Diagnostics;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Json;
 using Lineage.Text.Embeddings.Vectors;
@@ -56,7 +60,6 @@ public sealed class Word2VecModel
 /// <summary>Trains Word2Vec (skip-gram or CBOW; negative sampling and/or hierarchical softmax) with Hogwild threads.</summary>
 public static unsafe class Word2VecTrainer
 {
-    private const int NegativeTableSize = 10_000_000;
     private const int FlushEvery = 10_000;
 
     /// <summary>Reads a whitespace-tokenised text file and trains on it.</summary>
@@ -100,7 +103,7 @@ public static unsafe class Word2VecTrainer
         }
 
         var tree = options.HierarchicalSoftmax ? HuffmanTree.Build(vocab.Counts) : null;
-        var table = options.Negative > 0 ? BuildNegativeTable(vocab.Counts) : [];
+        var noise = options.Negative > 0 ? NoiseSampler.Build(vocab.Counts) : null;
         var keep = SubsamplingKeep(vocab.Counts, options.Sample);
         long trainWords = corpus.Tokens.Length;
         long total = trainWords * options.Epochs;
@@ -112,7 +115,7 @@ public static unsafe class Word2VecTrainer
         {
             var shared = new SharedState { Processed = epoch * trainWords };
             long epochStart = shared.Processed;
-            var run = new EpochRun(corpus, options, model, tree, table, keep, total, epoch, shared, progress, clock, epochStart - wordsThisRun, cancellation);
+            var run = new EpochRun(corpus, options, model, tree, noise, keep, total, epoch, shared, progress, clock, epochStart - wordsThisRun, cancellation);
             if (ranges.Length == 1)
             {
                 run.Work(0, ranges[0].From, ranges[0].To);
@@ -177,27 +180,6 @@ public static unsafe class Word2VecTrainer
         return new Word2VecModel(options, vocab, syn0, syn1Neg, syn1);
     }
 
-    /// <summary>The noise distribution of negative sampling: word w fills a share count^0.75 / Σ count^0.75 of the table.</summary>
-    internal static int[] BuildNegativeTable(long[] counts)
-    {
-        int size = (int)Math.Min(NegativeTableSize, Math.Max(1000L, counts.Length * 100L));
-        var table = new int[size];
-        double norm = counts.Sum(c => Math.Pow(c, 0.75));
-        int w = 0;
-        double cumulative = Math.Pow(counts[0], 0.75) / norm;
-        for (int a = 0; a < size; a++)
-        {
-            table[a] = w;
-            if ((a + 1) / (double)size > cumulative && w < counts.Length - 1)
-            {
-                w++;
-                cumulative += Math.Pow(counts[w], 0.75) / norm;
-            }
-        }
-
-        return table;
-    }
-
     /// <summary>
     /// Probability of keeping each occurrence of a word (Mikolov et al. 2013b as implemented in word2vec.c):
     /// keep = (√(c / (s·N)) + 1) · s·N / c, capped at 1; frequent words are dropped most often.
@@ -245,6 +227,12 @@ public static unsafe class Word2VecTrainer
     /// </summary>
     internal static void NegativeSamplingStep(float* l1, float* syn1Neg, int dim, ReadOnlySpan<int> targets, float alpha, float* neu1e)
     {
+        if (targets.Length <= 8 && Vector256.IsHardwareAccelerated && !NoiseRepeats(targets))
+        {
+            NegativeSamplingStep8(l1, syn1Neg, dim, targets, alpha, neu1e);
+            return;
+        }
+
         for (int d = 0; d < targets.Length; d++)
         {
             int target = targets[d];
@@ -259,6 +247,53 @@ public static unsafe class Word2VecTrainer
             Simd.Axpy(g, l2, neu1e, dim);
             Simd.Axpy(g, l1, l2, dim);
         }
+    }
+
+    /// <summary>
+    /// <see cref="NegativeSamplingStep"/> for up to 8 targets, all dot products first, then one vectorised σ, then the
+    /// row updates. The same arithmetic as the loop: l1 is not written inside the step, and no target's row is read after
+    /// another target wrote it, because the noise words differ from one another (the caller checks) and from the true word
+    /// (those are skipped, as in the loop). The independent dot products overlap, where the loop waited for each σ.
+    /// </summary>
+    private static void NegativeSamplingStep8(float* l1, float* syn1Neg, int dim, ReadOnlySpan<int> targets, float alpha, float* neu1e)
+    {
+        float* f = stackalloc float[8];
+        Vector256.Store(Vector256<float>.Zero, f);
+        for (int d = 0; d < targets.Length; d++)
+        {
+            if (d == 0 || targets[d] != targets[0])
+            {
+                f[d] = Simd.Dot(l1, syn1Neg + (long)targets[d] * dim, dim);
+            }
+        }
+
+        // g = α·(label − σ(f)), label 1 for the true word (lane 0), 0 for the noise words.
+        var label = Vector256.Create(1f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+        ((label - Simd.Sigmoid(Vector256.Load(f))) * alpha).Store(f);
+        for (int d = 0; d < targets.Length; d++)
+        {
+            if (d == 0 || targets[d] != targets[0])
+            {
+                Simd.AxpyBoth(f[d], l1, syn1Neg + (long)targets[d] * dim, neu1e, dim);
+            }
+        }
+    }
+
+    /// <summary>Whether a noise word (targets[1..]) occurs twice; noise words equal to the true word do not count (skipped).</summary>
+    private static bool NoiseRepeats(ReadOnlySpan<int> targets)
+    {
+        for (int a = 1; a < targets.Length; a++)
+        {
+            for (int b = a + 1; b < targets.Length; b++)
+            {
+                if (targets[a] == targets[b] && targets[a] != targets[0])
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>One hierarchical-softmax step: walk the word's Huffman path, each inner node a binary logistic unit.</summary>
@@ -287,7 +322,7 @@ public static unsafe class Word2VecTrainer
 
     /// <summary>The state one epoch's workers share; each worker owns its RNG, buffers and sentence range.</summary>
     private sealed class EpochRun(
-        EmbeddingCorpus corpus, Word2VecOptions options, Word2VecModel model, HuffmanTree? tree, int[] table, float[] keep,
+        EmbeddingCorpus corpus, Word2VecOptions options, Word2VecModel model, HuffmanTree? tree, NoiseSampler? noise, float[] keep,
         long totalWords, int epoch, SharedState shared, IProgress<EmbeddingProgress>? progress, Stopwatch clock, long runOffset,
         CancellationToken cancellation)
     {
@@ -298,7 +333,6 @@ public static unsafe class Word2VecTrainer
             double startAlpha = options.StartAlpha, minAlpha = startAlpha * options.MinAlphaFraction;
             ulong rng = Mix((ulong)options.Seed, (ulong)epoch, (ulong)thread);
             var sentence = new int[Math.Max(1, MaxSentence(corpus.SentenceEnds))];
-            var targets = new int[negative + 1];
             var neu1 = new float[dim];
             var neu1e = new float[dim];
             long local = 0;
@@ -306,6 +340,7 @@ public static unsafe class Word2VecTrainer
             var tokens = corpus.Tokens;
             fixed (float* syn0 = model.Syn0, syn1Neg = model.Syn1Neg, syn1 = model.Syn1, pNeu1 = neu1, pNeu1e = neu1e)
             {
+                var pipeline = noise is null ? null : new NoisePipeline(noise, syn1Neg, dim, negative, ref rng);
                 for (int s = fromSentence; s < toSentence; s++)
                 {
                     if (cancellation.IsCancellationRequested)
@@ -350,7 +385,6 @@ public static unsafe class Word2VecTrainer
                         rng = rng * 25214903917UL + 11;
                         int b = (int)(rng % (ulong)window); // dynamic window: effective size window − b
                         int lo = Math.Max(0, pos - window + b), hi = Math.Min(len - 1, pos + window - b);
-                        targets[0] = word;
                         if (cbow)
                         {
                             int cw = 0;
@@ -376,10 +410,9 @@ public static unsafe class Word2VecTrainer
                                 HierarchicalSoftmaxStep(pNeu1, syn1, dim, tree, word, alpha, pNeu1e);
                             }
 
-                            if (negative > 0)
+                            if (pipeline is not null)
                             {
-                                DrawNoise(targets, table, ref rng);
-                                NegativeSamplingStep(pNeu1, syn1Neg, dim, targets, alpha, pNeu1e);
+                                NegativeSamplingStep(pNeu1, syn1Neg, dim, pipeline.Next(word, ref rng), alpha, pNeu1e);
                             }
 
                             for (int c = lo; c <= hi; c++)
@@ -407,10 +440,9 @@ public static unsafe class Word2VecTrainer
                                     HierarchicalSoftmaxStep(l1, syn1, dim, tree, word, alpha, pNeu1e);
                                 }
 
-                                if (negative > 0)
+                                if (pipeline is not null) // fresh noise words for every pair, as word2vec.c
                                 {
-                                    DrawNoise(targets, table, ref rng); // fresh noise words for every pair, as word2vec.c
-                                    NegativeSamplingStep(l1, syn1Neg, dim, targets, alpha, pNeu1e);
+                                    NegativeSamplingStep(l1, syn1Neg, dim, pipeline.Next(word, ref rng), alpha, pNeu1e);
                                 }
 
                                 Simd.Axpy(1f, pNeu1e, l1, dim);
@@ -444,15 +476,6 @@ public static unsafe class Word2VecTrainer
             double seconds = clock.Elapsed.TotalSeconds;
             progress.Report(new EmbeddingProgress(epoch + 1, options.Epochs, processed, totalWords,
                 (processed - runOffset) / Math.Max(1e-9, seconds), alpha));
-        }
-
-        private static void DrawNoise(int[] targets, int[] table, ref ulong rng)
-        {
-            for (int d = 1; d < targets.Length; d++)
-            {
-                rng = rng * 25214903917UL + 11;
-                targets[d] = table[(int)((rng >> 16) % (ulong)table.Length)];
-            }
         }
 
         private static int MaxSentence(int[] ends)
