@@ -156,8 +156,7 @@ public static class ByteLmRows
         int window = model.MaxLength ?? longest;
         var hidden = cat([.. Enumerable.Range(0, (longest + window - 1) / window)
             .Select(w => model.Hidden(all.narrow(1, (long)w * window, Math.Min(window, longest - (w * window)))))], dim: 1);
-        var m = tensor(mask, [batch.Count, longest, 1]);
-        return ((hidden * m).sum(1) / m.sum(1).clamp_min(1)).MoveToOuterDisposeScope();
+        return FrozenEncoderRows.MaskedMean(hidden, tensor(mask, [batch.Count, longest])).MoveToOuterDisposeScope();
     }
 
     /// <summary>A classification row: train (or reuse) on the training texts, featurise, fit the probe.</summary>

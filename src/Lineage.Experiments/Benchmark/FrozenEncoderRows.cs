@@ -124,17 +124,9 @@ internal static class FrozenEncoderRows
                 trainSeconds = clock.Elapsed.TotalSeconds;
                 clock.Restart();
                 var testTexts = task.Test.Select(i => i.Text).ToList();
-                var predicted = new List<int>(testTexts.Count);
-                using (torch.no_grad())
-                {
-                    for (int start = 0; start < testTexts.Count; start += 32)
-                    {
-                        cancellation.ThrowIfCancellationRequested();
-                        using var scope = torch.NewDisposeScope();
-                        var chunk = testTexts.Skip(start).Take(32).ToList();
-                        predicted.AddRange(head.forward(loaded.Pool(chunk)).argmax(1).data<long>().ToArray().Select(p => (int)p));
-                    }
-                }
+                int classes = task.Labels.Count;
+                var outputs = Features(t => head.forward(loaded.Pool(t)), classes, testTexts, 32, cancellation);   // the head's logits, batched as features are
+                var predicted = Enumerable.Range(0, testTexts.Count).Select(r => Enumerable.Range(0, classes).MaxBy(c => outputs[r, c])).ToList();
 
                 perSecond = testTexts.Count / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                 var scores = TaskMetrics.Classification(predicted, [.. task.Test.Select(i => i.Label)], task.Labels.Count);
@@ -187,6 +179,16 @@ internal static class FrozenEncoderRows
         }
 
         return WordVectorMean.Dense(values, texts.Count, width);
+    }
+
+    /// <summary>The mean (B, C) of <paramref name="hidden"/> (B, T, C) over the positions <paramref name="real"/> (B, T) marks (true or 1); a row with none is 0.</summary>
+    public static torch.Tensor MaskedMean(torch.Tensor hidden, torch.Tensor real)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(real);
+        using var scope = torch.NewDisposeScope();
+        var mask = real.unsqueeze(-1).to_type(torch.ScalarType.Float32);
+        return ((hidden * mask).sum(1) / mask.sum(1).clamp_min(1)).MoveToOuterDisposeScope();
     }
 
     /// <summary>A short hash of the split's training ids, for a cached encoder's key: another split trains another model.</summary>

@@ -116,9 +116,7 @@ public static class ScratchBertRows
         ArgumentNullException.ThrowIfNull(texts);
         using var scope = NewDisposeScope();
         var (ids, padding) = EncoderPretraining.Pad([.. texts.Select(t => EncoderTraining.ClassifierInput(vocabulary, t, length))], vocabulary.Pad);
-        var hidden = model.Encode(ids, padding, null);
-        var mask = padding.unsqueeze(-1).to_type(ScalarType.Float32);
-        return ((hidden * mask).sum(1) / mask.sum(1).clamp_min(1)).MoveToOuterDisposeScope();
+        return FrozenEncoderRows.MaskedMean(model.Encode(ids, padding, null), padding).MoveToOuterDisposeScope();
     }
 
     /// <summary>A classification row: pre-train (or reuse) on the training texts, featurise, fit the probe.</summary>
