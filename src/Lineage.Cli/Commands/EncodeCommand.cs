@@ -71,13 +71,16 @@ internal static class EncodeCommand
             var corpusCounts = counts.FitTransform(docs, threads, cancellation);
             phases.Mark("read and count");
             var vocabulary = counts.Vocabulary;
+            // The report's corpus totals, taken before TF-IDF weighs the counts in place.
+            var termTotals = corpusCounts.ColumnSums();
+            var documentFrequencies = corpusCounts.ColumnNonZeroCounts();
             CsrMatrix<double> matrix = corpusCounts;
             double[]? idf = null;
             switch (kind)
             {
                 case "tfidf":
                     var tfidf = new TfidfVectorizer(counts, new TfidfTransformer(weighting));
-                    matrix = tfidf.Weights.FitTransform(corpusCounts);
+                    matrix = tfidf.Weights.FitTransformOverwriting(corpusCounts);   // the counts are not read after this
                     idf = [.. tfidf.Weights.Idf];
                     if (parse.GetValue(Save) is { } tf) VectorizerFile.Save(tf, tfidf);
                     break;
@@ -94,7 +97,7 @@ internal static class EncodeCommand
 
             phases.Mark("weigh");
             cancellation.ThrowIfCancellationRequested();
-            Report(kind, input, docs, matrix, vocabulary, corpusCounts, idf, parse.GetValue(Top), clock.Elapsed, counts.PrunedTerms);
+            Report(kind, input, docs, matrix, vocabulary, termTotals, documentFrequencies, idf, parse.GetValue(Top), clock.Elapsed, counts.PrunedTerms);
             if (parse.GetValue(MatrixOut) is { } mtx)
             {
                 AtomicFile.Write(mtx, s => MatrixMarket.Write(s, matrix,
@@ -153,7 +156,7 @@ internal static class EncodeCommand
         }
     }
 
-    private static void Report(string kind, string input, DocumentSource docs, CsrMatrix<double> matrix, Vocabulary vocabulary, CsrMatrix<double> counts,
+    private static void Report(string kind, string input, DocumentSource docs, CsrMatrix<double> matrix, Vocabulary vocabulary, double[] tf, int[] df,
         double[]? idf, int top, TimeSpan elapsed, int pruned)
     {
         AnsiConsole.MarkupLine("{0}: {1:N0} documents, {2:N1} MB{3}", Markup.Escape(input), docs.Count, docs.Bytes / 1e6,
@@ -161,8 +164,6 @@ internal static class EncodeCommand
         AnsiConsole.MarkupLine("{0}: shape {1:N0} × {2:N0}, nnz {3:N0} (density {4:P3}); sparse {5:N1} MB vs dense {6:N1} MB; {7:N0} terms pruned; {8:N2} s",
             kind, matrix.Rows, matrix.Columns, matrix.Nnz, matrix.Rows == 0 || matrix.Columns == 0 ? 0 : (double)matrix.Nnz / matrix.Rows / matrix.Columns,
             matrix.SparseBytes / 1e6, matrix.DenseBytes / 1e6, pruned, elapsed.TotalSeconds);
-        var tf = counts.ColumnSums();
-        var df = counts.ColumnNonZeroCounts();
         var table = new Table().Title($"most frequent terms (of {vocabulary.Count:N0})").AddColumns("term", "count", "documents");
         if (idf is not null) table.AddColumn("idf");
         foreach (int j in Enumerable.Range(0, vocabulary.Count).OrderByDescending(j => tf[j]).ThenBy(j => j).Take(top))

@@ -100,6 +100,13 @@ public sealed class TfidfTransformer
 
     /// <summary>Fit, then transform.</summary>
     public CsrMatrix<double> FitTransform(CsrMatrix<double> counts) => Fit(counts).Transform(counts);
+
+    /// <summary>
+    /// Fit, then weigh <paramref name="counts"/>' own values instead of a copy: for a count matrix the caller no longer
+    /// needs, which must not be read afterwards (its values are the weights then). Saves a copy of every value: at
+    /// four times the SpamAssassin corpus 55 MB of fresh memory, 13,500 page faults in a fresh process.
+    /// </summary>
+    public CsrMatrix<double> FitTransformOverwriting(CsrMatrix<double> counts) => Fit(counts).Weigh(counts, inPlace: true);
 }
 
 /// <summary>

@@ -117,6 +117,23 @@ public class VectorizerTests
     }
 
     [Fact]
+    public void FitTransformOverwriting_SameWeightsAsACopy_TheCountsHoldThemAfter()
+    {
+        var rng = new Random(9);
+        var docs = Enumerable.Range(0, 200).Select(_ => string.Join(' ', Enumerable.Range(0, rng.Next(0, 20)).Select(_ => $"t{rng.Next(50)}"))).ToArray();
+        var options = new TfidfOptions(SublinearTf: true);
+        var counts = new CountVectorizer().FitTransform(docs);
+        var copied = new TfidfTransformer(options).FitTransform(counts);
+        var countsAgain = new CountVectorizer().FitTransform(docs);
+        var overwriting = new TfidfTransformer(options);
+        var inPlace = overwriting.FitTransformOverwriting(countsAgain);
+        Assert.Equal(copied.Values.ToArray(), inPlace.Values.ToArray());
+        Assert.Equal(copied.ColumnIndices.ToArray(), inPlace.ColumnIndices.ToArray());
+        Assert.Equal(copied.Values.ToArray(), countsAgain.Values.ToArray());   // documented: the counts' values are the weights now
+        Assert.NotEqual(copied.Values.ToArray(), counts.Values.ToArray());      // the copying path leaves its input alone
+    }
+
+    [Fact]
     public void Tfidf_KnownValues_SmoothAndRaw()
     {
         var docs = new[] { "a b", "a c", "a" }.Select(d => d.Replace("a", "aa", StringComparison.Ordinal).Replace("b", "bb", StringComparison.Ordinal).Replace("c", "cc", StringComparison.Ordinal)).ToArray();
