@@ -106,6 +106,53 @@ public class LineageBenchmarkTests
     }
 
     [Theory]
+    [InlineData("lstm-scratch")]
+    [InlineData("gpt-scratch")]
+    public void ByteLm_LastStateRow_ReadsItsMeanRowsCachedModel(string id)
+    {
+        using var dir = new TempFolder();
+        var models = Path.Combine(dir.Path, "models");
+        var settings = ByteLmRowSettings.Tiny(1);
+        var probe = new ProbeOptions(Steps: 50);
+        var mean = ByteLmRows.Run(Planted(), id, settings, models, probe, seed: 1);
+        var last = ByteLmRows.Run(Planted(), id + ByteLmRows.LastSuffix, settings, models, probe, seed: 1);
+        Assert.Contains("trained here", mean.Note, StringComparison.Ordinal);
+        Assert.Contains("from the model cache", last.Note, StringComparison.Ordinal);
+        Assert.Equal(mean.Parameters, last.Parameters);
+        Assert.Equal(16, last.Features);
+        Assert.Contains("the state at the last", last.Name, StringComparison.Ordinal);
+        Assert.Contains(id + ByteLmRows.LastSuffix, LineageBenchmark.Representations);
+    }
+
+    [Theory]
+    [InlineData("lstm")]
+    [InlineData("gpt")]
+    public void ByteLm_LastState_IsTheStateAtTheTextsLastByte_WithinOneContext(string kind)
+    {
+        // The last-state vector is Hidden's row at the text's last byte, the same beside a longer text (whose padding
+        // comes after it); a GPT reads only its first context (16 bytes here): a change after byte 16 changes nothing.
+        TorchSharp.torch.manual_seed(3);
+        using TorchSharp.torch.nn.Module model = kind == "lstm"
+            ? new Lineage.Neural.Sequence.RecurrentLm(new Lineage.Neural.Sequence.RecurrentLmConfig(Lineage.Neural.Sequence.CellKind.Lstm, 8, 16))
+            : new Lineage.Neural.Transformers.Gpt(new Lineage.Neural.Transformers.GptConfig(256, ContextLength: 16, Layers: 1, Heads: 2, Dim: 16, Dropout: 0));
+        model.eval();
+        var states = (Lineage.Neural.Core.IHiddenStates)model;
+        using var _ = TorchSharp.torch.no_grad();
+        string text = kind == "lstm" ? "the cat sat alpha" : "the cat sat on a mat alpha";
+        using var alone = ByteLmRows.Last(states, [text], 64);
+        using var beside = ByteLmRows.Last(states, [text, "a much longer text that pads the first one in the batch"], 64);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text).Take(states.MaxLength ?? 64).Select(b => (long)b).ToArray();
+        using var ids = TorchSharp.torch.tensor(bytes, [1, bytes.Length]);
+        using var direct = states.Hidden(ids)[0, bytes.Length - 1];
+        float[] Row(TorchSharp.torch.Tensor t) => t.to_type(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray();
+        Assert.Equal(Row(direct), Row(alone[0]), (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.Equal(Row(alone[0]), Row(beside[0]), (a, b) => Math.Abs(a - b) < 1e-5);
+        using var other = ByteLmRows.Last(states, [kind == "lstm" ? "the cat sat beta" : "the cat sat on a mat beta"], 64);
+        if (kind == "lstm") Assert.NotEqual(Row(alone[0]), Row(other[0]));
+        else Assert.Equal(Row(alone[0]), Row(other[0]), (a, b) => Math.Abs(a - b) < 1e-6);   // the last word lies past the context
+    }
+
+    [Theory]
     [InlineData("gru")]
     [InlineData("bytenet")]
     [InlineData("gpt")]

@@ -68,8 +68,21 @@ public static class ByteLmRows
     /// <summary>Every id, in the lineage's order.</summary>
     public static IReadOnlyList<string> Ids { get; } = [Lstm, Gru, ByteNet, Gpt];
 
+    /// <summary>The suffix of a row that reads a text's last state instead of the mean of its states.</summary>
+    public const string LastSuffix = "-last";
+
+    /// <summary>
+    /// The last-state rows: the same trained (cached) LSTM and GPT, a text's vector the state at its last byte — the
+    /// recurrence's classic sentence vector, and the last-token pooling of decoder embeddings (Neelakantan et al. 2022;
+    /// SGPT, Muennighoff 2022) — where the GPT reads one context: the text's first <see cref="GptConfig.ContextLength"/> bytes.
+    /// </summary>
+    public static IReadOnlyList<string> LastIds { get; } = [Lstm + LastSuffix, Gpt + LastSuffix];
+
+    /// <summary>The trained model a row reads (a last-state row reads its mean row's).</summary>
+    public static string Base(string id) => id.EndsWith(LastSuffix, StringComparison.Ordinal) ? id[..^LastSuffix.Length] : id;
+
     /// <summary>A row's lineage step.</summary>
-    public static string Step(string id) => id switch
+    public static string Step(string id) => Base(id) switch
     {
         Lstm or Gru => "recurrent network, trained here",
         ByteNet => "dilated convolution, trained here",
@@ -109,6 +122,7 @@ public static class ByteLmRows
         ArgumentNullException.ThrowIfNull(texts);
         ArgumentNullException.ThrowIfNull(settings);
         var s = settings;
+        id = Base(id);   // a last-state row reads its mean row's model
         var (model, config) = Create(id, s);
         var entry = new ModelCache(modelsRoot).Entry($"lineage.tasks-{id.Replace("-scratch", "", StringComparison.Ordinal)}-{taskId}",
             new { Model = config, s.Batch, s.Length, s.Steps, s.LearningRate, s.Seed, Split = split.Seed, Train = FrozenEncoderRows.SplitHash(split) }, []);
@@ -135,7 +149,16 @@ public static class ByteLmRows
     /// (fine-tuning trains through it). A model with a context (<see cref="IHiddenStates.MaxLength"/>) reads the bytes in
     /// consecutive windows of that length, each from a fresh context.
     /// </summary>
-    public static Tensor Pool(IHiddenStates model, IReadOnlyList<string> texts, int bytes)
+    public static Tensor Pool(IHiddenStates model, IReadOnlyList<string> texts, int bytes) => Pool(model, texts, bytes, last: false);
+
+    /// <summary>The state (B, H) at each text's last byte, of its first <paramref name="bytes"/> capped at the model's context (one window); no gradients needed.</summary>
+    public static Tensor Last(IHiddenStates model, IReadOnlyList<string> texts, int bytes)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return Pool(model, texts, Math.Min(bytes, model.MaxLength ?? bytes), last: true);
+    }
+
+    private static Tensor Pool(IHiddenStates model, IReadOnlyList<string> texts, int bytes, bool last)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(texts);
@@ -156,6 +179,13 @@ public static class ByteLmRows
         int window = model.MaxLength ?? longest;
         var hidden = cat([.. Enumerable.Range(0, (longest + window - 1) / window)
             .Select(w => model.Hidden(all.narrow(1, (long)w * window, Math.Min(window, longest - (w * window)))))], dim: 1);
+        if (last)
+        {
+            // Position t's state depends on bytes 0 … t only, so the state at the last real byte never reads padding.
+            var at = tensor(batch.Select(b => (long)b.Length - 1).ToArray()).view(-1, 1, 1).expand(-1, 1, hidden.shape[2]);
+            return hidden.gather(1, at).squeeze(1).MoveToOuterDisposeScope();
+        }
+
         return FrozenEncoderRows.MaskedMean(hidden, tensor(mask, [batch.Count, longest])).MoveToOuterDisposeScope();
     }
 
@@ -191,7 +221,10 @@ public static class ByteLmRows
         CancellationToken cancellation)
     {
         var (model, seconds, reused) = Pretrained(id, taskId, split, texts, settings, modelsRoot, cancellation);
-        return new FrozenEncoder(model, Width(id, settings), t => Pool((IHiddenStates)model, t, settings.FeatureBytes), seconds, reused);
+        var states = (IHiddenStates)model;
+        return new FrozenEncoder(model, Width(id, settings), id.EndsWith(LastSuffix, StringComparison.Ordinal)
+            ? t => Last(states, t, settings.FeatureBytes)
+            : t => Pool(states, t, settings.FeatureBytes), seconds, reused);
     }
 
     /// <summary>A text's first <paramref name="count"/> UTF-8 bytes (at least one: an empty text reads as one space).</summary>
@@ -201,12 +234,14 @@ public static class ByteLmRows
         return all.Length <= count ? all : all[..count];
     }
 
-    private static int Width(string id, ByteLmRowSettings s) => id switch { ByteNet => s.ByteNetChannels, Gpt => s.Gpt.Dim, _ => s.Hidden };
+    private static int Width(string id, ByteLmRowSettings s) => Base(id) switch { ByteNet => s.ByteNetChannels, Gpt => s.Gpt.Dim, _ => s.Hidden };
 
-    private static string Name(string id, ByteLmRowSettings s) => string.Create(CultureInfo.InvariantCulture, $"{id switch
+    private static string Name(string id, ByteLmRowSettings s) => string.Create(CultureInfo.InvariantCulture, $"{Base(id) switch
     {
         ByteNet => $"ByteNet byte LM from scratch ({s.ByteNetChannels} channels, dilations 1–16 twice",
         Gpt => $"GPT byte LM from scratch ({s.Gpt.Layers} × {s.Gpt.Dim}, context {s.Gpt.ContextLength}",
         _ => $"{(id == Gru ? "GRU" : "LSTM")} byte LM from scratch (hidden {s.Hidden}",
-    }}, mean of states over the first {s.FeatureBytes} bytes)");
+    }}, {(id.EndsWith(LastSuffix, StringComparison.Ordinal)
+        ? $"the state at the last of the first {(Base(id) == Gpt ? Math.Min(s.FeatureBytes, s.Gpt.ContextLength) : s.FeatureBytes)} bytes"
+        : $"mean of states over the first {s.FeatureBytes} bytes")})");
 }
