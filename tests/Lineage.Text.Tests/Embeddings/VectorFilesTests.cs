@@ -256,38 +256,66 @@ public class GensimParityTests
     }
 }
 
-/// <summary>Debian's python3-gensim through /usr/bin/python3, when installed.</summary>
+/// <summary>
+/// Debian's python3-gensim through /usr/bin/python3 when installed, else bookworm's gensim for /usr/bin/python3.11 where
+/// <c>bench/embeddings/gensim-python.sh</c> has already extracted it (Debian trixie's python3 is 3.13 and has no
+/// gensim); the test never extracts anything itself.
+/// </summary>
 internal static class Gensim
 {
-    private static readonly Lazy<bool> IsAvailable = new(() =>
+    private static readonly Lazy<(string Python, Dictionary<string, string> Environment)?> Found = new(() =>
     {
-        try
+        string root = Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "lineage-bench", "gensim-py311");
+        var candidates = new List<(string, Dictionary<string, string>)> { ("/usr/bin/python3", []) };
+        if (File.Exists(Path.Combine(root, "ok")))
         {
-            return Run("import gensim; print('ok')") == "ok";
+            candidates.Add(("/usr/bin/python3.11", new()
+            {
+                ["LD_LIBRARY_PATH"] = Path.Combine(root, "root/usr/lib/x86_64-linux-gnu"),
+                ["PYTHONPATH"] = Path.Combine(root, "root/usr/lib/python3/dist-packages"),
+            }));
         }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+
+        foreach (var (python, environment) in candidates)
         {
-            return false;
+            try
+            {
+                if (File.Exists(python) && Run(python, environment, "import gensim; print('ok')") == "ok") return (python, environment);
+            }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // this one cannot import gensim: try the next
+            }
         }
+
+        return null;
     });
 
-    public static bool Available => File.Exists("/usr/bin/python3") && IsAvailable.Value;
+    public static bool Available => Found.Value is not null;
 
     public static string Run(string script)
     {
-        var psi = new ProcessStartInfo("/usr/bin/python3", ["-c", script])
+        var (python, environment) = Found.Value ?? throw new InvalidOperationException("No Python here imports gensim.");
+        return Run(python, environment, script);
+    }
+
+    private static string Run(string python, Dictionary<string, string> environment, string script)
+    {
+        var psi = new ProcessStartInfo(python, ["-c", script])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             StandardOutputEncoding = Encoding.UTF8,
         };
+        foreach (var (key, value) in environment) psi.Environment[key] = value;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         p.WaitForExit();
         if (p.ExitCode != 0)
         {
-            throw new InvalidOperationException($"python3 failed: {stderr.Result}");
+            throw new InvalidOperationException($"{python} failed: {stderr.Result}");
         }
 
         return stdout.Result.Trim();
