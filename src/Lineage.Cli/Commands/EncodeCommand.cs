@@ -80,7 +80,7 @@ internal static class EncodeCommand
             {
                 case "tfidf":
                     var tfidf = new TfidfVectorizer(counts, new TfidfTransformer(weighting));
-                    matrix = tfidf.Weights.FitTransformOverwriting(corpusCounts);   // the counts are not read after this
+                    matrix = tfidf.Weights.FitTransformOverwriting(corpusCounts, documentFrequencies);   // the counts are not read after this
                     idf = [.. tfidf.Weights.Idf];
                     if (parse.GetValue(Save) is { } tf) VectorizerFile.Save(tf, tfidf);
                     break;

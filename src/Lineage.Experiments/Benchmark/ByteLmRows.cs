@@ -78,8 +78,13 @@ public static class ByteLmRows
     /// </summary>
     public static IReadOnlyList<string> LastIds { get; } = [Lstm + LastSuffix, Gpt + LastSuffix];
 
+    /// <summary>Every frozen row: the mean rows, then the last-state rows.</summary>
+    public static IReadOnlyList<string> Frozen { get; } = [.. Ids, .. LastIds];
+
     /// <summary>The trained model a row reads (a last-state row reads its mean row's).</summary>
-    public static string Base(string id) => id.EndsWith(LastSuffix, StringComparison.Ordinal) ? id[..^LastSuffix.Length] : id;
+    public static string Base(string id) => IsLast(id) ? id[..^LastSuffix.Length] : id;
+
+    private static bool IsLast(string id) => id.EndsWith(LastSuffix, StringComparison.Ordinal);
 
     /// <summary>A row's lineage step.</summary>
     public static string Step(string id) => Base(id) switch
@@ -222,7 +227,7 @@ public static class ByteLmRows
     {
         var (model, seconds, reused) = Pretrained(id, taskId, split, texts, settings, modelsRoot, cancellation);
         var states = (IHiddenStates)model;
-        return new FrozenEncoder(model, Width(id, settings), id.EndsWith(LastSuffix, StringComparison.Ordinal)
+        return new FrozenEncoder(model, Width(id, settings), IsLast(id)
             ? t => Last(states, t, settings.FeatureBytes)
             : t => Pool(states, t, settings.FeatureBytes), seconds, reused);
     }
@@ -241,7 +246,7 @@ public static class ByteLmRows
         ByteNet => $"ByteNet byte LM from scratch ({s.ByteNetChannels} channels, dilations 1–16 twice",
         Gpt => $"GPT byte LM from scratch ({s.Gpt.Layers} × {s.Gpt.Dim}, context {s.Gpt.ContextLength}",
         _ => $"{(id == Gru ? "GRU" : "LSTM")} byte LM from scratch (hidden {s.Hidden}",
-    }}, {(id.EndsWith(LastSuffix, StringComparison.Ordinal)
+    }}, {(IsLast(id)
         ? $"the state at the last of the first {(Base(id) == Gpt ? Math.Min(s.FeatureBytes, s.Gpt.ContextLength) : s.FeatureBytes)} bytes"
         : $"mean of states over the first {s.FeatureBytes} bytes")})");
 }

@@ -241,7 +241,7 @@ public static class LineageBenchmark
                 string tuned = id.EndsWith(FineTuneOptions.Suffix, StringComparison.Ordinal) ? id[..^FineTuneOptions.Suffix.Length] : "";
                 Add(ScratchBertRows.Ids.Contains(id) ? ScratchBertRows.Run(t, id, bertSettings, modelsRoot, probe, seed, cancellation)
                     : ScratchBertRows.Ids.Contains(tuned) ? ScratchBertRows.FineTuned(t, tuned, bertSettings, modelsRoot, tune, seed, cancellation)
-                    : ByteLmRows.Ids.Contains(id) || ByteLmRows.LastIds.Contains(id) ? ByteLmRows.Run(t, id, byteLm, modelsRoot, probe, seed, cancellation)
+                    : ByteLmRows.Frozen.Contains(id) ? ByteLmRows.Run(t, id, byteLm, modelsRoot, probe, seed, cancellation)
                     : ByteLmRows.Ids.Contains(tuned) ? ByteLmRows.FineTuned(t, tuned, byteLm, modelsRoot, tune, seed, cancellation)
                     : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, t5, modelsRoot, probe, seed, cancellation)
                     : tuned == ScratchT5Rows.Id ? ScratchT5Rows.FineTuned(t, t5, modelsRoot, tune, seed, cancellation)
@@ -257,7 +257,7 @@ public static class LineageBenchmark
             foreach (var id in ids.Where(i => !i.EndsWith(FineTuneOptions.Suffix, StringComparison.Ordinal)))
             {
                 Add(ScratchBertRows.Ids.Contains(id) ? ScratchBertRows.Run(t, id, bertSettings, modelsRoot, cancellation)
-                    : ByteLmRows.Ids.Contains(id) || ByteLmRows.LastIds.Contains(id) ? ByteLmRows.Run(t, id, byteLm, modelsRoot, cancellation)
+                    : ByteLmRows.Frozen.Contains(id) ? ByteLmRows.Run(t, id, byteLm, modelsRoot, cancellation)
                     : id == ScratchT5Rows.Id ? ScratchT5Rows.Run(t, t5, modelsRoot, cancellation)
                     : ClipTextRows.Ids.Contains(id) ? ClipTextRows.Run(t, id, data, modelsRoot, seed, cancellation: cancellation)
                     : PretrainedRows.Ids.Contains(id) ? PretrainedRows.Run(t, PretrainedModels.Get(id), data, modelsRoot, queryPrefix, cancellation)
