@@ -1,6 +1,8 @@
 using Lineage.Data.Catalog;
 using Lineage.Experiments.Encodings;
 using Lineage.Experiments.Results;
+using Lineage.Text.Encodings;
+using Lineage.Text.Tokenization;
 
 namespace Lineage.Experiments.Tests;
 
@@ -74,6 +76,23 @@ public class EncodingsTests
         Assert.Equal("250", size[0]);
         Assert.Equal(File.ReadAllLines(vocab).Length.ToString(System.Globalization.CultureInfo.InvariantCulture), size[1]);
         Assert.True(File.Exists(Path.Combine(dir.Path, "v.json")));
+
+        // The streamed rows (counted once, weighed and written one by one) are the in-memory vectorizer's, to the last bit.
+        var expected = new TfidfVectorizer(
+            new CountVectorizerOptions { Analyzer = new TextAnalyzer(AnalyzerKind.Word, 1, 2), MinDf = DocumentFrequency.Documents(2) },
+            new TfidfOptions(SublinearTf: true)).FitTransform(DocumentReader.Read(folder).Texts);
+        using (var reader = File.OpenText(mtx))
+        {
+            var written = MatrixMarket.Read(reader);
+            Assert.Equal((expected.Rows, expected.Columns, expected.Nnz), (written.Rows, written.Columns, written.Nnz));
+            for (int r = 0; r < expected.Rows; r++)
+            {
+                Assert.Equal(expected.Row(r).Indices.ToArray(), written.Row(r).Indices.ToArray());
+                Assert.Equal(expected.Row(r).Values.ToArray(), written.Row(r).Values.ToArray());
+            }
+        }
+
+        Assert.Empty(Directory.GetFiles(dir.Path, ".*"));   // no scratch or temporary file left
     }
 
     [Fact]

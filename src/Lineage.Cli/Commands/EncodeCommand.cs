@@ -57,7 +57,7 @@ internal static class EncodeCommand
             var clock = Stopwatch.StartNew();
             var phases = Phases.FromEnvironment();
             // Read as counted: one document at a time, so memory follows the vocabulary and the matrix, not the corpus.
-            var docs = DocumentReader.Open(input, parse.GetValue(Strict) ? InvalidUtf8.Reject : InvalidUtf8.Replace);
+            using var docs = DocumentReader.Open(input, parse.GetValue(Strict) ? InvalidUtf8.Reject : InvalidUtf8.Replace);
             phases.Mark("list");
             if (docs.Count == 0) throw new ArgumentException($"{input}: no documents (an empty file or folder).");
             cancellation.ThrowIfCancellationRequested();
@@ -68,43 +68,63 @@ internal static class EncodeCommand
                 RowNorms.Parse(parse.GetValue(Norm)) ?? throw new ArgumentException($"--norm must be l2, l1 or none, not '{parse.GetValue(Norm)}'."),
                 UseIdf: true, SmoothIdf: !parse.GetValue(NoSmooth), SublinearTf: parse.GetValue(Sublinear)) : null;
             var counts = new CountVectorizer(options);
-            var corpusCounts = counts.FitTransform(docs, threads, cancellation);
-            phases.Mark("read and count");
+            var mtx = parse.GetValue(MatrixOut);
+            if (kind == "onehot")
+            {
+                var corpusCounts = counts.FitTransform(docs, threads, cancellation);
+                phases.Mark("read and count");
+                var tokens = new List<string>();
+                foreach (var d in docs) tokens.AddRange(options.Analyzer.Analyze(d).Where(counts.Vocabulary.Contains));
+                var matrix = OneHotEncoder.Words(counts.Vocabulary, tokens);
+                if (parse.GetValue(Save) is { } of) VectorizerFile.Save(of, counts);
+                phases.Mark("weigh");
+                cancellation.ThrowIfCancellationRequested();
+                Report(kind, input, docs, new Shape(matrix.Rows, matrix.Columns, matrix.Nnz, matrix.SparseBytes), counts.Vocabulary, corpusCounts.ColumnSums().Select(t => (long)t).ToArray(),
+                    corpusCounts.ColumnNonZeroCounts(), null, parse.GetValue(Top), clock.Elapsed, counts.PrunedTerms);
+                if (mtx is not null)
+                {
+                    AtomicFile.Write(mtx, s => MatrixMarket.Write(s, matrix, [$"written by lineage encode {kind} {input}", "rows: tokens in input order; columns: vocabulary indices"]));
+                    AnsiConsole.MarkupLine("matrix: {0}", Markup.Escape(mtx));
+                }
+            }
+            else
+            {
+                // Counted once, streamed: the rows wait in a scratch file beside the output (none without --out), so
+                // memory follows the vocabulary, not the corpus; the second pass weighs and writes them.
+                using var fit = counts.FitStreamed(docs, threads, mtx is null ? null : ScratchFolder(mtx), cancellation);
+                phases.Mark("read and count");
+                TfidfTransformer? weights = null;
+                if (weighting is not null)
+                {
+                    weights = new TfidfTransformer(weighting).Fit(fit.Rows, fit.DocumentFrequencies);
+                    if (parse.GetValue(Save) is { } tf) VectorizerFile.Save(tf, new TfidfVectorizer(counts, weights));
+                }
+                else if (parse.GetValue(Save) is { } cf)
+                {
+                    VectorizerFile.Save(cf, counts);
+                }
+
+                phases.Mark("weigh");
+                cancellation.ThrowIfCancellationRequested();
+                Report(kind, input, docs, new Shape(fit.Rows, fit.Columns, fit.Nnz, fit.SparseBytes), counts.Vocabulary, [.. fit.Totals], [.. fit.DocumentFrequencies],
+                    weights is null ? null : [.. weights.Idf], parse.GetValue(Top), clock.Elapsed, counts.PrunedTerms);
+                if (mtx is not null)
+                {
+                    AtomicFile.Write(mtx, s =>
+                    {
+                        using var w = MatrixMarket.Writer(s);
+                        MatrixMarket.WriteHeader(w, fit.Rows, fit.Columns, fit.Nnz, [$"written by lineage encode {kind} {input}", "rows: documents in input order; columns: vocabulary indices"]);
+                        fit.ForEachRow((row, columns, values) =>
+                        {
+                            weights?.WeighRow(columns, values);
+                            MatrixMarket.WriteRow<double>(w, row, columns, values);
+                        }, cancellation);
+                    });
+                    AnsiConsole.MarkupLine("matrix: {0}", Markup.Escape(mtx));
+                }
+            }
+
             var vocabulary = counts.Vocabulary;
-            // The report's corpus totals, taken before TF-IDF weighs the counts in place.
-            var termTotals = corpusCounts.ColumnSums();
-            var documentFrequencies = corpusCounts.ColumnNonZeroCounts();
-            CsrMatrix<double> matrix = corpusCounts;
-            double[]? idf = null;
-            switch (kind)
-            {
-                case "tfidf":
-                    var tfidf = new TfidfVectorizer(counts, new TfidfTransformer(weighting));
-                    matrix = tfidf.Weights.FitTransformOverwriting(corpusCounts, documentFrequencies);   // the counts are not read after this
-                    idf = [.. tfidf.Weights.Idf];
-                    if (parse.GetValue(Save) is { } tf) VectorizerFile.Save(tf, tfidf);
-                    break;
-                case "onehot":
-                    var tokens = new List<string>();
-                    foreach (var d in docs) tokens.AddRange(options.Analyzer.Analyze(d).Where(vocabulary.Contains));
-                    matrix = OneHotEncoder.Words(vocabulary, tokens);
-                    if (parse.GetValue(Save) is { } of) VectorizerFile.Save(of, counts);
-                    break;
-                default:
-                    if (parse.GetValue(Save) is { } cf) VectorizerFile.Save(cf, counts);
-                    break;
-            }
-
-            phases.Mark("weigh");
-            cancellation.ThrowIfCancellationRequested();
-            Report(kind, input, docs, matrix, vocabulary, termTotals, documentFrequencies, idf, parse.GetValue(Top), clock.Elapsed, counts.PrunedTerms);
-            if (parse.GetValue(MatrixOut) is { } mtx)
-            {
-                AtomicFile.Write(mtx, s => MatrixMarket.Write(s, matrix,
-                    [$"written by lineage encode {kind} {input}", kind == "onehot" ? "rows: tokens in input order; columns: vocabulary indices" : "rows: documents in input order; columns: vocabulary indices"]));
-                AnsiConsole.MarkupLine("matrix: {0}", Markup.Escape(mtx));
-            }
-
             if (parse.GetValue(VocabOut) is { } vf)
             {
                 AtomicFile.WriteAllText(vf, string.Concat(vocabulary.Terms.Select(term => term.ReplaceLineEndings(" ") + "\n")));
@@ -120,6 +140,17 @@ internal static class EncodeCommand
             return 130;
         }
 
+    }
+
+    // The output's folder (it has room for the output, so for the rows that become it), or the temporary folder for
+    // a device such as /dev/null. A missing folder is made, as the output's write would make it.
+    private static string ScratchFolder(string output)
+    {
+        var full = Path.GetFullPath(output);
+        if (AtomicFile.IsDevice(full)) return Path.GetTempPath();
+        var folder = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(folder);
+        return folder;
     }
 
     private static CountVectorizerOptions Counting(ParseResult parse)
@@ -156,14 +187,17 @@ internal static class EncodeCommand
         }
     }
 
-    private static void Report(string kind, string input, DocumentSource docs, CsrMatrix<double> matrix, Vocabulary vocabulary, double[] tf, int[] df,
+    // The matrix's size as the report gives it (a streamed matrix is never held).
+    private readonly record struct Shape(long Rows, long Columns, long Nnz, long SparseBytes);
+
+    private static void Report(string kind, string input, DocumentSource docs, Shape matrix, Vocabulary vocabulary, long[] tf, int[] df,
         double[]? idf, int top, TimeSpan elapsed, int pruned)
     {
         AnsiConsole.MarkupLine("{0}: {1:N0} documents, {2:N1} MB{3}", Markup.Escape(input), docs.Count, docs.Bytes / 1e6,
             docs.InvalidSequences > 0 ? $" ({docs.InvalidSequences:N0} invalid UTF-8 sequences replaced by U+FFFD)" : "");
         AnsiConsole.MarkupLine("{0}: shape {1:N0} × {2:N0}, nnz {3:N0} (density {4:P3}); sparse {5:N1} MB vs dense {6:N1} MB; {7:N0} terms pruned; {8:N2} s",
             kind, matrix.Rows, matrix.Columns, matrix.Nnz, matrix.Rows == 0 || matrix.Columns == 0 ? 0 : (double)matrix.Nnz / matrix.Rows / matrix.Columns,
-            matrix.SparseBytes / 1e6, matrix.DenseBytes / 1e6, pruned, elapsed.TotalSeconds);
+            matrix.SparseBytes / 1e6, matrix.Rows * matrix.Columns * 8.0 / 1e6, pruned, elapsed.TotalSeconds);
         var table = new Table().Title($"most frequent terms (of {vocabulary.Count:N0})").AddColumns("term", "count", "documents");
         if (idf is not null) table.AddColumn("idf");
         foreach (int j in Enumerable.Range(0, vocabulary.Count).OrderByDescending(j => tf[j]).ThenBy(j => j).Take(top))

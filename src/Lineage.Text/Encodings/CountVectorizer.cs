@@ -100,10 +100,77 @@ public sealed class CountVectorizer
     {
         ArgumentNullException.ThrowIfNull(documents);
         if (documents.Count == 0) throw new ArgumentException("No documents to fit: the corpus is empty.", nameof(documents));
-        var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, cancellation);
+        var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, spills: null, Spill.DefaultEntries, cancellation);
+        bool totals = Options.MaxFeatures is not null;
+        foreach (var chunk in chunks) chunk.AddFrequencies(Options.Binary, totals);
+        var fit = Prune(chunks, documents, totals);
+        documentFrequencies = fit.DocumentFrequencies;
+        return AssembleAndRelease(chunks, documents.Count, fit.DocumentFrequencies.Length, fit.Maps, dropsEntries: PrunedTerms > 0);
+    }
 
-        // Merge the chunks' vocabularies: global id in order of first appearance (one chunk: its ids are the global ones,
-        // and its table becomes the vocabulary's).
+    /// <summary>
+    /// Learns the vocabulary as <see cref="FitTransform(IReadOnlyList{string}, int, CancellationToken)"/> does, without
+    /// holding the count matrix: each chunk's finished rows go to a scratch file in <paramref name="scratchFolder"/> in
+    /// blocks of about a million entries (or are dropped when <paramref name="scratchFolder"/> is null and no rows are
+    /// wanted), so memory follows the vocabulary, not the corpus. The rows come back, equal to
+    /// <see cref="FitTransform(IReadOnlyList{string}, int, CancellationToken)"/>'s, from <see cref="StreamedCounts.ForEachRow"/>;
+    /// the scratch files are deleted when the result is disposed (and are unnamed on Unix from the start).
+    /// </summary>
+    /// <param name="documents">The documents (empty ones give empty rows).</param>
+    /// <param name="threads">Threads to count with (one scratch file each).</param>
+    /// <param name="scratchFolder">Where the rows wait for the second pass; null: only the vocabulary and the frequencies are kept.</param>
+    /// <param name="cancellation">Checked every 256 documents.</param>
+    /// <exception cref="ArgumentException">No documents, an empty vocabulary, or nothing left after pruning.</exception>
+    public StreamedCounts FitStreamed(IReadOnlyList<string> documents, int threads, string? scratchFolder, CancellationToken cancellation = default) =>
+        FitStreamed(documents, threads, scratchFolder, Spill.DefaultEntries, cancellation);
+
+    // blockEntries: entries held before a flush (tests make it small, so that a few documents fill several blocks).
+    internal StreamedCounts FitStreamed(IReadOnlyList<string> documents, int threads, string? scratchFolder, int blockEntries, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(documents);
+        if (documents.Count == 0) throw new ArgumentException("No documents to fit: the corpus is empty.", nameof(documents));
+        int parts = Parts(documents.Count, threads);
+        var spills = new FileStream?[parts];
+        try
+        {
+            if (scratchFolder is not null)
+            {
+                for (int p = 0; p < parts; p++) spills[p] = ScratchFile(scratchFolder);
+            }
+
+            var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, spills, blockEntries, cancellation);
+            foreach (var chunk in chunks) chunk.Flush();
+            var fit = Prune(chunks, documents, totals: true);
+            foreach (var chunk in chunks) chunk.Release();
+            return new StreamedCounts(documents.Count, fit.DocumentFrequencies, fit.Totals!, fit.Maps, scratchFolder is null ? null : spills!, Options.Binary);
+        }
+        catch
+        {
+            foreach (var spill in spills) spill?.Dispose();
+            throw;
+        }
+    }
+
+    // A scratch file that disappears when closed; on Unix it has no name from the start, so that not even a killed
+    // process leaves it behind.
+    private static FileStream ScratchFile(string folder)
+    {
+        var path = Path.Combine(folder, $".lineage-rows-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose);
+        if (!OperatingSystem.IsWindows()) File.Delete(path);
+        return stream;
+    }
+
+    /// <summary>What a fit keeps: each chunk's local → final column map (-1: pruned), the kept columns' document frequencies and totals.</summary>
+    private sealed record Fitted(int[][] Maps, int[] DocumentFrequencies, long[]? Totals);
+
+    // Merges the chunks' vocabularies and frequencies (AddFrequencies or Flush has run on every chunk), prunes by
+    // min_df, max_df and max_features, and makes the kept terms, in code-point order, the vocabulary.
+    private Fitted Prune(TermCounter[] chunks, IReadOnlyList<string> documents, bool totals)
+    {
+        int n = documents.Count;
+        // Global id in order of first appearance (one chunk: its ids are the global ones, and its table becomes the
+        // vocabulary's).
         var merged = chunks.Length == 1 ? chunks[0].Terms! : new TermTable();
         var maps = new int[chunks.Length][];
         if (chunks.Length > 1)
@@ -116,7 +183,6 @@ public sealed class CountVectorizer
             }
         }
 
-        int n = documents.Count;
         if (merged.Count == 0)
         {
             throw new ArgumentException($"Empty vocabulary: none of the {n:N0} documents has a term for the analyzer ({Options.Analyzer}); " +
@@ -131,22 +197,22 @@ public sealed class CountVectorizer
         var column = pool.Rent(merged.Count);
         try
         {
+            // Document frequencies (and occurrences, or documents when binary, for max_features and the totals) of the
+            // chunks, each counted by local id from its entries: one entry per (document, term), so a histogram of
+            // their terms, which keeps the per-token work down to one small counter per term.
             Array.Clear(df, 0, merged.Count);
-
-            // Document frequencies (and, for max_features, occurrences, or documents when binary) from the chunks' entries:
-            // one entry per (document, term), so a histogram of their terms. Counting them here, in one sequential pass,
-            // keeps the per-token work down to one small counter per term.
-            var tf = Options.MaxFeatures is null ? null : new long[merged.Count];
+            var tf = totals ? new long[merged.Count] : null;
             foreach (var (c, chunk) in chunks.Index())
             {
-                var columns = chunk.Columns.AsSpan(0, chunk.Nnz);
-                var counts = chunk.Counts.AsSpan(0, chunk.Nnz);
                 var map = maps[c];
-                for (int k = 0; k < columns.Length; k++)
+                var localDf = chunk.Frequencies;
+                var localTf = chunk.Totals;
+                int localTerms = chunk.Terms!.Count;
+                for (int local = 0; local < localTerms; local++)
                 {
-                    int id = map is null ? columns[k] : map[columns[k]];
-                    df[id]++;
-                    if (tf is not null) tf[id] += Options.Binary ? 1 : counts[k];
+                    int id = map is null ? local : map[local];
+                    df[id] += localDf[local];
+                    if (tf is not null) tf[id] += localTf![local];
                 }
             }
 
@@ -179,19 +245,22 @@ public sealed class CountVectorizer
             }
 
             Array.Fill(column, -1, 0, merged.Count);
-            documentFrequencies = new int[kept];
+            var documentFrequencies = new int[kept];
+            var keptTotals = tf is null ? null : new long[kept];
             for (int i = 0; i < kept; i++)
             {
                 column[byName[i]] = i;
                 documentFrequencies[i] = df[byName[i]];
+                if (keptTotals is not null) keptTotals[i] = tf![byName[i]];
             }
 
-            PrunedTerms = merged.Count - kept;
+            int terms = merged.Count;
+            PrunedTerms = terms - kept;
             merged.Renumber(column, kept);   // the fit's own table becomes the vocabulary's
             _vocabulary = new Vocabulary(merged);
             if (chunks.Length == 1)
             {
-                maps[0] = column;   // its local ids are the global ones
+                maps[0] = column.AsSpan(0, terms).ToArray();   // its local ids are the global ones
             }
             else
             {
@@ -201,7 +270,7 @@ public sealed class CountVectorizer
                 }
             }
 
-            return AssembleAndRelease(chunks, n, kept, maps, dropsEntries: PrunedTerms > 0);
+            return new Fitted(maps, documentFrequencies, keptTotals);
         }
         finally
         {
@@ -381,27 +450,36 @@ public sealed class CountVectorizer
     {
         ArgumentNullException.ThrowIfNull(documents);
         var vocabulary = Vocabulary;
-        var chunks = Count(documents, threads, vocabulary, Options.Unknown, cancellation);
+        var chunks = Count(documents, threads, vocabulary, Options.Unknown, spills: null, Spill.DefaultEntries, cancellation);
         unknownTerms = chunks.Sum(c => c.Unknown);
         return AssembleAndRelease(chunks, documents.Count, vocabulary.Count, null, dropsEntries: false);
     }
 
-    private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown, CancellationToken cancellation)
+    // Contiguous chunks of at least 64 documents, one per thread.
+    private static int Parts(int documents, int threads) => Math.Clamp(threads, 1, Math.Max(1, documents / 64));
+
+    // Counts each chunk of documents on its own thread. With spills (FitStreamed), chunk p flushes its finished rows to
+    // spills[p] (or, where that is null, drops them) whenever they pass blockEntries, counting their frequencies.
+    private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown, FileStream?[]? spills,
+        int blockEntries, CancellationToken cancellation)
     {
-        int parts = Math.Clamp(threads, 1, Math.Max(1, documents.Count / 64));
+        int parts = Parts(documents.Count, threads);
         var chunks = new TermCounter[parts];
         try
         {
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
             {
                 int from = (int)((long)documents.Count * p / parts), to = (int)((long)documents.Count * (p + 1) / parts);
-                var counter = new TermCounter(fixedVocabulary, unknown, from);
+                var counter = new TermCounter(fixedVocabulary, unknown, from, spills is null ? null : new Spill(spills[p], Options.Binary, blockEntries));
                 var sink = new CounterSink(counter);
                 var buffers = new AnalyzerBuffers();
+                // Documents read from disk are decoded into one buffer per thread, not into a string each.
+                var source = documents as DocumentSource;
+                var read = source is null ? null : new DocumentBuffer();
                 for (int d = from; d < to; d++)
                 {
                     if ((d & 255) == 0) cancellation.ThrowIfCancellationRequested();
-                    var doc = documents[d] ?? throw new ArgumentException($"Document {d} is null.", nameof(documents));
+                    var doc = source is not null ? source.Read(d, read!) : documents[d] ?? throw new ArgumentException($"Document {d} is null.", nameof(documents));
                     counter.Document = d;
                     if (Options.Analyzer.TryUnigrams(doc, buffers, out var text)) counter.AddTokens(text, buffers);
                     else Options.Analyzer.Analyze(doc, buffers, ref sink);
@@ -485,7 +563,7 @@ public sealed class CountVectorizer
     /// so words order as columns do): insertion sort up to 32 entries, otherwise a least-significant-digit radix sort
     /// on two digits of about half the column's bits each, both digits counted in one pass.
     /// </summary>
-    private sealed class RowSorter
+    internal sealed class RowSorter
     {
         private readonly int _lowBits;
         private readonly int[] _low, _high;
@@ -585,10 +663,16 @@ public sealed class CountVectorizer
         private int[] _rowPointers = new int[256];
         private int _rows;
 
-        public TermCounter(Vocabulary? fixedVocabulary, UnknownTerms unknown, int firstDocument)
+        // FitStreamed: finished rows leave for the spill once they pass its Entries, after their frequencies are counted.
+        private readonly Spill? _spill;
+        private int[] _df = [];
+        private long[]? _totals;
+
+        public TermCounter(Vocabulary? fixedVocabulary, UnknownTerms unknown, int firstDocument, Spill? spill = null)
         {
             _fixed = fixedVocabulary;
             _unknown = unknown;
+            _spill = spill;
             Document = firstDocument;
             _count = System.Buffers.ArrayPool<int>.Shared.Rent(_fixed is not null ? Math.Max(1, _fixed.Count) : 1024);
             Array.Clear(_count);   // rented: see Release
@@ -610,6 +694,43 @@ public sealed class CountVectorizer
         public int[] Columns => _columns;
 
         public int[] Counts => _counts;
+
+        /// <summary>Documents holding each local term, over the entries counted by <see cref="AddFrequencies"/> and <see cref="Flush"/>.</summary>
+        public int[] Frequencies => _df;
+
+        /// <summary>Occurrences (documents when binary) of each local term, when <see cref="AddFrequencies"/> was asked for them.</summary>
+        public long[]? Totals => _totals;
+
+        /// <summary>Adds the entries held now to <see cref="Frequencies"/> (and <see cref="Totals"/>), by local id.</summary>
+        public void AddFrequencies(bool binary, bool totals)
+        {
+            int terms = _fixed?.Count ?? _ids!.Count;
+            if (_df.Length < terms) Array.Resize(ref _df, Math.Max(terms, _df.Length * 2));
+            if (totals && (_totals is null || _totals.Length < terms)) Array.Resize(ref _totals, _df.Length);
+            var columns = _columns.AsSpan(0, Nnz);
+            var counts = _counts.AsSpan(0, Nnz);
+            var df = _df;
+            if (!totals)
+            {
+                foreach (int id in columns) df[id]++;
+                return;
+            }
+
+            var tf = _totals!;
+            for (int k = 0; k < columns.Length; k++)
+            {
+                df[columns[k]]++;
+                tf[columns[k]] += binary ? 1 : counts[k];
+            }
+        }
+
+        /// <summary>Counts the finished rows' frequencies and totals, hands them to the spill and starts an empty block.</summary>
+        public void Flush()
+        {
+            AddFrequencies(_spill!.Binary, totals: true);
+            _spill.Write(_rowPointers.AsSpan(0, _rows + 1), _columns.AsSpan(0, Nnz), _counts.AsSpan(0, Nnz));
+            _rows = 0;
+        }
 
         /// <summary>
         /// The document's tokens (unigrams), hashed first so that each lookup can prefetch the slot of the term
@@ -727,6 +848,86 @@ public sealed class CountVectorizer
             if (_rows + 2 > _rowPointers.Length) Array.Resize(ref _rowPointers, _rowPointers.Length * 2);
             _rowPointers[++_rows] = nnz + _touchedCount;
             _touchedCount = 0;
+            if (_spill is not null && _rowPointers[_rows] >= _spill.Entries) Flush();
+        }
+    }
+
+    /// <summary>
+    /// Where <see cref="FitStreamed(IReadOnlyList{string}, int, string?, CancellationToken)"/>'s rows wait for the second pass: blocks of [rows, entries, row pointers, local
+    /// columns, counts] as 32-bit integers, appended to a scratch file (or dropped, with no file).
+    /// </summary>
+    internal sealed class Spill(FileStream? file, bool binary, int entries = Spill.DefaultEntries)
+    {
+        /// <summary>Entries held before a flush unless told otherwise: 8 MB of columns and counts.</summary>
+        public const int DefaultEntries = 1 << 20;
+
+        /// <summary>Entries held before a flush.</summary>
+        public int Entries { get; } = entries;
+
+        public bool Binary { get; } = binary;
+
+        public FileStream? File { get; } = file;
+
+        public void Write(ReadOnlySpan<int> rowPointers, ReadOnlySpan<int> columns, ReadOnlySpan<int> counts)
+        {
+            if (File is null || rowPointers.Length == 1) return;
+            ReadOnlySpan<int> header = [rowPointers.Length - 1, columns.Length];
+            File.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(header));
+            File.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(rowPointers));
+            File.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(columns));
+            File.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(counts));
+        }
+
+        /// <summary>
+        /// Reads the blocks back in order and gives each row, its local columns mapped to final ones (pruned ones
+        /// dropped) and sorted, with its counts (1 when binary).
+        /// </summary>
+        public void ReadRows(int[] map, RowSorter sorter, ref int row, RowAction action, CancellationToken cancellation)
+        {
+            var file = File!;
+            file.Flush();
+            file.Position = 0;
+            Span<int> header = stackalloc int[2];
+            int[] pointers = [], columns = [], counts = [], outColumns = [];
+            double[] values = [];
+            while (file.Position < file.Length)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                file.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(header));
+                int rows = header[0], nnz = header[1];
+                if (pointers.Length < rows + 1) pointers = new int[Math.Max(rows + 1, pointers.Length * 2)];
+                if (columns.Length < nnz)
+                {
+                    columns = new int[nnz];
+                    counts = new int[nnz];
+                }
+
+                file.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(pointers.AsSpan(0, rows + 1)));
+                file.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(columns.AsSpan(0, nnz)));
+                file.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(counts.AsSpan(0, nnz)));
+                for (int r = 0; r < rows; r++, row++)
+                {
+                    int start = pointers[r], end = pointers[r + 1];
+                    if (outColumns.Length < end - start)
+                    {
+                        outColumns = new int[Math.Max(end - start, outColumns.Length * 2)];
+                        values = new double[outColumns.Length];
+                    }
+
+                    sorter.Begin(end - start);
+                    int kept = 0;
+                    for (int k = start; k < end; k++)
+                    {
+                        int col = map[columns[k]];
+                        if (col < 0) continue;
+                        sorter.Add(col, counts[k]);
+                        kept++;
+                    }
+
+                    sorter.SortInto(outColumns, values, Binary);
+                    action(row, outColumns.AsSpan(0, kept), values.AsSpan(0, kept));
+                }
+            }
         }
     }
 }

@@ -34,7 +34,7 @@ public static class DocumentReader
     /// <exception cref="InvalidDataException">Invalid UTF-8 with <see cref="InvalidUtf8.Reject"/> (file, line and byte offset given).</exception>
     public static DocumentSet Read(string path, InvalidUtf8 invalid = InvalidUtf8.Replace)
     {
-        var source = Open(path, invalid);
+        using var source = Open(path, invalid);
         var texts = new string[source.Count];
         for (int d = 0; d < texts.Length; d++) texts[d] = source[d];
         return new DocumentSet(source.Names, texts, source.Bytes, source.InvalidSequences);
@@ -61,24 +61,62 @@ public static class DocumentReader
 
         if (File.Exists(path))
         {
-            var data = File.ReadAllBytes(path);
-            var starts = new List<int>();
-            var ends = new List<int>();
-            int at = data.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
-            while (at < data.Length)
+            // The file is scanned for line ends in blocks and read again line by line when asked: only each line's
+            // place is kept (12 bytes a document), not the file.
+            var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            try
             {
-                int nl = data.AsSpan(at).IndexOf((byte)'\n');
-                int end = nl < 0 ? data.Length : at + nl;
-                starts.Add(at);
-                ends.Add(end > at && data[end - 1] == '\r' ? end - 1 : end);
-                if (nl < 0) break;
-                at = end + 1;
-            }
+                var starts = new List<long>();
+                var lengths = new List<int>();
+                long length = RandomAccess.GetLength(handle), start = 0, at = 0;
+                byte previous = 0;
+                var block = ArrayPool<byte>.Shared.Rent(1 << 20);
+                try
+                {
+                    while (at < length)
+                    {
+                        int read = RandomAccess.Read(handle, block.AsSpan(0, (int)Math.Min(block.Length, length - at)), at);
+                        if (read == 0) break;   // the file shrank: what was there is the input
+                        if (at == 0 && block.AsSpan(0, read).StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) start = 3;
+                        for (int i = 0; i < read;)
+                        {
+                            int nl = block.AsSpan(i, read - i).IndexOf((byte)'\n');
+                            if (nl < 0) break;
+                            long end = at + i + nl;
+                            byte before = i + nl > 0 ? block[i + nl - 1] : previous;
+                            if (end > start && before == '\r') end--;
+                            AddLine(path, starts, lengths, start, end);
+                            start = at + i + nl + 1;
+                            i += nl + 1;
+                        }
 
-            return new DocumentSource(path, data, [.. starts], [.. ends], invalid);
+                        previous = block[read - 1];
+                        at += read;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(block);
+                }
+
+                if (start < at) AddLine(path, starts, lengths, start, previous == '\r' ? at - 1 : at);   // a last line with no newline
+                return new DocumentSource(path, handle, at, [.. starts], [.. lengths], invalid);
+            }
+            catch
+            {
+                handle.Dispose();
+                throw;
+            }
         }
 
         throw new FileNotFoundException($"No such file or folder: {path}", path);
+    }
+
+    private static void AddLine(string path, List<long> starts, List<int> lengths, long start, long end)
+    {
+        if (end - start > Array.MaxLength / 2) throw new InvalidDataException($"{path}:{starts.Count + 1}: a line of {end - start:N0} bytes, more than one document can hold.");
+        starts.Add(start);
+        lengths.Add((int)(end - start));
     }
 
     /// <summary>UTF-8 bytes to text, replacing or rejecting invalid sequences.</summary>
@@ -92,45 +130,51 @@ public static class DocumentReader
         var chars = ArrayPool<char>.Shared.Rent(data.Length + 1);
         try
         {
-            int read = 0, written = 0;
-            while (true)
-            {
-                var status = Utf8.ToUtf16(data[read..], chars.AsSpan(written), out int r, out int w, replaceInvalidSequences: false);
-                read += r;
-                written += w;
-                if (status == OperationStatus.Done) break;
-                // InvalidData or NeedMoreData (truncated at the end): one maximal invalid subsequence.
-                if (invalid == InvalidUtf8.Reject)
-                {
-                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
-                        $"{name}: invalid UTF-8 at byte {baseOffset + read} (0x{data[read]:X2}); use the 'replace' option to read it with U+FFFD in its place."));
-                }
-
-                Rune.DecodeFromUtf8(data[read..], out _, out int skip);
-                read += Math.Max(1, skip);
-                chars[written++] = '\uFFFD';
-                replaced++;
-            }
-
-            return new string(chars, 0, written);
+            return new string(chars, 0, DecodeInto(data, chars, name, invalid, ref replaced, baseOffset));
         }
         finally
         {
             ArrayPool<char>.Shared.Return(chars);
         }
     }
+
+    // Decode's work into chars (at least data.Length + 1 long: UTF-16 never needs more units than UTF-8 has bytes, nor
+    // does U+FFFD for an invalid byte); returns the units written.
+    internal static int DecodeInto(ReadOnlySpan<byte> data, Span<char> chars, string name, InvalidUtf8 invalid, ref long replaced, long baseOffset = 0)
+    {
+        int read = 0, written = 0;
+        while (true)
+        {
+            var status = Utf8.ToUtf16(data[read..], chars[written..], out int r, out int w, replaceInvalidSequences: false);
+            read += r;
+            written += w;
+            if (status == OperationStatus.Done) return written;
+            // InvalidData or NeedMoreData (truncated at the end): one maximal invalid subsequence.
+            if (invalid == InvalidUtf8.Reject)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: invalid UTF-8 at byte {baseOffset + read} (0x{data[read]:X2}); use the 'replace' option to read it with U+FFFD in its place."));
+            }
+
+            Rune.DecodeFromUtf8(data[read..], out _, out int skip);
+            read += Math.Max(1, skip);
+            chars[written++] = '\uFFFD';
+            replaced++;
+        }
+    }
 }
 
 /// <summary>
 /// The documents of a file or folder (<see cref="DocumentReader.Open"/>), read and decoded each time one is asked for;
-/// safe to read from several threads at once.
+/// safe to read from several threads at once. A file's documents are read through a handle held until disposed.
 /// </summary>
-public sealed class DocumentSource : IReadOnlyList<string>
+public sealed class DocumentSource : IReadOnlyList<string>, IDisposable
 {
     private readonly string _path;
     private readonly string[]? _files;
-    private readonly byte[]? _data;
-    private readonly int[]? _starts, _ends;
+    private readonly Microsoft.Win32.SafeHandles.SafeFileHandle? _file;
+    private readonly long[]? _starts;
+    private readonly int[]? _lengths;
     private readonly InvalidUtf8 _invalid;
     private readonly int[] _replaced;
 
@@ -141,9 +185,9 @@ public sealed class DocumentSource : IReadOnlyList<string>
         Names = files;
     }
 
-    internal DocumentSource(string file, byte[] data, int[] starts, int[] ends, InvalidUtf8 invalid)
+    internal DocumentSource(string file, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long bytes, long[] starts, int[] lengths, InvalidUtf8 invalid)
     {
-        (_path, _data, _starts, _ends, Bytes, _invalid) = (file, data, starts, ends, data.Length, invalid);
+        (_path, _file, _starts, _lengths, Bytes, _invalid) = (file, handle, starts, lengths, bytes, invalid);
         _replaced = new int[starts.Length];
         Names = new LineNames(file, starts.Length);
     }
@@ -175,25 +219,65 @@ public sealed class DocumentSource : IReadOnlyList<string>
     {
         get
         {
-            ArgumentOutOfRangeException.ThrowIfNegative(index);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-            long replaced = 0;
-            string text;
-            if (_files is not null)
-            {
-                var rel = _files[index];
-                text = DocumentReader.Decode(File.ReadAllBytes(Path.Combine(_path, rel)), rel, _invalid, ref replaced);
-            }
-            else
-            {
-                int start = _starts![index];
-                text = DocumentReader.Decode(_data.AsSpan(start, _ends![index] - start), Names[index], _invalid, ref replaced, start);
-            }
-
-            Volatile.Write(ref _replaced[index], (int)Math.Min(replaced, int.MaxValue));
-            return text;
+            var buffer = new DocumentBuffer();
+            return new string(Read(index, buffer));
         }
     }
+
+    /// <summary>
+    /// Document <paramref name="index"/>, read and decoded into <paramref name="buffer"/> (valid until its next use):
+    /// a pass over the documents with one buffer allocates nothing per document.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Invalid UTF-8 with <see cref="InvalidUtf8.Reject"/> (file, line and byte offset given).</exception>
+    /// <exception cref="IOException">A file of the folder can no longer be read (the message names it).</exception>
+    public ReadOnlySpan<char> Read(int index, DocumentBuffer buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        long replaced = 0, offset = 0;
+        string name;
+        int length;
+        if (_files is not null)
+        {
+            name = _files[index];
+            var path = Path.Combine(_path, name);
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            long size = RandomAccess.GetLength(handle);
+            if (size > Array.MaxLength / 2) throw new IOException($"{path}: {size:N0} bytes, more than one document can hold.");
+            length = ReadAll(handle, buffer.Bytes((int)size), 0);
+        }
+        else
+        {
+            name = Names[index];
+            offset = _starts![index];
+            length = _lengths![index];
+            int read = ReadAll(_file!, buffer.Bytes(length), offset);
+            if (read < length) throw new IOException($"{name}: the file was shortened while being read.");
+        }
+
+        var chars = buffer.Chars(length + 1);
+        int written = DocumentReader.DecodeInto(buffer.ByteSpan(length), chars, name, _invalid, ref replaced, offset);
+        Volatile.Write(ref _replaced[index], (int)Math.Min(replaced, int.MaxValue));
+        return chars[..written];
+    }
+
+    // Reads into all of `into` from `offset`, or up to the end of the file; returns the bytes read.
+    private static int ReadAll(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> into, long offset)
+    {
+        int total = 0;
+        while (total < into.Length)
+        {
+            int read = RandomAccess.Read(handle, into[total..], offset + total);
+            if (read == 0) break;
+            total += read;
+        }
+
+        return total;
+    }
+
+    /// <summary>Closes the file a one-file source reads from.</summary>
+    public void Dispose() => _file?.Dispose();
 
     /// <inheritdoc />
     public IEnumerator<string> GetEnumerator()
@@ -218,5 +302,26 @@ public sealed class DocumentSource : IReadOnlyList<string>
         }
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
+
+/// <summary>Reusable space for <see cref="DocumentSource.Read(int, DocumentBuffer)"/>: one per thread.</summary>
+public sealed class DocumentBuffer
+{
+    private byte[] _bytes = new byte[1 << 16];
+    private char[] _chars = new char[1 << 16];
+
+    internal Span<byte> Bytes(int length)
+    {
+        if (_bytes.Length < length) _bytes = new byte[Math.Max(length, (int)Math.Min(Array.MaxLength, _bytes.Length * 2L))];
+        return _bytes.AsSpan(0, length);
+    }
+
+    internal ReadOnlySpan<byte> ByteSpan(int length) => _bytes.AsSpan(0, length);
+
+    internal Span<char> Chars(int length)
+    {
+        if (_chars.Length < length) _chars = new char[Math.Max(length, (int)Math.Min(Array.MaxLength, _chars.Length * 2L))];
+        return _chars;
     }
 }

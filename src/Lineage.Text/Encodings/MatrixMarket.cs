@@ -16,24 +16,41 @@ public static class MatrixMarket
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(matrix);
-        using var w = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-        w.WriteLine("%%MatrixMarket matrix coordinate real general");
-        foreach (var c in comments ?? []) w.WriteLine($"% {c.ReplaceLineEndings(" ")}");
-        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{matrix.Rows} {matrix.Columns} {matrix.Nnz}"));
-        Span<char> buffer = stackalloc char[64];
+        using var w = Writer(stream);
+        WriteHeader(w, matrix.Rows, matrix.Columns, matrix.Nnz, comments);
         for (int r = 0; r < matrix.Rows; r++)
         {
             var row = matrix.Row(r);
-            for (int k = 0; k < row.Count; k++)
-            {
-                w.Write(r + 1);
-                w.Write(' ');
-                w.Write(row.Indices[k] + 1);
-                w.Write(' ');
-                row.Values[k].TryFormat(buffer, out int n, "R", CultureInfo.InvariantCulture);
-                w.Write(buffer[..n]);
-                w.Write('\n');
-            }
+            WriteRow(w, r, row.Indices, row.Values);
+        }
+    }
+
+    /// <summary>A writer for <see cref="WriteHeader"/> and <see cref="WriteRow{T}"/>: UTF-8 without a byte-order mark, "\n" line ends; leaves the stream open.</summary>
+    public static StreamWriter Writer(Stream stream) => new(stream, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+
+    /// <summary>The header of a matrix written row by row: the banner, the comments and "rows columns entries".</summary>
+    public static void WriteHeader(TextWriter writer, long rows, long columns, long entries, IEnumerable<string>? comments = null)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteLine("%%MatrixMarket matrix coordinate real general");
+        foreach (var c in comments ?? []) writer.WriteLine($"% {c.ReplaceLineEndings(" ")}");
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rows} {columns} {entries}"));
+    }
+
+    /// <summary>The entries of row <paramref name="row"/> (0-based), one "row column value" line each, 1-based.</summary>
+    public static void WriteRow<T>(TextWriter writer, int row, ReadOnlySpan<int> indices, ReadOnlySpan<T> values) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        Span<char> buffer = stackalloc char[64];
+        for (int k = 0; k < indices.Length; k++)
+        {
+            writer.Write(row + 1);
+            writer.Write(' ');
+            writer.Write(indices[k] + 1);
+            writer.Write(' ');
+            values[k].TryFormat(buffer, out int n, "R", CultureInfo.InvariantCulture);
+            writer.Write(buffer[..n]);
+            writer.Write('\n');
         }
     }
 

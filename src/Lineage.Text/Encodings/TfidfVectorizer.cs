@@ -37,11 +37,14 @@ public sealed class TfidfTransformer
         return Fit(counts.Rows, Options.UseIdf ? counts.ColumnNonZeroCounts() : new int[counts.Columns]);
     }
 
-    // Fits on a count matrix of `rows` documents whose columns have these document frequencies (its nonzero counts,
-    // which the vectorizer that made it already knows; unused without idf).
-    internal TfidfTransformer Fit(int rows, int[] documentFrequencies)
+    /// <summary>
+    /// Learns the idf of each column from the document frequencies of a count matrix of <paramref name="rows"/>
+    /// documents (its columns' stored-value counts, which the vectorizer that made it already knows; unused without idf).
+    /// </summary>
+    public TfidfTransformer Fit(int rows, IReadOnlyList<int> documentFrequencies)
     {
-        var idf = new double[documentFrequencies.Length];
+        ArgumentNullException.ThrowIfNull(documentFrequencies);
+        var idf = new double[documentFrequencies.Count];
         if (!Options.UseIdf)
         {
             Array.Fill(idf, 1.0);
@@ -74,28 +77,44 @@ public sealed class TfidfTransformer
         var values = inPlace ? counts.ValueArray : counts.Values.ToArray();
         var cols = counts.ColumnArray;
         var rowPointers = counts.RowPointerArray;
-        bool sublinear = Options.SublinearTf, useIdf = Options.UseIdf;
-        var norm = Options.Norm;
-        // Row by row, weighting and normalising while the row is in cache (the same sums, in the same order, as
-        // weighting every value first and normalising after).
+        // Row by row, weighting and normalising while the row is in cache.
         for (int r = 0; r < counts.Rows; r++)
         {
             int start = rowPointers[r], end = rowPointers[r + 1];
-            double sum = 0;
-            for (int k = start; k < end; k++)
-            {
-                double tf = values[k];
-                if (sublinear) tf = Math.Log(tf) + 1;
-                double weighted = useIdf ? tf * idf[cols[k]] : tf;
-                values[k] = weighted;
-                sum += CsrMatrix<double>.NormTerm(weighted, norm);
-            }
-
-            CsrMatrix<double>.DivideRow(values.AsSpan(start, end - start), sum, norm);
+            WeighRow(idf, cols.AsSpan(start, end - start), values.AsSpan(start, end - start));
         }
 
         // The structure is shared with the count matrix (CSR matrices are immutable); only the values are new.
         return new CsrMatrix<double>(counts.Rows, counts.Columns, counts.RowPointerArray, counts.ColumnArray, values, trusted: true);
+    }
+
+    /// <summary>Weighs one row of counts in place, as <see cref="Transform"/> weighs each row of a count matrix.</summary>
+    /// <param name="columns">The row's columns.</param>
+    /// <param name="values">Its counts, replaced by their weights.</param>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    public void WeighRow(ReadOnlySpan<int> columns, Span<double> values)
+    {
+        if (columns.Length != values.Length) throw new ArgumentException($"{columns.Length} columns but {values.Length} values.", nameof(values));
+        WeighRow((double[])Idf, columns, values);
+    }
+
+    // (Sublinear) tf × idf, then the row norm: the same sums, in the same order, as weighting every value first and
+    // normalising after.
+    private void WeighRow(double[] idf, ReadOnlySpan<int> columns, Span<double> values)
+    {
+        bool sublinear = Options.SublinearTf, useIdf = Options.UseIdf;
+        var norm = Options.Norm;
+        double sum = 0;
+        for (int k = 0; k < values.Length; k++)
+        {
+            double tf = values[k];
+            if (sublinear) tf = Math.Log(tf) + 1;
+            double weighted = useIdf ? tf * idf[columns[k]] : tf;
+            values[k] = weighted;
+            sum += CsrMatrix<double>.NormTerm(weighted, norm);
+        }
+
+        CsrMatrix<double>.DivideRow(values, sum, norm);
     }
 
     /// <summary>Fit, then transform.</summary>

@@ -20,6 +20,15 @@ public static class AtomicFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(write);
         var full = Path.GetFullPath(path);
+        if (IsDevice(full))
+        {
+            // /dev/null, /dev/stdout, a pipe as /dev/fd/N: written as they are. A rename would put a regular file in
+            // the device's place (and, as root, succeed).
+            using var device = new FileStream(full, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1 << 16);
+            write(device);
+            return;
+        }
+
         var dir = Path.GetDirectoryName(full)!;
         if (createFolder)
         {
@@ -47,6 +56,9 @@ public static class AtomicFile
             DeleteQuietly(temp);
         }
     }
+
+    /// <summary>Whether <paramref name="fullPath"/> names a device rather than a file: on Unix, a path under /dev/.</summary>
+    public static bool IsDevice(string fullPath) => !OperatingSystem.IsWindows() && fullPath.StartsWith("/dev/", StringComparison.Ordinal);
 
     /// <summary>Renames <paramref name="source"/> over <paramref name="target"/> (one file system: atomic), then flushes the target's folder.</summary>
     public static void MoveOver(string source, string target)
