@@ -48,6 +48,9 @@ internal static class Twins
     private const int Seed = 1337;
     private const int ClipVocab = 512;   // the emoji captions' word vocabulary is of this order; its size only sets the embedding rows
 
+    private static int EnvInt(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), CultureInfo.InvariantCulture, out int value) && value > 0 ? value : fallback;
+
     public static JsonObject Run(string model, string dir, int steps, int warmup)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(steps, warmup + 2);
@@ -64,12 +67,13 @@ internal static class Twins
             case "lstm":
             {
                 // The sequence chapter's batches: 16 windows of 192 bytes, Adam 3e-3, clip 1; one libtorch thread (its ThreadCap).
-                const int batch = 16, length = 192;
+                // TWINS_BATCH and TWINS_LENGTH change the shape (bench/scale/run.sh: the step against batch and context).
+                int batch = EnvInt("TWINS_BATCH", 16), length = EnvInt("TWINS_LENGTH", 192);
                 torch.set_num_threads(1);
                 nn.Module<Tensor, Tensor> net;
                 if (model == "gpt")
                 {
-                    var config = new GptConfig(VocabSize: 256, ContextLength: 256, Layers: 4, Heads: 4, Dim: 64, Dropout: 0);   // GptByteSettings.Default
+                    var config = new GptConfig(VocabSize: 256, ContextLength: Math.Max(256, length), Layers: 4, Heads: 4, Dim: 64, Dropout: 0);   // GptByteSettings.Default
                     Seeding.Seed(Seed);
                     net = new Gpt(config);
                     spec["config"] = JsonSerializer.SerializeToNode(config);

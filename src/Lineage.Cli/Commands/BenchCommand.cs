@@ -99,7 +99,18 @@ internal static class BenchCommand
 
             return 0;
         }), CancellationToken.None));
-        return new Command("bench", "Benchmarks across the lineage: one task, every representation.") { tasks };
+        var from = new Argument<string>("FILE") { Description = "JSON lines written by bench/scale/run.sh." };
+        var scale = new Command("scale-plot", "Plot how each cost grows with its input (bench/scale/run.sh's measurements): writes <out>/scale/ (PNG plots and scale.md).") { from };
+        scale.SetAction(parse => CommandGuard.Run(() =>
+        {
+            var path = parse.GetValue(from)!;
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+            var folder = Path.Combine(parse.GetValue(GlobalOptions.Out)!, "scale");
+            var files = Lineage.Experiments.Report.ScaleReport.Write(Lineage.Experiments.Report.ScaleReport.Read(path), folder);
+            Console.WriteLine($"{files.Count} files: {string.Join(", ", files.Select(f => Path.Combine(folder, f)))}");
+            return 0;
+        }));
+        return new Command("bench", "Benchmarks across the lineage: one task, every representation; how the costs grow with the input.") { tasks, scale };
     }
 
     private static string Quality(BenchRow row) => row.Metrics.Count == 0 ? row.Note ?? "no score"

@@ -17,7 +17,12 @@ public static class Plots
 
     /// <summary>Writes a line chart to <paramref name="path"/> (PNG).</summary>
     /// <exception cref="ArgumentException">A series has X and Y of different lengths or no points.</exception>
-    public static void Lines(string path, string title, string xLabel, string yLabel, params Series[] series)
+    public static void Lines(string path, string title, string xLabel, string yLabel, params Series[] series) =>
+        Lines(path, title, xLabel, yLabel, logX: false, logY: false, series);
+
+    /// <summary>As <see cref="Lines(string, string, string, string, Series[])"/>, with either axis on a log scale (its values must be positive).</summary>
+    /// <exception cref="ArgumentException">A series has X and Y of different lengths or no points, or a value on a log axis is not positive.</exception>
+    public static void Lines(string path, string title, string xLabel, string yLabel, bool logX, bool logY, params Series[] series)
     {
         ArgumentNullException.ThrowIfNull(series);
         var plot = new Plot();
@@ -25,10 +30,21 @@ public static class Plots
         {
             if (s.X.Count != s.Y.Count || s.X.Count == 0)
                 throw new ArgumentException($"Series '{s.Name}' has {s.X.Count} x and {s.Y.Count} y values.", nameof(series));
-            var line = plot.Add.Scatter(s.X.ToArray(), s.Y.ToArray());
+            if ((logX && s.X.Any(v => !(v > 0))) || (logY && s.Y.Any(v => !(v > 0))))
+                throw new ArgumentException($"Series '{s.Name}' has a value that is not positive on a log axis.", nameof(series));
+            var line = plot.Add.Scatter(s.X.Select(v => logX ? Math.Log10(v) : v).ToArray(), s.Y.Select(v => logY ? Math.Log10(v) : v).ToArray());
             line.LegendText = s.Name;
             line.MarkerSize = s.X.Count > 50 ? 0 : 5;
         }
+        // A log axis: the data are log10 values, ticks at whole powers of ten labelled with the value, minor ticks between.
+        static ScottPlot.TickGenerators.NumericAutomatic LogTicks() => new()
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = v => Math.Pow(10, v).ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (logX) plot.Axes.Bottom.TickGenerator = LogTicks();
+        if (logY) plot.Axes.Left.TickGenerator = LogTicks();
         plot.Title(title);
         plot.XLabel(xLabel);
         plot.YLabel(yLabel);
