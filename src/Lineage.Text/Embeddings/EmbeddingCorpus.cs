@@ -3,7 +3,8 @@
 // The file is read once, streamed in 64 KiB blocks whatever its line lengths (a file that is one line of gigabytes
 // is fine): tokens are runs of non-whitespace bytes, a newline ends a sentence. Words under min_count (or past
 // max_vocab) are dropped from the id stream, as the original word2vec tool does, so windows span them.
-// Memory: the vocabulary plus 4 bytes per corpus token.
+// Memory: the vocabulary plus 4 bytes per corpus token; or, streamed (FromFile with a scratch folder), the vocabulary
+// plus 4 bytes per sentence, the ids waiting in a scratch file that each pass reads in blocks.
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -59,16 +60,24 @@ public sealed class Vocabulary
 /// <param name="MaxSentenceLength">Sentences (lines) longer than this are cut into pieces (word2vec uses 1000).</param>
 public sealed record CorpusOptions(int MinCount = 5, int MaxVocab = 0, int MaxSentenceLength = 1000);
 
-/// <summary>A tokenised corpus: the vocabulary and every kept token as an id, with sentence boundaries.</summary>
-public sealed class EmbeddingCorpus
+/// <summary>
+/// A tokenised corpus: the vocabulary and every kept token as an id, with sentence boundaries; held in memory, or
+/// streamed from a scratch file (<see cref="IsStreamed"/>), read a block at a time by <see cref="OpenSentences"/>.
+/// </summary>
+public sealed class EmbeddingCorpus : IDisposable
 {
     /// <summary>Longest token kept, in bytes; longer runs are cut (word2vec's MAX_STRING is 100).</summary>
     public const int MaxTokenBytes = 1024;
 
-    internal EmbeddingCorpus(Vocabulary vocabulary, int[] tokens, int[] sentenceEnds, long rawTokens)
+    private readonly int[]? _tokens;
+    private readonly FileStream? _file;   // streamed: the kept ids, 4 bytes each, in order
+
+    private EmbeddingCorpus(Vocabulary vocabulary, int[]? tokens, FileStream? file, long tokenCount, int[] sentenceEnds, long rawTokens)
     {
         Vocabulary = vocabulary;
-        Tokens = tokens;
+        _tokens = tokens;
+        _file = file;
+        TokenCount = tokenCount;
         SentenceEnds = sentenceEnds;
         RawTokenCount = rawTokens;
     }
@@ -77,18 +86,41 @@ public sealed class EmbeddingCorpus
     public Vocabulary Vocabulary { get; }
 
     /// <summary>The corpus as word ids (dropped words removed).</summary>
-    public int[] Tokens { get; }
+    /// <exception cref="InvalidOperationException">The corpus is streamed: read it with <see cref="OpenSentences"/>.</exception>
+    public int[] Tokens => _tokens ?? throw new InvalidOperationException("This corpus is streamed from a scratch file: read it with OpenSentences.");
 
-    /// <summary>Exclusive end index in <see cref="Tokens"/> of each sentence, ascending; the last equals Tokens.Length.</summary>
+    /// <summary>Whether the ids wait in a scratch file rather than in memory.</summary>
+    public bool IsStreamed => _file is not null;
+
+    /// <summary>Kept tokens (the length of the id stream).</summary>
+    public long TokenCount { get; }
+
+    /// <summary>Exclusive end index in the id stream of each sentence, ascending; the last equals <see cref="TokenCount"/>.</summary>
     public int[] SentenceEnds { get; }
 
     /// <summary>Tokens in the file before rare words were dropped.</summary>
     public long RawTokenCount { get; }
 
-    /// <summary>Reads a whitespace-tokenised UTF-8 text file.</summary>
+    /// <summary>A reader of the sentences, for one thread (each thread its own); sentences are cheapest read in order.</summary>
+    public SentenceReader OpenSentences() => new(this);
+
+    /// <summary>Deletes a streamed corpus's scratch file.</summary>
+    public void Dispose() => _file?.Dispose();
+
+    /// <summary>Reads a whitespace-tokenised UTF-8 text file into memory.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The corpus is empty, or every word is under <c>MinCount</c>.</exception>
-    public static EmbeddingCorpus FromFile(string path, CorpusOptions options, CancellationToken cancellation = default)
+    public static EmbeddingCorpus FromFile(string path, CorpusOptions options, CancellationToken cancellation = default) =>
+        FromFile(path, options, scratchFolder: null, cancellation);
+
+    /// <summary>
+    /// Reads a whitespace-tokenised UTF-8 text file; with <paramref name="scratchFolder"/>, the ids go to a scratch file
+    /// there (unnamed on Unix, deleted on <see cref="Dispose"/>) instead of memory, so memory follows the vocabulary and
+    /// the number of sentences, not the corpus.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The corpus is empty, or every word is under <c>MinCount</c>.</exception>
+    public static EmbeddingCorpus FromFile(string path, CorpusOptions options, string? scratchFolder, CancellationToken cancellation = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
@@ -97,7 +129,7 @@ public sealed class EmbeddingCorpus
         }
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return FromStream(stream, options, path, cancellation);
+        return Read(stream, options, path, scratchFolder, cancellation);
     }
 
     /// <summary>Tokenises a string (tests, small examples).</summary>
@@ -107,8 +139,11 @@ public sealed class EmbeddingCorpus
         return FromStream(stream, options, "<text>", default);
     }
 
-    /// <summary>Reads a whitespace-tokenised UTF-8 stream; <paramref name="name"/> is used in error messages.</summary>
-    public static EmbeddingCorpus FromStream(Stream stream, CorpusOptions options, string name, CancellationToken cancellation = default)
+    /// <summary>Reads a whitespace-tokenised UTF-8 stream into memory; <paramref name="name"/> is used in error messages.</summary>
+    public static EmbeddingCorpus FromStream(Stream stream, CorpusOptions options, string name, CancellationToken cancellation = default) =>
+        Read(stream, options, name, scratchFolder: null, cancellation);
+
+    private static EmbeddingCorpus Read(Stream stream, CorpusOptions options, string name, string? scratchFolder, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
@@ -117,12 +152,15 @@ public sealed class EmbeddingCorpus
             throw new ArgumentException($"Bad corpus options {options}: MinCount ≥ 1, MaxVocab ≥ 0, MaxSentenceLength ≥ 1.", nameof(options));
         }
 
-        // One pass: provisional ids in order of first occurrence, their counts, the id stream and line ends.
+        // One pass: provisional ids in order of first occurrence, their counts, and the id stream with its line ends
+        // (in memory, or in a first scratch file with -1 for a line end).
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         var lookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
         var counts = new List<long>();
-        var stream32 = new IntBuffer(1 << 20);
-        var lineEnds = new IntBuffer(1 << 12);
+        using var raw = scratchFolder is null ? null : new IntFile(scratchFolder);
+        var stream32 = raw is null ? new IntBuffer(1 << 20) : null;
+        var lineEnds = raw is null ? new IntBuffer(1 << 12) : null;
+        long rawTokens = 0;
         var chars = new char[MaxTokenBytes + 4];
         var token = new byte[MaxTokenBytes];
         int tokenLength = 0;
@@ -146,8 +184,16 @@ public sealed class EmbeddingCorpus
             }
 
             CollectionsMarshal.AsSpan(counts)[id]++;
-            stream32.Add(id);
+            if (raw is not null) raw.Add(id);
+            else stream32!.Add(id);
+            rawTokens++;
             tokenLength = 0;
+        }
+
+        void EndLine()
+        {
+            if (raw is not null) raw.Add(-1);
+            else lineEnds!.Add(stream32!.Count);
         }
 
         int read;
@@ -168,7 +214,7 @@ public sealed class EmbeddingCorpus
                 else if (b == (byte)'\n')
                 {
                     EndToken();
-                    lineEnds.Add(stream32.Count);
+                    EndLine();
                 }
                 else if (tokenLength < MaxTokenBytes)
                 {
@@ -178,8 +224,8 @@ public sealed class EmbeddingCorpus
         }
 
         EndToken();
-        lineEnds.Add(stream32.Count);
-        if (stream32.Count == 0)
+        EndLine();
+        if (rawTokens == 0)
         {
             throw new InvalidDataException($"{name}: the corpus is empty (no tokens).");
         }
@@ -213,47 +259,142 @@ public sealed class EmbeddingCorpus
         }
 
         var vocabulary = new Vocabulary(order.Select(i => byProvisional[i]).ToArray(), order.Select(i => counts[i]).ToArray());
-        var raw = stream32.AsSpan();
-        var kept = new int[raw.Length];
-        var ends = new IntBuffer(lineEnds.Count + 16);
-        int k = 0, line = 0, sentenceStart = 0;
-        var lineEndSpan = lineEnds.AsSpan();
-        for (int i = 0; i <= raw.Length; i++)
+
+        // Second pass over the id stream: final ids, rare words dropped, sentences cut at line ends and at
+        // MaxSentenceLength; into memory (kept may overwrite raw: it never runs ahead) or a second scratch file.
+        if (raw is null)
         {
-            while (line < lineEndSpan.Length && lineEndSpan[line] == i)
+            var rawSpan = stream32!.AsSpan();
+            var kept = new int[rawSpan.Length];
+            var cut = new SentenceCutter(remap, options.MaxSentenceLength, id => { });
+            int k = 0, line = 0;
+            var lineEndSpan = lineEnds!.AsSpan();
+            for (int i = 0; i <= rawSpan.Length; i++)
             {
-                if (k > sentenceStart)
+                while (line < lineEndSpan.Length && lineEndSpan[line] == i)
                 {
-                    ends.Add(k);
-                    sentenceStart = k;
+                    cut.LineEnd();
+                    line++;
                 }
 
-                line++;
-            }
-
-            if (i == raw.Length)
-            {
-                break;
-            }
-
-            int id = remap[raw[i]];
-            if (id >= 0)
-            {
-                kept[k++] = id;
-                if (k - sentenceStart == options.MaxSentenceLength)
+                if (i == rawSpan.Length)
                 {
-                    ends.Add(k);
-                    sentenceStart = k;
+                    break;
                 }
+
+                if (cut.Token(rawSpan[i]) is int id and >= 0) kept[k++] = id;
+            }
+
+            return new EmbeddingCorpus(vocabulary, kept[..k], null, k, cut.Finish(), rawTokens);
+        }
+
+        var final = new IntFile(scratchFolder!);
+        try
+        {
+            var cutter = new SentenceCutter(remap, options.MaxSentenceLength, final.Add);
+            raw.ForEach(value =>
+            {
+                if (value < 0) cutter.LineEnd();
+                else cutter.Token(value);
+            }, cancellation);
+            var ends = cutter.Finish();
+            return new EmbeddingCorpus(vocabulary, null, final.Finish(), cutter.Kept, ends, rawTokens);
+        }
+        catch
+        {
+            final.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Turns provisional ids and line ends into kept ids and sentence ends (each kept id also goes to a sink).</summary>
+    private sealed class SentenceCutter(int[] remap, int maxSentence, Action<int> sink)
+    {
+        private readonly IntBuffer _ends = new(1 << 12);
+        private long _sentenceStart;
+
+        public long Kept { get; private set; }
+
+        public void LineEnd()
+        {
+            if (Kept > _sentenceStart) End();
+        }
+
+        // The final id, or -1 for a dropped word.
+        public int Token(int provisional)
+        {
+            int id = remap[provisional];
+            if (id < 0) return -1;
+            sink(id);
+            Kept++;
+            if (Kept - _sentenceStart == maxSentence) End();
+            return id;
+        }
+
+        public int[] Finish()
+        {
+            LineEnd();
+            return _ends.AsSpan().ToArray();
+        }
+
+        private void End()
+        {
+            if (Kept > int.MaxValue) throw new InvalidDataException($"More than {int.MaxValue:N0} kept words: split the corpus.");
+            _ends.Add((int)Kept);
+            _sentenceStart = Kept;
+        }
+    }
+
+    /// <summary>Ints appended to an unnamed scratch file through a 256 KiB buffer, then read back in blocks.</summary>
+    private sealed class IntFile : IDisposable
+    {
+        private readonly FileStream _file;
+        private readonly int[] _buffer = new int[1 << 16];
+        private int _used;
+
+        public IntFile(string folder)
+        {
+            var path = Path.Combine(folder, $".lineage-corpus-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+            _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose);
+            if (!OperatingSystem.IsWindows()) File.Delete(path);   // no name: not even a killed process leaves it behind
+        }
+
+        public void Add(int value)
+        {
+            if (_used == _buffer.Length) Flush();
+            _buffer[_used++] = value;
+        }
+
+        private void Flush()
+        {
+            _file.Write(MemoryMarshal.AsBytes(_buffer.AsSpan(0, _used)));
+            _used = 0;
+        }
+
+        /// <summary>Everything written, flushed, for reading; the file is the caller's to dispose.</summary>
+        public FileStream Finish()
+        {
+            Flush();
+            _file.Flush();
+            return _file;
+        }
+
+        public void ForEach(Action<int> action, CancellationToken cancellation)
+        {
+            Finish();
+            _file.Position = 0;
+            int read;
+            var bytes = MemoryMarshal.AsBytes(_buffer.AsSpan());
+            while ((read = _file.Read(bytes)) > 0)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                if (read % sizeof(int) != 0) _file.ReadExactly(bytes[read..(read + sizeof(int) - read % sizeof(int))]);
+                int n = (read + sizeof(int) - 1) / sizeof(int);
+                for (int i = 0; i < n; i++) action(_buffer[i]);
             }
         }
 
-        if (k > sentenceStart)
-        {
-            ends.Add(k);
-        }
-
-        return new EmbeddingCorpus(vocabulary, kept[..k], ends.AsSpan().ToArray(), raw.Length);
+        public void Dispose() => _file.Dispose();
     }
 
     /// <summary>A growable int array without List's per-Add checks and with cheap span access.</summary>
@@ -274,5 +415,56 @@ public sealed class EmbeddingCorpus
         }
 
         public ReadOnlySpan<int> AsSpan() => _items.AsSpan(0, Count);
+    }
+
+    /// <summary>
+    /// One thread's reader of a corpus's sentences: a span over the ids in memory, or a block of the scratch file read
+    /// with positioned reads (safe beside other threads' readers) whenever the sentence asked for is not in it.
+    /// </summary>
+    public sealed class SentenceReader
+    {
+        private readonly EmbeddingCorpus _corpus;
+        private readonly int[]? _block;
+        private long _blockStart, _blockEnd;   // token positions held in _block
+
+        internal SentenceReader(EmbeddingCorpus corpus)
+        {
+            _corpus = corpus;
+            if (corpus._file is not null)
+            {
+                int longest = 0, previous = 0;
+                foreach (int end in corpus.SentenceEnds)
+                {
+                    longest = Math.Max(longest, end - previous);
+                    previous = end;
+                }
+
+                _block = new int[Math.Max(1 << 16, longest)];
+            }
+        }
+
+        /// <summary>The ids of sentence <paramref name="index"/> (valid until the next call).</summary>
+        public ReadOnlySpan<int> Sentence(int index)
+        {
+            var ends = _corpus.SentenceEnds;
+            int start = index == 0 ? 0 : ends[index - 1], end = ends[index];
+            if (_block is null) return _corpus._tokens.AsSpan(start, end - start);
+            if (start < _blockStart || end > _blockEnd)
+            {
+                int want = (int)Math.Min(_block.Length, _corpus.TokenCount - start);
+                var bytes = MemoryMarshal.AsBytes(_block.AsSpan(0, want));
+                int got = 0;
+                while (got < bytes.Length)
+                {
+                    int n = RandomAccess.Read(_corpus._file!.SafeFileHandle, bytes[got..], (long)start * sizeof(int) + got);
+                    if (n == 0) throw new IOException("The corpus's scratch file ended early: was it changed while in use?");
+                    got += n;
+                }
+
+                (_blockStart, _blockEnd) = (start, start + want);
+            }
+
+            return _block.AsSpan((int)(start - _blockStart), end - start);
+        }
     }
 }

@@ -65,11 +65,22 @@ public static unsafe class Word2VecTrainer
     /// <summary>Reads a whitespace-tokenised text file and trains on it.</summary>
     /// <exception cref="InvalidDataException">Empty corpus, every word under min_count, or corpus smaller than the window.</exception>
     /// <exception cref="OperationCanceledException">Cancelled; the last epoch checkpoint (if any) is intact.</exception>
-    public static Word2VecModel Train(string corpusPath, Word2VecOptions options, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellation = default)
+    public static Word2VecModel Train(string corpusPath, Word2VecOptions options, IProgress<EmbeddingProgress>? progress = null, CancellationToken cancellation = default) =>
+        Train(corpusPath, scratchFolder: null, options, progress, cancellation);
+
+    /// <summary>
+    /// As <see cref="Train(string, Word2VecOptions, IProgress{EmbeddingProgress}?, CancellationToken)"/>, the corpus's
+    /// word ids waiting between epochs in a scratch file in <paramref name="scratchFolder"/> (deleted after) when it is
+    /// given: memory then follows the vocabulary and the number of sentences, not the corpus. Null: held in memory.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Empty corpus, every word under min_count, or corpus smaller than the window.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the last epoch checkpoint (if any) is intact.</exception>
+    public static Word2VecModel Train(string corpusPath, string? scratchFolder, Word2VecOptions options, IProgress<EmbeddingProgress>? progress = null,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var corpus = EmbeddingCorpus.FromFile(corpusPath, new CorpusOptions(options.MinCount, options.MaxVocab), cancellation);
+        using var corpus = EmbeddingCorpus.FromFile(corpusPath, new CorpusOptions(options.MinCount, options.MaxVocab), scratchFolder, cancellation);
         return Train(corpus, options, progress, cancellation);
     }
 
@@ -79,10 +90,10 @@ public static unsafe class Word2VecTrainer
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (corpus.Tokens.Length <= options.Window)
+        if (corpus.TokenCount <= options.Window)
         {
             throw new InvalidDataException(
-                $"The corpus has {corpus.Tokens.Length} words after min_count = {options.MinCount}, not more than the window ({options.Window}): nothing to learn from.");
+                $"The corpus has {corpus.TokenCount} words after min_count = {options.MinCount}, not more than the window ({options.Window}): nothing to learn from.");
         }
 
         if (options.CheckpointPath is not null && !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(options.CheckpointPath))))
@@ -105,7 +116,7 @@ public static unsafe class Word2VecTrainer
         var tree = options.HierarchicalSoftmax ? HuffmanTree.Build(vocab.Counts) : null;
         var noise = options.Negative > 0 ? NoiseSampler.Build(vocab.Counts) : null;
         var keep = SubsamplingKeep(vocab.Counts, options.Sample);
-        long trainWords = corpus.Tokens.Length;
+        long trainWords = corpus.TokenCount;
         long total = trainWords * options.Epochs;
         var ranges = SplitSentences(corpus.SentenceEnds, options.Threads);
         var clock = Stopwatch.StartNew();
@@ -337,7 +348,7 @@ public static unsafe class Word2VecTrainer
             var neu1e = new float[dim];
             long local = 0;
             float alpha = (float)Math.Max(minAlpha, startAlpha * (1 - shared.Processed / (double)(totalWords + 1)));
-            var tokens = corpus.Tokens;
+            var sentences = corpus.OpenSentences();
             fixed (float* syn0 = model.Syn0, syn1Neg = model.Syn1Neg, syn1 = model.Syn1, pNeu1 = neu1, pNeu1e = neu1e)
             {
                 var pipeline = noise is null ? null : new NoisePipeline(noise, syn1Neg, dim, negative, ref rng);
@@ -348,8 +359,8 @@ public static unsafe class Word2VecTrainer
                         return;
                     }
 
-                    int start = s == 0 ? 0 : corpus.SentenceEnds[s - 1], end = corpus.SentenceEnds[s];
-                    local += end - start;
+                    var tokens = sentences.Sentence(s);
+                    local += tokens.Length;
                     if (local >= FlushEvery)
                     {
                         long processed = Interlocked.Add(ref shared.Processed, local);
@@ -363,9 +374,8 @@ public static unsafe class Word2VecTrainer
 
                     // Sub-sample: drop frequent words before windows are drawn (so windows effectively widen).
                     int len = 0;
-                    for (int i = start; i < end; i++)
+                    foreach (int w in tokens)
                     {
-                        int w = tokens[i];
                         float k = keep[w];
                         if (k < 1f)
                         {
