@@ -6,7 +6,12 @@
 # best of REPEATS runs in a process (wall and CPU seconds). Peak memory (max RSS) is the whole process's, from
 # /usr/bin/time, the largest over the rounds: the documents, every fitted model and the runtime included.
 # Prints the best line of each, then the ratios Lineage / scikit-learn and Lineage / ML.NET.
+# Then the cold figure, as a user runs it (issue 32, item 5): `lineage encode tfidf DIR --threads 1` as one fresh
+# process on DIR and on four hard-linked copies of it, in alternating rounds, with --out FILE (the matrix written) and
+# without (the report only: the rows are then never kept); the marginal MB/s between 1× and 4× (start-up cancels) is
+# set beside scikit-learn's in-process fit_transform of this same run.
 #   bench/encodings/compare.sh [DIR (default: the SpamAssassin folder of the data cache)] [REPEATS (default 5)] [ROUNDS (default 3)]
+#   COLD=0 skips the cold part.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 dir="${1:-${LINEAGE_DATA:-$here/data}/spamassassin}"
@@ -39,3 +44,32 @@ awk '
         for (k in s) if (k ~ /^lineage fit_transform/) printf "ratio %s vs sklearn fit_transform: %.1fx faster; vs mlnet: %.1fx\n", k, sk / s[k], ml / s[k]
         for (k in s) if (k ~ /^lineage transform/) printf "ratio %s vs sklearn transform: %.1fx faster; vs mlnet: %.1fx\n", k, skt / s[k], mlt / s[k]
     }' "$out/sklearn.best" "$out/lineage.best" "$out/mlnet.best" | sort
+[[ "${COLD:-1}" == 1 ]] || exit 0
+
+# The cold CLI: 1× and 4× in turn, best wall time of the rounds per case.
+mkdir -p "$out/x1" "$out/x4"
+cp -al "$dir" "$out/x1/c1"
+for i in 1 2 3 4; do cp -al "$dir" "$out/x4/c$i"; done
+"$here/lineage" --help > /dev/null   # builds when stale, outside the timing
+for ((round = 1; round <= rounds; round++)); do
+    for x in x1 x4; do
+        for mode in report written; do
+            extra=(); [[ "$mode" == written ]] && extra=(-o "$out/cold.mtx")
+            /usr/bin/time -f "%e" -o "$out/t" "$here/lineage" encode tfidf "$out/$x" --threads 1 -q "${extra[@]}" > /dev/null
+            echo "$x $mode $(cat "$out/t")" >> "$out/cold.txt"
+            rm -f "$out/cold.mtx"
+        done
+    done
+done
+mb=$(awk '/^documents/ { for (i = 1; i <= NF; i++) if ($i == "MB") { print $(i+1); exit } }' "$out/sklearn.best")
+awk -v mb="$mb" '
+    FNR == NR { if ($1 == "sklearn" && $2 == "fit_transform") for (i = 1; i <= NF; i++) if ($i == "mb_per_s") sk = $(i+1); next }
+    { key = $1 " " $2; if (!(key in best) || $3 < best[key]) best[key] = $3 }
+    END {
+        for (m = 1; m <= 2; m++) {
+            mode = m == 1 ? "report" : "written"
+            a = best["x1 " mode]; b = best["x4 " mode]; rate = 3 * mb / (b - a)
+            printf "lineage cold %-7s (%s): 1x %.2f s, 4x %.2f s (best of the rounds): marginal %.1f MB/s, %.1fx sklearn fit_transform (%.2f MB/s)\n", mode,
+                mode == "report" ? "no --out: counts and report, rows not kept" : "--out: the matrix weighed and written as Matrix Market text", a, b, rate, rate / sk, sk
+        }
+    }' "$out/sklearn.best" "$out/cold.txt"
