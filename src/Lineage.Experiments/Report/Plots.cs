@@ -41,7 +41,7 @@ public static class Plots
         {
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             IntegerTicksOnly = true,
-            LabelFormatter = v => Math.Pow(10, v).ToString("G4", System.Globalization.CultureInfo.InvariantCulture),
+            LabelFormatter = v => Math.Pow(10, v).ToString("#,0.####", System.Globalization.CultureInfo.InvariantCulture),
         };
         if (logX) plot.Axes.Bottom.TickGenerator = LogTicks();
         if (logY) plot.Axes.Left.TickGenerator = LogTicks();
