@@ -91,7 +91,7 @@ internal static class EncodeCommand
             {
                 // Counted once, streamed: the rows wait in a scratch file beside the output (none without --out), so
                 // memory follows the vocabulary, not the corpus; the second pass weighs and writes them.
-                using var fit = counts.FitStreamed(docs, threads, mtx is null ? null : ScratchFolder(mtx), cancellation);
+                using var fit = counts.FitStreamed(docs, threads, mtx is null ? null : ScratchFile.FolderFor(mtx), cancellation);
                 phases.Mark("read and count");
                 TfidfTransformer? weights = null;
                 if (weighting is not null)
@@ -140,17 +140,6 @@ internal static class EncodeCommand
             return 130;
         }
 
-    }
-
-    // The output's folder (it has room for the output, so for the rows that become it), or the temporary folder for
-    // a device such as /dev/null. A missing folder is made, as the output's write would make it.
-    private static string ScratchFolder(string output)
-    {
-        var full = Path.GetFullPath(output);
-        if (AtomicFile.IsDevice(full)) return Path.GetTempPath();
-        var folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        return folder;
     }
 
     private static CountVectorizerOptions Counting(ParseResult parse)

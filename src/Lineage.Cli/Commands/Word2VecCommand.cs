@@ -59,10 +59,7 @@ internal static class Word2VecCommand
                     Resume = parse.GetValue(checkpoint) is not null,
                 }.Validate();
                 // The corpus's ids wait beside the vectors (the folder has room for what it gets), not in memory.
-                var full = Path.GetFullPath(outFile);
-                var scratch = Lineage.Text.IO.AtomicFile.IsDevice(full) ? Path.GetTempPath() : Path.GetDirectoryName(full)!;
-                Directory.CreateDirectory(scratch);
-                var model = Word2VecTrainer.Train(parse.GetValue(corpus)!, scratch, options, progress, cancellation);
+                var model = Word2VecTrainer.Train(parse.GetValue(corpus)!, Lineage.Text.IO.ScratchFile.FolderFor(outFile), options, progress, cancellation);
                 VectorFiles.Save(model.ToWordVectors(), outFile, vectorFormat);
                 AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                     $"{model.Vocabulary.Count:N0} words × {options.Dimensions} → {Markup.Escape(outFile)} in {model.TrainSeconds:0.0} s ({model.WordsPerSecond:N0} words/s, {options.Threads} threads)"));

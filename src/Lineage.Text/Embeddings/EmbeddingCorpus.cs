@@ -354,9 +354,7 @@ public sealed class EmbeddingCorpus : IDisposable
 
         public IntFile(string folder)
         {
-            var path = Path.Combine(folder, $".lineage-corpus-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-            _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose);
-            if (!OperatingSystem.IsWindows()) File.Delete(path);   // no name: not even a killed process leaves it behind
+            _file = Lineage.Text.IO.ScratchFile.Create(folder, "corpus");
         }
 
         public void Add(int value)

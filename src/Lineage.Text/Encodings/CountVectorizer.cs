@@ -135,7 +135,7 @@ public sealed class CountVectorizer
         {
             if (scratchFolder is not null)
             {
-                for (int p = 0; p < parts; p++) spills[p] = ScratchFile(scratchFolder);
+                for (int p = 0; p < parts; p++) spills[p] = Lineage.Text.IO.ScratchFile.Create(scratchFolder, "rows");
             }
 
             var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, spills, blockEntries, cancellation);
@@ -149,16 +149,6 @@ public sealed class CountVectorizer
             foreach (var spill in spills) spill?.Dispose();
             throw;
         }
-    }
-
-    // A scratch file that disappears when closed; on Unix it has no name from the start, so that not even a killed
-    // process leaves it behind.
-    private static FileStream ScratchFile(string folder)
-    {
-        var path = Path.Combine(folder, $".lineage-rows-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, 1 << 16, FileOptions.DeleteOnClose);
-        if (!OperatingSystem.IsWindows()) File.Delete(path);
-        return stream;
     }
 
     /// <summary>What a fit keeps: each chunk's local → final column map (-1: pruned), the kept columns' document frequencies and totals.</summary>
