@@ -72,13 +72,14 @@ public sealed class EmbeddingCorpus : IDisposable
     private readonly int[]? _tokens;
     private readonly FileStream? _file;   // streamed: the kept ids, 4 bytes each, in order
 
-    private EmbeddingCorpus(Vocabulary vocabulary, int[]? tokens, FileStream? file, long tokenCount, int[] sentenceEnds, long rawTokens)
+    private EmbeddingCorpus(Vocabulary vocabulary, int[]? tokens, FileStream? file, long tokenCount, int[] sentenceEnds, int longestSentence, long rawTokens)
     {
         Vocabulary = vocabulary;
         _tokens = tokens;
         _file = file;
         TokenCount = tokenCount;
         SentenceEnds = sentenceEnds;
+        LongestSentence = longestSentence;
         RawTokenCount = rawTokens;
     }
 
@@ -97,6 +98,9 @@ public sealed class EmbeddingCorpus : IDisposable
 
     /// <summary>Exclusive end index in the id stream of each sentence, ascending; the last equals <see cref="TokenCount"/>.</summary>
     public int[] SentenceEnds { get; }
+
+    /// <summary>Words in the longest sentence.</summary>
+    public int LongestSentence { get; }
 
     /// <summary>Tokens in the file before rare words were dropped.</summary>
     public long RawTokenCount { get; }
@@ -152,14 +156,13 @@ public sealed class EmbeddingCorpus : IDisposable
             throw new ArgumentException($"Bad corpus options {options}: MinCount ≥ 1, MaxVocab ≥ 0, MaxSentenceLength ≥ 1.", nameof(options));
         }
 
-        // One pass: provisional ids in order of first occurrence, their counts, and the id stream with its line ends
-        // (in memory, or in a first scratch file with -1 for a line end).
+        // One pass: provisional ids in order of first occurrence, their counts, and the id stream with -1 for each line
+        // end (in memory, or in a first scratch file).
         var ids = new Dictionary<string, int>(StringComparer.Ordinal);
         var lookup = ids.GetAlternateLookup<ReadOnlySpan<char>>();
         var counts = new List<long>();
-        using var raw = scratchFolder is null ? null : new IntFile(scratchFolder);
-        var stream32 = raw is null ? new IntBuffer(1 << 20) : null;
-        var lineEnds = raw is null ? new IntBuffer(1 << 12) : null;
+        using var rawFile = scratchFolder is null ? null : new IntFile(scratchFolder);
+        IIntStream raw = rawFile is null ? new IntBuffer(1 << 20) : rawFile;
         long rawTokens = 0;
         var chars = new char[MaxTokenBytes + 4];
         var token = new byte[MaxTokenBytes];
@@ -184,17 +187,12 @@ public sealed class EmbeddingCorpus : IDisposable
             }
 
             CollectionsMarshal.AsSpan(counts)[id]++;
-            if (raw is not null) raw.Add(id);
-            else stream32!.Add(id);
+            raw.Add(id);
             rawTokens++;
             tokenLength = 0;
         }
 
-        void EndLine()
-        {
-            if (raw is not null) raw.Add(-1);
-            else lineEnds!.Add(stream32!.Count);
-        }
+        void EndLine() => raw.Add(-1);
 
         int read;
         while ((read = stream.Read(block, 0, block.Length)) > 0)
@@ -261,34 +259,9 @@ public sealed class EmbeddingCorpus : IDisposable
         var vocabulary = new Vocabulary(order.Select(i => byProvisional[i]).ToArray(), order.Select(i => counts[i]).ToArray());
 
         // Second pass over the id stream: final ids, rare words dropped, sentences cut at line ends and at
-        // MaxSentenceLength; into memory (kept may overwrite raw: it never runs ahead) or a second scratch file.
-        if (raw is null)
-        {
-            var rawSpan = stream32!.AsSpan();
-            var kept = new int[rawSpan.Length];
-            var cut = new SentenceCutter(remap, options.MaxSentenceLength, id => { });
-            int k = 0, line = 0;
-            var lineEndSpan = lineEnds!.AsSpan();
-            for (int i = 0; i <= rawSpan.Length; i++)
-            {
-                while (line < lineEndSpan.Length && lineEndSpan[line] == i)
-                {
-                    cut.LineEnd();
-                    line++;
-                }
-
-                if (i == rawSpan.Length)
-                {
-                    break;
-                }
-
-                if (cut.Token(rawSpan[i]) is int id and >= 0) kept[k++] = id;
-            }
-
-            return new EmbeddingCorpus(vocabulary, kept[..k], null, k, cut.Finish(), rawTokens);
-        }
-
-        var final = new IntFile(scratchFolder!);
+        // MaxSentenceLength; into memory or a second scratch file.
+        var finalFile = scratchFolder is null ? null : new IntFile(scratchFolder);
+        IIntStream final = finalFile is null ? new IntBuffer((int)Math.Min(rawTokens, Array.MaxLength)) : finalFile;
         try
         {
             var cutter = new SentenceCutter(remap, options.MaxSentenceLength, final.Add);
@@ -298,11 +271,13 @@ public sealed class EmbeddingCorpus : IDisposable
                 else cutter.Token(value);
             }, cancellation);
             var ends = cutter.Finish();
-            return new EmbeddingCorpus(vocabulary, null, final.Finish(), cutter.Kept, ends, rawTokens);
+            return finalFile is not null
+                ? new EmbeddingCorpus(vocabulary, null, finalFile.Finish(), cutter.Kept, ends, cutter.Longest, rawTokens)
+                : new EmbeddingCorpus(vocabulary, ((IntBuffer)final).AsSpan().ToArray(), null, cutter.Kept, ends, cutter.Longest, rawTokens);
         }
         catch
         {
-            final.Dispose();
+            finalFile?.Dispose();
             throw;
         }
     }
@@ -315,20 +290,20 @@ public sealed class EmbeddingCorpus : IDisposable
 
         public long Kept { get; private set; }
 
+        public int Longest { get; private set; }
+
         public void LineEnd()
         {
             if (Kept > _sentenceStart) End();
         }
 
-        // The final id, or -1 for a dropped word.
-        public int Token(int provisional)
+        public void Token(int provisional)
         {
             int id = remap[provisional];
-            if (id < 0) return -1;
+            if (id < 0) return;   // dropped
             sink(id);
             Kept++;
             if (Kept - _sentenceStart == maxSentence) End();
-            return id;
         }
 
         public int[] Finish()
@@ -341,12 +316,21 @@ public sealed class EmbeddingCorpus : IDisposable
         {
             if (Kept > int.MaxValue) throw new InvalidDataException($"More than {int.MaxValue:N0} kept words: split the corpus.");
             _ends.Add((int)Kept);
+            Longest = Math.Max(Longest, (int)(Kept - _sentenceStart));
             _sentenceStart = Kept;
         }
     }
 
+    /// <summary>Ints appended, then read back in order: in memory (<see cref="IntBuffer"/>) or a scratch file (<see cref="IntFile"/>).</summary>
+    private interface IIntStream
+    {
+        void Add(int value);
+
+        void ForEach(Action<int> action, CancellationToken cancellation);
+    }
+
     /// <summary>Ints appended to an unnamed scratch file through a 256 KiB buffer, then read back in blocks.</summary>
-    private sealed class IntFile : IDisposable
+    private sealed class IntFile : IIntStream, IDisposable
     {
         private readonly FileStream _file;
         private readonly int[] _buffer = new int[1 << 16];
@@ -396,7 +380,7 @@ public sealed class EmbeddingCorpus : IDisposable
     }
 
     /// <summary>A growable int array without List's per-Add checks and with cheap span access.</summary>
-    private sealed class IntBuffer(int capacity)
+    private sealed class IntBuffer(int capacity) : IIntStream
     {
         private int[] _items = new int[Math.Max(16, capacity)];
 
@@ -413,6 +397,15 @@ public sealed class EmbeddingCorpus : IDisposable
         }
 
         public ReadOnlySpan<int> AsSpan() => _items.AsSpan(0, Count);
+
+        public void ForEach(Action<int> action, CancellationToken cancellation)
+        {
+            for (int i = 0; i < Count; i++)
+            {
+                if ((i & 0xFFFFF) == 0) cancellation.ThrowIfCancellationRequested();
+                action(_items[i]);
+            }
+        }
     }
 
     /// <summary>
@@ -428,17 +421,7 @@ public sealed class EmbeddingCorpus : IDisposable
         internal SentenceReader(EmbeddingCorpus corpus)
         {
             _corpus = corpus;
-            if (corpus._file is not null)
-            {
-                int longest = 0, previous = 0;
-                foreach (int end in corpus.SentenceEnds)
-                {
-                    longest = Math.Max(longest, end - previous);
-                    previous = end;
-                }
-
-                _block = new int[Math.Max(1 << 16, longest)];
-            }
+            if (corpus._file is not null) _block = new int[Math.Max(1 << 16, corpus.LongestSentence)];
         }
 
         /// <summary>The ids of sentence <paramref name="index"/> (valid until the next call).</summary>

@@ -100,7 +100,7 @@ public sealed class CountVectorizer
     {
         ArgumentNullException.ThrowIfNull(documents);
         if (documents.Count == 0) throw new ArgumentException("No documents to fit: the corpus is empty.", nameof(documents));
-        var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, spills: null, Spill.DefaultEntries, cancellation);
+        var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, spills: null, cancellation);
         bool totals = Options.MaxFeatures is not null;
         foreach (var chunk in chunks) chunk.AddFrequencies(Options.Binary, totals);
         var fit = Prune(chunks, documents, totals);
@@ -129,24 +129,24 @@ public sealed class CountVectorizer
     {
         ArgumentNullException.ThrowIfNull(documents);
         if (documents.Count == 0) throw new ArgumentException("No documents to fit: the corpus is empty.", nameof(documents));
-        int parts = Parts(documents.Count, threads);
-        var spills = new FileStream?[parts];
+        // One spill per chunk, with its scratch file (none without a folder: the rows are then dropped).
+        var spills = new Spill[Parts(documents.Count, threads)];
         try
         {
-            if (scratchFolder is not null)
+            for (int p = 0; p < spills.Length; p++)
             {
-                for (int p = 0; p < parts; p++) spills[p] = Lineage.Text.IO.ScratchFile.Create(scratchFolder, "rows");
+                spills[p] = new Spill(scratchFolder is null ? null : Lineage.Text.IO.ScratchFile.Create(scratchFolder, "rows"), Options.Binary, blockEntries);
             }
 
-            var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, spills, blockEntries, cancellation);
+            var chunks = Count(documents, threads, fixedVocabulary: null, UnknownTerms.Ignore, spills, cancellation);
             foreach (var chunk in chunks) chunk.Flush();
             var fit = Prune(chunks, documents, totals: true);
             foreach (var chunk in chunks) chunk.Release();
-            return new StreamedCounts(documents.Count, fit.DocumentFrequencies, fit.Totals!, fit.Maps, scratchFolder is null ? null : spills!, Options.Binary);
+            return new StreamedCounts(documents.Count, fit.DocumentFrequencies, fit.Totals!, fit.Maps, scratchFolder is null ? null : spills);
         }
         catch
         {
-            foreach (var spill in spills) spill?.Dispose();
+            foreach (var spill in spills) spill?.File?.Dispose();
             throw;
         }
     }
@@ -440,7 +440,7 @@ public sealed class CountVectorizer
     {
         ArgumentNullException.ThrowIfNull(documents);
         var vocabulary = Vocabulary;
-        var chunks = Count(documents, threads, vocabulary, Options.Unknown, spills: null, Spill.DefaultEntries, cancellation);
+        var chunks = Count(documents, threads, vocabulary, Options.Unknown, spills: null, cancellation);
         unknownTerms = chunks.Sum(c => c.Unknown);
         return AssembleAndRelease(chunks, documents.Count, vocabulary.Count, null, dropsEntries: false);
     }
@@ -449,9 +449,9 @@ public sealed class CountVectorizer
     private static int Parts(int documents, int threads) => Math.Clamp(threads, 1, Math.Max(1, documents / 64));
 
     // Counts each chunk of documents on its own thread. With spills (FitStreamed), chunk p flushes its finished rows to
-    // spills[p] (or, where that is null, drops them) whenever they pass blockEntries, counting their frequencies.
-    private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown, FileStream?[]? spills,
-        int blockEntries, CancellationToken cancellation)
+    // spills[p] whenever they pass its Entries, counting their frequencies.
+    private TermCounter[] Count(IReadOnlyList<string> documents, int threads, Vocabulary? fixedVocabulary, UnknownTerms unknown, Spill[]? spills,
+        CancellationToken cancellation)
     {
         int parts = Parts(documents.Count, threads);
         var chunks = new TermCounter[parts];
@@ -460,7 +460,7 @@ public sealed class CountVectorizer
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
             {
                 int from = (int)((long)documents.Count * p / parts), to = (int)((long)documents.Count * (p + 1) / parts);
-                var counter = new TermCounter(fixedVocabulary, unknown, from, spills is null ? null : new Spill(spills[p], Options.Binary, blockEntries));
+                var counter = new TermCounter(fixedVocabulary, unknown, from, spills?[p]);
                 var sink = new CounterSink(counter);
                 var buffers = new AnalyzerBuffers();
                 // Documents read from disk are decoded into one buffer per thread, not into a string each.
@@ -846,7 +846,7 @@ public sealed class CountVectorizer
     /// Where <see cref="FitStreamed(IReadOnlyList{string}, int, string?, CancellationToken)"/>'s rows wait for the second pass: blocks of [rows, entries, row pointers, local
     /// columns, counts] as 32-bit integers, appended to a scratch file (or dropped, with no file).
     /// </summary>
-    internal sealed class Spill(FileStream? file, bool binary, int entries = Spill.DefaultEntries)
+    internal sealed class Spill(FileStream? file, bool binary, int entries)
     {
         /// <summary>Entries held before a flush unless told otherwise: 8 MB of columns and counts.</summary>
         public const int DefaultEntries = 1 << 20;

@@ -323,11 +323,11 @@ public sealed class DocumentSource : IReadOnlyList<string>, IDisposable
     }
 }
 
-/// <summary>Reusable space for <see cref="DocumentSource.Read(int, DocumentBuffer)"/>: one per thread.</summary>
+/// <summary>Reusable space for <see cref="DocumentSource.Read(int, DocumentBuffer)"/>: one per thread; it grows to the longest document read.</summary>
 public sealed class DocumentBuffer
 {
-    private byte[] _bytes = new byte[1 << 16];
-    private char[] _chars = new char[1 << 16];
+    private byte[] _bytes = [];
+    private char[] _chars = [];
 
     internal Span<byte> Bytes(int length)
     {

@@ -15,13 +15,14 @@ public sealed class StreamedCounts : IDisposable
     private readonly int[] _documentFrequencies;
     private readonly long[] _totals;
 
-    internal StreamedCounts(int rows, int[] documentFrequencies, long[] totals, int[][] maps, FileStream?[]? files, bool binary)
+    // spills: the chunks' spills, each with its scratch file; null when the rows were dropped.
+    internal StreamedCounts(int rows, int[] documentFrequencies, long[] totals, int[][] maps, CountVectorizer.Spill[]? spills)
     {
         Rows = rows;
         _documentFrequencies = documentFrequencies;
         _totals = totals;
         _maps = maps;
-        _spills = files?.Select(f => new CountVectorizer.Spill(f, binary)).ToArray();
+        _spills = spills;
         foreach (int df in documentFrequencies) Nnz += df;   // one entry per (document, kept term)
     }
 

@@ -343,7 +343,7 @@ public static unsafe class Word2VecTrainer
             bool cbow = options.Architecture == Word2VecArchitecture.Cbow;
             double startAlpha = options.StartAlpha, minAlpha = startAlpha * options.MinAlphaFraction;
             ulong rng = Mix((ulong)options.Seed, (ulong)epoch, (ulong)thread);
-            var sentence = new int[Math.Max(1, MaxSentence(corpus.SentenceEnds))];
+            var sentence = new int[Math.Max(1, corpus.LongestSentence)];
             var neu1 = new float[dim];
             var neu1e = new float[dim];
             long local = 0;
@@ -486,18 +486,6 @@ public static unsafe class Word2VecTrainer
             double seconds = clock.Elapsed.TotalSeconds;
             progress.Report(new EmbeddingProgress(epoch + 1, options.Epochs, processed, totalWords,
                 (processed - runOffset) / Math.Max(1e-9, seconds), alpha));
-        }
-
-        private static int MaxSentence(int[] ends)
-        {
-            int max = 0, prev = 0;
-            foreach (var e in ends)
-            {
-                max = Math.Max(max, e - prev);
-                prev = e;
-            }
-
-            return max;
         }
 
         private static ulong Mix(ulong seed, ulong epoch, ulong thread)
